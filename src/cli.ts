@@ -1,0 +1,33 @@
+// The CLI: registers the commands and turns the result into tspod's exit code. Commands load their
+// engine parts on demand, so startup only pays for clipanion and the command classes.
+import { Cli, Builtins } from 'clipanion';
+import { PullCommand } from './commands/image/pull.js';
+import { ImagesCommand } from './commands/image/list.js';
+import { RmiCommand } from './commands/image/rm.js';
+import { ImageInspectCommand } from './commands/image/inspect.js';
+import { RunCommand } from './commands/container/run.js';
+import { VersionCommand } from './commands/system/version.js';
+import { InfoCommand } from './commands/system/info.js';
+
+/** Global flags go before the command: `tspod --log-level debug run ...`. */
+function takeGlobalFlags(argv: string[]): string[] {
+  const out = [...argv];
+  while (out.length && out[0].startsWith('--log-level')) {
+    const flag = out.shift()!;
+    process.env.TSPOD_LOG_LEVEL = flag.includes('=') ? flag.split('=')[1] : out.shift();
+  }
+  return out;
+}
+
+const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: '0.1.0', enableCapture: false });
+for (const c of [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, VersionCommand, InfoCommand]) cli.register(c);
+cli.register(Builtins.HelpCommand);
+cli.register(Builtins.VersionCommand);
+
+const argv = takeGlobalFlags(process.argv.slice(2));
+cli.run(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then((code) => {
+  process.exitCode = code;
+}, (e) => {
+  process.stderr.write(`Error: ${(e as Error).message}\n`);
+  process.exitCode = 125;
+});

@@ -1,0 +1,39 @@
+// The base of every command: run() does the work; errors become one line, a hint and an exit code.
+import { Command } from 'clipanion';
+import { TspodError, EXIT_TSPOD } from '../errors.js';
+
+export abstract class TspodCommand extends Command {
+  abstract run(): Promise<number | void>;
+
+  async execute(): Promise<number> {
+    try {
+      return (await this.run()) ?? 0;
+    } catch (e) {
+      return reportError(e);
+    }
+  }
+}
+
+export function reportError(e: unknown): number {
+  const debug = process.env.TSPOD_LOG_LEVEL === 'debug';
+  if (e instanceof TspodError) {
+    process.stderr.write(`Error: ${e.message}\n${e.hint ? `Hint: ${e.hint}\n` : ''}`);
+    if (debug) process.stderr.write(`${e.stack}\n`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  const what = err?.code && err?.path ? `${err.code} on ${err.path}` : err?.message ?? String(e);
+  process.stderr.write(`Error: ${what}\n`);
+  if (debug) process.stderr.write(`${err?.stack}\n`);
+  else process.stderr.write('Hint: run again with --log-level debug for details\n');
+  return EXIT_TSPOD;
+}
+
+/** "--tls-verify", "--tls-verify=false": undefined when not given. */
+export function tlsVerifyFlag(value: string | boolean | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new TspodError('E_USAGE', `--tls-verify takes true or false, not "${value}"`);
+}

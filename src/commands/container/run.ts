@@ -1,0 +1,59 @@
+import { Option } from 'clipanion';
+import { TspodCommand, tlsVerifyFlag } from '../base.js';
+import { UsageError } from '../../errors.js';
+
+export class RunCommand extends TspodCommand {
+  static paths = [['run'], ['container', 'run']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'run a command in a new container',
+    details: `
+      Pulls the image when it is missing, mounts the container's overlay root, writes an OCI runtime spec and runs it with runc or crun, in your own user namespace. tspod's exit status is the container's; 125 means tspod itself failed, 126 the command could not be invoked, 127 it was not found.
+
+      The default network is pasta or slirp4netns (whichever is installed, pasta first), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's.
+    `,
+    examples: [
+      ['Run a command', '$0 run --rm alpine echo hello'],
+      ['An interactive shell', '$0 run -it --rm alpine sh'],
+      ['With environment, user and working directory', '$0 run --rm -e GREETING=hi -u nobody -w /tmp alpine sh -c \'echo $GREETING from $(pwd)\''],
+      ['Without any network', '$0 run --rm --network none alpine ip addr'],
+    ],
+  });
+
+  rm = Option.Boolean('--rm', false, { description: 'remove the container when it exits' });
+  interactive = Option.Boolean('-i,--interactive', false, { description: 'keep stdin open' });
+  tty = Option.Boolean('-t,--tty', false, { description: 'allocate a pseudo-terminal' });
+  detach = Option.Boolean('-d,--detach', false, { description: 'run in the background (not yet supported)' });
+  name = Option.String('--name', { description: 'the container name' });
+  env = Option.Array('-e,--env', [], { description: 'set environment variables (KEY=VALUE, or KEY to copy from the host)' });
+  envFile = Option.Array('--env-file', [], { description: 'read environment variables from a file' });
+  workdir = Option.String('-w,--workdir', { description: 'working directory inside the container' });
+  user = Option.String('-u,--user', { description: 'USER[:GROUP], by name or id' });
+  entrypoint = Option.String('--entrypoint', { description: 'override the image\'s entrypoint' });
+  hostname = Option.String('-h,--hostname', { description: 'the container\'s hostname' });
+  network = Option.String('--network,--net', { description: 'none, host, pasta or slirp4netns' });
+  readOnly = Option.Boolean('--read-only', false, { description: 'mount the root filesystem read-only (with tmpfs on /tmp, /var/tmp, /run)' });
+  pull = Option.String('--pull', 'missing', { description: 'always, missing or never' });
+  tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS and verified certificates when pulling' });
+  platform = Option.String('--platform', { description: 'os/arch[/variant] to pull' });
+  runtime = Option.String('--runtime', { description: 'the OCI runtime: runc, crun, or a path' });
+  image = Option.String({ name: 'IMAGE' });
+  command = Option.Proxy();
+
+  async run(): Promise<number> {
+    if (this.detach) throw new UsageError('detached containers (-d) are not supported yet', 'run in the foreground, or under a systemd user unit');
+    if (!['always', 'missing', 'never', 'newer'].includes(this.pull)) throw new UsageError(`--pull takes always, missing or never, not "${this.pull}"`);
+    const [{ runContainer }, { Store }, { progressPrinter }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js'), import('../progress.js')]);
+    const report = await runContainer(new Store(), {
+      image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname, network: this.network,
+      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, runtime: this.runtime,
+      pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
+      pullOptions: {
+        platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
+        onProgress: progressPrinter(process.stderr, false), onWarning: (m) => process.stderr.write(`Warning: ${m}\n`),
+      },
+    });
+    return report.exitCode;
+  }
+}

@@ -1,0 +1,28 @@
+import { Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+import { renderTemplate } from '../format.js';
+
+export class ImageInspectCommand extends TspodCommand {
+  static paths = [['image', 'inspect']];
+  static usage = TspodCommand.Usage({
+    category: 'Images',
+    description: 'show the details of images as JSON',
+    examples: [
+      ['Inspect an image', '$0 image inspect alpine'],
+      ['Print one field', "$0 image inspect --format '{{.Config.Cmd}}' alpine"],
+    ],
+  });
+
+  format = Option.String('-f,--format', { description: 'json (default), or a Go template such as {{.Id}}' });
+  images = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const [{ inspectImage }, { Store }] = await Promise.all([import('../../engine/images.js'), import('../../storage/store.js')]);
+    const store = new Store();
+    const reports = [];
+    for (const i of this.images) reports.push(await inspectImage(store, i));
+    if (this.format && this.format !== 'json') for (const r of reports) process.stdout.write(renderTemplate(this.format, r) + '\n');
+    else process.stdout.write(JSON.stringify(reports, null, 4) + '\n');
+    return 0;
+  }
+}

@@ -1,0 +1,57 @@
+// Drawing pull progress: bars on a terminal, plain lines otherwise. The engine only emits events.
+import type { ProgressEvent } from '../copy/types.js';
+import { humanSize } from './format.js';
+
+export function progressPrinter(out: NodeJS.WriteStream, quiet: boolean): (e: ProgressEvent) => void {
+  if (quiet) return () => {};
+  const short = (d: string) => d.slice(7, 19);
+  if (!out.isTTY) {
+    return (e) => {
+      if (e.type === 'resolved') out.write(`Resolved ${e.name} to ${e.digest}\n`);
+      else if (e.type === 'layer-skip') out.write(`Layer ${short(e.digest)} already present\n`);
+      else if (e.type === 'layer-start') out.write(`Copying blob ${short(e.digest)} (${humanSize(e.size)})\n`);
+      else if (e.type === 'layer-done') out.write(`Copied blob ${short(e.digest)}\n`);
+      else if (e.type === 'done') out.write(`Writing image ${e.id.slice(0, 12)}\n`);
+    };
+  }
+  const order: string[] = [];
+  const state = new Map<string, { bytes: number; size: number; status: string; start: number }>();
+  let drawn = 0;
+  let lastDraw = 0;
+  let started = Date.now();
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastDraw < 100) return;
+    lastDraw = now;
+    if (drawn) out.write(`\x1b[${drawn}A`);
+    for (const d of order) {
+      const s = state.get(d)!;
+      const width = 30;
+      const frac = s.size ? Math.min(1, s.bytes / s.size) : 1;
+      const bar = '='.repeat(Math.round(frac * width)).padEnd(width, ' ');
+      const secs = Math.max(0.001, (now - s.start) / 1000);
+      const rate = s.status === 'downloading' ? ` ${humanSize(s.bytes / secs)}/s` : '';
+      out.write(`\x1b[2K${short(d)} [${bar}] ${humanSize(s.bytes)} / ${humanSize(s.size)} ${s.status}${rate}\n`);
+    }
+    drawn = order.length;
+  };
+  return (e) => {
+    switch (e.type) {
+      case 'resolved':
+        started = Date.now();
+        out.write(`Pulling ${e.name} (${e.digest.slice(0, 19)})\n`);
+        for (const l of e.layers) { if (!state.has(l.digest)) { order.push(l.digest); state.set(l.digest, { bytes: 0, size: l.size, status: 'waiting', start: Date.now() }); } }
+        draw(true);
+        break;
+      case 'layer-skip': Object.assign(state.get(e.digest) ?? {}, { bytes: e.size, status: 'already exists' }); draw(true); break;
+      case 'layer-start': Object.assign(state.get(e.digest) ?? {}, { status: 'downloading', start: Date.now() }); draw(); break;
+      case 'layer-bytes': Object.assign(state.get(e.digest) ?? {}, { bytes: e.bytes }); draw(); break;
+      case 'layer-done': Object.assign(state.get(e.digest) ?? {}, { status: 'done' }); draw(true); break;
+      case 'done': {
+        const total = [...state.values()].reduce((n, s) => n + (s.status === 'done' ? s.size : 0), 0);
+        out.write(`Pulled ${humanSize(total)} in ${((Date.now() - started) / 1000).toFixed(1)}s; image ${e.id.slice(0, 12)}\n`);
+        break;
+      }
+    }
+  };
+}

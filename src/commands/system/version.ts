@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import { Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+export class VersionCommand extends TspodCommand {
+  static paths = [['version']];
+  static usage = TspodCommand.Usage({
+    category: 'System',
+    description: 'show the tspod version',
+    examples: [['Show the version', '$0 version'], ['As JSON', '$0 version --format json']],
+  });
+
+  format = Option.String('--format', { description: 'json' });
+
+  async run(): Promise<number> {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const info = { Version: pkg.version, NodeVersion: process.version, OsArch: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}` };
+    if (this.format === 'json') process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    else process.stdout.write(`Version:      ${info.Version}\nNode Version: ${info.NodeVersion}\nOS/Arch:      ${info.OsArch}\n`);
+    return 0;
+  }
+}

@@ -1,0 +1,198 @@
+// Containers: RunOptions in, a RunReport out; no printing. A foreground run creates the container's
+// record and overlay root, sets up the network, writes the OCI spec and hands over to the runtime.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { TspodError, ImageNotFoundError, RuntimeError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE, EXIT_TSPOD } from '../errors.js';
+import { Store, shortLayerName, type ContainerRecord, type ImageRecord } from '../storage/store.js';
+import { isRootless, runtimeDir } from '../paths.js';
+import { findImage, pullImage, type PullOptions } from './images.js';
+import { generateName } from './names.js';
+
+export interface RunOptions {
+  image: string;
+  command: string[];
+  name?: string;
+  rm?: boolean;
+  env?: string[];
+  envFiles?: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  hostname?: string;
+  network?: string;
+  readOnly?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  pull?: 'always' | 'missing' | 'never';
+  runtime?: string;
+  pullOptions?: PullOptions;
+}
+
+export interface RunReport { id: string; name: string; exitCode: number }
+
+interface ImageConfig {
+  config?: { Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string; StopSignal?: string };
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const signals = os.constants.signals as Record<string, number>;
+
+async function ensureImage(store: Store, opts: RunOptions): Promise<ImageRecord> {
+  const policy = opts.pull ?? 'missing';
+  let img = policy === 'always' ? undefined : await findImage(store, opts.image);
+  if (!img) {
+    if (policy === 'never') throw new ImageNotFoundError(opts.image, 'it is not in the store and --pull=never forbids pulling it');
+    const report = await pullImage(store, opts.image, opts.pullOptions);
+    img = store.readImages().find((i) => i.id === report.id);
+    if (!img) throw new ImageNotFoundError(opts.image);
+  }
+  return img;
+}
+
+/** KEY=VALUE lines; a bare KEY takes the host's value, as Docker does. */
+export function parseEnv(entries: string[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.includes('=')) out.push(e);
+    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
+  }
+  return out;
+}
+
+function readEnvFile(file: string): string[] {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
+    throw new TspodError('E_USAGE', `cannot read env file ${file}: ${(e as NodeJS.ErrnoException).code}`, { hint: 'check the path given to --env-file' });
+  }
+  return parseEnv(text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+}
+
+function mergeEnv(base: string[], overrides: string[]): string[] {
+  const map = new Map<string, string>();
+  for (const e of [...base, ...overrides]) {
+    const i = e.indexOf('=');
+    map.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  return [...map].map(([k, v]) => `${k}=${v}`);
+}
+
+/** What the container runs: Docker's rules for Entrypoint, Cmd, --entrypoint and the arguments. */
+export function containerArgs(cfg: ImageConfig['config'], command: string[], entrypoint?: string): string[] {
+  if (entrypoint !== undefined) return [...(entrypoint ? [entrypoint] : []), ...command];
+  return [...(cfg?.Entrypoint ?? []), ...(command.length ? command : cfg?.Cmd ?? [])];
+}
+
+/** Find the executable as the container would, to fail with 127 or 126 as Podman does. */
+async function checkExecutable(rootfs: string, argv0: string, env: string[], cwd: string): Promise<void> {
+  const { resolveInRoot } = await import('../runtime/rootpath.js');
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  const candidates = argv0.includes('/') ? [path.posix.resolve(cwd, argv0)] : pathVar.split(':').filter(Boolean).map((d) => path.posix.join(d, argv0));
+  let denied: string | undefined;
+  for (const c of candidates) {
+    let st: fs.Stats;
+    try { st = fs.statSync(resolveInRoot(rootfs, c)); } catch { continue; }
+    if (st.isFile() && (st.mode & 0o111)) return;
+    denied ??= c;
+  }
+  if (denied) throw new TspodError('E_NOT_EXECUTABLE', `${denied}: permission denied: the file is not executable`, { exitCode: EXIT_CANNOT_INVOKE, hint: 'check the command and its mode in the image' });
+  throw new TspodError('E_COMMAND_NOT_FOUND', argv0.includes('/') ? `${argv0}: no such file or directory in the container` : `executable file "${argv0}" not found in $PATH of the container`,
+    { exitCode: EXIT_NOT_FOUND, hint: 'check the command name, or the image\'s PATH' });
+}
+
+export async function runContainer(store: Store, opts: RunOptions): Promise<RunReport> {
+  store.init();
+  const img = await ensureImage(store, opts);
+  const cfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
+  const [{ buildSpec }, { findRuntime, runForeground, runtimeError, deleteContainer }, { mountOverlay, unmount }, { resolveUser }, net, { mkdirInRoot }] = await Promise.all([
+    import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'), import('../net/slirp/network.js'), import('../runtime/rootpath.js'),
+  ]);
+  const rt = findRuntime(opts.runtime);
+  const rootless = isRootless();
+  const networkMode = net.parseNetworkMode(opts.network, rootless);
+  const args = containerArgs(cfg, opts.command, opts.entrypoint);
+  if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
+
+  const id = crypto.randomBytes(32).toString('hex');
+  let name = opts.name;
+  if (name !== undefined) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new TspodError('E_USAGE', `invalid container name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
+    if (!store.claimName(name, id)) throw new TspodError('E_NAME_IN_USE', `the container name "${name}" is already in use`, { hint: `remove that container (tspod rm ${name}) or choose another name` });
+  } else {
+    do { name = generateName(); } while (!store.claimName(name, id));
+  }
+  const dir = store.containerDir(id);
+  const rootfs = path.join(dir, 'merged');
+  const userdata = path.join(dir, 'userdata');
+  const rec: ContainerRecord = { id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created' };
+  let mounted = false;
+  let network: import('../net/slirp/network.js').NetworkHandle | undefined;
+  const stateRoot = path.join(runtimeDir(), 'runc');
+  try {
+    for (const d of ['upper', 'work', 'merged', 'userdata']) fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o700 });
+    fs.chmodSync(rootfs, 0o755);
+    store.writeContainer(rec);
+    // Overlay wants the top layer first.
+    mountOverlay({ storeRoot: store.root, lowers: [...img.layers].reverse().map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
+    mounted = true;
+
+    const user = resolveUser(rootfs, opts.user ?? cfg.User);
+    const hostname = opts.hostname ?? (networkMode === 'host' ? os.hostname() : id.slice(0, 12));
+    // Defaults, then the image's Env, then --env-file, then -e: later ones win.
+    const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(opts.tty ? ['TERM=xterm'] : [])];
+    const env = mergeEnv(mergeEnv(defaults, cfg.Env ?? []), [...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])]);
+    const cwd = opts.workdir ?? (cfg.WorkingDir || '/');
+    if (!cwd.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${cwd}" is not absolute`, { hint: 'give -w an absolute path' });
+    mkdirInRoot(rootfs, cwd, user.uid, user.gid);
+    await checkExecutable(rootfs, args[0], env, cwd);
+
+    fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
+    network = await net.setupNetwork(networkMode, runtimeDir(), id);
+    const etcFiles = net.writeEtcFiles(userdata, network, hostname, name);
+    const spec = buildSpec({
+      rootfs, readOnly: !!opts.readOnly, args, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
+      terminal: !!opts.tty, hostname, network: network.nsPath ? { path: network.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
+    });
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+    const logFile = path.join(userdata, 'runtime.log');
+    rec.state = 'running';
+    store.writeContainer(rec);
+    const result = await runForeground(rt, stateRoot, dir, id, { stdin: !!opts.interactive || !!opts.tty, logFile });
+    let exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
+    if (exitCode !== 0) {
+      const err = runtimeError(logFile);
+      if (err) {
+        deleteContainer(rt, stateRoot, id);
+        const code = /not found|no such file/i.test(err) ? EXIT_NOT_FOUND : /permission denied/i.test(err) ? EXIT_CANNOT_INVOKE : EXIT_TSPOD;
+        throw new RuntimeError(`${rt.name}: ${err}`, { exitCode: code });
+      }
+    }
+    rec.state = 'exited';
+    rec.exitCode = exitCode;
+    store.writeContainer(rec);
+    return { id, name, exitCode };
+  } catch (e) {
+    rec.state = 'exited';
+    try { store.writeContainer(rec); } catch { /* dir gone */ }
+    throw e;
+  } finally {
+    // Cleanup must never hide the container's own result.
+    try { network?.teardown(); } catch { /* best effort */ }
+    if (mounted) unmount(rootfs);
+    if (opts.rm) { try { await removeContainer(store, id, { force: true }); } catch { /* best effort */ } }
+  }
+}
+
+export async function removeContainer(store: Store, idOrName: string, _opts: { force?: boolean } = {}): Promise<void> {
+  const rec = store.listContainers().find((c) => c.id === idOrName || c.name === idOrName);
+  const id = rec?.id ?? idOrName;
+  const dir = store.containerDir(id);
+  const { unmount } = await import('../runtime/rootfs.js');
+  unmount(path.join(dir, 'merged'));
+  // Rename away first so a half-removed container never shows up as a whole one.
+  const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${id.slice(0, 12)}`);
+  try { fs.renameSync(dir, doomed); } catch { return; }
+  fs.rmSync(doomed, { recursive: true, force: true });
+  if (rec) store.releaseName(rec.name);
+}

@@ -1,0 +1,135 @@
+// Rootless networking. A network namespace is created first and bind-mounted to a file; pasta or
+// slirp4netns attaches to it; the runtime joins it by path. /etc/resolv.conf, /etc/hosts and
+// /etc/hostname are generated for the container.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { TspodError } from '../../errors.js';
+
+export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
+
+export interface NetworkHandle {
+  mode: NetworkMode;
+  /** the netns to join, or undefined for "none" (a new empty one) and "host" */
+  nsPath?: string;
+  /** the container's address, for /etc/hosts */
+  address?: string;
+  nameservers: string[];
+  teardown(): void;
+}
+
+function which(cmd: string): string | null {
+  for (const dir of ['/usr/bin', '/usr/local/bin', '/bin', '/usr/sbin', '/sbin']) {
+    const p = path.join(dir, cmd);
+    if (fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function defaultNetworkMode(): NetworkMode {
+  if (which('pasta')) return 'pasta';
+  if (which('slirp4netns')) return 'slirp4netns';
+  return 'none';
+}
+
+export function parseNetworkMode(value: string | undefined, rootless: boolean): NetworkMode {
+  if (!value || value === 'default' || value === 'bridge' && rootless) return defaultNetworkMode();
+  if (value === 'none' || value === 'host' || value === 'pasta' || value === 'slirp4netns') {
+    if ((value === 'pasta' || value === 'slirp4netns') && !which(value)) {
+      throw new TspodError('E_NETWORK', `--network ${value}: ${value} is not installed`, { hint: `sudo apt-get install ${value === 'pasta' ? 'passt' : 'slirp4netns'}` });
+    }
+    return value;
+  }
+  throw new TspodError('E_USAGE', `unknown network mode "${value}"`, { hint: 'use none, host, pasta or slirp4netns' });
+}
+
+function hostNameservers(): string[] {
+  let text = '';
+  try { text = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none */ }
+  return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
+}
+
+function hostAddress(): string | undefined {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+function createNetns(file: string): void {
+  fs.writeFileSync(file, '');
+  const r = spawnSync('unshare', [`--net=${file}`, 'true'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    fs.rmSync(file, { force: true });
+    throw new TspodError('E_NETWORK', `cannot create a network namespace: ${(r.stderr || '').trim()}`);
+  }
+}
+
+function removeNetns(file: string): void {
+  // Lazy: the runtime or pasta may still hold the namespace file open for a moment.
+  spawnSync('umount', ['-l', file], { stdio: 'ignore' });
+  fs.rmSync(file, { force: true });
+}
+
+/** Set up the network before the container starts; teardown() after it ends. */
+export async function setupNetwork(mode: NetworkMode, runDir: string, id: string): Promise<NetworkHandle> {
+  if (mode === 'host') return { mode, nameservers: hostNameservers(), address: hostAddress(), teardown() {} };
+  if (mode === 'none') return { mode, nameservers: [], teardown() {} };
+  fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });
+  const nsPath = path.join(runDir, 'netns', id);
+  createNetns(nsPath);
+  try {
+    if (mode === 'pasta') {
+      // pasta copies the host's addresses and routes into the namespace and quits once it is gone.
+      const r = spawnSync('pasta', ['--config-net', '-q', '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--netns', nsPath], { encoding: 'utf8' });
+      if (r.status !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
+      const servers = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
+      return { mode, nsPath, nameservers: servers, address: hostAddress(), teardown: () => removeNetns(nsPath) };
+    }
+    // slirp4netns writes "1" to --ready-fd once tap0 is configured.
+    const slirp = spawn('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', '--disable-host-loopback', nsPath, 'tap0'],
+      { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let stderr = '';
+      const fail = (why: string) => reject(new TspodError('E_NETWORK', `slirp4netns failed: ${why}`, { hint: 'check that /dev/net/tun is usable by you, or use --network pasta or none' }));
+      const timer = setTimeout(() => fail('not ready after 5 s'), 5000);
+      slirp.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+      (slirp.stdio[3] as NodeJS.ReadableStream).once('data', () => { clearTimeout(timer); resolve(); });
+      slirp.once('exit', (code) => { clearTimeout(timer); fail(`exited with ${code}: ${stderr.trim().split('\n').pop()}`); });
+    });
+    slirp.removeAllListeners('exit');
+    slirp.stderr!.destroy();
+    (slirp.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    slirp.unref();
+    const teardown = () => {
+      try { process.kill(slirp.pid!, 'SIGTERM'); } catch { /* gone */ }
+      removeNetns(nsPath);
+    };
+    return { mode, nsPath, nameservers: ['10.0.2.3'], address: '10.0.2.100', teardown };
+  } catch (e) {
+    removeNetns(nsPath);
+    throw e;
+  }
+}
+
+/** Write resolv.conf, hosts and hostname into `dir`; returns container path -> host file. */
+export function writeEtcFiles(dir: string, net: NetworkHandle, hostname: string, name: string): Record<string, string> {
+  const resolv = net.nameservers.length ? net.nameservers.map((s) => `nameserver ${s}`).join('\n') + '\n' : '';
+  const hostSearch = (() => { try { return fs.readFileSync('/etc/resolv.conf', 'utf8').match(/^\s*search\s+.*$/m)?.[0] ?? ''; } catch { return ''; } })();
+  const hosts = [
+    '127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4',
+    '::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6',
+    `${net.address ?? '127.0.1.1'}\t${hostname} ${name}`,
+    ...(net.mode === 'slirp4netns' ? ['10.0.2.2\thost.containers.internal'] : []),
+  ].join('\n') + '\n';
+  const files: Record<string, string> = {
+    '/etc/resolv.conf': path.join(dir, 'resolv.conf'),
+    '/etc/hosts': path.join(dir, 'hosts'),
+    '/etc/hostname': path.join(dir, 'hostname'),
+  };
+  fs.writeFileSync(files['/etc/resolv.conf'], resolv + (hostSearch && net.mode !== 'none' ? `${hostSearch}\n` : ''));
+  fs.writeFileSync(files['/etc/hosts'], hosts);
+  fs.writeFileSync(files['/etc/hostname'], `${hostname}\n`);
+  return files;
+}

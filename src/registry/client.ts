@@ -1,0 +1,215 @@
+// OCI distribution client over undici: ping, auth challenges (Bearer, Basic), manifests, and blobs
+// streamed with retries that resume with Range.
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { RegistryError } from '../errors.js';
+import { apiHost } from './reference.js';
+import { basicHeader, findCredentials, parseChallenge, type Credentials } from './auth.js';
+
+export const MEDIA = {
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+} as const;
+const ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
+
+export interface ClientOptions {
+  /** Use plain HTTP when HTTPS fails, and skip certificate checks (--tls-verify=false, insecure=true). */
+  insecure?: boolean;
+  credentials?: Credentials;
+  retries?: number;
+  /** Base delay of the exponential backoff, in ms. */
+  backoffMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isRetryableNetworkError(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? '';
+  return /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|UND_ERR_CLOSED|ECONNABORTED)$/.test(code);
+}
+
+function describeNetworkError(e: unknown): string {
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return [err.code ?? err.cause?.code, err.message ?? err.cause?.message].filter(Boolean).join(': ');
+}
+
+export class RegistryClient {
+  readonly domain: string;
+  private readonly host: string;
+  private readonly opts: Required<Omit<ClientOptions, 'credentials'>> & { credentials?: Credentials };
+  private base?: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly tokens = new Map<string, string>();
+  private challenge?: ReturnType<typeof parseChallenge>;
+
+  constructor(domain: string, opts: ClientOptions = {}) {
+    this.domain = domain;
+    this.host = apiHost(domain);
+    this.opts = { insecure: false, retries: 4, backoffMs: 250, ...opts };
+    this.dispatcher = new Agent({ connect: { rejectUnauthorized: !this.opts.insecure }, connections: 16 })
+      .compose(interceptors.redirect({ maxRedirections: 5 }));
+  }
+
+  close(): Promise<void> { return this.dispatcher.close(); }
+
+  /** GET /v2/: learn the scheme and the auth challenge. */
+  async ping(): Promise<void> {
+    if (this.base) return;
+    const schemes = this.opts.insecure ? ['https', 'http'] : ['https'];
+    let lastErr: unknown;
+    for (const scheme of schemes) {
+      const base = `${scheme}://${this.host}`;
+      try {
+        const res = await this.withRetries(() => request(`${base}/v2/`, { dispatcher: this.dispatcher, method: 'GET' }));
+        await res.body.dump();
+        if (res.statusCode === 401) {
+          const h = res.headers['www-authenticate'];
+          this.challenge = parseChallenge(Array.isArray(h) ? h[0] : h ?? '');
+        } else if (res.statusCode >= 400 && res.statusCode !== 404) {
+          throw new RegistryError(`registry ${this.domain} answered ${res.statusCode} to /v2/`, { status: res.statusCode });
+        }
+        this.base = base;
+        return;
+      } catch (e) {
+        if (e instanceof RegistryError) throw e;
+        lastErr = e;
+      }
+    }
+    const tlsHint = this.opts.insecure ? 'check that the registry is running and reachable'
+      : 'if the registry serves plain HTTP or a self-signed certificate, use --tls-verify=false or mark it insecure in registries.conf';
+    throw new RegistryError(`cannot reach registry ${this.domain}: ${describeNetworkError(lastErr)}`, { hint: tlsHint, code: 'E_REGISTRY_UNREACHABLE' });
+  }
+
+  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (attempt >= this.opts.retries || !isRetryableNetworkError(e)) throw e;
+        await sleep(this.opts.backoffMs * 2 ** attempt);
+      }
+    }
+  }
+
+  private async authorization(scope: string): Promise<string | undefined> {
+    const ch = this.challenge;
+    if (!ch) return undefined;
+    const creds = this.opts.credentials ?? findCredentials(this.domain, scope.split(':')[1]);
+    if (ch.scheme === 'basic') {
+      if (!creds) throw new RegistryError(`registry ${this.domain} requires a login`, { status: 401, hint: `add credentials to auth.json (podman login ${this.domain})`, code: 'E_UNAUTHORIZED' });
+      return basicHeader(creds);
+    }
+    if (ch.scheme !== 'bearer') return undefined;
+    const cachedToken = this.tokens.get(scope);
+    if (cachedToken) return `Bearer ${cachedToken}`;
+    const realm = ch.params.realm;
+    if (!realm) throw new RegistryError(`registry ${this.domain} sent a Bearer challenge without a realm`);
+    const url = new URL(realm);
+    if (ch.params.service) url.searchParams.set('service', ch.params.service);
+    url.searchParams.set('scope', scope);
+    const headers: Record<string, string> = {};
+    if (creds) headers.authorization = basicHeader(creds);
+    const res = await this.withRetries(() => request(url, { dispatcher: this.dispatcher, headers }));
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new RegistryError(`token server ${url.host} refused ${creds ? `user ${creds.username}` : 'anonymous access'} (${res.statusCode}) for ${scope}`,
+        { status: res.statusCode, code: 'E_UNAUTHORIZED', hint: creds ? 'check the credentials in auth.json' : 'log in first (podman login), or check the image name' });
+    }
+    const body = (await res.body.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError(`token server ${url.host} returned no token`);
+    this.tokens.set(scope, token);
+    return `Bearer ${token}`;
+  }
+
+  /** A GET with auth, retried on 5xx and dropped connections. */
+  async get(repo: string, urlPath: string, headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
+    await this.ping();
+    const scope = `repository:${repo}:pull`;
+    for (let attempt = 0; ; attempt++) {
+      const auth = await this.authorization(scope);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(`${this.base}${urlPath}`, { dispatcher: this.dispatcher, headers: { ...headers, ...(auth ? { authorization: auth } : {}) } });
+      } catch (e) {
+        if (attempt < this.opts.retries && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
+        throw new RegistryError(`connection to ${this.domain} failed: ${describeNetworkError(e)}`, { hint: 'check the network and the registry, then retry', code: 'E_REGISTRY_UNREACHABLE' });
+      }
+      if (res.statusCode === 401 && attempt === 0) {
+        // A token can expire, or the registry may only now challenge us: learn and retry once.
+        const h = res.headers['www-authenticate'];
+        const ch = parseChallenge(Array.isArray(h) ? h[0] : h ?? '');
+        await res.body.dump();
+        if (ch) { this.challenge = ch; this.tokens.delete(scope); continue; }
+        throw new RegistryError(`registry ${this.domain} refused access to ${repo} (401)`, { status: 401, code: 'E_UNAUTHORIZED' });
+      }
+      if (res.statusCode >= 500 && attempt < this.opts.retries) {
+        await res.body.dump();
+        await sleep(this.opts.backoffMs * 2 ** attempt);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  async getManifest(repo: string, reference: string): Promise<{ body: Buffer; mediaType: string }> {
+    const res = await this.get(repo, `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT });
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      throw new RegistryError(`${this.domain}/${repo}:${reference}: manifest unknown`, { status: 404, code: 'E_MANIFEST_UNKNOWN', hint: 'check the image name and tag' });
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw new RegistryError(`registry ${this.domain} denied access to ${repo} (${res.statusCode})`, { status: res.statusCode, code: 'E_UNAUTHORIZED', hint: 'log in, or check that the repository exists' });
+    }
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new RegistryError(`registry ${this.domain} answered ${res.statusCode} for manifest ${repo}:${reference}`, { status: res.statusCode, hint: 'retry later, or check the registry' });
+    }
+    const body = Buffer.from(await res.body.arrayBuffer());
+    const ct = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+    return { body, mediaType: ct };
+  }
+
+  /**
+   * A blob as a stream of chunks. A connection dropped mid-blob is resumed with Range; where the
+   * registry ignores Range, the bytes already seen are skipped so consumers never see them twice.
+   */
+  async *blob(repo: string, digest: string): AsyncGenerator<Buffer> {
+    let received = 0;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.get(repo, `/v2/${repo}/blobs/${digest}`, headers);
+      } catch (e) {
+        if (attempt < this.opts.retries) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
+        throw e;
+      }
+      if (res.statusCode === 404) { await res.body.dump(); throw new RegistryError(`blob ${digest} not found in ${this.domain}/${repo}`, { status: 404, code: 'E_BLOB_UNKNOWN' }); }
+      if (res.statusCode !== 200 && res.statusCode !== 206) {
+        await res.body.dump();
+        if (res.statusCode >= 500 && attempt < this.opts.retries) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
+        throw new RegistryError(`registry ${this.domain} answered ${res.statusCode} for blob ${digest}`, { status: res.statusCode, hint: 'retry later, or check the registry' });
+      }
+      let skip = res.statusCode === 200 ? received : 0;
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          let c = chunk;
+          if (skip > 0) {
+            if (c.length <= skip) { skip -= c.length; continue; }
+            c = c.subarray(skip);
+            skip = 0;
+          }
+          received += c.length;
+          yield c;
+        }
+        return;
+      } catch (e) {
+        if (attempt < this.opts.retries && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
+        throw new RegistryError(`download of ${digest} from ${this.domain} failed after ${received} bytes: ${describeNetworkError(e)}`, { hint: 'retry the pull; it resumes where it can', code: 'E_REGISTRY_UNREACHABLE' });
+      }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// An image source backed by a registry: resolves tag or digest to one platform's manifest.
+import { RegistryError } from '../errors.js';
+import { RegistryClient, type ClientOptions } from './client.js';
+import { formatReference, type Reference } from './reference.js';
+import { kindOf, parseManifest, selectPlatform, sha256, verifyDigest, type Descriptor, type ImageIndex, type Platform } from './manifest.js';
+import type { ImageSource, ResolvedManifest } from '../copy/types.js';
+
+export class RegistrySource implements ImageSource {
+  readonly name: string;
+  private readonly client: RegistryClient;
+
+  constructor(private readonly ref: Reference, private readonly platform: Platform, opts: ClientOptions) {
+    this.name = formatReference(ref);
+    this.client = new RegistryClient(ref.domain, opts);
+  }
+
+  async resolveManifest(): Promise<ResolvedManifest> {
+    const wanted = this.ref.digest ?? this.ref.tag ?? 'latest';
+    let { body, mediaType } = await this.client.getManifest(this.ref.path, wanted);
+    if (this.ref.digest) verifyDigest(`manifest of ${this.name}`, body, this.ref.digest);
+    if (kindOf(mediaType, body) === 'index') {
+      const index = JSON.parse(body.toString('utf8')) as ImageIndex;
+      const desc = selectPlatform(index, this.platform, this.name);
+      ({ body, mediaType } = await this.client.getManifest(this.ref.path, desc.digest));
+      verifyDigest(`manifest ${desc.digest} of ${this.name}`, body, desc.digest);
+      if (kindOf(mediaType, body) !== 'manifest') throw new RegistryError(`${this.name}: an index points to another index`, { code: 'E_MANIFEST_TYPE' });
+    }
+    return { digest: sha256(body), mediaType, body, manifest: parseManifest(body, this.name) };
+  }
+
+  async getBlob(digest: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of this.client.blob(this.ref.path, digest)) chunks.push(c);
+    const data = Buffer.concat(chunks);
+    verifyDigest(`blob ${digest}`, data, digest);
+    return data;
+  }
+
+  streamBlob(desc: Descriptor): AsyncIterable<Buffer> {
+    return this.client.blob(this.ref.path, desc.digest);
+  }
+
+  close(): Promise<void> { return this.client.close(); }
+}

@@ -1,0 +1,89 @@
+// The OCI runtime driver: find runc or crun, and run a bundle in the foreground.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { RuntimeError } from '../errors.js';
+
+export interface RuntimeInfo { name: string; path: string }
+
+const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+function findBinary(name: string): string | null {
+  if (name.includes('/')) return fs.existsSync(name) ? name : null;
+  for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH]) {
+    const p = path.join(dir, name);
+    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
+  }
+  return null;
+}
+
+/** cgroup v2 is mounted at /sys/fs/cgroup as cgroup2; v1 (and hybrid) otherwise. */
+export function cgroupVersion(): 'v1' | 'v2' {
+  try { return fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1'; } catch { return 'v1'; }
+}
+
+/**
+ * crun 1.8 refuses cgroup v1 hybrid mode, so on v1 runc comes first; on v2 crun (faster) comes first.
+ * `--runtime NAME|PATH` overrides the choice.
+ */
+export function findRuntime(choice?: string): RuntimeInfo {
+  if (choice) {
+    const p = findBinary(choice);
+    if (!p) throw new RuntimeError(`OCI runtime "${choice}" not found`, { hint: 'install it (apt-get install runc) or pass a full path to --runtime' });
+    return { name: path.basename(choice), path: p };
+  }
+  const order = cgroupVersion() === 'v2' ? ['crun', 'runc'] : ['runc', 'crun'];
+  for (const name of order) {
+    const p = findBinary(name);
+    if (p) return { name, path: p };
+  }
+  throw new RuntimeError('no OCI runtime found (looked for runc and crun)', { hint: 'install one: sudo apt-get install runc' });
+}
+
+export interface RunResult { exitCode: number | null; signal: NodeJS.Signals | null }
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * Run a container in the foreground: the runtime keeps our stdio (or its own pty with -t, which
+ * it puts in raw mode and resizes on SIGWINCH) and forwards signals to the container.
+ */
+export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: string, id: string, opts: { stdin: boolean; logFile: string }): Promise<RunResult> {
+  const args = ['--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, id];
+  // Its own session, so the terminal's signals reach the container once, through us.
+  const child = spawn(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true });
+  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    return await new Promise<RunResult>((resolve, reject) => {
+      child.on('error', (e) => reject(new RuntimeError(`cannot start ${rt.name}: ${e.message}`)));
+      child.on('exit', (code, signal) => resolve({ exitCode: code, signal }));
+    });
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+}
+
+/** The runtime's own error, if its log has one (the container's exit status is not an error). */
+export function runtimeError(logFile: string): string | undefined {
+  let text: string;
+  try { text = fs.readFileSync(logFile, 'utf8'); } catch { return undefined; }
+  let msg: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      const rec = JSON.parse(line) as { level?: string; msg?: string };
+      if (rec.level === 'error' || rec.level === 'fatal') msg = rec.msg;
+    } catch { /* not json */ }
+  }
+  return msg;
+}
+
+export function deleteContainer(rt: RuntimeInfo, stateRoot: string, id: string): void {
+  spawnSync(rt.path, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore' });
+}
+
+export function runtimeVersion(rt: RuntimeInfo): string {
+  const r = spawnSync(rt.path, ['--version'], { encoding: 'utf8' });
+  return (r.stdout ?? '').split('\n')[0] ?? '';
+}

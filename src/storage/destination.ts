@@ -1,0 +1,108 @@
+// The store as an image destination: layers are verified while they stream (compressed digest and
+// diff id), unpacked into staging, and renamed into place only when both digests match.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { finished } from 'node:stream/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { createRequire } from 'node:module';
+import { DigestMismatchError } from '../errors.js';
+import { isRootless } from '../paths.js';
+import { Store } from './store.js';
+import { unpackLayer } from './unpack.js';
+import type { Descriptor } from '../registry/manifest.js';
+import type { ImageDestination, ResolvedManifest } from '../copy/types.js';
+
+class Hasher extends Transform {
+  private readonly hash: crypto.Hash;
+  bytes = 0;
+  constructor(algo = 'sha256') { super(); this.hash = crypto.createHash(algo); }
+  _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+  digest(): string { return `sha256:${this.hash.digest('hex')}`; }
+}
+
+/** Pick the decompressor from the first bytes, whatever the media type claims. */
+function decompressor(first: Buffer): Transform | null {
+  if (first[0] === 0x1f && first[1] === 0x8b) return zlib.createGunzip({ chunkSize: 256 * 1024 });
+  if (first.readUInt32LE(0) === 0xfd2fb528) {
+    const { DecompressStream } = createRequire(import.meta.url)('zstd-napi');
+    return new DecompressStream();
+  }
+  return null; // an uncompressed tar
+}
+
+async function* counted(source: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const c of source) { onBytes(c.length); yield c; }
+}
+
+export class StoreDestination implements ImageDestination {
+  constructor(private readonly store: Store, private readonly onWarning: (m: string) => void = () => {}) {}
+
+  hasLayer(diffId: string): boolean { return this.store.hasLayer(diffId); }
+
+  async putLayer(desc: Descriptor, diffId: string, compressed: AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<void> {
+    const staging = this.store.stagingDir();
+    let source: Readable | undefined;
+    try {
+      const diff = path.join(staging, 'diff');
+      fs.mkdirSync(diff, { mode: 0o755 });
+      const iterator = counted(compressed, onBytes)[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      const firstChunk = first.done ? Buffer.alloc(0) : first.value;
+      source = Readable.from((async function* () {
+        if (first.done) return;
+        yield firstChunk;
+        for (;;) { const n = await iterator.next(); if (n.done) return; yield n.value; }
+      })(), { objectMode: false });
+      const compressedHash = new Hasher();
+      const diffHash = new Hasher();
+      const dec = firstChunk.length >= 4 ? decompressor(firstChunk) : null;
+      const stages: Transform[] = [compressedHash, ...(dec ? [dec] : []), diffHash];
+      let tar: Readable = source;
+      for (const stage of stages) {
+        tar.on('error', (e) => stage.destroy(e));
+        tar = tar.pipe(stage);
+      }
+      const result = await unpackLayer(tar, diff, {
+        overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.',
+        maxId: 65536,
+        onWarning: this.onWarning,
+      });
+      await finished(diffHash);
+      const gotCompressed = compressedHash.digest();
+      if (gotCompressed !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, gotCompressed);
+      const gotDiff = diffHash.digest();
+      if (gotDiff !== diffId) throw new DigestMismatchError(`layer ${desc.digest} (uncompressed, rootfs.diff_ids)`, diffId, gotDiff);
+      this.store.commitLayer(staging, diffId, result.size);
+    } catch (e) {
+      source?.destroy();
+      this.store.discard(staging);
+      throw e;
+    }
+  }
+
+  async commitImage(args: { name: string; manifest: ResolvedManifest; configDigest: string; config: Buffer; diffIds: string[]; created?: string }): Promise<string> {
+    const id = args.configDigest.slice('sha256:'.length);
+    this.store.putBlob(args.configDigest, args.config);
+    this.store.putBlob(args.manifest.digest, args.manifest.body);
+    const repo = args.name.replace(/(:[\w][\w.-]*)?(@sha256:[a-f0-9]+)?$/, '');
+    const hasTag = /:[\w][\w.-]*$/.test(args.name.replace(/@sha256:[a-f0-9]+$/, '').slice(repo.length));
+    this.store.withLock(() => this.store.addImage({
+      id,
+      names: hasTag ? [args.name.replace(/@sha256:[a-f0-9]+$/, '')] : [],
+      digest: args.manifest.digest,
+      repoDigests: [`${repo}@${args.manifest.digest}`],
+      layers: args.diffIds,
+      created: args.created,
+      size: args.diffIds.reduce((n, d) => n + this.store.layerSize(d), 0),
+      manifestMediaType: args.manifest.mediaType,
+      pulled: new Date().toISOString(),
+    }));
+    return id;
+  }
+}

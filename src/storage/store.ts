@@ -1,0 +1,228 @@
+// The per-user store. Layout under the store root:
+//   images.json              image records (tags, digests, layers), replaced atomically
+//   blobs/sha256/HEX         manifests and configs, content-addressed
+//   layers/HEX/diff          one unpacked layer per diff id, shared by every image that has it
+//   layers/HEX/layer.json    its size; the directory appears only by rename after verification
+//   l/SHORT -> ../layers/HEX/diff   short names keep overlay's lowerdir under one page
+//   containers/ID/           a container's record, upper and work dirs, and its bundle
+//   tmp/PID-*                staging; swept once its process is gone
+// Writes stage in tmp/ and rename into place; images.json changes under store.lock.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { storeDir } from '../paths.js';
+import { withLock } from './lock.js';
+
+export interface ImageRecord {
+  id: string;
+  names: string[];
+  /** manifest digest, "sha256:..." */
+  digest: string;
+  repoDigests: string[];
+  /** diff ids, base layer first */
+  layers: string[];
+  created?: string;
+  size: number;
+  manifestMediaType: string;
+  pulled: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  imageId: string;
+  imageName: string;
+  created: string;
+  command: string[];
+  state: 'created' | 'running' | 'exited';
+  exitCode?: number;
+}
+
+const hexOf = (digest: string) => digest.slice(digest.indexOf(':') + 1);
+export const shortLayerName = (diffId: string) => hexOf(diffId).slice(0, 20);
+
+export class Store {
+  readonly root: string;
+  constructor(root = storeDir()) {
+    this.root = root;
+  }
+
+  private p(...parts: string[]): string { return path.join(this.root, ...parts); }
+
+  init(): this {
+    for (const d of ['blobs/sha256', 'layers', 'l', 'containers', 'tmp']) fs.mkdirSync(this.p(d), { recursive: true, mode: 0o700 });
+    return this;
+  }
+
+  withLock<T>(fn: () => T): T {
+    return withLock(this.p('store.lock'), fn);
+  }
+
+  // ---- images ----
+
+  readImages(): ImageRecord[] {
+    try {
+      return (JSON.parse(fs.readFileSync(this.p('images.json'), 'utf8')) as { images: ImageRecord[] }).images;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  private writeImages(images: ImageRecord[]): void {
+    this.writeAtomic(this.p('images.json'), JSON.stringify({ images }, null, 1));
+  }
+
+  /** Record an image; its names move away from any image that had them (a tag moves). Call under lock. */
+  addImage(rec: ImageRecord): void {
+    const images = this.readImages();
+    const existing = images.find((i) => i.id === rec.id);
+    for (const img of images) {
+      if (img === existing) continue;
+      img.names = img.names.filter((n) => !rec.names.includes(n));
+    }
+    if (existing) {
+      existing.names = [...new Set([...existing.names, ...rec.names])];
+      existing.repoDigests = [...new Set([...existing.repoDigests, ...rec.repoDigests])];
+      existing.pulled = rec.pulled;
+    } else {
+      images.push(rec);
+    }
+    this.writeImages(images);
+  }
+
+  /** Remove an image record and the layers and blobs no remaining image uses. Call under lock. */
+  removeImage(id: string): { removedLayers: number } {
+    const images = this.readImages();
+    const victim = images.find((i) => i.id === id);
+    if (!victim) return { removedLayers: 0 };
+    const rest = images.filter((i) => i.id !== id);
+    this.writeImages(rest);
+    const stillUsed = new Set(rest.flatMap((i) => i.layers));
+    let removedLayers = 0;
+    for (const layer of new Set(victim.layers)) {
+      if (stillUsed.has(layer)) continue;
+      this.removeLayer(layer);
+      removedLayers++;
+    }
+    for (const blob of [victim.digest, `sha256:${victim.id}`]) {
+      if (!rest.some((i) => i.digest === blob || `sha256:${i.id}` === blob)) fs.rmSync(this.blobPath(blob), { force: true });
+    }
+    return { removedLayers };
+  }
+
+  /** Untag: drop one name from an image. Call under lock. */
+  untag(id: string, name: string): void {
+    const images = this.readImages();
+    const img = images.find((i) => i.id === id);
+    if (!img) return;
+    img.names = img.names.filter((n) => n !== name);
+    this.writeImages(images);
+  }
+
+  // ---- blobs ----
+
+  blobPath(digest: string): string { return this.p('blobs/sha256', hexOf(digest)); }
+
+  putBlob(digest: string, data: Buffer): void {
+    if (!fs.existsSync(this.blobPath(digest))) this.writeAtomic(this.blobPath(digest), data);
+  }
+
+  readBlob(digest: string): Buffer { return fs.readFileSync(this.blobPath(digest)); }
+
+  // ---- layers ----
+
+  layerDir(diffId: string): string { return this.p('layers', hexOf(diffId)); }
+  diffDir(diffId: string): string { return path.join(this.layerDir(diffId), 'diff'); }
+  hasLayer(diffId: string): boolean { return fs.existsSync(path.join(this.layerDir(diffId), 'layer.json')); }
+
+  layerSize(diffId: string): number {
+    try { return (JSON.parse(fs.readFileSync(path.join(this.layerDir(diffId), 'layer.json'), 'utf8')) as { size: number }).size; } catch { return 0; }
+  }
+
+  /** A fresh staging directory, named after this process so a sweep knows when it is abandoned. */
+  stagingDir(): string {
+    const dir = this.p('tmp', `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  /** Move a verified, unpacked layer (staging/diff) into place. Another pull may have won: fine. */
+  commitLayer(staging: string, diffId: string, size: number): void {
+    fs.writeFileSync(path.join(staging, 'layer.json'), JSON.stringify({ diffId, size }));
+    try {
+      fs.renameSync(staging, this.layerDir(diffId));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      this.discard(staging);
+    }
+    const link = this.p('l', shortLayerName(diffId));
+    try { fs.symlinkSync(`../layers/${hexOf(diffId)}/diff`, link); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+
+  private removeLayer(diffId: string): void {
+    fs.rmSync(this.p('l', shortLayerName(diffId)), { force: true });
+    // Rename first so that a crash mid-delete never leaves a half layer that looks whole.
+    const doomed = this.p('tmp', `${process.pid}-rm-${hexOf(diffId).slice(0, 12)}`);
+    try { fs.renameSync(this.layerDir(diffId), doomed); } catch { return; }
+    this.discard(doomed);
+  }
+
+  discard(dir: string): void {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Remove staging left by processes that no longer exist (a pull killed with SIGKILL). */
+  sweep(): void {
+    let names: string[];
+    try { names = fs.readdirSync(this.p('tmp')); } catch { return; }
+    for (const name of names) {
+      const pid = Number(name.split('-')[0]);
+      if (pid && pid !== process.pid && processAlive(pid)) continue;
+      if (pid === process.pid) continue;
+      this.discard(this.p('tmp', name));
+    }
+  }
+
+  // ---- containers ----
+
+  containerDir(id: string): string { return this.p('containers', id); }
+
+  listContainers(): ContainerRecord[] {
+    let ids: string[];
+    try { ids = fs.readdirSync(this.p('containers')); } catch { return []; }
+    const out: ContainerRecord[] = [];
+    for (const id of ids) {
+      try { out.push(JSON.parse(fs.readFileSync(this.p('containers', id, 'container.json'), 'utf8'))); } catch { /* being created or removed */ }
+    }
+    return out;
+  }
+
+  writeContainer(rec: ContainerRecord): void {
+    this.writeAtomic(this.p('containers', rec.id, 'container.json'), JSON.stringify(rec, null, 1));
+  }
+
+  /** Claim a container name atomically: a symlink can be created by one process only. */
+  claimName(name: string, id: string): boolean {
+    fs.mkdirSync(this.p('names'), { recursive: true });
+    try { fs.symlinkSync(id, this.p('names', name)); return true; } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  }
+
+  releaseName(name: string): void { fs.rmSync(this.p('names', name), { force: true }); }
+
+  writeAtomic(file: string, data: string | Buffer): void {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}

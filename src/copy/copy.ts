@@ -1,7 +1,7 @@
 // copyImage: the one pipeline behind pull (and later push, load, save). Layers are fetched,
 // decompressed and unpacked concurrently; the image is committed last, after every layer.
 import { TspodError } from '../errors.js';
-import { verifyDigest } from '../registry/manifest.js';
+import { verifyDigest } from '../digest.js';
 import type { ImageDestination, ImageSource, ProgressEvent } from './types.js';
 
 export interface CopyOptions {

@@ -130,8 +130,10 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
   const stateRoot = path.join(runtimeDir(), 'runc');
   try {
-    for (const d of ['upper', 'work', 'merged', 'userdata']) fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o700 });
-    fs.chmodSync(rootfs, 0o755);
+    fs.mkdirSync(dir, { mode: 0o700 });
+    // The overlay root takes its mode from the upper dir: it must be traversable by every container user.
+    for (const d of ['upper', 'merged']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 });
+    for (const d of ['work', 'userdata']) fs.mkdirSync(path.join(dir, d), { mode: 0o700 });
     store.writeContainer(rec);
     // Overlay wants the top layer first.
     mountOverlay({ storeRoot: store.root, lowers: [...img.layers].reverse().map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });

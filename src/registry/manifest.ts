@@ -1,6 +1,5 @@
 // Manifest and index parsing, media type checks and platform selection.
-import crypto from 'node:crypto';
-import { RegistryError, DigestMismatchError } from '../errors.js';
+import { RegistryError } from '../errors.js';
 import { MEDIA } from './client.js';
 
 export interface Descriptor { mediaType: string; digest: string; size: number; platform?: Platform; urls?: string[] }
@@ -16,16 +15,6 @@ export const LAYER_TYPES = new Set([
   'application/vnd.oci.image.layer.v1.tar+zstd',
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
 ]);
-
-export function sha256(data: Buffer | string): string {
-  return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
-}
-
-export function verifyDigest(what: string, data: Buffer, expected: string): void {
-  const algo = expected.split(':')[0];
-  const actual = `${algo}:${crypto.createHash(algo).update(data).digest('hex')}`;
-  if (actual !== expected) throw new DigestMismatchError(what, expected, actual);
-}
 
 export function hostPlatform(): Platform {
   const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };

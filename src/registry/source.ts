@@ -2,7 +2,8 @@
 import { RegistryError } from '../errors.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { formatReference, type Reference } from './reference.js';
-import { kindOf, parseManifest, selectPlatform, sha256, verifyDigest, type Descriptor, type ImageIndex, type Platform } from './manifest.js';
+import { sha256, verifyDigest } from '../digest.js';
+import { kindOf, parseManifest, selectPlatform, type Descriptor, type ImageIndex, type Platform } from './manifest.js';
 import type { ImageSource, ResolvedManifest } from '../copy/types.js';
 
 export class RegistrySource implements ImageSource {

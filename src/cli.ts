@@ -1,5 +1,6 @@
 // The CLI: registers the commands and turns the result into tspod's exit code. Commands load their
 // engine parts on demand, so startup only pays for clipanion and the command classes.
+import { createRequire } from 'node:module';
 import { Cli, Builtins } from 'clipanion';
 import { PullCommand } from './commands/image/pull.js';
 import { ImagesCommand } from './commands/image/list.js';
@@ -23,6 +24,15 @@ const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: 
 for (const c of [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, VersionCommand, InfoCommand]) cli.register(c);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
+
+// For the startup budget test: which CommonJS packages did this command load?
+if (process.env.TSPOD_DEBUG_MODULES) {
+  process.on('exit', () => {
+    const req = createRequire(import.meta.url);
+    const pkgs = new Set(Object.keys(req.cache).map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));
+    process.stderr.write(`tspod-modules: ${[...pkgs].sort().join(' ')}\n`);
+  });
+}
 
 const argv = takeGlobalFlags(process.argv.slice(2));
 cli.run(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then((code) => {

@@ -45,6 +45,12 @@ export class DigestMismatchError extends TspodError {
   }
 }
 
+export class CorruptLayerError extends TspodError {
+  constructor(digest: string, why: string) {
+    super('E_DIGEST', `layer ${digest} is corrupt: ${why}`, { hint: 'the registry served corrupt data; nothing was stored. Retry, or check the registry' });
+  }
+}
+
 export class HostileLayerError extends TspodError {
   constructor(entry: string, why: string) {
     super('E_HOSTILE_LAYER', `refusing layer entry "${entry}": ${why}`, { hint: 'the image is malformed or malicious; nothing was stored' });

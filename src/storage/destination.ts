@@ -7,7 +7,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { createRequire } from 'node:module';
-import { DigestMismatchError } from '../errors.js';
+import { CorruptLayerError, DigestMismatchError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store } from './store.js';
 import { unpackLayer } from './unpack.js';
@@ -82,6 +82,10 @@ export class StoreDestination implements ImageDestination {
     } catch (e) {
       source?.destroy();
       this.store.discard(staging);
+      const code = (e as { code?: string }).code ?? '';
+      if (/^Z_|^ZSTD|^ERR_ZSTD/.test(code) || /zstd|incorrect (header|data) check|invalid (block|distance|code)|unexpected end of (file|data)/i.test((e as Error).message)) {
+        throw new CorruptLayerError(desc.digest, `it does not decompress (${(e as Error).message})`);
+      }
       throw e;
     }
   }

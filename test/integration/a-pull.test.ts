@@ -1,0 +1,140 @@
+// Pull from a real registry as the unprivileged user: plain, two tags, multi-platform, zstd,
+// several layers, failures, crash safety and concurrency.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+
+const STORE = `/home/${TEST_USER}/.local/share/tspod`;
+let reg = '';
+
+test.before(async () => { reg = (await getWorld()).registry; });
+
+const layerDirs = () => fs.readdirSync(path.join(STORE, 'layers'));
+const tmpEntries = () => fs.readdirSync(path.join(STORE, 'tmp'));
+
+test('pull prints plain progress when not on a terminal, and the image id on stdout', () => {
+  const r = tspod(['pull', `${reg}/alpine:3.20`]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^[a-f0-9]{64}\n$/);
+  assert.match(r.stderr, /Copying blob [a-f0-9]{12}/);
+  assert.not.match(r.stderr, /\x1b\[/, 'no terminal escapes');
+});
+
+test('-q prints only the id; pulling again reuses the layer', () => {
+  const r = tspod(['pull', '-q', `${reg}/alpine:3.20`]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '');
+  assert.match(r.stdout, /^[a-f0-9]{64}\n$/);
+});
+
+test('two tags of one image share one id and one unpacked layer', () => {
+  const a = tspod(['pull', '-q', `${reg}/alpine:3.20`]).stdout;
+  const before = layerDirs().length;
+  const b = tspod(['pull', '-q', `${reg}/alpine:latest`]);
+  assert.is(b.status, 0, b.stderr);
+  assert.is(b.stdout, a);
+  assert.is(layerDirs().length, before);
+  const images = tspod(['images']);
+  assert.match(images.stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/m);
+  assert.match(images.stdout, new RegExp(`${reg.replace(/\./g, '\\.')}/alpine\\s+3\\.20\\s+${a.slice(0, 12)}`));
+  assert.match(images.stdout, new RegExp(`/alpine\\s+latest\\s+${a.slice(0, 12)}`));
+  const json = JSON.parse(tspod(['images', '--format', 'json']).stdout) as Array<{ Id: string; Names: string[] }>;
+  assert.equal(json.find((i) => i.Id === a.trim())!.Names.sort(), [`${reg}/alpine:3.20`, `${reg}/alpine:latest`]);
+});
+
+test('short names resolve through registries.conf', () => {
+  const r = tspod(['pull', '-q', 'alpine:3.19']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(tspod(['images']).stdout, /alpine\s+3\.19/);
+});
+
+test('a multi-platform index: the host platform by default, --platform for another', () => {
+  const amd = tspod(['pull', '-q', `${reg}/multi`]);
+  assert.is(amd.status, 0, amd.stderr);
+  assert.is(JSON.parse(tspod(['image', 'inspect', amd.stdout.trim()]).stdout)[0].Architecture, 'amd64');
+  const arm = tspod(['pull', '-q', '--platform', 'linux/arm64', `${reg}/multi`]);
+  assert.is(arm.status, 0, arm.stderr);
+  assert.is.not(arm.stdout, amd.stdout);
+  assert.is(tspod(['image', 'inspect', '--format', '{{.Architecture}}', arm.stdout.trim()]).stdout, 'arm64\n');
+  const none = tspod(['pull', '--platform', 'linux/s390x', `${reg}/multi`]);
+  assert.is(none.status, 125);
+  assert.match(none.stderr, /has no image for linux\/s390x \(it has: linux\/amd64, linux\/arm64\)/);
+});
+
+test('a zstd layer is pulled and runs', () => {
+  const r = tspod(['run', '--rm', '--network', 'none', `${reg}/zstd`, 'cat', '/etc/alpine-release']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, '3.20.3\n');
+});
+
+test('pull by digest verifies the manifest digest', () => {
+  const digest = JSON.parse(tspod(['image', 'inspect', `${reg}/alpine:3.20`]).stdout)[0].Digest as string;
+  const ok = tspod(['pull', '-q', `${reg}/alpine@${digest}`]);
+  assert.is(ok.status, 0, ok.stderr);
+  const wrong = tspod(['pull', `${reg}/alpine@sha256:${'0'.repeat(64)}`]);
+  assert.is(wrong.status, 125);
+  assert.match(wrong.stderr, /^Error: .*manifest unknown/m);
+});
+
+test('unknown images, bad references and unreachable registries fail with one clear line and 125', () => {
+  const unknown = tspod(['pull', `${reg}/does-not-exist:1`]);
+  assert.is(unknown.status, 125);
+  assert.match(unknown.stderr, /^Error: .*does-not-exist:1: manifest unknown\nHint: /);
+  const bad = tspod(['pull', 'Alpine:UPPER']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /^Error: invalid image reference "Alpine:UPPER": repository names must be lowercase/);
+  const down = tspod(['pull', '--tls-verify=false', '127.0.0.1:1/alpine']);
+  assert.is(down.status, 125);
+  assert.match(down.stderr, /^Error: cannot reach registry 127\.0\.0\.1:1/);
+  const tls = tspod(['pull', `localhost:1/alpine`]);
+  assert.match(tls.stderr, /--tls-verify=false/);
+  assert.not.match(unknown.stderr + bad.stderr + down.stderr, /\n\s+at /, 'no stack traces');
+});
+
+test('a corrupt blob fails the pull with a clear message and leaves nothing behind', () => {
+  const layersBefore = layerDirs().sort();
+  const imagesBefore = tspod(['images', '-q']).stdout;
+  const r = tspod(['pull', `${reg}/corrupt`]);
+  assert.is(r.status, 125);
+  assert.match(r.stderr, /^Error: layer sha256:[a-f0-9]{64} (is corrupt|.*digest mismatch)/m);
+  assert.match(r.stderr, /nothing was stored/);
+  assert.equal(layerDirs().sort(), layersBefore);
+  assert.equal(tmpEntries(), []);
+  assert.is(tspod(['images', '-q']).stdout, imagesBefore);
+});
+
+test('a pull killed with SIGKILL at any moment leaves a usable store, and the next pull completes', async () => {
+  for (const delay of [150, 400, 800]) {
+    tspod(['rmi', '-f', `${reg}/big`]);
+    const child = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', path.join(ROOT, 'bin/tspod'), 'pull', '-q', `${reg}/big`], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', r));
+    await new Promise((r) => setTimeout(r, delay));
+    // Kill the tspod node process itself (runuser's child), as an OOM killer or `kill -9` would.
+    spawnSync('pkill', ['-KILL', '-u', TEST_USER, '-f', 'dist/src/cli.js pull']);
+    await exited;
+    const images = tspod(['images']);
+    assert.is(images.status, 0, images.stderr);
+    const again = tspod(['pull', '-q', `${reg}/big`]);
+    assert.is(again.status, 0, again.stderr);
+    const run = tspod(['run', '--rm', '--network', 'none', `${reg}/big`, 'stat', '-c', '%s', '/big/random.bin']);
+    assert.is(run.stdout, `${48 << 20}\n`, run.stderr);
+    assert.equal(tmpEntries(), [], 'staging of the killed pull was swept');
+  }
+});
+
+test('two pulls of the same image at the same time both succeed', async () => {
+  tspod(['rmi', '-f', `${reg}/big`]);
+  const pull = () => new Promise<number>((resolve) => {
+    spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', path.join(ROOT, 'bin/tspod'), 'pull', '-q', `${reg}/big`], { stdio: 'ignore' })
+      .on('exit', (code) => resolve(code ?? -1));
+  });
+  const codes = await Promise.all([pull(), pull(), pull()]);
+  assert.equal(codes, [0, 0, 0]);
+  assert.is(tspod(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((l) => l.endsWith('/big:latest')).length, 1);
+  assert.equal(tmpEntries(), []);
+});
+
+test.run();

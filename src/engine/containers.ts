@@ -142,7 +142,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     const user = resolveUser(rootfs, opts.user ?? cfg.User);
     const hostname = opts.hostname ?? (networkMode === 'host' ? os.hostname() : id.slice(0, 12));
     // Defaults, then the image's Env, then --env-file, then -e: later ones win.
-    const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(opts.tty ? ['TERM=xterm'] : [])];
+    const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm'];
     const env = mergeEnv(mergeEnv(defaults, cfg.Env ?? []), [...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])]);
     const cwd = opts.workdir ?? (cfg.WorkingDir || '/');
     if (!cwd.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${cwd}" is not absolute`, { hint: 'give -w an absolute path' });

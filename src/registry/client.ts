@@ -31,6 +31,8 @@ function isRetryableNetworkError(e: unknown): boolean {
 
 function describeNetworkError(e: unknown): string {
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.code ?? err.cause?.code ?? '';
+  if (/SSL|TLS|CERT/.test(code)) return `TLS handshake failed (${code})`;
   return [err.code ?? err.cause?.code, err.message ?? err.cause?.message].filter(Boolean).join(': ');
 }
 

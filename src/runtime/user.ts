@@ -41,9 +41,9 @@ export function resolveUser(rootfs: string, spec: string | undefined): ResolvedU
     }
   }
   gid ??= 0;
-  const additionalGids = groupPart === undefined && name
-    ? groups.filter((r) => (r[3] ?? '').split(',').includes(name!)).map((r) => Number(r[2])).filter((g) => g !== gid)
-    : [];
+  // As Podman: the primary group, then the groups that list the user as a member.
+  const member = groupPart === undefined && name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name!)).map((r) => Number(r[2])) : [];
+  const additionalGids = [...new Set([gid, ...member])];
   if (uid > 65535 || gid > 65535) throw new TspodError('E_ID_RANGE', `user ${uid}:${gid} is beyond the 65536 ids mapped in your user namespace`, { hint: 'use an id below 65536, or give your user a larger range in /etc/subuid and /etc/subgid' });
   return { uid, gid, additionalGids, home };
 }

@@ -1,0 +1,198 @@
+// Run real containers with runc as the unprivileged user.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+
+const STORE = `/home/${TEST_USER}/.local/share/tspod`;
+let reg = '';
+test.before(async () => {
+  reg = (await getWorld()).registry;
+  for (const i of ['alpine:3.20', 'layered', 'entrypoint']) assert.is(tspod(['pull', '-q', `${reg}/${i}`]).status, 0);
+});
+
+const run = (args: string[], opts = {}) => tspod(['run', '--rm', ...args], opts);
+
+test('output and exit status pass through', () => {
+  const r = run(['--network', 'none', 'alpine:3.20', 'sh', '-c', 'echo out; echo err >&2; exit 42']);
+  assert.is(r.stdout, 'out\n');
+  assert.match(r.stderr, /^err$/m);
+  assert.is(r.status, 42);
+});
+
+test('127 when the command is not found, 126 when it cannot be invoked', () => {
+  const nf = run(['--network', 'none', 'alpine:3.20', 'no-such-command']);
+  assert.is(nf.status, 127);
+  assert.match(nf.stderr, /^Error: executable file "no-such-command" not found in \$PATH/m);
+  const ni = run(['--network', 'none', 'alpine:3.20', '/etc/hostname']);
+  assert.is(ni.status, 126);
+  assert.match(ni.stderr, /permission denied/);
+});
+
+test('125 for tspod\'s own failures: unknown image, --pull=never, bad flags', () => {
+  const unknown = run(['--network', 'none', `${reg}/nope:1`, 'true']);
+  assert.is(unknown.status, 125);
+  assert.match(unknown.stderr, /manifest unknown/);
+  const never = run(['--pull=never', 'never-pulled-image', 'true']);
+  assert.is(never.status, 125);
+  assert.match(never.stderr, /^Error: image not known: never-pulled-image\nHint: it is not in the store and --pull=never forbids pulling it/);
+});
+
+test('env: image Env, -e, --env-file, PATH and HOSTNAME', () => {
+  const envFile = '/tmp/tspod-test.env';
+  fs.writeFileSync(envFile, '# comment\nFROM_FILE=yes\nOVERRIDE=file\n');
+  fs.chmodSync(envFile, 0o644);
+  const r = run(['--network', 'none', '--hostname', 'box', '--env-file', envFile, '-e', 'OVERRIDE=flag', '-e', 'EMPTY=', 'alpine:3.20', 'env']);
+  assert.is(r.status, 0, r.stderr);
+  for (const line of ['FROM_FILE=yes', 'OVERRIDE=flag', 'EMPTY=', 'HOSTNAME=box', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root']) {
+    assert.ok(r.stdout.split('\n').includes(line), `${line} in\n${r.stdout}`);
+  }
+});
+
+test('user by name and by id, resolved through the image\'s passwd and group', () => {
+  assert.is(run(['--network', 'none', '-u', 'nobody', 'alpine:3.20', 'id']).stdout, 'uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n');
+  assert.is(run(['--network', 'none', '-u', '1000:1000', 'alpine:3.20', 'id', '-u']).stdout, '1000\n');
+  const root = run(['--network', 'none', 'alpine:3.20', 'id']).stdout;
+  assert.match(root, /^uid=0\(root\) gid=0\(root\) groups=0\(root\),1\(bin\).*10\(wheel\)/);
+  const bad = run(['--network', 'none', '-u', 'ghost', 'alpine:3.20', 'id']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /unable to find user ghost/);
+});
+
+test('working directory: -w, the image\'s WorkingDir, created when missing', () => {
+  assert.is(run(['--network', 'none', '-w', '/usr/lib', 'alpine:3.20', 'pwd']).stdout, '/usr/lib\n');
+  assert.is(run(['--network', 'none', '-w', '/new/dir', 'alpine:3.20', 'pwd']).stdout, '/new/dir\n');
+  assert.is(run(['--network', 'none', '--entrypoint', 'pwd', 'entrypoint']).stdout, '/srv\n');
+});
+
+test('Entrypoint and Cmd as Docker combines them', () => {
+  assert.is(run(['--network', 'none', 'entrypoint']).stdout, 'entry: default-cmd\n');
+  assert.is(run(['--network', 'none', 'entrypoint', 'x', 'y']).stdout, 'entry: x y\n');
+  assert.is(run(['--network', 'none', '--entrypoint', '', 'entrypoint', 'echo', 'plain']).stdout, 'plain\n');
+  assert.is(run(['--network', 'none', '-u', '0', 'entrypoint', 'as', 'root']).stdout, 'entry: as root\n');
+});
+
+test('--network none leaves only lo; the default network has an interface, resolv.conf and hosts', () => {
+  const none = run(['--network', 'none', 'alpine:3.20', 'ls', '/sys/class/net']);
+  assert.is(none.stdout, 'lo\n', none.stderr);
+  const def = run(['--hostname', 'web', 'alpine:3.20', 'sh', '-c', 'ls /sys/class/net; cat /etc/resolv.conf /etc/hosts /etc/hostname; ip route']);
+  assert.is(def.status, 0, def.stderr);
+  assert.match(def.stdout, /^(eth0|tap0)$/m);
+  assert.match(def.stdout, /^nameserver \S+$/m);
+  assert.match(def.stdout, /^127\.0\.0\.1\s+localhost/m);
+  assert.match(def.stdout, /\sweb\s/);
+  assert.match(def.stdout, /^web$/m);
+  assert.match(def.stdout, /^default via /m);
+  const slirp = run(['--network', 'slirp4netns', 'alpine:3.20', 'sh', '-c', 'ip -4 addr show tap0; cat /etc/resolv.conf']);
+  assert.match(slirp.stdout, /inet 10\.0\.2\.100\/24/, slirp.stderr);
+  assert.match(slirp.stdout, /nameserver 10\.0\.2\.3/);
+  const host = run(['--network', 'host', 'alpine:3.20', 'cat', '/proc/net/dev']);
+  assert.ok(host.stdout.split('\n').length > 4, 'the host\'s interfaces are visible');
+});
+
+test('files of the layered image: owners, whiteouts, opaque dirs, links, setuid, long names, xattrs', () => {
+  const r = run(['--network', 'none', 'layered', 'sh', '-c',
+    'stat -c "%n %u:%g %a %h" /data/owned-by-1000 /data/owned-by-100-101 /data/setuid-tool /data/sticky /data/original /data/hardlink; ' +
+    'ls /opaque; ls /data/doomed /etc/motd 2>&1; readlink /data/symlink; cat /data/long-name-*end']);
+  assert.is(r.status, 0, r.stderr);
+  const out = r.stdout;
+  assert.match(out, /^\/data\/owned-by-1000 1000:1000 644 1$/m);
+  assert.match(out, /^\/data\/owned-by-100-101 100:101 644 1$/m);
+  assert.match(out, /^\/data\/setuid-tool 0:0 4755 1$/m);
+  assert.match(out, /^\/data\/sticky 0:0 1777 2$/m);
+  assert.match(out, /^\/data\/original 0:0 644 2$/m);
+  assert.match(out, /^\/data\/hardlink 0:0 644 2$/m);
+  assert.match(out, /^new$/m, 'the opaque dir shows only the upper layer');
+  assert.not.match(out, /old-a/);
+  assert.match(out, /\/data\/doomed: No such file or directory/);
+  assert.match(out, /\/etc\/motd: No such file or directory/);
+  assert.match(out, /^original$/m);
+  assert.match(out, /^pax$/m);
+  // On the host the owners land in the subordinate range: container 1000 is subuid start + 999.
+  const subStart = Number(fs.readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith(`${TEST_USER}:`))!.split(':')[1]);
+  const images = JSON.parse(fs.readFileSync(path.join(STORE, 'images.json'), 'utf8')).images as Array<{ names: string[]; layers: string[] }>;
+  const layer2 = images.find((i) => i.names.some((n) => n.endsWith('/layered:latest')))!.layers[1].slice(7);
+  const hostFile = path.join(STORE, 'layers', layer2, 'diff/data/owned-by-1000');
+  assert.is(fs.statSync(hostFile).uid, subStart + 999);
+  const xattr = spawnSync('python3', ['-c', `import os; print(os.getxattr(${JSON.stringify(path.join(STORE, 'layers', layer2, 'diff/data/with-xattr'))}, "user.tspod").decode())`], { encoding: 'utf8' });
+  assert.is(xattr.stdout, 'kept\n', xattr.stderr);
+});
+
+test('--read-only: the root is read-only, /tmp is writable', () => {
+  const r = run(['--network', 'none', '--read-only', 'alpine:3.20', 'sh', '-c', 'touch /x 2>&1; touch /tmp/ok && echo tmp-ok']);
+  assert.match(r.stdout, /Read-only file system/);
+  assert.match(r.stdout, /tmp-ok/);
+});
+
+test('stdin: closed without -i, passed with -i', () => {
+  assert.is(run(['--network', 'none', 'alpine:3.20', 'cat'], { input: 'ignored\n' }).stdout, '');
+  assert.is(run(['-i', '--network', 'none', 'alpine:3.20', 'cat'], { input: 'hello\n' }).stdout, 'hello\n');
+});
+
+test('-t gives a terminal with the caller\'s size', () => {
+  const cmd = `stty cols 111 rows 33; ${path.join(ROOT, 'bin/tspod')} run --rm -it --network none alpine:3.20 sh -c 'tty; stty size; echo $TERM'`;
+  const r = spawnSync('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin', 'TERM=xterm', 'script', '-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '' });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  assert.match(r.stdout, /33 111/);
+  assert.match(r.stdout, /xterm/);
+});
+
+test('SIGTERM to tspod reaches the container', async () => {
+  const child = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin', path.join(ROOT, 'bin/tspod'),
+    'run', '--rm', '--network', 'none', 'alpine:3.20', 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await new Promise<void>((r) => child.stdout!.on('data', (d) => { out += d; if (out.includes('ready')) r(); }));
+  spawnSync('pkill', ['-TERM', '-u', TEST_USER, '-f', 'dist/src/cli.js run --rm --network none alpine:3.20 sh -c trap']);
+  const code = await exited;
+  assert.match(out, /got-term/);
+  assert.is(code, 3);
+});
+
+test('--rm leaves nothing; without it the container stays recorded; names are unique', () => {
+  const before = fs.readdirSync(path.join(STORE, 'containers')).length;
+  run(['--network', 'none', 'alpine:3.20', 'true']);
+  run(['--network', 'none', 'alpine:3.20', 'false']);
+  assert.is(fs.readdirSync(path.join(STORE, 'containers')).length, before);
+  const kept = tspod(['run', '--name', 'keeper', '--network', 'none', 'alpine:3.20', 'true']);
+  assert.is(kept.status, 0, kept.stderr);
+  assert.is(fs.readdirSync(path.join(STORE, 'containers')).length, before + 1);
+  const dup = tspod(['run', '--name', 'keeper', '--network', 'none', 'alpine:3.20', 'true']);
+  assert.is(dup.status, 125);
+  assert.match(dup.stderr, /the container name "keeper" is already in use/);
+  const mounts = spawnSync('sh', ['-c', `cat /proc/$(cut -d' ' -f1 /tmp/tspod-run-$(id -u ${TEST_USER})/pause.pid)/mountinfo`], { encoding: 'utf8' }).stdout;
+  assert.not.match(mounts, /tspod\/containers\/.*merged/, 'no overlay left mounted');
+  assert.not.match(mounts, /netns/, 'no network namespace left mounted');
+});
+
+test('rmi: an image in use needs -f, which removes its containers; unused layers go with it', () => {
+  // "keeper" from the previous test uses alpine:3.20.
+  const refused = tspod(['rmi', `${reg}/alpine:3.20`]);
+  assert.is(refused.status, 125);
+  assert.match(refused.stderr, /is in use by container/);
+  const layersBefore = fs.readdirSync(path.join(STORE, 'layers')).length;
+  const layered = tspod(['rmi', `${reg}/layered`]);
+  assert.is(layered.status, 0, layered.stderr);
+  assert.match(layered.stdout, /^Deleted: [a-f0-9]{64}$/m);
+  assert.is(fs.readdirSync(path.join(STORE, 'layers')).length, layersBefore - 2, 'its two own layers went; the shared base stayed');
+  const forced = tspod(['rmi', '-f', `${reg}/alpine:3.20`]);
+  assert.is(forced.status, 0, forced.stderr);
+  assert.not.match(tspod(['images']).stdout, /alpine\s+3\.20/);
+  assert.is(fs.readdirSync(path.join(STORE, 'containers')).length, 0);
+  const gone = tspod(['rmi', 'never-existed']);
+  assert.is(gone.status, 125);
+  assert.match(gone.stderr, /^Error: image not known: never-existed/);
+});
+
+test('a run of a stored image loads neither the HTTP client nor the tar code', () => {
+  tspod(['pull', '-q', `${reg}/alpine:3.20`]);
+  const r = run(['--network', 'none', 'alpine:3.20', 'true'], { env: { TSPOD_DEBUG_MODULES: '1' } });
+  assert.is(r.status, 0, r.stderr);
+  const mods = /tspod-modules: (.*)/.exec(r.stderr)![1];
+  for (const heavy of ['undici', 'tar-stream', 'koffi', 'zstd-napi', 'smol-toml']) assert.not.ok(mods.includes(heavy), `${heavy} loaded: ${mods}`);
+});
+
+test.run();

@@ -70,7 +70,6 @@ export class StoreDestination implements ImageDestination {
       }
       const result = await unpackLayer(tar, diff, {
         overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.',
-        maxId: 65536,
         onWarning: this.onWarning,
       });
       await finished(diffHash);

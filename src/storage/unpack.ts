@@ -12,8 +12,6 @@ import { lsetxattr, mknod, mknodChar, SysError } from '../sys/index.js';
 export interface UnpackOptions {
   /** xattr namespace overlayfs reads: "user.overlay." with the userxattr option (rootless), else "trusted.overlay." */
   overlayXattrPrefix: string;
-  /** highest uid/gid mapped in this user namespace, for a clear error on owners beyond it */
-  maxId?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -31,6 +29,13 @@ export function cleanEntryName(name: string): string {
     parts.push(part);
   }
   return parts.join('/');
+}
+
+/** The highest id mapped in this user namespace, from /proc/self/uid_map. */
+function mappedMax(): number {
+  try {
+    return Math.max(...fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split('\n').map((l) => { const [inside, , count] = l.trim().split(/\s+/).map(Number); return inside + count - 1; }));
+  } catch { return 0; }
 }
 
 class LayerWriter {
@@ -91,8 +96,8 @@ class LayerWriter {
       if (typeof target === 'number') fs.fchownSync(target, uid, gid); else fs.lchownSync(target, uid, gid);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EINVAL') {
-        throw new TspodError('E_ID_RANGE', `layer entry "${entryName}" is owned by ${uid}:${gid}, outside the ids mapped in your user namespace (0-${this.opts.maxId ?? '?'})`,
-          { hint: 'give your user a larger range in /etc/subuid and /etc/subgid (65536 ids is usual), then run `tspod system migrate` or kill the tspod pause process' });
+        throw new TspodError('E_ID_RANGE', `layer entry "${entryName}" is owned by ${uid}:${gid}, outside the ids mapped in your user namespace (0-${mappedMax()})`,
+          { hint: 'give your user 65536 subordinate ids (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER), then stop the tspod pause process (kill $(cut -d" " -f1 $TSPOD_RUNTIME_DIR/pause.pid)) so the next tspod maps them' });
       }
       throw e;
     }

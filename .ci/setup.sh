@@ -1,0 +1,37 @@
+#!/bin/sh
+# Everything tspod and its test suite need on a fresh Debian 12, run as root: the Debian packages,
+# the npm packages and the build, the unprivileged test users, and a usable /dev/net/tun.
+set -eu
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+PKGS="uidmap util-linux runc crun conmon slirp4netns passt fuse-overlayfs skopeo docker-registry podman busybox-static bsdutils procps python3 nodejs npm"
+missing=""
+for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"; done
+# nodejs/npm may come from elsewhere (nodesource, nvm): only install them when node is absent.
+command -v node >/dev/null 2>&1 && missing=$(echo "$missing" | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' ')
+if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
+  apt-get update -qq
+  apt-get install -y -qq $missing >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+npm run build
+
+# The unprivileged user the suite runs tspod as, with 65536 subordinate ids; and one without any.
+TEST_USER=${TSPOD_TEST_USER:-tspodtest}
+id "$TEST_USER" >/dev/null 2>&1 || useradd -m -s /bin/bash "$TEST_USER"
+grep -q "^$TEST_USER:" /etc/subuid 2>/dev/null || usermod --add-subuids 100000-165535 "$TEST_USER"
+grep -q "^$TEST_USER:" /etc/subgid 2>/dev/null || usermod --add-subgids 100000-165535 "$TEST_USER"
+id tspodnosub >/dev/null 2>&1 || useradd -m -s /bin/bash tspodnosub
+sed -i '/^tspodnosub:/d' /etc/subuid /etc/subgid
+
+# pasta and slirp4netns open /dev/net/tun, which is 0600 on these machines and 0666 on a desktop.
+[ -c /dev/net/tun ] && chmod 666 /dev/net/tun
+
+# The test user must be able to reach the checkout: open the directories above it for traversal.
+d=$(pwd)
+while [ "$d" != "/" ]; do
+  runuser -u "$TEST_USER" -- test -x "$d" || chmod o+x "$d"
+  d=$(dirname "$d")
+done

@@ -39,6 +39,14 @@ interface ImageConfig {
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const signals = os.constants.signals as Record<string, number>;
 
+function terminalSize(): { height: number; width: number } | undefined {
+  for (const s of [process.stdin, process.stdout, process.stderr] as Array<NodeJS.ReadStream | NodeJS.WriteStream>) {
+    const t = s as NodeJS.WriteStream;
+    if (t.isTTY && t.columns && t.rows) return { height: t.rows, width: t.columns };
+  }
+  return undefined;
+}
+
 async function ensureImage(store: Store, opts: RunOptions): Promise<ImageRecord> {
   const policy = opts.pull ?? 'missing';
   let img = policy === 'always' ? undefined : await findImage(store, opts.image);
@@ -154,7 +162,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     const etcFiles = net.writeEtcFiles(userdata, network, hostname, name);
     const spec = buildSpec({
       rootfs, readOnly: !!opts.readOnly, args, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
-      terminal: !!opts.tty, hostname, network: network.nsPath ? { path: network.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
+      terminal: !!opts.tty, consoleSize: terminalSize(), hostname, network: network.nsPath ? { path: network.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     const logFile = path.join(userdata, 'runtime.log');

@@ -25,6 +25,8 @@ export interface SpecOptions {
   gid: number;
   additionalGids: number[];
   terminal: boolean;
+  /** the caller's terminal size, so the container starts with it (the runtime follows SIGWINCH after) */
+  consoleSize?: { height: number; width: number };
   hostname: string;
   /** "new": a fresh empty netns; "host": share; otherwise a netns path to join */
   network: 'new' | 'host' | { path: string };
@@ -60,6 +62,7 @@ export function buildSpec(o: SpecOptions): object {
     ociVersion: '1.0.2',
     process: {
       terminal: o.terminal,
+      consoleSize: o.terminal ? o.consoleSize : undefined,
       user: { uid: o.uid, gid: o.gid, additionalGids: o.additionalGids.length ? o.additionalGids : undefined },
       args: o.args,
       env: o.env,

@@ -175,7 +175,9 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
       if (err) {
         deleteContainer(rt, stateRoot, id);
         const code = /not found|no such file/i.test(err) ? EXIT_NOT_FOUND : /permission denied/i.test(err) ? EXIT_CANNOT_INVOKE : EXIT_TSPOD;
-        throw new RuntimeError(`${rt.name}: ${err}`, { exitCode: code });
+        const hint = /hybrid mode/.test(err) ? `${rt.name} does not support this machine's cgroup v1 hybrid mode; use --runtime runc`
+          : 'see the runtime\'s message above; `tspod --log-level debug run ...` shows more';
+        throw new RuntimeError(`${rt.name}: ${err}`, { exitCode: code, hint });
       }
     }
     rec.state = 'exited';

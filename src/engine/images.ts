@@ -75,7 +75,7 @@ export async function pullImage(store: Store, input: string, opts: PullOptions =
       lastErr = new RegistryError(`registry ${ref.domain} is blocked in registries.conf`, { code: 'E_BLOCKED' });
       continue;
     }
-    const insecure = opts.tlsVerify === false || [...conf.insecure].some((loc) => repoName(ref) === loc || repoName(ref).startsWith(`${loc}/`) || ref.domain === loc);
+    const insecure = opts.tlsVerify === false || opts.tlsVerify === undefined && [...conf.insecure].some((loc) => repoName(ref) === loc || repoName(ref).startsWith(`${loc}/`) || ref.domain === loc);
     const source = new RegistrySource(ref, platform, { insecure });
     try {
       const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: opts.onProgress });

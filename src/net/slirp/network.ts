@@ -57,7 +57,20 @@ function hostAddress(): string | undefined {
   return undefined;
 }
 
+/**
+ * A namespace can only be bind-mounted onto a file whose mount is not shared. Rootless, the pause
+ * process's mount namespace is private already; as root, make the netns dir a private mount, as
+ * Podman does with /run/netns.
+ */
+function ensurePrivateMount(dir: string): void {
+  const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  if (mountinfo.split('\n').some((l) => l.split(' ')[4] === dir)) return;
+  spawnSync('mount', ['--bind', dir, dir], { stdio: 'ignore' });
+  spawnSync('mount', ['--make-private', dir], { stdio: 'ignore' });
+}
+
 function createNetns(file: string): void {
+  if (process.getuid!() === 0 && !process.env._TSPOD_IN_USERNS) ensurePrivateMount(path.dirname(file));
   fs.writeFileSync(file, '');
   const r = spawnSync('unshare', [`--net=${file}`, 'true'], { encoding: 'utf8' });
   if (r.status !== 0) {
@@ -82,7 +95,9 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
   try {
     if (mode === 'pasta') {
       // pasta copies the host's addresses and routes into the namespace and quits once it is gone.
-      const r = spawnSync('pasta', ['--config-net', '-q', '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--netns', nsPath], { encoding: 'utf8' });
+      // As real root pasta would drop to "nobody", who can't open the namespace file.
+      const runas = process.getuid!() === 0 && !process.env._TSPOD_IN_USERNS ? ['--runas', '0'] : [];
+      const r = spawnSync('pasta', ['--config-net', '-q', ...runas, '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--netns', nsPath], { encoding: 'utf8' });
       if (r.status !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
       const servers = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
       return { mode, nsPath, nameservers: servers, address: hostAddress(), teardown: () => removeNetns(nsPath) };

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { storeDir } from '../paths.js';
-import { withLock } from './lock.js';
+import { withLock } from '../sys/lock.js';
 
 export interface ImageRecord {
   id: string;

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 
 type Fn = (...args: unknown[]) => number;
-interface Libc { mknod: Fn; lsetxattr: Fn; errno: () => number }
+interface Libc { mknod: Fn; lsetxattr: Fn; flock: Fn; errno: () => number }
 let libc: Libc | undefined;
 
 function load(): Libc {
@@ -13,6 +13,7 @@ function load(): Libc {
   libc = {
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    flock: lib.func('int flock(int fd, int operation)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -40,6 +41,20 @@ export function mknod(path: string, typeBits: number, mode: number, major: numbe
 export function lsetxattr(path: string, name: string, value: Buffer): void {
   const l = load();
   if (l.lsetxattr(path, name, value, value.length, 0) !== 0) throw new SysError('lsetxattr', l.errno(), path);
+}
+
+export const LOCK_EX = 2;
+export const LOCK_UN = 8;
+const EINTR = 4;
+
+/** flock(2), blocking; retried when a signal interrupts the wait. */
+export function flock(fd: number, operation: number): void {
+  const l = load();
+  for (;;) {
+    if (l.flock(fd, operation) === 0) return;
+    const errno = l.errno();
+    if (errno !== EINTR) throw new SysError('flock', errno, `fd ${fd}`);
+  }
 }
 
 export const ERRNO = { EPERM: 1, ENOENT: 2, EEXIST: 17, EINVAL: 22, ENOTSUP: 95, ERANGE: 34 } as const;

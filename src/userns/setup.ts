@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readSubIds, mappingArgs } from './subid.js';
 import { runtimeDir } from '../paths.js';
 import { TspodError, UserNamespaceError } from '../errors.js';
-import { withLock } from '../storage/lock.js';
+import { withLock } from '../sys/lock.js';
 
 function which(cmd: string): string | null {
   for (const dir of (process.env.PATH || '/usr/bin:/bin').split(':').concat(['/usr/bin', '/usr/sbin', '/bin', '/sbin'])) {

@@ -104,6 +104,12 @@ test('a corrupt blob fails the pull with a clear message and leaves nothing behi
   assert.equal(layerDirs().sort(), layersBefore);
   assert.equal(tmpEntries(), []);
   assert.is(tspod(['images', '-q']).stdout, imagesBefore);
+  // Bytes changed where gzip does not look (its mtime field): only the digest check catches it.
+  const plain = tspod(['pull', `${reg}/corrupt-digest`]);
+  assert.is(plain.status, 125);
+  assert.match(plain.stderr, /^Error: layer sha256:([a-f0-9]{64}): digest mismatch, expected sha256:\1 but the content is sha256:[a-f0-9]{64}$/m, plain.stderr);
+  assert.equal(layerDirs().sort(), layersBefore);
+  assert.equal(tmpEntries(), []);
 });
 
 test('a pull killed with SIGKILL at any moment leaves a usable store, and the next pull completes', async () => {

@@ -1,58 +1,143 @@
 // Side-by-side benchmarks, tspod against Podman in the same run: the same unprivileged user, the
-// same images from the same local registry, the same OCI runtime (runc). The two commands are
+// same images from the same local registry, the same OCI runtime (runc). The commands are
 // alternated (A B A B) and compared by median, so drift on a shared machine hits both alike.
-// Run as root after .ci/setup.sh:  node dist/bench/run.js [--runs N]
+// Run as root after .ci/setup.sh:  npm run bench [-- --runs N] [-- --only NAME]
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
-import { getWorld, TEST_USER, ROOT } from '../test/fixtures/world.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { getWorld, TEST_USER, ROOT, skopeoPush } from '../test/fixtures/world.js';
+import { OciLayout, gunzipFile } from '../test/fixtures/oci-layout.js';
+import { pushPullImage } from './pull-image.js';
+import { SHARED_IMAGES } from '../test/fixtures/world.js';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
-const home = `/home/${TEST_USER}`;
-const envArgs = ['env', '-i', `HOME=${home}`, `USER=${TEST_USER}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'];
+const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+const RUNS = Number(arg('--runs')) || 15;
+const ONLY = arg('--only');
+const HOME = `/home/${TEST_USER}`;
+const ENV = ['env', '-i', `HOME=${HOME}`, `USER=${TEST_USER}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'];
+const TSPOD = path.join(ROOT, 'bin/tspod');
+const PODMAN = ['podman', '--runtime', 'runc'];
 
-function asUser(cmd: string[]): { ms: number; status: number | null; err: string } {
+interface Sample { ms: number; rssKb: number }
+
+/** Run a command as the test user; wall time, and the peak RSS of its biggest process (GNU time). */
+function timed(cmd: string[]): Sample {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('runuser', ['-u', TEST_USER, '--', ...envArgs, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, status: r.status, err: r.stderr };
+  const r = spawnSync('runuser', ['-u', TEST_USER, '--', ...ENV, '/usr/bin/time', '-f', '%M', ...cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return { ms, rssKb: Number(r.stderr.trim().split('\n').pop()) };
 }
 
-const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]; };
+function quiet(cmd: string[]): void {
+  spawnSync('runuser', ['-u', TEST_USER, '--', ...ENV, ...cmd], { stdio: 'ignore', cwd: '/' });
+}
 
-interface Case { name: string; tspod: string[]; podman: string[]; target: number }
+async function parallel(cmd: string[], n: number): Promise<Sample> {
+  const t0 = process.hrtime.bigint();
+  const codes = await Promise.all(Array.from({ length: n }, () => new Promise<number>((resolve) => {
+    spawn('runuser', ['-u', TEST_USER, '--', ...ENV, ...cmd], { stdio: 'ignore', cwd: '/' }).on('exit', (c) => resolve(c ?? -1));
+  })));
+  if (codes.some((c) => c !== 0)) throw new Error(`${cmd.join(' ')}: exit codes ${codes}`);
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, rssKb: 0 };
+}
+
+const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.round(p * (s.length - 1)))]; };
+
+interface Row { case: string; tspod: number[]; other: number[]; otherName: string; target: number; unit: string }
+const rows: Row[] = [];
+const notes: string[] = [];
+
+async function compare(name: string, runs: number, a: () => Sample | Promise<Sample>, b: () => Sample | Promise<Sample>, target: number, otherName = 'podman', before?: () => void): Promise<Sample[]> {
+  if (ONLY && !name.includes(ONLY)) return [];
+  const as: Sample[] = [], bs: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    before?.(); as.push(await a());
+    before?.(); bs.push(await b());
+  }
+  rows.push({ case: name, tspod: as.map((s) => s.ms), other: bs.map((s) => s.ms), otherName, target, unit: 'ms' });
+  process.stderr.write(`  ${name}: done\n`);
+  return as;
+}
 
 async function main(): Promise<void> {
   const { registry } = await getWorld();
   const image = `${registry}/alpine:3.20`;
-  const tspod = path.join(ROOT, 'bin/tspod');
-  const podman = ['podman', '--runtime', 'runc'];
-  for (const cmd of [[tspod, 'pull', '-q', image], [...podman, 'pull', '-q', image]]) {
-    const r = asUser(cmd);
-    if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.err}`);
-  }
-  const cases: Case[] = [
-    { name: 'run --rm --network none IMAGE true', tspod: [tspod, 'run', '--rm', '--network', 'none', image, 'true'], podman: [...podman, 'run', '--rm', '--network', 'none', image, 'true'], target: 0.5 },
-    { name: 'run --rm IMAGE true (default network)', tspod: [tspod, 'run', '--rm', image, 'true'], podman: [...podman, 'run', '--rm', image, 'true'], target: 0.5 },
-  ];
-  const rows = [];
-  for (const c of cases) {
-    asUser(c.tspod); asUser(c.podman); // warm caches for both
-    const a: number[] = [], b: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const x = asUser(c.tspod); if (x.status !== 0) throw new Error(`tspod: ${x.err}`);
-      const y = asUser(c.podman); if (y.status !== 0) throw new Error(`podman: ${y.err}`);
-      a.push(x.ms); b.push(y.ms);
+  for (const cmd of [[TSPOD, 'pull', '-q', image], [...PODMAN, 'pull', '-q', image]]) timed(cmd);
+
+  // Startup-bound cases.
+  const runNone = (tool: string[]) => () => timed([...tool, 'run', '--rm', '--network', 'none', image, 'true']);
+  const runNet = (tool: string[]) => () => timed([...tool, 'run', '--rm', image, 'true']);
+  timed([TSPOD, 'run', '--rm', image, 'true']); timed([...PODMAN, 'run', '--rm', image, 'true']);
+  const runSamples = await compare('run --rm --network none IMAGE true', RUNS, runNone([TSPOD]), runNone(PODMAN), 0.5);
+  await compare('run --rm IMAGE true (default network)', RUNS, runNet([TSPOD]), runNet(PODMAN), 0.5);
+  await compare('8 x run --rm IMAGE true at once (wall)', Math.max(3, RUNS / 3), () => parallel([TSPOD, 'run', '--rm', image, 'true'], 8), () => parallel([...PODMAN, 'run', '--rm', image, 'true'], 8), 0.5);
+
+  // Cold pulls of a ~190 MB three-layer image, and the practical limit of this disk.
+  let pullRss: number[] = [];
+  if (!ONLY || 'pull'.includes(ONLY) || ONLY.includes('pull')) {
+    const refs = pushPullImage(registry);
+    for (const kind of ['gzip', 'zstd'] as const) {
+      const ref = refs[kind];
+      const clean = () => { quiet([TSPOD, 'rmi', '-f', ref]); quiet([...PODMAN, 'rmi', '-f', ref]); spawnSync('sync'); };
+      const pulls = await compare(`cold pull, 3 layers ${kind}`, Math.max(3, Math.round(RUNS / 5)), () => timed([TSPOD, 'pull', '-q', ref]), () => timed([...PODMAN, 'pull', '-q', ref]), 0.5, 'podman', clean);
+      pullRss = pullRss.concat(pulls.map((s) => s.rssKb));
+      const base = path.join(ROOT, 'bench/curl-untar.sh');
+      const cleanBase = () => { clean(); spawnSync('sh', ['-c', `rm -rf /tmp/tspod-bench-untar.*`]); spawnSync('sync'); };
+      await compare(`cold pull, 3 layers ${kind} vs curl|${kind} -d|tar -x`, Math.max(3, Math.round(RUNS / 5)), () => timed([TSPOD, 'pull', '-q', ref]), () => timed([base, registry, 'pullbench', kind]), 1.5, 'curl|tar', cleanBase);
     }
-    const ratio = quantile(a, 0.5) / quantile(b, 0.5);
-    rows.push({ case: c.name, tspodMedian: quantile(a, 0.5), tspodP90: quantile(a, 0.9), podmanMedian: quantile(b, 0.5), podmanP90: quantile(b, 0.9), ratio, target: c.target, pass: ratio <= c.target });
   }
-  const f = (n: number) => n.toFixed(0).padStart(6);
-  console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, ${os.release()}; ${runs} runs each, alternated`);
-  console.log('case                                    tspod med  p90   podman med  p90   ratio  target  result');
-  for (const r of rows) console.log(`${r.case.padEnd(40)}${f(r.tspodMedian)} ${f(r.tspodP90)}  ${f(r.podmanMedian)} ${f(r.podmanP90)}   ${r.ratio.toFixed(2)}   <=${r.target}   ${r.pass ? 'pass' : 'FAIL'}`);
+
+  // Listing: 200 images and 500 containers.
+  if (!ONLY || ONLY.includes('list')) {
+    seedManyImages(registry, 200);
+    for (let i = 0; i < 200; i++) { quiet([TSPOD, 'pull', '-q', `${registry}/many:${i}`]); quiet([...PODMAN, 'pull', '-q', `${registry}/many:${i}`]); }
+    await compare('images (200 images)', RUNS, () => timed([TSPOD, 'images']), () => timed([...PODMAN, 'images']), 0.5);
+    await parallelCreate(500, image);
+    await compare('ps -a (500 containers)', RUNS, () => timed([TSPOD, 'ps', '-a']), () => timed([...PODMAN, 'ps', '-a']), 0.5);
+  }
+
+  print(runSamples.map((s) => s.rssKb), pullRss);
+}
+
+function seedManyImages(registry: string, n: number): void {
+  const dir = fs.mkdtempSync('/tmp/tspod-bench-many-');
+  const layout = new OciLayout(dir);
+  const tar = gunzipFile(path.join(SHARED_IMAGES, 'alpine-minirootfs-3.20.3-x86_64.tar.gz'));
+  for (let i = 0; i < n; i++) layout.tag(String(i), [layout.image({ layers: [{ tar }], config: { Labels: { n: String(i) } } })]);
+  for (let i = 0; i < n; i++) skopeoPush(dir, String(i), `${registry}/many:${i}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+async function parallelCreate(n: number, image: string): Promise<void> {
+  // Exited containers, made 8 at a time by each tool.
+  for (let i = 0; i < n; i += 8) {
+    await Promise.all([parallel([TSPOD, 'run', '--network', 'none', image, 'true'], Math.min(8, n - i)), parallel([...PODMAN, 'create', image, 'true'], Math.min(8, n - i))]);
+  }
+}
+
+function print(runRss: number[], pullRss: number[]): void {
+  const f = (n: number) => n.toFixed(0).padStart(7);
+  const lines = [
+    `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, Linux ${os.release()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString()}`,
+    '',
+    '| case | tspod median ms | tspod p90 | other median ms | other p90 | other | ratio | target | result |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |',
+  ];
+  const out = [];
+  for (const r of rows) {
+    const ratio = q(r.tspod, 0.5) / q(r.other, 0.5);
+    out.push({ ...r, tspodMedian: q(r.tspod, 0.5), tspodP90: q(r.tspod, 0.9), otherMedian: q(r.other, 0.5), otherP90: q(r.other, 0.9), ratio, pass: ratio <= r.target });
+    lines.push(`| ${r.case} | ${f(q(r.tspod, 0.5))} | ${f(q(r.tspod, 0.9))} | ${f(q(r.other, 0.5))} | ${f(q(r.other, 0.9))} | ${r.otherName} | ${ratio.toFixed(2)} | <= ${r.target} | ${ratio <= r.target ? 'pass' : 'FAIL'} |`);
+  }
+  const peak = (xs: number[]) => (xs.length ? Math.max(...xs) / 1024 : 0);
+  if (runRss.length) lines.push(`| peak RSS of tspod during run | ${peak(runRss).toFixed(0)} MB | | | | | | <= 80 MB | ${peak(runRss) <= 80 ? 'pass' : 'FAIL'} |`);
+  if (pullRss.length) lines.push(`| peak RSS of tspod during the cold pulls | ${peak(pullRss).toFixed(0)} MB | | | | | | <= 120 MB | ${peak(pullRss) <= 120 ? 'pass' : 'FAIL'} |`);
+  console.log(lines.join('\n'));
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), runs, rows }, null, 2));
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rows: out, runRssKb: runRss, pullRssKb: pullRss, notes }, null, 2));
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.md'), lines.join('\n') + '\n');
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

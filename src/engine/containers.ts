@@ -167,6 +167,8 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     const logFile = path.join(userdata, 'runtime.log');
     rec.state = 'running';
+    rec.startedAt = new Date().toISOString();
+    rec.monitorPid = process.pid;
     store.writeContainer(rec);
     const result = await runForeground(rt, stateRoot, dir, id, { stdin: !!opts.interactive || !!opts.tty, logFile });
     let exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
@@ -182,6 +184,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     }
     rec.state = 'exited';
     rec.exitCode = exitCode;
+    rec.finishedAt = new Date().toISOString();
     store.writeContainer(rec);
     return { id, name, exitCode };
   } catch (e) {
@@ -207,4 +210,19 @@ export async function removeContainer(store: Store, idOrName: string, _opts: { f
   try { fs.renameSync(dir, doomed); } catch { return; }
   fs.rmSync(doomed, { recursive: true, force: true });
   if (rec) store.releaseName(rec.name);
+}
+
+export interface ListContainersOptions { all?: boolean }
+
+/** Containers, newest first. A "running" record whose watching process is gone is reported exited. */
+export function listContainers(store: Store, opts: ListContainersOptions = {}): ContainerRecord[] {
+  const out = store.listContainers().map((c) => {
+    if (c.state === 'running' && c.monitorPid && !processAlive(c.monitorPid)) return { ...c, state: 'exited' as const };
+    return c;
+  });
+  return out.filter((c) => opts.all || c.state === 'running').sort((a, b) => b.created.localeCompare(a.created));
+}
+
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

@@ -36,6 +36,10 @@ export interface ContainerRecord {
   command: string[];
   state: 'created' | 'running' | 'exited';
   exitCode?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  /** the tspod process that watches the container while it runs */
+  monitorPid?: number;
 }
 
 const hexOf = (digest: string) => digest.slice(digest.indexOf(':') + 1);

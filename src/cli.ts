@@ -1,6 +1,8 @@
 // The CLI: registers the commands and turns the result into tspod's exit code. Commands load their
 // engine parts on demand, so startup only pays for clipanion and the command classes.
 import { createRequire } from 'node:module';
+import { mark } from './trace.js';
+mark('node started, cli.ts evaluating');
 import { Cli, Builtins } from 'clipanion';
 import { PullCommand } from './commands/image/pull.js';
 import { ImagesCommand } from './commands/image/list.js';
@@ -35,8 +37,10 @@ if (process.env.TSPOD_DEBUG_MODULES) {
   });
 }
 
+mark('commands loaded');
 const argv = takeGlobalFlags(process.argv.slice(2));
 cli.run(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then((code) => {
+  mark('command finished');
   process.exitCode = code;
 }, (e) => {
   process.stderr.write(`Error: ${(e as Error).message}\n`);

@@ -9,6 +9,7 @@ import { Store, shortLayerName, type ContainerRecord, type ImageRecord } from '.
 import { isRootless, runtimeDir } from '../paths.js';
 import { findImage, pullImage, type PullOptions } from './images.js';
 import { generateName } from './names.js';
+import { mark } from '../trace.js';
 
 export interface RunOptions {
   image: string;
@@ -110,12 +111,15 @@ async function checkExecutable(rootfs: string, argv0: string, env: string[], cwd
 }
 
 export async function runContainer(store: Store, opts: RunOptions): Promise<RunReport> {
+  mark('run: engine start');
   store.init();
   const img = await ensureImage(store, opts);
+  mark('run: image found');
   const cfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
   const [{ buildSpec }, { findRuntime, runForeground, runtimeError, deleteContainer }, { mountOverlay, unmount }, { resolveUser }, net, { mkdirInRoot }] = await Promise.all([
     import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'), import('../net/slirp/network.js'), import('../runtime/rootpath.js'),
   ]);
+  mark('run: runtime modules loaded');
   const rt = findRuntime(opts.runtime);
   const rootless = isRootless();
   const networkMode = net.parseNetworkMode(opts.network, rootless);
@@ -146,6 +150,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     // Overlay wants the top layer first.
     mountOverlay({ storeRoot: store.root, lowers: [...img.layers].reverse().map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
     mounted = true;
+    mark('run: overlay mounted');
 
     const user = resolveUser(rootfs, opts.user ?? cfg.User);
     const hostname = opts.hostname ?? (networkMode === 'host' ? os.hostname() : id.slice(0, 12));
@@ -157,20 +162,24 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     mkdirInRoot(rootfs, cwd, user.uid, user.gid);
     await checkExecutable(rootfs, args[0], env, cwd);
 
+    mark('run: user, env, workdir, executable resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     network = await net.setupNetwork(networkMode, runtimeDir(), id);
+    mark(`run: network ${networkMode} ready`);
     const etcFiles = net.writeEtcFiles(userdata, network, hostname, name);
     const spec = buildSpec({
       rootfs, readOnly: !!opts.readOnly, args, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!opts.tty, consoleSize: terminalSize(), hostname, network: network.nsPath ? { path: network.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+    mark('run: spec written');
     const logFile = path.join(userdata, 'runtime.log');
     rec.state = 'running';
     rec.startedAt = new Date().toISOString();
     rec.monitorPid = process.pid;
     store.writeContainer(rec);
     const result = await runForeground(rt, stateRoot, dir, id, { stdin: !!opts.interactive || !!opts.tty, logFile });
+    mark(`run: ${rt.name} run returned`);
     let exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
     if (exitCode !== 0) {
       const err = runtimeError(logFile);
@@ -196,6 +205,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     try { network?.teardown(); } catch { /* best effort */ }
     if (mounted) unmount(rootfs);
     if (opts.rm) { try { await removeContainer(store, id, { force: true }); } catch { /* best effort */ } }
+    mark('run: cleaned up');
   }
 }
 

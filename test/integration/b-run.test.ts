@@ -168,6 +168,19 @@ test('--rm leaves nothing; without it the container stays recorded; names are un
   assert.not.match(mounts, /tspod-run-\d+\/netns\//, 'no network namespace left mounted');
 });
 
+test('ps -a shows the kept container with its exit status; ps shows only running ones', () => {
+  tspod(['run', '--name', 'exits-3', '--network', 'none', 'alpine:3.20', 'sh', '-c', 'exit 3']);
+  const all = tspod(['ps', '-a']);
+  assert.is(all.status, 0, all.stderr);
+  assert.match(all.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/m);
+  assert.match(all.stdout, /^[a-f0-9]{12}\s+\S+\/alpine:3\.20\s+sh -c exit 3\s+.*Exited \(3\).*exits-3$/m);
+  assert.match(all.stdout, /Exited \(0\).*keeper$/m);
+  const json = JSON.parse(tspod(['ps', '-a', '--format', 'json']).stdout) as Array<{ Names: string; ExitCode: number; State: string }>;
+  assert.equal(json.find((c) => c.Names === 'exits-3'), { ...json.find((c) => c.Names === 'exits-3')!, ExitCode: 3, State: 'exited' });
+  assert.is(tspod(['ps', '-q']).stdout, '');
+  assert.is(tspod(['ps', '-aq']).stdout.trim().split('\n').length, 2);
+});
+
 test('rmi: an image in use needs -f, which removes its containers; unused layers go with it', () => {
   // "keeper" from the previous test uses alpine:3.20.
   const refused = tspod(['rmi', `${reg}/alpine:3.20`]);

@@ -10,6 +10,7 @@ import { isRootless, runtimeDir } from '../paths.js';
 import { findImage, pullImage, type PullOptions } from './images.js';
 import { generateName } from './names.js';
 import { mark } from '../trace.js';
+import { processAlive } from '../sys/proc.js';
 
 export interface RunOptions {
   image: string;
@@ -231,8 +232,4 @@ export function listContainers(store: Store, opts: ListContainersOptions = {}): 
     return c;
   });
   return out.filter((c) => opts.all || c.state === 'running').sort((a, b) => b.created.localeCompare(a.created));
-}
-
-function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

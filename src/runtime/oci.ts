@@ -3,19 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { RuntimeError } from '../errors.js';
+import { findExecutable } from '../sys/proc.js';
 
 export interface RuntimeInfo { name: string; path: string }
-
-const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-function findBinary(name: string): string | null {
-  if (name.includes('/')) return fs.existsSync(name) ? name : null;
-  for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH]) {
-    const p = path.join(dir, name);
-    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
-  }
-  return null;
-}
 
 /** cgroup v2 is mounted at /sys/fs/cgroup as cgroup2; v1 (and hybrid) otherwise. */
 export function cgroupVersion(): 'v1' | 'v2' {
@@ -28,13 +18,13 @@ export function cgroupVersion(): 'v1' | 'v2' {
  */
 export function findRuntime(choice?: string): RuntimeInfo {
   if (choice) {
-    const p = findBinary(choice);
+    const p = findExecutable(choice);
     if (!p) throw new RuntimeError(`OCI runtime "${choice}" not found`, { hint: 'install it (apt-get install runc) or pass a full path to --runtime' });
     return { name: path.basename(choice), path: p };
   }
   const order = cgroupVersion() === 'v2' ? ['crun', 'runc'] : ['runc', 'crun'];
   for (const name of order) {
-    const p = findBinary(name);
+    const p = findExecutable(name);
     if (p) return { name, path: p };
   }
   throw new RuntimeError('no OCI runtime found (looked for runc and crun)', { hint: 'install one: sudo apt-get install runc' });

@@ -12,6 +12,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { storeDir } from '../paths.js';
 import { withLock } from '../sys/lock.js';
+import { processAlive } from '../sys/proc.js';
 
 export interface ImageRecord {
   id: string;
@@ -225,8 +226,4 @@ export class Store {
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
   }
-}
-
-function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

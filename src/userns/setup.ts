@@ -8,14 +8,7 @@ import { readSubIds, mappingArgs } from './subid.js';
 import { runtimeDir } from '../paths.js';
 import { TspodError, UserNamespaceError } from '../errors.js';
 import { withLock } from '../sys/lock.js';
-
-function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH || '/usr/bin:/bin').split(':').concat(['/usr/bin', '/usr/sbin', '/bin', '/sbin'])) {
-    const p = path.join(dir, cmd);
-    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
-  }
-  return null;
-}
+import { findExecutable } from '../sys/proc.js';
 
 function pauseAlive(pidfile: string): boolean {
   try {
@@ -46,7 +39,7 @@ export function setupUserNamespace(): void {
     if (pauseAlive(pidfile)) return;
     const uidRanges = readSubIds('/etc/subuid', user, uid);
     const gidRanges = readSubIds('/etc/subgid', user, uid);
-    const newuidmap = which('newuidmap'), newgidmap = which('newgidmap');
+    const newuidmap = findExecutable('newuidmap'), newgidmap = findExecutable('newgidmap');
     const full = uidRanges.length > 0 && gidRanges.length > 0;
     if (full && (!newuidmap || !newgidmap)) {
       throw new UserNamespaceError('newuidmap/newgidmap not found: they map your subordinate ids into the user namespace',
@@ -56,7 +49,7 @@ export function setupUserNamespace(): void {
       process.stderr.write(`Warning: no entry for "${user}" in /etc/subuid and /etc/subgid: only your own id is mapped, ` +
         `so images with files owned by other users will fail. Add one with: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}\n`);
     }
-    const unshare = which('unshare');
+    const unshare = findExecutable('unshare');
     if (!unshare) throw new UserNamespaceError('unshare not found', 'install util-linux');
     // The pause process: a sleeping process in a new user+mount namespace, in its own session so
     // that the terminal's Ctrl-C never reaches it.

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TspodError } from '../../errors.js';
+import { findExecutable } from '../../sys/proc.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
 
@@ -19,24 +20,16 @@ export interface NetworkHandle {
   teardown(): void;
 }
 
-function which(cmd: string): string | null {
-  for (const dir of ['/usr/bin', '/usr/local/bin', '/bin', '/usr/sbin', '/sbin']) {
-    const p = path.join(dir, cmd);
-    if (fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
 export function defaultNetworkMode(): NetworkMode {
-  if (which('pasta')) return 'pasta';
-  if (which('slirp4netns')) return 'slirp4netns';
+  if (findExecutable('pasta')) return 'pasta';
+  if (findExecutable('slirp4netns')) return 'slirp4netns';
   return 'none';
 }
 
 export function parseNetworkMode(value: string | undefined, rootless: boolean): NetworkMode {
   if (!value || value === 'default' || value === 'bridge' && rootless) return defaultNetworkMode();
   if (value === 'none' || value === 'host' || value === 'pasta' || value === 'slirp4netns') {
-    if ((value === 'pasta' || value === 'slirp4netns') && !which(value)) {
+    if ((value === 'pasta' || value === 'slirp4netns') && !findExecutable(value)) {
       throw new TspodError('E_NETWORK', `--network ${value}: ${value} is not installed`, { hint: `sudo apt-get install ${value === 'pasta' ? 'passt' : 'slirp4netns'}` });
     }
     return value;

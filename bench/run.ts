@@ -80,7 +80,14 @@ async function main(): Promise<void> {
     const refs = pushPullImage(registry);
     for (const kind of ['gzip', 'zstd'] as const) {
       const ref = refs[kind];
-      const clean = () => { quiet([TSPOD, 'rmi', '-f', ref]); quiet([...PODMAN, 'rmi', '-f', ref]); spawnSync('sync'); };
+      // Both tags go: the gzip and zstd images share diff ids, and a store may reuse layers across them.
+      // Every pullbench image goes, whatever registry it came from: the gzip and zstd images share
+      // diff ids, and a store reuses layers across tags.
+      const clean = () => {
+        for (const r of [refs.gzip, refs.zstd]) quiet([TSPOD, 'rmi', '-f', r]);
+        quiet(['sh', '-c', 'podman images -q --filter reference="*/pullbench:*" | xargs -r podman rmi -f']);
+        spawnSync('sync');
+      };
       const pulls = await compare(`cold pull, 3 layers ${kind}`, Math.max(3, Math.round(RUNS / 5)), () => timed([TSPOD, 'pull', '-q', ref]), () => timed([...PODMAN, 'pull', '-q', ref]), 0.5, 'podman', clean);
       pullRss = pullRss.concat(pulls.map((s) => s.rssKb));
       const base = path.join(ROOT, 'bench/curl-untar.sh');

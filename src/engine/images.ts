@@ -40,13 +40,15 @@ function matchesName(img: ImageRecord, ref: Reference): boolean {
 export async function findImage(store: Store, input: string): Promise<ImageRecord | undefined> {
   const images = store.readImages();
   const hex = input.startsWith('sha256:') ? input.slice(7) : input;
-  if (/^[a-f0-9]{3,64}$/.test(hex)) {
-    const byId = images.filter((i) => i.id.startsWith(hex));
-    if (byId.length === 1) return byId[0];
-    if (byId.length > 1 && !images.some((i) => i.names.length)) throw new TspodError('E_AMBIGUOUS', `image id prefix "${hex}" matches ${byId.length} images`, { hint: 'give more characters of the id' });
-  }
+  const byId = /^[a-f0-9]{3,64}$/.test(hex) ? images.filter((i) => i.id.startsWith(hex)) : [];
+  if (byId.length === 1) return byId[0];
+  const ambiguous = () => new TspodError('E_AMBIGUOUS', `image id prefix "${hex}" matches ${byId.length} images`, { hint: 'give more characters of the id' });
   let ref: Reference;
-  try { ref = parseReference(input); } catch (e) { if (/^[a-f0-9]+$/.test(hex)) return undefined; throw e; }
+  try { ref = parseReference(input); } catch (e) {
+    if (byId.length > 1) throw ambiguous();
+    if (/^[a-f0-9]+$/.test(hex)) return undefined;
+    throw e;
+  }
   const localhost = ref.domain ? [] : [qualify(ref, 'localhost')];
   for (const cand of [...(ref.domain ? [qualify(ref, ref.domain)] : await candidates(input)), ...localhost]) {
     const img = images.find((i) => matchesName(i, cand));
@@ -55,8 +57,10 @@ export async function findImage(store: Store, input: string): Promise<ImageRecor
   if (!ref.domain) {
     // Podman also matches a short name against any stored repository that ends with it.
     const tag = ref.tag ?? 'latest';
-    return images.find((i) => i.names.some((n) => n.endsWith(`/${ref.path}:${tag}`)));
+    const byName = images.find((i) => i.names.some((n) => n.endsWith(`/${ref.path}:${tag}`)));
+    if (byName) return byName;
   }
+  if (byId.length > 1) throw ambiguous();
   return undefined;
 }
 

@@ -162,7 +162,9 @@ class LayerWriter {
         const fd = fs.openSync(full, 'wx', 0o600);
         try {
           for await (const chunk of body) {
-            fs.writeSync(fd, chunk);
+            // Big chunks go to the thread pool so other layers keep unpacking while the disk works.
+            if (chunk.length >= ASYNC_WRITE_MIN) await writeAsync(fd, chunk);
+            else fs.writeSync(fd, chunk);
             this.size += chunk.length;
           }
           this.chown(fd, uid, gid, header.name);
@@ -221,6 +223,19 @@ class LayerWriter {
       try { fs.utimesSync(p, t, t); } catch { /* removed later in the layer */ }
     }
   }
+}
+
+const ASYNC_WRITE_MIN = 32 * 1024;
+
+function writeAsync(fd: number, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const next = (offset: number) => fs.write(fd, chunk, offset, chunk.length - offset, null, (err, written) => {
+      if (err) reject(err);
+      else if (offset + written < chunk.length) next(offset + written);
+      else resolve();
+    });
+    next(0);
+  });
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<void> {

@@ -19,7 +19,7 @@ export class InfoCommand extends TspodCommand {
     if (this.format === 'json') { process.stdout.write(JSON.stringify(report, null, 2) + '\n'); return 0; }
     if (this.format) {
       const cap = (o: unknown): unknown => (o && typeof o === 'object' && !Array.isArray(o)) ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k[0].toUpperCase() + k.slice(1), cap(v)])) : o;
-      process.stdout.write(renderTemplate(this.format.replace(/OciRuntime/g, 'OciRuntime'), cap(report)) + '\n');
+      process.stdout.write(renderTemplate(this.format, cap(report)) + '\n');
       return 0;
     }
     const h = report.host, s = report.store;

@@ -205,22 +205,46 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     // Cleanup must never hide the container's own result.
     try { network?.teardown(); } catch { /* best effort */ }
     if (mounted) unmount(rootfs);
-    if (opts.rm) { try { await removeContainer(store, id, { force: true }); } catch { /* best effort */ } }
+    if (opts.rm) { try { await removeContainer(store, rec, { force: true }); } catch { /* best effort */ } }
     mark('run: cleaned up');
   }
 }
 
-export async function removeContainer(store: Store, idOrName: string, _opts: { force?: boolean } = {}): Promise<void> {
-  const rec = store.listContainers().find((c) => c.id === idOrName || c.name === idOrName);
-  const id = rec?.id ?? idOrName;
-  const dir = store.containerDir(id);
+/** A container by name, full id, or unique id prefix of at least 3 characters. */
+export function findContainer(store: Store, ref: string): ContainerRecord {
+  const byName = store.idForName(ref);
+  let id = byName && store.readContainer(byName) ? byName : undefined;
+  if (!id && /^[a-f0-9]{3,64}$/.test(ref)) {
+    const matches = store.containerIds().filter((c) => c.startsWith(ref));
+    if (matches.length > 1) throw new TspodError('E_AMBIGUOUS', `container id prefix "${ref}" matches ${matches.length} containers`, { hint: 'give more characters of the id, or the name' });
+    id = matches[0];
+  }
+  const rec = id ? store.readContainer(id) : undefined;
+  if (!rec) throw new TspodError('E_NO_CONTAINER', `no container with name or id "${ref}"`, { hint: 'see `tspod ps -a`' });
+  return rec;
+}
+
+export interface RemoveContainerOptions { force?: boolean }
+
+/** Remove a container's files and name. A running one needs force: it is killed first. */
+export async function removeContainer(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions = {}): Promise<void> {
+  const running = rec.state === 'running' && !!rec.monitorPid && processAlive(rec.monitorPid);
+  if (running && rec.monitorPid !== process.pid) {
+    if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
+    const { findRuntime } = await import('../runtime/oci.js');
+    const { spawnSync } = await import('node:child_process');
+    spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'kill', rec.id, 'KILL'], { stdio: 'ignore' });
+    // The tspod process watching it records the exit and unmounts; give it a moment.
+    for (let i = 0; i < 100 && processAlive(rec.monitorPid!); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  const dir = store.containerDir(rec.id);
   const { unmount } = await import('../runtime/rootfs.js');
   unmount(path.join(dir, 'merged'));
   // Rename away first so a half-removed container never shows up as a whole one.
-  const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${id.slice(0, 12)}`);
+  const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
   try { fs.renameSync(dir, doomed); } catch { return; }
   fs.rmSync(doomed, { recursive: true, force: true });
-  if (rec) store.releaseName(rec.name);
+  if (store.idForName(rec.name) === rec.id) store.releaseName(rec.name);
 }
 
 export interface ListContainersOptions { all?: boolean }

@@ -113,7 +113,7 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
       throw new TspodError('E_IMAGE_IN_USE', `image ${img.id.slice(0, 12)} is in use by container${users.length > 1 ? 's' : ''} ${users.map((c) => c.id.slice(0, 12)).join(', ')}`,
         { hint: 'remove the container first, or use `tspod rmi -f` to remove it along with its containers' });
     }
-    for (const c of users) { await removeContainer(store, c.id, { force: true }); report.removedContainers.push(c.id); }
+    for (const c of users) { await removeContainer(store, c, { force: true }); report.removedContainers.push(c.id); }
     store.withLock(() => {
       const current = store.readImages().find((i) => i.id === img.id);
       if (!current) return;

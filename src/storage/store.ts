@@ -206,6 +206,19 @@ export class Store {
     return out;
   }
 
+  readContainer(id: string): ContainerRecord | undefined {
+    try { return JSON.parse(fs.readFileSync(this.p('containers', id, 'container.json'), 'utf8')); } catch { return undefined; }
+  }
+
+  /** The container a name claims, without reading any record. */
+  idForName(name: string): string | undefined {
+    try { return fs.readlinkSync(this.p('names', name)); } catch { return undefined; }
+  }
+
+  containerIds(): string[] {
+    try { return fs.readdirSync(this.p('containers')); } catch { return []; }
+  }
+
   writeContainer(rec: ContainerRecord): void {
     this.writeAtomic(this.p('containers', rec.id, 'container.json'), JSON.stringify(rec, null, 1));
   }

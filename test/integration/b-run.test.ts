@@ -181,6 +181,28 @@ test('ps -a shows the kept container with its exit status; ps shows only running
   assert.is(tspod(['ps', '-aq']).stdout.trim().split('\n').length, 2);
 });
 
+test('rm: by name or id prefix; a running container needs -f, which kills it', async () => {
+  const id = JSON.parse(tspod(['ps', '-a', '--format', 'json']).stdout).find((c: { Names: string }) => c.Names === 'exits-3').Id as string;
+  const byPrefix = tspod(['rm', id.slice(0, 6)]);
+  assert.is(byPrefix.status, 0, byPrefix.stderr);
+  assert.is(byPrefix.stdout, `${id}\n`);
+  const unknown = tspod(['rm', 'no-such-container']);
+  assert.is(unknown.status, 125);
+  assert.match(unknown.stderr, /^Error: no container with name or id "no-such-container"/);
+  const busy = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin', path.join(ROOT, 'bin/tspod'),
+    'run', '--name', 'busy', '--network', 'none', 'alpine:3.20', 'sh', '-c', 'echo up; sleep 60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => busy.on('exit', (code) => r(code)));
+  await new Promise<void>((r) => busy.stdout!.on('data', () => r()));
+  assert.match(tspod(['ps']).stdout, /busy$/m);
+  const refused = tspod(['rm', 'busy']);
+  assert.is(refused.status, 125);
+  assert.match(refused.stderr, /container busy is running/);
+  const forced = tspod(['rm', '-f', 'busy']);
+  assert.is(forced.status, 0, forced.stderr);
+  assert.is(await exited, 137);
+  assert.not.match(tspod(['ps', '-a']).stdout, /busy$/m);
+});
+
 test('rmi: an image in use needs -f, which removes its containers; unused layers go with it', () => {
   // "keeper" from the previous test uses alpine:3.20.
   const refused = tspod(['rmi', `${reg}/alpine:3.20`]);

@@ -27,6 +27,8 @@ export interface RunOptions {
   readOnly?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** start under conmon and return at once */
+  detach?: boolean;
   pull?: 'always' | 'missing' | 'never';
   runtime?: string;
   pullOptions?: PullOptions;
@@ -140,6 +142,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
   const userdata = path.join(dir, 'userdata');
   const rec: ContainerRecord = { id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created' };
   let mounted = false;
+  let detached = false;
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
   const stateRoot = path.join(runtimeDir(), 'runc');
   try {
@@ -174,6 +177,11 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     mark('run: spec written');
+    if (opts.detach) {
+      await startDetached(store, rec, { rt, stateRoot, dir, userdata, network, autoRemove: !!opts.rm, stopSignal: cfg.StopSignal });
+      detached = true;
+      return { id, name, exitCode: 0 };
+    }
     const logFile = path.join(userdata, 'runtime.log');
     rec.state = 'running';
     rec.startedAt = new Date().toISOString();
@@ -202,10 +210,12 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     try { store.writeContainer(rec); } catch { /* dir gone */ }
     throw e;
   } finally {
-    // Cleanup must never hide the container's own result.
-    try { network?.teardown(); } catch { /* best effort */ }
-    if (mounted) unmount(rootfs);
-    if (opts.rm) { try { await removeContainer(store, rec, { force: true }); } catch { /* best effort */ } }
+    // Cleanup must never hide the container's own result. A detached container's is conmon's job.
+    if (!detached) {
+      try { network?.teardown(); } catch { /* best effort */ }
+      if (mounted) unmount(rootfs);
+      if (opts.rm) { try { await removeContainer(store, rec, { force: true }); } catch { /* best effort */ } }
+    }
     mark('run: cleaned up');
   }
 }
@@ -239,6 +249,11 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
   }
   const dir = store.containerDir(rec.id);
   const { unmount } = await import('../runtime/rootfs.js');
+  if (rec.detached && rec.network) {
+    // conmon's cleanup may not have run (or may race us): tearing down twice is harmless.
+    const { teardownNetwork } = await import('../net/slirp/network.js');
+    try { teardownNetwork(rec.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
+  }
   unmount(path.join(dir, 'merged'));
   // Rename away first so a half-removed container never shows up as a whole one.
   const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
@@ -252,8 +267,123 @@ export interface ListContainersOptions { all?: boolean }
 /** Containers, newest first. A "running" record whose watching process is gone is reported exited. */
 export function listContainers(store: Store, opts: ListContainersOptions = {}): ContainerRecord[] {
   const out = store.listContainers().map((c) => {
-    if (c.state === 'running' && c.monitorPid && !processAlive(c.monitorPid)) return { ...c, state: 'exited' as const };
+    if (c.state === 'running' && c.monitorPid && !processAlive(c.monitorPid)) return { ...c, state: 'exited' as const, exitCode: exitFileCode(store, c.id) ?? c.exitCode };
     return c;
   });
   return out.filter((c) => opts.all || c.state === 'running').sort((a, b) => b.created.localeCompare(a.created));
+}
+
+const LAUNCHER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/tspod');
+
+interface DetachArgs {
+  rt: import('../runtime/oci.js').RuntimeInfo; stateRoot: string; dir: string; userdata: string;
+  network: import('../net/slirp/network.js').NetworkHandle; autoRemove: boolean; stopSignal?: string;
+}
+
+/** Hand the container to conmon, start it, and record who watches it. */
+async function startDetached(store: Store, rec: ContainerRecord, a: DetachArgs): Promise<void> {
+  const { startConmon } = await import('../runtime/conmon.js');
+  const { spawnSync } = await import('node:child_process');
+  const exitDir = path.join(a.userdata, 'exits');
+  fs.mkdirSync(exitDir, { recursive: true });
+  rec.detached = true;
+  rec.autoRemove = a.autoRemove;
+  rec.network = a.network.state;
+  rec.stopSignal = a.stopSignal;
+  store.writeContainer(rec);
+  await startConmon({
+    runtime: a.rt, stateRoot: a.stateRoot, bundle: a.dir, id: rec.id, name: rec.name,
+    pidFile: path.join(a.userdata, 'pidfile'), conmonPidFile: path.join(a.userdata, 'conmon.pid'), exitDir,
+    logPath: path.join(a.userdata, 'ctr.log'), exitCommand: [LAUNCHER, 'container', 'cleanup', rec.id],
+  });
+  rec.monitorPid = Number(fs.readFileSync(path.join(a.userdata, 'conmon.pid'), 'utf8'));
+  rec.state = 'running';
+  rec.startedAt = new Date().toISOString();
+  store.writeContainer(rec);
+  const r = spawnSync(a.rt.path, ['--root', a.stateRoot, 'start', rec.id], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new RuntimeError(`${a.rt.name} start failed: ${(r.stderr || '').trim().split('\n').pop()}`);
+  }
+}
+
+function exitFileCode(store: Store, id: string): number | undefined {
+  try { return Number(fs.readFileSync(path.join(store.containerDir(id), 'userdata/exits', id), 'utf8').trim()); } catch { return undefined; }
+}
+
+/** Run by conmon when a detached container ends: record the exit, free its mounts and network. */
+export async function cleanupContainer(store: Store, id: string): Promise<void> {
+  const rec = store.readContainer(id);
+  if (!rec) return;
+  rec.state = 'exited';
+  rec.exitCode = exitFileCode(store, id) ?? rec.exitCode;
+  rec.finishedAt ??= new Date().toISOString();
+  store.writeContainer(rec);
+  const [{ teardownNetwork }, { unmount }, { findRuntime, deleteContainer }] = await Promise.all([
+    import('../net/slirp/network.js'), import('../runtime/rootfs.js'), import('../runtime/oci.js')]);
+  try { if (rec.network) teardownNetwork(rec.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
+  unmount(path.join(store.containerDir(id), 'merged'));
+  try { deleteContainer(findRuntime(), path.join(runtimeDir(), 'runc'), id); } catch { /* no runtime state */ }
+  if (rec.autoRemove) await removeContainer(store, rec, { force: true });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The record as it is now, with a dead watcher reported as exited. */
+function current(store: Store, id: string): ContainerRecord | undefined {
+  const rec = store.readContainer(id);
+  if (rec && rec.state === 'running' && rec.monitorPid && !processAlive(rec.monitorPid)) {
+    return { ...rec, state: 'exited', exitCode: exitFileCode(store, id) ?? rec.exitCode };
+  }
+  return rec;
+}
+
+export async function waitContainer(store: Store, rec: ContainerRecord, timeoutMs = Infinity): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = current(store, rec.id);
+    if (!now || now.state !== 'running') return now?.exitCode;
+    if (Date.now() > deadline) return undefined;
+    await sleep(50);
+  }
+}
+
+/** The image's StopSignal (or SIGTERM), then SIGKILL after the timeout, as Docker and Podman do. */
+export async function stopContainer(store: Store, rec: ContainerRecord, timeoutSec = 10): Promise<void> {
+  if (current(store, rec.id)?.state !== 'running') return;
+  const { findRuntime } = await import('../runtime/oci.js');
+  const { spawnSync } = await import('node:child_process');
+  const kill = (sig: string) => spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'kill', rec.id, sig.replace(/^SIG/, '')], { stdio: 'ignore' });
+  kill(rec.stopSignal || 'TERM');
+  if ((await waitContainer(store, rec, timeoutSec * 1000)) !== undefined || current(store, rec.id)?.state !== 'running') return;
+  kill('KILL');
+  await waitContainer(store, rec, 10_000);
+}
+
+export interface LogsOptions { follow?: boolean; timestamps?: boolean; tail?: number }
+
+/** Print a container's log (conmon's k8s-file lines: "TIME STREAM F|P TEXT"), following it on request. */
+export async function containerLogs(store: Store, rec: ContainerRecord, out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, opts: LogsOptions = {}): Promise<void> {
+  const file = path.join(store.containerDir(rec.id), 'userdata/ctr.log');
+  let offset = 0, pending = '';
+  const emit = (text: string, final: boolean) => {
+    const lines = (pending + text).split('\n');
+    pending = final ? '' : lines.pop()!;
+    let parsed = lines.filter(Boolean).map((l) => /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m);
+    if (opts.tail !== undefined && offset === 0) parsed = parsed.slice(Math.max(0, parsed.length - opts.tail));
+    for (const m of parsed) (m[2] === 'stderr' ? out.stderr : out.stdout).write(`${opts.timestamps ? `${m[1]} ` : ''}${m[4]}${m[3] === 'F' ? '\n' : ''}`);
+  };
+  for (;;) {
+    let chunk = '';
+    try {
+      const fd = fs.openSync(file, 'r');
+      const size = fs.fstatSync(fd).size;
+      if (size > offset) { const buf = Buffer.alloc(size - offset); fs.readSync(fd, buf, 0, buf.length, offset); chunk = buf.toString('utf8'); }
+      fs.closeSync(fd);
+    } catch { /* no log yet */ }
+    const running = current(store, rec.id)?.state === 'running';
+    emit(chunk, !opts.follow || !running);
+    offset += Buffer.byteLength(chunk);
+    if (!opts.follow || !running) return;
+    await sleep(100);
+  }
 }

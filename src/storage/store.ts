@@ -39,8 +39,13 @@ export interface ContainerRecord {
   exitCode?: number;
   startedAt?: string;
   finishedAt?: string;
-  /** the tspod process that watches the container while it runs */
+  /** the process that watches the container while it runs: tspod in the foreground, conmon detached */
   monitorPid?: number;
+  detached?: boolean;
+  autoRemove?: boolean;
+  /** how to tear the network down after the container ends */
+  network?: { mode: string; nsPath?: string; helperPid?: number };
+  stopSignal?: string;
 }
 
 const hexOf = (digest: string) => digest.slice(digest.indexOf(':') + 1);

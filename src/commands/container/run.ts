@@ -17,13 +17,14 @@ export class RunCommand extends TspodCommand {
       ['An interactive shell', '$0 run -it --rm alpine sh'],
       ['With environment, user and working directory', '$0 run --rm -e GREETING=hi -u nobody -w /tmp alpine sh -c \'echo $GREETING from $(pwd)\''],
       ['Without any network', '$0 run --rm --network none alpine ip addr'],
+      ['In the background', '$0 run -d --name web alpine httpd -f -p 8080'],
     ],
   });
 
   rm = Option.Boolean('--rm', false, { description: 'remove the container when it exits' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'keep stdin open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'allocate a pseudo-terminal' });
-  detach = Option.Boolean('-d,--detach', false, { description: 'run in the background (not yet supported)' });
+  detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   name = Option.String('--name', { description: 'the container name' });
   env = Option.Array('-e,--env', [], { description: 'set environment variables (KEY=VALUE, or KEY to copy from the host)' });
   envFile = Option.Array('--env-file', [], { description: 'read environment variables from a file' });
@@ -41,19 +42,20 @@ export class RunCommand extends TspodCommand {
   command = Option.Proxy();
 
   async run(): Promise<number> {
-    if (this.detach) throw new UsageError('detached containers (-d) are not supported yet', 'run in the foreground, or under a systemd user unit');
+    if (this.detach && (this.interactive || this.tty)) throw new UsageError('-d cannot be combined with -i or -t yet', 'run it in the foreground, or detached without a terminal');
     if (!['always', 'missing', 'never', 'newer'].includes(this.pull)) throw new UsageError(`--pull takes always, missing or never, not "${this.pull}"`);
     const [{ runContainer }, { Store }, { progressPrinter }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js'), import('../progress.js')]);
     const report = await runContainer(new Store(), {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname, network: this.network,
-      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, runtime: this.runtime,
+      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, detach: this.detach, runtime: this.runtime,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
         onProgress: progressPrinter(process.stderr, false), onWarning: (m) => process.stderr.write(`Warning: ${m}\n`),
       },
     });
+    if (this.detach) process.stdout.write(`${report.id}\n`);
     return report.exitCode;
   }
 }

@@ -10,8 +10,12 @@ import { findExecutable } from '../../sys/proc.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
 
+/** What another process needs to tear the network down later (a detached container's cleanup). */
+export interface NetworkState { mode: NetworkMode; nsPath?: string; helperPid?: number }
+
 export interface NetworkHandle {
   mode: NetworkMode;
+  state: NetworkState;
   /** the netns to join, or undefined for "none" (a new empty one) and "host" */
   nsPath?: string;
   /** the container's address, for /etc/hosts */
@@ -80,8 +84,8 @@ function removeNetns(file: string): void {
 
 /** Set up the network before the container starts; teardown() after it ends. */
 export async function setupNetwork(mode: NetworkMode, runDir: string, id: string): Promise<NetworkHandle> {
-  if (mode === 'host') return { mode, nameservers: hostNameservers(), address: hostAddress(), teardown() {} };
-  if (mode === 'none') return { mode, nameservers: [], teardown() {} };
+  if (mode === 'host') return { mode, state: { mode }, nameservers: hostNameservers(), address: hostAddress(), teardown() {} };
+  if (mode === 'none') return { mode, state: { mode }, nameservers: [], teardown() {} };
   fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });
   const nsPath = path.join(runDir, 'netns', id);
   createNetns(nsPath);
@@ -93,7 +97,8 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
       const r = spawnSync('pasta', ['--config-net', '-q', ...runas, '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--netns', nsPath], { encoding: 'utf8' });
       if (r.status !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
       const servers = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
-      return { mode, nsPath, nameservers: servers, address: hostAddress(), teardown: () => removeNetns(nsPath) };
+      const state: NetworkState = { mode, nsPath };
+      return { mode, state, nsPath, nameservers: servers, address: hostAddress(), teardown: () => teardownNetwork(state) };
     }
     // slirp4netns writes "1" to --ready-fd once tap0 is configured.
     const slirp = spawn('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', '--disable-host-loopback', nsPath, 'tap0'],
@@ -110,15 +115,18 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
     slirp.stderr!.destroy();
     (slirp.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
     slirp.unref();
-    const teardown = () => {
-      try { process.kill(slirp.pid!, 'SIGTERM'); } catch { /* gone */ }
-      removeNetns(nsPath);
-    };
-    return { mode, nsPath, nameservers: ['10.0.2.3'], address: '10.0.2.100', teardown };
+    const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
+    return { mode, state, nsPath, nameservers: ['10.0.2.3'], address: '10.0.2.100', teardown: () => teardownNetwork(state) };
   } catch (e) {
     removeNetns(nsPath);
     throw e;
   }
+}
+
+/** Stop the helper and remove the namespace file; pasta quits by itself once the file is gone. */
+export function teardownNetwork(state: NetworkState): void {
+  if (state.helperPid) { try { process.kill(state.helperPid, 'SIGTERM'); } catch { /* gone */ } }
+  if (state.nsPath) removeNetns(state.nsPath);
 }
 
 /** Write resolv.conf, hosts and hostname into `dir`; returns container path -> host file. */

@@ -1,0 +1,90 @@
+// Small container commands that find one container and call one engine function.
+import { Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+async function engine() {
+  const [containers, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js')]);
+  return { ...containers, store: new Store() };
+}
+
+export class LogsCommand extends TspodCommand {
+  static paths = [['logs'], ['container', 'logs']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'print a container\'s output',
+    details: 'Detached containers are logged by conmon, one file per container, with the stream and a timestamp on every line.',
+    examples: [['Print the log', '$0 logs web'], ['Follow it, with timestamps', '$0 logs -f -t web'], ['The last 10 lines', '$0 logs --tail 10 web']],
+  });
+
+  follow = Option.Boolean('-f,--follow', false, { description: 'keep printing until the container exits' });
+  timestamps = Option.Boolean('-t,--timestamps', false, { description: 'prefix each line with its time' });
+  tail = Option.String('--tail', { description: 'only the last N lines' });
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    const rec = e.findContainer(e.store, this.container);
+    await e.containerLogs(e.store, rec, { stdout: process.stdout, stderr: process.stderr }, { follow: this.follow, timestamps: this.timestamps, tail: this.tail === undefined ? undefined : Number(this.tail) });
+    return 0;
+  }
+}
+
+export class StopCommand extends TspodCommand {
+  static paths = [['stop'], ['container', 'stop']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'stop running containers',
+    details: 'Sends the image\'s StopSignal (SIGTERM by default), waits, then sends SIGKILL.',
+    examples: [['Stop a container', '$0 stop web'], ['Give it 2 seconds', '$0 stop -t 2 web']],
+  });
+
+  time = Option.String('-t,--time', '10', { description: 'seconds to wait before SIGKILL' });
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const c of this.containers) {
+      const rec = e.findContainer(e.store, c);
+      await e.stopContainer(e.store, rec, Number(this.time));
+      process.stdout.write(`${c}\n`);
+    }
+    return 0;
+  }
+}
+
+export class WaitCommand extends TspodCommand {
+  static paths = [['wait'], ['container', 'wait']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'wait for containers to exit and print their exit codes',
+    examples: [['Wait for one', '$0 wait web'], ['Wait for two', '$0 wait job1 job2']],
+  });
+
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const c of this.containers) {
+      const code = await e.waitContainer(e.store, e.findContainer(e.store, c));
+      process.stdout.write(`${code ?? -1}\n`);
+    }
+    return 0;
+  }
+}
+
+export class CleanupCommand extends TspodCommand {
+  static paths = [['container', 'cleanup']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'record a detached container\'s exit and free its mounts and network (run by conmon)',
+    examples: [['What conmon runs when a container ends', '$0 container cleanup 4bce1d7cf1a2'], ['By name', '$0 container cleanup web']],
+  });
+
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    await e.cleanupContainer(e.store, e.findContainer(e.store, this.container).id);
+    return 0;
+  }
+}

@@ -1,0 +1,55 @@
+// Detached containers are watched by conmon, as with Podman: it creates the container through the
+// runtime, outlives tspod, writes the logs (k8s-file format) and the exit code, and runs
+// `tspod container cleanup ID` when the container ends. Its sync pipe reports the container's pid.
+import { spawn } from 'node:child_process';
+import { RuntimeError } from '../errors.js';
+import { findExecutable } from '../sys/proc.js';
+import type { RuntimeInfo } from './oci.js';
+
+export interface ConmonOptions {
+  runtime: RuntimeInfo;
+  stateRoot: string;
+  bundle: string;
+  id: string;
+  name: string;
+  pidFile: string;
+  conmonPidFile: string;
+  exitDir: string;
+  logPath: string;
+  logSizeMax?: number;
+  /** the command conmon runs when the container exits */
+  exitCommand: string[];
+}
+
+export async function startConmon(o: ConmonOptions): Promise<number> {
+  const conmon = findExecutable('conmon');
+  if (!conmon) throw new RuntimeError('conmon not found: it watches detached containers', { hint: 'install it: sudo apt-get install conmon' });
+  const args = [
+    '--api-version', '1', '-c', o.id, '-u', o.id, '-r', o.runtime.path, '-b', o.bundle, '-p', o.pidFile, '-n', o.name,
+    '--exit-dir', o.exitDir, '--full-attach', '--socket-dir-path', o.bundle, '-l', `k8s-file:${o.logPath}`, '--log-level', 'error',
+    '--runtime-arg', '--root', '--runtime-arg', o.stateRoot, '--conmon-pidfile', o.conmonPidFile,
+    ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
+    '--exit-command', o.exitCommand[0], ...o.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a]),
+  ];
+  const child = spawn(conmon, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true });
+  let text = '', stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+  const sync = child.stdio[3] as NodeJS.ReadableStream;
+  const result = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
+    sync.on('data', (d: Buffer) => {
+      text += d;
+      try { resolve(JSON.parse(text)); } catch { /* more to come */ }
+    });
+    sync.on('end', () => reject(new RuntimeError(`conmon ended without reporting the container: ${stderr.trim() || text.trim()}`)));
+  });
+  // conmon's daemon keeps these pipes open for the container's lifetime: let go of them, or this
+  // process (and whoever waits on our stdout) would wait for the container to end.
+  child.stderr!.destroy();
+  (sync as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  child.unref();
+  if (result.data < 0) {
+    const msg = (result.message ?? '').split('\n').filter((l) => /level=error/.test(l)).map((l) => /msg="((?:[^"\\]|\\.)*)"/.exec(l)?.[1] ?? l).pop() ?? result.message ?? 'unknown error';
+    throw new RuntimeError(`${o.runtime.name}: ${msg.replace(/\\"/g, '"')}`, { hint: 'see `tspod --log-level debug run -d ...`' });
+  }
+  return result.data;
+}

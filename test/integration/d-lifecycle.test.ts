@@ -1,0 +1,75 @@
+// Detached containers watched by conmon: run -d, ps, logs -f, wait, stop, rm -f, run -d --rm,
+// and a container killed from outside while no tspod runs.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { getWorld, tspod, TEST_USER } from '../fixtures/world.js';
+
+let image = '';
+test.before(async () => {
+  image = `${(await getWorld()).registry}/alpine:3.20`;
+  assert.is(tspod(['pull', '-q', image]).status, 0);
+});
+
+const uid = () => spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim();
+function leftovers(): string {
+  const pid = fs.readFileSync(`/tmp/tspod-run-${uid()}/pause.pid`, 'utf8').split(' ')[0];
+  const mounts = fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => /containers\/[a-f0-9]+\/merged|tspod-run-\d+\/netns\//.test(l));
+  return mounts.join('\n');
+}
+
+test('run -d returns at once with the id; logs -f follows until the exit; wait prints the code', () => {
+  const t0 = Date.now();
+  const r = tspod(['run', '-d', '--name', 'talker', '--network', 'none', image, 'sh', '-c', 'for i in 1 2 3; do echo out $i; echo err $i >&2; sleep 0.4; done; exit 4']);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^[a-f0-9]{64}\n$/);
+  assert.ok(Date.now() - t0 < 1000, 'returned while the container still runs');
+  assert.match(tspod(['ps']).stdout, /Up .*talker$/m);
+  const logs = tspod(['logs', '-f', 'talker']);
+  assert.is(logs.stdout, 'out 1\nout 2\nout 3\n');
+  assert.is(logs.stderr, 'err 1\nerr 2\nerr 3\n');
+  assert.is(tspod(['wait', 'talker']).stdout, '4\n');
+  assert.match(tspod(['ps', '-a']).stdout, /Exited \(4\).*talker$/m);
+  // --tail counts lines of both streams, as Docker does: the last two are "out 3" and "err 3".
+  const tail = tspod(['logs', '-t', '--tail', '2', 'talker']);
+  assert.match(tail.stdout, /^\d{4}-\d\d-\d\dT\S+ out 3\n$/);
+  assert.match(tail.stderr, /^\d{4}-\d\d-\d\dT\S+ err 3\n$/);
+  assert.is(leftovers(), '');
+});
+
+test('stop: SIGTERM, then SIGKILL after -t seconds (137) for a process that ignores it', () => {
+  assert.is(tspod(['run', '-d', '--name', 'stubborn', image, 'sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']).status, 0);
+  const t0 = Date.now();
+  const r = tspod(['stop', '-t', '1', 'stubborn']);
+  const took = Date.now() - t0;
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(took >= 1000 && took < 6000, `took ${took} ms`);
+  assert.is(tspod(['wait', 'stubborn']).stdout, '137\n');
+  assert.match(tspod(['ps', '-a']).stdout, /Exited \(137\).*stubborn$/m);
+  assert.is(tspod(['rm', 'stubborn']).status, 0);
+  assert.is(leftovers(), '');
+});
+
+test('run -d --rm removes the container after it exits; rm -f removes a running one', async () => {
+  const id = tspod(['run', '-d', '--rm', '--network', 'none', image, 'sleep', '0.3']).stdout.trim();
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.not.match(tspod(['ps', '-a', '--no-trunc']).stdout, new RegExp(id));
+  assert.is(tspod(['run', '-d', '--name', 'victim', image, 'sleep', '60']).status, 0);
+  const rm = tspod(['rm', '-f', 'victim']);
+  assert.is(rm.status, 0, rm.stderr);
+  assert.not.match(tspod(['ps', '-a']).stdout, /victim/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.is(leftovers(), '');
+});
+
+test('a container killed from outside while no tspod runs shows as exited', async () => {
+  const id = tspod(['run', '-d', '--name', 'outside', '--network', 'none', image, 'sleep', '60']).stdout.trim();
+  const pid = fs.readFileSync(`/home/${TEST_USER}/.local/share/tspod/containers/${id}/userdata/pidfile`, 'utf8').trim();
+  process.kill(Number(pid), 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.match(tspod(['ps', '-a']).stdout, /Exited \(137\).*outside$/m);
+  assert.is(tspod(['rm', 'outside']).status, 0);
+});
+
+test.run();

@@ -387,3 +387,54 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
     await sleep(100);
   }
 }
+
+/** Send a signal to a running container through the runtime. */
+export async function killContainer(store: Store, rec: ContainerRecord, signal = 'KILL'): Promise<void> {
+  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
+  const { findRuntime } = await import('../runtime/oci.js');
+  const { spawnSync } = await import('node:child_process');
+  const sig = signal.toUpperCase().replace(/^SIG/, '');
+  const r = spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'kill', rec.id, sig], { encoding: 'utf8' });
+  if (r.status !== 0) throw new RuntimeError(`cannot send SIG${sig} to ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`, { hint: 'use a signal name such as TERM, HUP or KILL, or a number' });
+}
+
+/** Give a container a new name; the old one is freed. */
+export function renameContainer(store: Store, rec: ContainerRecord, name: string): void {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new TspodError('E_USAGE', `invalid container name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
+  if (!store.claimName(name, rec.id)) throw new TspodError('E_NAME_IN_USE', `the container name "${name}" is already in use`, { hint: 'choose another name' });
+  const old = rec.name;
+  store.writeContainer({ ...store.readContainer(rec.id)!, name });
+  if (store.idForName(old) === rec.id) store.releaseName(old);
+}
+
+/** Docker-shaped inspect data for a container. */
+export function inspectContainer(store: Store, input: ContainerRecord): Record<string, unknown> {
+  const rec = current(store, input.id) ?? input;
+  const dir = store.containerDir(rec.id);
+  let spec: { process?: { env?: string[]; cwd?: string; user?: { uid: number; gid: number }; terminal?: boolean; args?: string[] }; hostname?: string; root?: { readonly?: boolean } } = {};
+  try { spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')); } catch { /* not created yet */ }
+  let pid = 0;
+  try { pid = rec.state === 'running' ? Number(fs.readFileSync(path.join(dir, 'userdata/pidfile'), 'utf8')) : 0; } catch { /* foreground */ }
+  const status = rec.state === 'running' ? 'running' : rec.state === 'created' ? 'created' : 'exited';
+  return {
+    Id: rec.id,
+    Name: rec.name,
+    Created: rec.created,
+    Path: rec.command[0],
+    Args: rec.command.slice(1),
+    State: {
+      Status: status, Running: status === 'running', Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+      Pid: pid, ExitCode: rec.exitCode ?? 0, StartedAt: rec.startedAt ?? '', FinishedAt: rec.finishedAt ?? '',
+    },
+    Image: rec.imageId,
+    ImageName: rec.imageName,
+    Config: {
+      Hostname: spec.hostname ?? '', Env: spec.process?.env ?? [], Cmd: rec.command, WorkingDir: spec.process?.cwd ?? '/',
+      User: spec.process?.user ? `${spec.process.user.uid}:${spec.process.user.gid}` : '', Tty: !!spec.process?.terminal, StopSignal: rec.stopSignal ?? 'SIGTERM',
+    },
+    Mounts: [],
+    NetworkSettings: { Mode: rec.network?.mode ?? 'unknown', SandboxKey: rec.network?.nsPath ?? '' },
+    HostConfig: { AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!spec.root?.readonly, NetworkMode: rec.network?.mode ?? '' },
+    LogPath: path.join(dir, 'userdata/ctr.log'),
+  };
+}

@@ -72,4 +72,30 @@ test('a container killed from outside while no tspod runs shows as exited', asyn
   assert.is(tspod(['rm', 'outside']).status, 0);
 });
 
+test('kill -s, rename, container inspect, container prune', () => {
+  const id = tspod(['run', '-d', '--name', 'trapper', '--network', 'none', image, 'sh', '-c', 'trap "exit 9" HUP; while true; do sleep 0.1; done']).stdout.trim();
+  const running = JSON.parse(tspod(['container', 'inspect', 'trapper']).stdout)[0];
+  assert.is(running.Id, id);
+  assert.is(running.Name, 'trapper');
+  assert.equal([running.State.Status, running.State.Running], ['running', true]);
+  assert.ok(running.State.Pid > 0);
+  assert.is(running.HostConfig.NetworkMode, 'none');
+  assert.is(tspod(['rename', 'trapper', 'renamed']).status, 0);
+  assert.match(tspod(['ps']).stdout, /renamed$/m);
+  assert.is(tspod(['container', 'inspect', 'trapper']).status, 125, 'the old name is free');
+  assert.is(tspod(['kill', '-s', 'HUP', 'renamed']).status, 0);
+  assert.is(tspod(['wait', 'renamed']).stdout, '9\n');
+  assert.is(tspod(['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id.slice(0, 8)]).stdout, 'exited 9\n');
+  const notRunning = tspod(['kill', 'renamed']);
+  assert.is(notRunning.status, 125);
+  assert.match(notRunning.stderr, /container renamed is not running/);
+  const keep = tspod(['run', '-d', '--name', 'still-up', '--network', 'none', image, 'sleep', '30']);
+  assert.is(keep.status, 0, keep.stderr);
+  const pruned = tspod(['container', 'prune']);
+  assert.is(pruned.status, 0, pruned.stderr);
+  assert.match(pruned.stdout, new RegExp(id));
+  assert.equal(tspod(['ps', '-a', '--format', '{{.Names}}']).stdout.trim().split('\n'), ['still-up']);
+  assert.is(tspod(['rm', '-f', 'still-up']).status, 0);
+});
+
 test.run();

@@ -88,3 +88,83 @@ export class CleanupCommand extends TspodCommand {
     return 0;
   }
 }
+
+export class KillCommand extends TspodCommand {
+  static paths = [['kill'], ['container', 'kill']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'send a signal to running containers',
+    examples: [['Kill a container', '$0 kill web'], ['Ask it to reload', '$0 kill -s HUP web']],
+  });
+
+  signal = Option.String('-s,--signal', 'KILL', { description: 'signal name or number (default KILL)' });
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const c of this.containers) {
+      await e.killContainer(e.store, e.findContainer(e.store, c), this.signal);
+      process.stdout.write(`${c}\n`);
+    }
+    return 0;
+  }
+}
+
+export class RenameCommand extends TspodCommand {
+  static paths = [['rename'], ['container', 'rename']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'rename a container',
+    examples: [['Rename', '$0 rename old_name new_name'], ['By id prefix', '$0 rename 4bce1d web']],
+  });
+
+  container = Option.String({ name: 'CONTAINER' });
+  name = Option.String({ name: 'NEW_NAME' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    e.renameContainer(e.store, e.findContainer(e.store, this.container), this.name);
+    return 0;
+  }
+}
+
+export class ContainerInspectCommand extends TspodCommand {
+  static paths = [['container', 'inspect']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'show the details of containers, Docker-shaped',
+    examples: [['Inspect', '$0 container inspect web'], ['One field', "$0 container inspect --format '{{.State.Status}}' web"]],
+  });
+
+  format = Option.String('-f,--format', { description: 'json (default), or a Go template such as {{.State.ExitCode}}' });
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    const { renderTemplate } = await import('../format.js');
+    const reports = this.containers.map((c) => e.inspectContainer(e.store, e.findContainer(e.store, c)));
+    if (this.format && this.format !== 'json') for (const r of reports) process.stdout.write(renderTemplate(this.format, r) + '\n');
+    else process.stdout.write(JSON.stringify(reports, null, 4) + '\n');
+    return 0;
+  }
+}
+
+export class ContainerPruneCommand extends TspodCommand {
+  static paths = [['container', 'prune']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'remove all stopped containers',
+    examples: [['Remove every exited container', '$0 container prune'], ['Without asking (tspod never asks)', '$0 container prune -f']],
+  });
+
+  force = Option.Boolean('-f,--force', false, { description: 'accepted for compatibility; tspod does not prompt' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const rec of e.listContainers(e.store, { all: true }).filter((c) => c.state !== 'running')) {
+      await e.removeContainer(e.store, rec);
+      process.stdout.write(`${rec.id}\n`);
+    }
+    return 0;
+  }
+}

@@ -72,6 +72,24 @@ test('a container killed from outside while no tspod runs shows as exited', asyn
   assert.is(tspod(['rm', 'outside']).status, 0);
 });
 
+test('exec joins a running container: output, exit codes, env, user, workdir, stdin, tty', () => {
+  assert.is(tspod(['run', '-d', '--name', 'host', '-e', 'FROM_RUN=1', '--network', 'none', image, 'sleep', '60']).status, 0);
+  const basic = tspod(['exec', 'host', 'sh', '-c', 'echo $FROM_RUN $FROM_EXEC; id -u; pwd; exit 6'], { env: {} });
+  assert.is(basic.status, 6, basic.stderr);
+  assert.is(basic.stdout, '1\n0\n/\n');
+  const opts = tspod(['exec', '-e', 'FROM_EXEC=2', '-u', 'nobody', '-w', '/tmp', 'host', 'sh', '-c', 'echo $FROM_EXEC; id -un; pwd']);
+  assert.is(opts.stdout, '2\nnobody\n/tmp\n', opts.stderr);
+  assert.is(tspod(['exec', '-i', 'host', 'cat'], { input: 'piped\n' }).stdout, 'piped\n');
+  const nf = tspod(['exec', 'host', 'no-such-tool']);
+  assert.is(nf.status, 127);
+  assert.match(nf.stderr, /not found/);
+  const sees = tspod(['exec', 'host', 'ps', '-o', 'comm']);
+  assert.match(sees.stdout, /sleep/, 'it shares the container\'s pid namespace');
+  assert.is(tspod(['rm', '-f', 'host']).status, 0);
+  const stopped = tspod(['exec', 'host', 'true']);
+  assert.is(stopped.status, 125);
+});
+
 test('kill -s, rename, container inspect, container prune', () => {
   const id = tspod(['run', '-d', '--name', 'trapper', '--network', 'none', image, 'sh', '-c', 'trap "exit 9" HUP; while true; do sleep 0.1; done']).stdout.trim();
   const running = JSON.parse(tspod(['container', 'inspect', 'trapper']).stdout)[0];

@@ -29,6 +29,8 @@ export interface RunOptions {
   tty?: boolean;
   /** start under conmon and return at once */
   detach?: boolean;
+  /** KEY=VALUE labels, as --label */
+  labels?: string[];
   pull?: 'always' | 'missing' | 'never';
   runtime?: string;
   pullOptions?: PullOptions;
@@ -140,7 +142,8 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
   const dir = store.containerDir(id);
   const rootfs = path.join(dir, 'merged');
   const userdata = path.join(dir, 'userdata');
-  const rec: ContainerRecord = { id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created' };
+  const labels = Object.fromEntries((opts.labels ?? []).map((l) => { const i = l.indexOf('='); return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)]; }));
+  const rec: ContainerRecord = { id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels };
   let mounted = false;
   let detached = false;
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
@@ -262,7 +265,31 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
   if (store.idForName(rec.name) === rec.id) store.releaseName(rec.name);
 }
 
-export interface ListContainersOptions { all?: boolean }
+export interface ListContainersOptions {
+  all?: boolean;
+  /** Podman's filters: status=, name= (a regular expression), ancestor=, label=KEY[=VALUE], id= */
+  filters?: string[];
+  /** only the N most recently created */
+  last?: number;
+}
+
+function matchesFilter(c: ContainerRecord, filter: string): boolean {
+  const i = filter.indexOf('=');
+  if (i < 0) throw new TspodError('E_USAGE', `invalid filter "${filter}"`, { hint: 'use KEY=VALUE, e.g. status=exited or label=app=web' });
+  const key = filter.slice(0, i), value = filter.slice(i + 1);
+  switch (key) {
+    case 'status': return c.state === value;
+    case 'name': return new RegExp(value).test(c.name);
+    case 'id': return c.id.startsWith(value);
+    case 'ancestor': return c.imageName === value || c.imageId.startsWith(value) || c.imageName.endsWith(`/${value}`) || c.imageName.endsWith(`/${value}:latest`);
+    case 'label': {
+      const j = value.indexOf('=');
+      const k = j < 0 ? value : value.slice(0, j);
+      return c.labels !== undefined && k in c.labels && (j < 0 || c.labels[k] === value.slice(j + 1));
+    }
+    default: throw new TspodError('E_USAGE', `unknown filter "${key}"`, { hint: 'tspod ps filters on status, name, id, ancestor and label' });
+  }
+}
 
 /** Containers, newest first. A "running" record whose watching process is gone is reported exited. */
 export function listContainers(store: Store, opts: ListContainersOptions = {}): ContainerRecord[] {
@@ -270,7 +297,15 @@ export function listContainers(store: Store, opts: ListContainersOptions = {}): 
     if (c.state === 'running' && c.monitorPid && !processAlive(c.monitorPid)) return { ...c, state: 'exited' as const, exitCode: exitFileCode(store, c.id) ?? c.exitCode };
     return c;
   });
-  return out.filter((c) => opts.all || c.state === 'running').sort((a, b) => b.created.localeCompare(a.created));
+  const filters = opts.filters ?? [];
+  // Check every filter before there is anything to match, so a typo fails even on an empty list.
+  const probe: ContainerRecord = { id: '', name: '', imageId: '', imageName: '', created: '', command: [], state: 'created' };
+  for (const f of filters) matchesFilter(probe, f);
+  // A status filter implies -a, as in Podman.
+  const all = opts.all || filters.some((f) => f.startsWith('status=')) || opts.last !== undefined;
+  const list = out.filter((c) => (all || c.state === 'running') && filters.every((f) => matchesFilter(c, f)))
+    .sort((a, b) => b.created.localeCompare(a.created));
+  return opts.last !== undefined ? list.slice(0, opts.last) : list;
 }
 
 const LAUNCHER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/tspod');
@@ -431,6 +466,7 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
     Config: {
       Hostname: spec.hostname ?? '', Env: spec.process?.env ?? [], Cmd: rec.command, WorkingDir: spec.process?.cwd ?? '/',
       User: spec.process?.user ? `${spec.process.user.uid}:${spec.process.user.gid}` : '', Tty: !!spec.process?.terminal, StopSignal: rec.stopSignal ?? 'SIGTERM',
+      Labels: rec.labels ?? {},
     },
     Mounts: [],
     NetworkSettings: { Mode: rec.network?.mode ?? 'unknown', SandboxKey: rec.network?.nsPath ?? '' },

@@ -46,6 +46,7 @@ export interface ContainerRecord {
   /** how to tear the network down after the container ends */
   network?: { mode: string; nsPath?: string; helperPid?: number };
   stopSignal?: string;
+  labels?: Record<string, string>;
 }
 
 const hexOf = (digest: string) => digest.slice(digest.indexOf(':') + 1);

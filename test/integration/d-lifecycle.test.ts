@@ -116,4 +116,22 @@ test('kill -s, rename, container inspect, container prune', () => {
   assert.is(tspod(['rm', '-f', 'still-up']).status, 0);
 });
 
+test('labels, ps filters and -n', () => {
+  assert.is(tspod(['run', '--name', 'lab-a', '--label', 'app=web', '--label', 'tier', '--network', 'none', image, 'true']).status, 0);
+  assert.is(tspod(['run', '--name', 'lab-b', '-l', 'app=db', '--network', 'none', image, 'sh', '-c', 'exit 2']).status, 2, 'the container\'s own status');
+  const names = (args: string[]) => tspod(['ps', '-a', '--format', '{{.Names}}', ...args]).stdout.trim().split('\n').filter(Boolean);
+  assert.equal(names(['--filter', 'label=app=web']), ['lab-a']);
+  assert.equal(names(['--filter', 'label=app']).sort(), ['lab-a', 'lab-b']);
+  assert.equal(names(['--filter', 'label=tier']), ['lab-a']);
+  assert.equal(names(['--filter', 'name=^lab-b$']), ['lab-b']);
+  assert.equal(names(['--filter', 'status=exited', '--filter', 'label=app=db']), ['lab-b']);
+  assert.equal(names(['--filter', 'ancestor=alpine:3.20']).sort(), ['lab-a', 'lab-b']);
+  assert.equal(names(['-n', '1']), ['lab-b']);
+  assert.is(tspod(['container', 'inspect', '--format', '{{json .Config.Labels}}', 'lab-a']).stdout, '{"app":"web","tier":""}\n');
+  const bad = tspod(['ps', '--filter', 'color=red']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /unknown filter "color"/);
+  assert.is(tspod(['rm', 'lab-a', 'lab-b']).status, 0);
+});
+
 test.run();

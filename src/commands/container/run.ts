@@ -26,6 +26,7 @@ export class RunCommand extends TspodCommand {
   tty = Option.Boolean('-t,--tty', false, { description: 'allocate a pseudo-terminal' });
   detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   name = Option.String('--name', { description: 'the container name' });
+  label = Option.Array('-l,--label', [], { description: 'KEY=VALUE metadata, shown by inspect and matched by ps --filter label=' });
   env = Option.Array('-e,--env', [], { description: 'set environment variables (KEY=VALUE, or KEY to copy from the host)' });
   envFile = Option.Array('--env-file', [], { description: 'read environment variables from a file' });
   workdir = Option.String('-w,--workdir', { description: 'working directory inside the container' });
@@ -48,7 +49,7 @@ export class RunCommand extends TspodCommand {
     const report = await runContainer(new Store(), {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname, network: this.network,
-      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, detach: this.detach, runtime: this.runtime,
+      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, detach: this.detach, labels: this.label, runtime: this.runtime,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),

@@ -12,7 +12,7 @@ import { RunCommand } from './commands/container/run.js';
 import { PsCommand } from './commands/container/ps.js';
 import { RmCommand } from './commands/container/rm.js';
 import { ExecCommand } from './commands/container/exec.js';
-import { LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand } from './commands/container/lifecycle.js';
+import { LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand } from './commands/container/lifecycle.js';
 import { VersionCommand } from './commands/system/version.js';
 import { InfoCommand } from './commands/system/info.js';
 
@@ -27,7 +27,7 @@ function takeGlobalFlags(argv: string[]): string[] {
 }
 
 const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: '0.1.0', enableCapture: false });
-for (const c of [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, VersionCommand, InfoCommand]) cli.register(c);
+for (const c of [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand]) cli.register(c);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 

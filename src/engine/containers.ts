@@ -31,6 +31,8 @@ export interface RunOptions {
   detach?: boolean;
   /** KEY=VALUE labels, as --label */
   labels?: string[];
+  /** rotate the detached log at this many bytes (--log-opt max-size) */
+  logSizeMax?: number;
   pull?: 'always' | 'missing' | 'never';
   runtime?: string;
   pullOptions?: PullOptions;
@@ -181,7 +183,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     mark('run: spec written');
     if (opts.detach) {
-      await startDetached(store, rec, { rt, stateRoot, dir, userdata, network, autoRemove: !!opts.rm, stopSignal: cfg.StopSignal });
+      await startDetached(store, rec, { rt, stateRoot, dir, userdata, network, autoRemove: !!opts.rm, stopSignal: cfg.StopSignal, logSizeMax: opts.logSizeMax });
       detached = true;
       return { id, name, exitCode: 0 };
     }
@@ -312,7 +314,7 @@ const LAUNCHER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '
 
 interface DetachArgs {
   rt: import('../runtime/oci.js').RuntimeInfo; stateRoot: string; dir: string; userdata: string;
-  network: import('../net/slirp/network.js').NetworkHandle; autoRemove: boolean; stopSignal?: string;
+  network: import('../net/slirp/network.js').NetworkHandle; autoRemove: boolean; stopSignal?: string; logSizeMax?: number;
 }
 
 /** Hand the container to conmon, start it, and record who watches it. */
@@ -329,7 +331,7 @@ async function startDetached(store: Store, rec: ContainerRecord, a: DetachArgs):
   await startConmon({
     runtime: a.rt, stateRoot: a.stateRoot, bundle: a.dir, id: rec.id, name: rec.name,
     pidFile: path.join(a.userdata, 'pidfile'), conmonPidFile: path.join(a.userdata, 'conmon.pid'), exitDir,
-    logPath: path.join(a.userdata, 'ctr.log'), exitCommand: [LAUNCHER, 'container', 'cleanup', rec.id],
+    logPath: path.join(a.userdata, 'ctr.log'), logSizeMax: a.logSizeMax, exitCommand: [LAUNCHER, 'container', 'cleanup', rec.id],
   });
   rec.monitorPid = Number(fs.readFileSync(path.join(a.userdata, 'conmon.pid'), 'utf8'));
   rec.state = 'running';
@@ -522,4 +524,41 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
   } finally {
     for (const sg of sigs) process.off(sg, forward);
   }
+}
+
+/** The pids of a running container: every process in its pid namespace, found through /proc. */
+export async function containerProcesses(store: Store, rec: ContainerRecord): Promise<Array<{ pid: number; ppid: number; uid: number; state: string; command: string; startTicks: number }>> {
+  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
+  const { findRuntime } = await import('../runtime/oci.js');
+  const { spawnSync } = await import('node:child_process');
+  const st = spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'state', rec.id], { encoding: 'utf8' });
+  const init = st.status === 0 ? (JSON.parse(st.stdout) as { pid: number }).pid : 0;
+  if (!init) throw new RuntimeError(`cannot find the processes of ${rec.name}: ${(st.stderr || '').trim()}`);
+  const ns = fs.readlinkSync(`/proc/${init}/ns/pid`);
+  const out = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+      out.push({ pid: Number(entry), ppid: Number(rest[1]), uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? 0), state: rest[0], command: cmdline || stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), startTicks: Number(rest[19]) });
+    } catch { /* exited meanwhile */ }
+  }
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
+/** Freeze or thaw a container; needs a cgroup the runtime can use, which rootless cgroup v1 never has. */
+export async function pauseContainer(store: Store, rec: ContainerRecord, pause: boolean): Promise<void> {
+  const { findRuntime, cgroupVersion } = await import('../runtime/oci.js');
+  const { isRootless } = await import('../paths.js');
+  if (isRootless() && cgroupVersion() === 'v1') {
+    throw new TspodError('E_CGROUPS', `cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: rootless containers have no freezer cgroup on cgroup v1`, { hint: 'pausing needs cgroup v2 with delegation (systemd.unified_cgroup_hierarchy=1), or root' });
+  }
+  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`);
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), pause ? 'pause' : 'resume', rec.id], { encoding: 'utf8' });
+  if (r.status !== 0) throw new RuntimeError(`cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`);
 }

@@ -134,4 +134,32 @@ test('labels, ps filters and -n', () => {
   assert.is(tspod(['rm', 'lab-a', 'lab-b']).status, 0);
 });
 
+test('top lists the container\'s processes; pause says why it cannot on rootless cgroup v1', () => {
+  const id = tspod(['run', '-d', '--name', 'topper', '--network', 'none', image, 'sh', '-c', 'sleep 60 & sleep 61']).stdout.trim();
+  const top = tspod(['top', 'topper']);
+  assert.is(top.status, 0, top.stderr);
+  assert.match(top.stdout, /^PID\s+PPID\s+UID\s+STATE\s+COMMAND$/m);
+  assert.match(top.stdout, /sleep 60$/m);
+  assert.match(top.stdout, /sleep 61$/m);
+  const cgroupV2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const pause = tspod(['pause', 'topper']);
+  if (!cgroupV2) {
+    assert.is(pause.status, 125);
+    assert.match(pause.stderr, /no freezer cgroup on cgroup v1\nHint: pausing needs cgroup v2/);
+  }
+  assert.is(tspod(['rm', '-f', id]).status, 0);
+});
+
+test('--log-opt max-size keeps a detached container\'s log bounded; unknown log options are refused', () => {
+  const id = tspod(['run', '-d', '--log-opt', 'max-size=4k', '--network', 'none', image, 'sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo line-$i-padding-padding-padding; i=$((i+1)); done']).stdout.trim();
+  assert.is(tspod(['wait', id]).stdout, '0\n');
+  const size = fs.statSync(`/home/${TEST_USER}/.local/share/tspod/containers/${id}/userdata/ctr.log`).size;
+  assert.ok(size <= 8192, `log is ${size} bytes`);
+  assert.match(tspod(['logs', id]).stdout, /line-1999-padding/);
+  assert.is(tspod(['rm', id]).status, 0);
+  const bad = tspod(['run', '--log-opt', 'colour=blue', image, 'true']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /unsupported --log-opt "colour=blue"/);
+});
+
 test.run();

@@ -168,3 +168,58 @@ export class ContainerPruneCommand extends TspodCommand {
     return 0;
   }
 }
+
+export class TopCommand extends TspodCommand {
+  static paths = [['top'], ['container', 'top']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'show the processes of a running container',
+    details: 'Lists every process in the container\'s pid namespace, with pids as the host sees them.',
+    examples: [['Processes of a container', '$0 top web'], ['By id prefix', '$0 top 4bce1d']],
+  });
+
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    const { table } = await import('../format.js');
+    const procs = await e.containerProcesses(e.store, e.findContainer(e.store, this.container));
+    process.stdout.write(table(['PID', 'PPID', 'UID', 'STATE', 'COMMAND'], procs.map((p) => [String(p.pid), String(p.ppid), String(p.uid), p.state, p.command])));
+    return 0;
+  }
+}
+
+export class PauseCommand extends TspodCommand {
+  static paths = [['pause'], ['container', 'pause']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'freeze the processes of running containers',
+    details: 'Needs a freezer cgroup: with rootless containers that means cgroup v2 with delegation; on cgroup v1 tspod says so and exits 125.',
+    examples: [['Pause', '$0 pause web'], ['Several', '$0 pause web db']],
+  });
+
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const c of this.containers) { await e.pauseContainer(e.store, e.findContainer(e.store, c), true); process.stdout.write(`${c}\n`); }
+    return 0;
+  }
+}
+
+export class UnpauseCommand extends TspodCommand {
+  static paths = [['unpause'], ['container', 'unpause']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'thaw paused containers',
+    examples: [['Unpause', '$0 unpause web'], ['Several', '$0 unpause web db']],
+  });
+
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const c of this.containers) { await e.pauseContainer(e.store, e.findContainer(e.store, c), false); process.stdout.write(`${c}\n`); }
+    return 0;
+  }
+}

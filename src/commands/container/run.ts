@@ -26,6 +26,7 @@ export class RunCommand extends TspodCommand {
   tty = Option.Boolean('-t,--tty', false, { description: 'allocate a pseudo-terminal' });
   detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   name = Option.String('--name', { description: 'the container name' });
+  logOpt = Option.Array('--log-opt', [], { description: 'max-size=SIZE (e.g. 10m): rotate a detached container\'s log' });
   label = Option.Array('-l,--label', [], { description: 'KEY=VALUE metadata, shown by inspect and matched by ps --filter label=' });
   env = Option.Array('-e,--env', [], { description: 'set environment variables (KEY=VALUE, or KEY to copy from the host)' });
   envFile = Option.Array('--env-file', [], { description: 'read environment variables from a file' });
@@ -49,7 +50,7 @@ export class RunCommand extends TspodCommand {
     const report = await runContainer(new Store(), {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname, network: this.network,
-      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, detach: this.detach, labels: this.label, runtime: this.runtime,
+      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, detach: this.detach, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
@@ -59,4 +60,15 @@ export class RunCommand extends TspodCommand {
     if (this.detach) process.stdout.write(`${report.id}\n`);
     return report.exitCode;
   }
+}
+
+/** --log-opt max-size=10m -> bytes; other options are refused rather than ignored. */
+function parseLogOpts(opts: string[]): number | undefined {
+  let max: number | undefined;
+  for (const o of opts) {
+    const m = /^max-size=(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(o);
+    if (!m) throw new UsageError(`unsupported --log-opt "${o}"`, 'tspod supports max-size=SIZE, e.g. max-size=10m');
+    max = Math.round(Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()]);
+  }
+  return max;
 }

@@ -162,4 +162,25 @@ test('--log-opt max-size keeps a detached container\'s log bounded; unknown log 
   assert.match(bad.stderr, /unsupported --log-opt "colour=blue"/);
 });
 
+test('twenty run -d at once, then twenty rm -f at once: unique names, nothing lost, nothing leaked', async () => {
+  const { spawn } = await import('node:child_process');
+  const { ROOT } = await import('../fixtures/world.js');
+  const many = (args: (i: number) => string[]) => Promise.all(Array.from({ length: 20 }, (_, i) => new Promise<number>((resolve) => {
+    spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', `${ROOT}/bin/tspod`, ...args(i)], { stdio: 'ignore' })
+      .on('exit', (code) => resolve(code ?? -1));
+  })));
+  const started = await many((i) => ['run', '-d', ...(i % 2 ? ['--name', `par-${i}`] : []), image, 'sleep', '60']);
+  assert.equal(started, Array(20).fill(0));
+  const list = JSON.parse(tspod(['ps', '--format', 'json']).stdout) as Array<{ Id: string; Names: string; State: string }>;
+  assert.is(list.length, 20);
+  assert.is(new Set(list.map((c) => c.Names)).size, 20, 'no duplicate names');
+  assert.ok(list.every((c) => c.State === 'running'));
+  const removed = await many((i) => ['rm', '-f', list[i].Id]);
+  assert.equal(removed, Array(20).fill(0));
+  assert.is(tspod(['ps', '-a', '-q']).stdout, '');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.is(leftovers(), '');
+  assert.equal(fs.readdirSync(`/home/${TEST_USER}/.local/share/tspod/containers`), []);
+});
+
 test.run();

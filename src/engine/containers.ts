@@ -149,7 +149,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
   let mounted = false;
   let detached = false;
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
-  const stateRoot = path.join(runtimeDir(), 'runc');
+  const stateRoot = runcStateRoot();
   try {
     fs.mkdirSync(dir, { mode: 0o700 });
     // The overlay root takes its mode from the upper dir: it must be traversable by every container user.
@@ -246,9 +246,8 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
   const running = rec.state === 'running' && !!rec.monitorPid && processAlive(rec.monitorPid);
   if (running && rec.monitorPid !== process.pid) {
     if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
-    const { findRuntime } = await import('../runtime/oci.js');
-    const { spawnSync } = await import('node:child_process');
-    spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'kill', rec.id, 'KILL'], { stdio: 'ignore' });
+    const { runtimeCommand } = await import('../runtime/oci.js');
+    runtimeCommand(runcStateRoot(), ['kill', rec.id, 'KILL']);
     // The tspod process watching it records the exit and unmounts; give it a moment.
     for (let i = 0; i < 100 && processAlive(rec.monitorPid!); i++) await new Promise((r) => setTimeout(r, 50));
   }
@@ -310,6 +309,9 @@ export function listContainers(store: Store, opts: ListContainersOptions = {}): 
   return opts.last !== undefined ? list.slice(0, opts.last) : list;
 }
 
+/** Where the runtime keeps its container state: one root for every tspod process of this user. */
+const runcStateRoot = () => path.join(runtimeDir(), 'runc');
+
 const LAUNCHER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/tspod');
 
 interface DetachArgs {
@@ -319,8 +321,7 @@ interface DetachArgs {
 
 /** Hand the container to conmon, start it, and record who watches it. */
 async function startDetached(store: Store, rec: ContainerRecord, a: DetachArgs): Promise<void> {
-  const { startConmon } = await import('../runtime/conmon.js');
-  const { spawnSync } = await import('node:child_process');
+  const [{ startConmon }, { runtimeCommand }] = await Promise.all([import('../runtime/conmon.js'), import('../runtime/oci.js')]);
   const exitDir = path.join(a.userdata, 'exits');
   fs.mkdirSync(exitDir, { recursive: true });
   rec.detached = true;
@@ -337,7 +338,7 @@ async function startDetached(store: Store, rec: ContainerRecord, a: DetachArgs):
   rec.state = 'running';
   rec.startedAt = new Date().toISOString();
   store.writeContainer(rec);
-  const r = spawnSync(a.rt.path, ['--root', a.stateRoot, 'start', rec.id], { encoding: 'utf8' });
+  const r = runtimeCommand(a.stateRoot, ['start', rec.id], a.rt);
   if (r.status !== 0) {
     throw new RuntimeError(`${a.rt.name} start failed: ${(r.stderr || '').trim().split('\n').pop()}`);
   }
@@ -359,7 +360,7 @@ export async function cleanupContainer(store: Store, id: string): Promise<void> 
     import('../net/slirp/network.js'), import('../runtime/rootfs.js'), import('../runtime/oci.js')]);
   try { if (rec.network) teardownNetwork(rec.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
   unmount(path.join(store.containerDir(id), 'merged'));
-  try { deleteContainer(findRuntime(), path.join(runtimeDir(), 'runc'), id); } catch { /* no runtime state */ }
+  try { deleteContainer(findRuntime(), runcStateRoot(), id); } catch { /* no runtime state */ }
   if (rec.autoRemove) await removeContainer(store, rec, { force: true });
 }
 
@@ -387,9 +388,8 @@ export async function waitContainer(store: Store, rec: ContainerRecord, timeoutM
 /** The image's StopSignal (or SIGTERM), then SIGKILL after the timeout, as Docker and Podman do. */
 export async function stopContainer(store: Store, rec: ContainerRecord, timeoutSec = 10): Promise<void> {
   if (current(store, rec.id)?.state !== 'running') return;
-  const { findRuntime } = await import('../runtime/oci.js');
-  const { spawnSync } = await import('node:child_process');
-  const kill = (sig: string) => spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'kill', rec.id, sig.replace(/^SIG/, '')], { stdio: 'ignore' });
+  const { runtimeCommand } = await import('../runtime/oci.js');
+  const kill = (sig: string) => runtimeCommand(runcStateRoot(), ['kill', rec.id, sig.replace(/^SIG/, '')]);
   kill(rec.stopSignal || 'TERM');
   if ((await waitContainer(store, rec, timeoutSec * 1000)) !== undefined || current(store, rec.id)?.state !== 'running') return;
   kill('KILL');
@@ -428,10 +428,9 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
 /** Send a signal to a running container through the runtime. */
 export async function killContainer(store: Store, rec: ContainerRecord, signal = 'KILL'): Promise<void> {
   if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
-  const { findRuntime } = await import('../runtime/oci.js');
-  const { spawnSync } = await import('node:child_process');
+  const { runtimeCommand } = await import('../runtime/oci.js');
   const sig = signal.toUpperCase().replace(/^SIG/, '');
-  const r = spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'kill', rec.id, sig], { encoding: 'utf8' });
+  const r = runtimeCommand(runcStateRoot(), ['kill', rec.id, sig]);
   if (r.status !== 0) throw new RuntimeError(`cannot send SIG${sig} to ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`, { hint: 'use a signal name such as TERM, HUP or KILL, or a number' });
 }
 
@@ -508,7 +507,7 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
   const cwd = o.workdir ?? spec.process.cwd;
   await checkExecutable(rootfs, o.command[0], env, cwd);
   const rt = findRuntime();
-  const args = ['--root', path.join(runtimeDir(), 'runc'), 'exec', '--cwd', cwd, '--user', `${user.uid}:${user.gid}`,
+  const args = ['--root', runcStateRoot(), 'exec', '--cwd', cwd, '--user', `${user.uid}:${user.gid}`,
     ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
     ...env.flatMap((e) => ['--env', e]), ...(o.tty ? ['--tty'] : []), ...(o.detach ? ['--detach'] : []),
     ...(o.privileged ? ALL_CAPS.flatMap((c) => ['--cap', c]) : []), rec.id, ...o.command];
@@ -529,9 +528,8 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
 /** The pids of a running container: every process in its pid namespace, found through /proc. */
 export async function containerProcesses(store: Store, rec: ContainerRecord): Promise<Array<{ pid: number; ppid: number; uid: number; state: string; command: string; startTicks: number }>> {
   if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
-  const { findRuntime } = await import('../runtime/oci.js');
-  const { spawnSync } = await import('node:child_process');
-  const st = spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), 'state', rec.id], { encoding: 'utf8' });
+  const { runtimeCommand } = await import('../runtime/oci.js');
+  const st = runtimeCommand(runcStateRoot(), ['state', rec.id]);
   const init = st.status === 0 ? (JSON.parse(st.stdout) as { pid: number }).pid : 0;
   if (!init) throw new RuntimeError(`cannot find the processes of ${rec.name}: ${(st.stderr || '').trim()}`);
   const ns = fs.readlinkSync(`/proc/${init}/ns/pid`);
@@ -552,13 +550,12 @@ export async function containerProcesses(store: Store, rec: ContainerRecord): Pr
 
 /** Freeze or thaw a container; needs a cgroup the runtime can use, which rootless cgroup v1 never has. */
 export async function pauseContainer(store: Store, rec: ContainerRecord, pause: boolean): Promise<void> {
-  const { findRuntime, cgroupVersion } = await import('../runtime/oci.js');
+  const { runtimeCommand, cgroupVersion } = await import('../runtime/oci.js');
   const { isRootless } = await import('../paths.js');
   if (isRootless() && cgroupVersion() === 'v1') {
     throw new TspodError('E_CGROUPS', `cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: rootless containers have no freezer cgroup on cgroup v1`, { hint: 'pausing needs cgroup v2 with delegation (systemd.unified_cgroup_hierarchy=1), or root' });
   }
   if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`);
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(findRuntime().path, ['--root', path.join(runtimeDir(), 'runc'), pause ? 'pause' : 'resume', rec.id], { encoding: 'utf8' });
+  const r = runtimeCommand(runcStateRoot(), [pause ? 'pause' : 'resume', rec.id]);
   if (r.status !== 0) throw new RuntimeError(`cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`);
 }

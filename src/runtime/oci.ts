@@ -77,3 +77,9 @@ export function runtimeVersion(rt: RuntimeInfo): string {
   const r = spawnSync(rt.path, ['--version'], { encoding: 'utf8' });
   return (r.stdout ?? '').split('\n')[0] ?? '';
 }
+
+/** One runtime subcommand (kill, state, start, pause...) against tspod's state root, run to completion. */
+export function runtimeCommand(stateRoot: string, args: string[], rt: RuntimeInfo = findRuntime()): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(rt.path, ['--root', stateRoot, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}

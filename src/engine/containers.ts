@@ -243,7 +243,7 @@ export interface RemoveContainerOptions { force?: boolean }
 
 /** Remove a container's files and name. A running one needs force: it is killed first. */
 export async function removeContainer(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions = {}): Promise<void> {
-  const running = rec.state === 'running' && !!rec.monitorPid && processAlive(rec.monitorPid);
+  const running = reconcile(store, rec).state === 'running';
   if (running && rec.monitorPid !== process.pid) {
     if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
     const { runtimeCommand } = await import('../runtime/oci.js');
@@ -294,10 +294,7 @@ function matchesFilter(c: ContainerRecord, filter: string): boolean {
 
 /** Containers, newest first. A "running" record whose watching process is gone is reported exited. */
 export function listContainers(store: Store, opts: ListContainersOptions = {}): ContainerRecord[] {
-  const out = store.listContainers().map((c) => {
-    if (c.state === 'running' && c.monitorPid && !processAlive(c.monitorPid)) return { ...c, state: 'exited' as const, exitCode: exitFileCode(store, c.id) ?? c.exitCode };
-    return c;
-  });
+  const out = store.listContainers().map((c) => reconcile(store, c));
   const filters = opts.filters ?? [];
   // Check every filter before there is anything to match, so a typo fails even on an empty list.
   const probe: ContainerRecord = { id: '', name: '', imageId: '', imageName: '', created: '', command: [], state: 'created' };
@@ -366,13 +363,22 @@ export async function cleanupContainer(store: Store, id: string): Promise<void> 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The record as it is now, with a dead watcher reported as exited. */
-function current(store: Store, id: string): ContainerRecord | undefined {
-  const rec = store.readContainer(id);
-  if (rec && rec.state === 'running' && rec.monitorPid && !processAlive(rec.monitorPid)) {
-    return { ...rec, state: 'exited', exitCode: exitFileCode(store, id) ?? rec.exitCode };
+/** A "running" record whose watcher (tspod or conmon) is gone is reported exited, with the exit file's code. */
+function reconcile(store: Store, rec: ContainerRecord): ContainerRecord {
+  if (rec.state === 'running' && rec.monitorPid && !processAlive(rec.monitorPid)) {
+    return { ...rec, state: 'exited', exitCode: exitFileCode(store, rec.id) ?? rec.exitCode };
   }
   return rec;
+}
+
+/** The record as it is on disk now, reconciled. */
+function current(store: Store, id: string): ContainerRecord | undefined {
+  const rec = store.readContainer(id);
+  return rec && reconcile(store, rec);
+}
+
+function requireRunning(store: Store, rec: ContainerRecord, hint = 'see `tspod ps -a`'): void {
+  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint });
 }
 
 export async function waitContainer(store: Store, rec: ContainerRecord, timeoutMs = Infinity): Promise<number | undefined> {
@@ -427,7 +433,7 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
 
 /** Send a signal to a running container through the runtime. */
 export async function killContainer(store: Store, rec: ContainerRecord, signal = 'KILL'): Promise<void> {
-  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
+  requireRunning(store, rec);
   const { runtimeCommand } = await import('../runtime/oci.js');
   const sig = signal.toUpperCase().replace(/^SIG/, '');
   const r = runtimeCommand(runcStateRoot(), ['kill', rec.id, sig]);
@@ -496,7 +502,7 @@ const ALL_CAPS = ['CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP
 
 /** Run a command in a running container through the runtime's exec: its namespaces, env, user, cwd. */
 export async function execInContainer(store: Store, rec: ContainerRecord, o: ExecOptions): Promise<number> {
-  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: `start it first; see \`tspod ps -a\`` });
+  requireRunning(store, rec, 'start it first; see `tspod ps -a`');
   if (o.command.length === 0) throw new TspodError('E_USAGE', 'exec needs a command', { hint: `tspod exec ${rec.name} sh` });
   const [{ findRuntime }, { resolveUser }, { spawn }] = await Promise.all([import('../runtime/oci.js'), import('../runtime/user.js'), import('node:child_process')]);
   const dir = store.containerDir(rec.id);
@@ -527,7 +533,7 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
 
 /** The pids of a running container: every process in its pid namespace, found through /proc. */
 export async function containerProcesses(store: Store, rec: ContainerRecord): Promise<Array<{ pid: number; ppid: number; uid: number; state: string; command: string; startTicks: number }>> {
-  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
+  requireRunning(store, rec);
   const { runtimeCommand } = await import('../runtime/oci.js');
   const st = runtimeCommand(runcStateRoot(), ['state', rec.id]);
   const init = st.status === 0 ? (JSON.parse(st.stdout) as { pid: number }).pid : 0;
@@ -555,7 +561,7 @@ export async function pauseContainer(store: Store, rec: ContainerRecord, pause: 
   if (isRootless() && cgroupVersion() === 'v1') {
     throw new TspodError('E_CGROUPS', `cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: rootless containers have no freezer cgroup on cgroup v1`, { hint: 'pausing needs cgroup v2 with delegation (systemd.unified_cgroup_hierarchy=1), or root' });
   }
-  if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`);
+  requireRunning(store, rec);
   const r = runtimeCommand(runcStateRoot(), [pause ? 'pause' : 'resume', rec.id]);
   if (r.status !== 0) throw new RuntimeError(`cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`);
 }

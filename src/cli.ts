@@ -8,13 +8,16 @@ import { PullCommand } from './commands/image/pull.js';
 import { ImagesCommand } from './commands/image/list.js';
 import { RmiCommand } from './commands/image/rm.js';
 import { ImageInspectCommand } from './commands/image/inspect.js';
-import { RunCommand } from './commands/container/run.js';
+import { RunCommand, CreateCommand } from './commands/container/run.js';
+import { StartCommand, RestartCommand, AttachCommand } from './commands/container/start.js';
+import { VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand } from './commands/volume/volume.js';
 import { PsCommand } from './commands/container/ps.js';
 import { RmCommand } from './commands/container/rm.js';
 import { ExecCommand } from './commands/container/exec.js';
 import { LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand } from './commands/container/lifecycle.js';
 import { VersionCommand } from './commands/system/version.js';
 import { InfoCommand } from './commands/system/info.js';
+import { InspectCommand } from './commands/system/inspect.js';
 
 /** Global flags go before the command: `tspod --log-level debug run ...`. */
 function takeGlobalFlags(argv: string[]): string[] {
@@ -27,7 +30,8 @@ function takeGlobalFlags(argv: string[]): string[] {
 }
 
 const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: '0.1.0', enableCapture: false });
-for (const c of [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand]) cli.register(c);
+for (const c of [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
+  VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand]) cli.register(c);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 

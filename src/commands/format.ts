@@ -52,3 +52,9 @@ export function renderTemplate(template: string, obj: unknown): string {
     return json ? JSON.stringify(v ?? null) : show(v);
   });
 }
+
+/** inspect's output: a JSON array, or one rendered template line per report. */
+export function printReports(reports: object[], format?: string): void {
+  if (format && format !== 'json') for (const r of reports) process.stdout.write(renderTemplate(format, r) + '\n');
+  else process.stdout.write(JSON.stringify(reports, null, 4) + '\n');
+}

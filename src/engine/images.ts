@@ -104,7 +104,7 @@ export interface RemoveImageReport { untagged: string[]; deleted: string[]; remo
 
 export async function removeImages(store: Store, inputs: string[], opts: RemoveImageOptions = {}): Promise<RemoveImageReport> {
   const report: RemoveImageReport = { untagged: [], deleted: [], removedContainers: [] };
-  const { removeContainer } = await import('./containers.js');
+  const { removeContainer } = await import('./lifecycle.js');
   for (const input of inputs) {
     const img = await findImage(store, input);
     if (!img) throw new ImageNotFoundError(input);

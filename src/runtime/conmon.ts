@@ -17,6 +17,10 @@ export interface ConmonOptions {
   exitDir: string;
   logPath: string;
   logSizeMax?: number;
+  /** a pty for the container (conmon receives it through the runtime's console socket) */
+  terminal?: boolean;
+  /** keep the container's stdin open for `tspod attach` */
+  stdin?: boolean;
   /** the command conmon runs when the container exits */
   exitCommand: string[];
 }
@@ -29,6 +33,7 @@ export async function startConmon(o: ConmonOptions): Promise<number> {
     '--exit-dir', o.exitDir, '--full-attach', '--socket-dir-path', o.bundle, '-l', `k8s-file:${o.logPath}`, '--log-level', 'error',
     '--runtime-arg', '--root', '--runtime-arg', o.stateRoot, '--conmon-pidfile', o.conmonPidFile,
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
+    ...(o.terminal ? ['--terminal'] : []), ...(o.stdin ? ['--stdin', '--leave-stdin-open'] : []),
     '--exit-command', o.exitCommand[0], ...o.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a]),
   ];
   const child = spawn(conmon, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true });

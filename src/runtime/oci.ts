@@ -30,7 +30,12 @@ export function findRuntime(choice?: string): RuntimeInfo {
   throw new RuntimeError('no OCI runtime found (looked for runc and crun)', { hint: 'install one: sudo apt-get install runc' });
 }
 
-export interface RunResult { exitCode: number | null; signal: NodeJS.Signals | null }
+export interface RunResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** we forwarded SIGINT, SIGTERM or SIGHUP: somebody asked for the container to end */
+  interrupted: boolean;
+}
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -42,12 +47,16 @@ export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: 
   const args = ['--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, id];
   // Its own session, so the terminal's signals reach the container once, through us.
   const child = spawn(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true });
-  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
+  let interrupted = false;
+  const forward = (sig: NodeJS.Signals) => {
+    if (sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGHUP') interrupted = true;
+    try { child.kill(sig); } catch { /* gone */ }
+  };
   for (const s of FORWARDED) process.on(s, forward);
   try {
     return await new Promise<RunResult>((resolve, reject) => {
       child.on('error', (e) => reject(new RuntimeError(`cannot start ${rt.name}: ${e.message}`)));
-      child.on('exit', (code, signal) => resolve({ exitCode: code, signal }));
+      child.on('exit', (code, signal) => resolve({ exitCode: code, signal, interrupted }));
     });
   } finally {
     for (const s of FORWARDED) process.off(s, forward);

@@ -32,6 +32,8 @@ export interface SpecOptions {
   network: 'new' | 'host' | { path: string };
   /** files to bind over the image's: /etc/resolv.conf, /etc/hosts, /etc/hostname */
   etcFiles: Record<string, string>;
+  /** volumes and bind mounts, after the standard ones */
+  volumes?: Mount[];
   rootless: boolean;
 }
 
@@ -54,6 +56,7 @@ export function buildSpec(o: SpecOptions): object {
   for (const [dest, src] of Object.entries(o.etcFiles)) {
     mounts.push({ destination: dest, type: 'bind', source: src, options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] });
   }
+  mounts.push(...(o.volumes ?? []));
   const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (o.network === 'new') namespaces.push({ type: 'network' });
   else if (o.network !== 'host') namespaces.push({ type: 'network', path: o.network.path });

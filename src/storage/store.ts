@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { storeDir } from '../paths.js';
-import { withLock } from '../sys/lock.js';
+import { withLock, acquireLock } from '../sys/lock.js';
 import { processAlive } from '../sys/proc.js';
 
 export interface ImageRecord {
@@ -28,6 +28,28 @@ export interface ImageRecord {
   pulled: string;
 }
 
+/** What `create` was told, kept so that every `start` builds the same container again. */
+export interface ContainerConfig {
+  /** -e and --env-file, applied over the defaults and the image's Env at each start */
+  env: string[];
+  user?: string;
+  workdir?: string;
+  hostname?: string;
+  network?: string;
+  readOnly?: boolean;
+  tty?: boolean;
+  interactive?: boolean;
+  logSizeMax?: number;
+  runtime?: string;
+  restart?: RestartPolicy;
+  volumes?: VolumeMount[];
+}
+
+export interface RestartPolicy { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries?: number }
+
+/** A bind mount (source is a host path) or a volume (source names a volume in the store). */
+export interface VolumeMount { type: 'bind' | 'volume'; source: string; destination: string; readOnly?: boolean; anonymous?: boolean }
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -35,7 +57,11 @@ export interface ContainerRecord {
   imageName: string;
   created: string;
   command: string[];
-  state: 'created' | 'running' | 'exited';
+  state: 'created' | 'running' | 'exited' | 'restarting';
+  config?: ContainerConfig;
+  restartCount?: number;
+  /** stop or kill was asked for: restart policies leave the container down */
+  stoppedByUser?: boolean;
   exitCode?: number;
   startedAt?: string;
   finishedAt?: string;
@@ -223,6 +249,17 @@ export class Store {
 
   containerIds(): string[] {
     try { return fs.readdirSync(this.p('containers')); } catch { return []; }
+  }
+
+  /**
+   * The container's lock (a file in its directory): every change of its record happens under it.
+   * Undefined when the container is gone.
+   */
+  lockContainer(id: string): (() => void) | undefined {
+    try { return acquireLock(this.p('containers', id, 'lock')); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   writeContainer(rec: ContainerRecord): void {

@@ -1,9 +1,10 @@
 // The only module that loads koffi: thin typed wrappers over the libc calls Node lacks.
 // Loaded on first use so that commands which never need them never pay for koffi.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
 type Fn = (...args: unknown[]) => number;
-interface Libc { mknod: Fn; lsetxattr: Fn; flock: Fn; errno: () => number }
+interface Libc { mknod: Fn; lsetxattr: Fn; flock: Fn; socket: Fn; connect: Fn; shutdown: Fn; errno: () => number }
 let libc: Libc | undefined;
 
 function load(): Libc {
@@ -14,6 +15,9 @@ function load(): Libc {
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     flock: lib.func('int flock(int fd, int operation)'),
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
+    shutdown: lib.func('int shutdown(int fd, int how)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -57,4 +61,33 @@ export function flock(fd: number, operation: number): void {
   }
 }
 
-export const ERRNO = { EPERM: 1, ENOENT: 2, EEXIST: 17, EINVAL: 22, ENOTSUP: 95, ERANGE: 34 } as const;
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_CLOEXEC = 0o2000000;
+
+/**
+ * Connect to a unix SOCK_SEQPACKET socket (conmon's attach socket), which Node's net module cannot
+ * open. The fd is blocking: read it with fs.read (the thread pool), write it with fs.writeSync.
+ */
+export function connectSeqpacket(path: string): number {
+  const l = load();
+  const fd = l.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SysError('socket', l.errno(), path);
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  if (Buffer.byteLength(path) > 107) throw new SysError('connect', ERRNO.ENAMETOOLONG, path);
+  addr.write(path, 2);
+  if (l.connect(fd, addr, 2 + Buffer.byteLength(path) + 1) !== 0) {
+    const errno = l.errno();
+    fs.closeSync(fd);
+    throw new SysError('connect', errno, path);
+  }
+  return fd;
+}
+
+/** shutdown(2): 'both' also wakes a read blocked on the socket in another thread. */
+export function shutdownSocket(fd: number, how: 'write' | 'both' = 'both'): void {
+  load().shutdown(fd, how === 'write' ? 1 : 2);
+}
+
+export const ERRNO = { EPERM: 1, ENOENT: 2, EEXIST: 17, EINVAL: 22, ENOTSUP: 95, ERANGE: 34, ENAMETOOLONG: 36, ECONNREFUSED: 111 } as const;

@@ -24,7 +24,7 @@ export class ExecCommand extends TspodCommand {
   command = Option.Proxy();
 
   async run(): Promise<number> {
-    const [{ findContainer, execInContainer }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js')]);
+    const [{ findContainer }, { execInContainer }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/exec.js'), import('../../storage/store.js')]);
     const store = new Store();
     return execInContainer(store, findContainer(store, this.container), {
       command: this.command, interactive: this.interactive, tty: this.tty, detach: this.detach, env: this.env,

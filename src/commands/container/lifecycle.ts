@@ -3,8 +3,8 @@ import { Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
 
 async function engine() {
-  const [containers, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js')]);
-  return { ...containers, store: new Store() };
+  const [containers, lifecycle, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
+  return { ...containers, ...lifecycle, store: new Store() };
 }
 
 export class LogsCommand extends TspodCommand {
@@ -13,18 +13,23 @@ export class LogsCommand extends TspodCommand {
     category: 'Containers',
     description: 'print a container\'s output',
     details: 'Detached containers are logged by conmon, one file per container, with the stream and a timestamp on every line.',
-    examples: [['Print the log', '$0 logs web'], ['Follow it, with timestamps', '$0 logs -f -t web'], ['The last 10 lines', '$0 logs --tail 10 web']],
+    examples: [['Print the log', '$0 logs web'], ['Follow it, with timestamps', '$0 logs -f -t web'], ['The last 10 lines', '$0 logs --tail 10 web'], ['The last five minutes', '$0 logs --since 5m web']],
   });
 
   follow = Option.Boolean('-f,--follow', false, { description: 'keep printing until the container exits' });
   timestamps = Option.Boolean('-t,--timestamps', false, { description: 'prefix each line with its time' });
   tail = Option.String('--tail', { description: 'only the last N lines' });
+  since = Option.String('--since', { description: 'only lines since this time: RFC 3339, Unix seconds, or a duration such as 10m' });
+  until = Option.String('--until', { description: 'only lines before this time (same forms as --since)' });
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
     const e = await engine();
     const rec = e.findContainer(e.store, this.container);
-    await e.containerLogs(e.store, rec, { stdout: process.stdout, stderr: process.stderr }, { follow: this.follow, timestamps: this.timestamps, tail: this.tail === undefined ? undefined : Number(this.tail) });
+    await e.containerLogs(e.store, rec, { stdout: process.stdout, stderr: process.stderr }, {
+      follow: this.follow, timestamps: this.timestamps, tail: this.tail === undefined ? undefined : Number(this.tail),
+      since: this.since === undefined ? undefined : e.parseLogTime(this.since), until: this.until === undefined ? undefined : e.parseLogTime(this.until),
+    });
     return 0;
   }
 }
@@ -83,8 +88,8 @@ export class CleanupCommand extends TspodCommand {
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
-    const e = await engine();
-    await e.cleanupContainer(e.store, e.findContainer(e.store, this.container).id);
+    const [e, { cleanupContainer }] = await Promise.all([engine(), import('../../engine/start.js')]);
+    await cleanupContainer(e.store, e.findContainer(e.store, this.container).id);
     return 0;
   }
 }
@@ -123,7 +128,7 @@ export class RenameCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    e.renameContainer(e.store, e.findContainer(e.store, this.container), this.name);
+    await e.renameContainer(e.store, e.findContainer(e.store, this.container), this.name);
     return 0;
   }
 }
@@ -141,10 +146,9 @@ export class ContainerInspectCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const { renderTemplate } = await import('../format.js');
+    const { printReports } = await import('../format.js');
     const reports = this.containers.map((c) => e.inspectContainer(e.store, e.findContainer(e.store, c)));
-    if (this.format && this.format !== 'json') for (const r of reports) process.stdout.write(renderTemplate(this.format, r) + '\n');
-    else process.stdout.write(JSON.stringify(reports, null, 4) + '\n');
+    printReports(reports, this.format);
     return 0;
   }
 }

@@ -29,7 +29,8 @@ export class PsCommand extends TspodCommand {
     const list = listContainers(new Store(), { all: this.all, filters: this.filter, last: this.last === undefined ? undefined : Number(this.last) });
     const now = Date.now();
     const status = (c: (typeof list)[number]) => c.state === 'running' ? `Up ${timeAgo(c.startedAt, now).replace(/ ago$/, '')}`
-      : c.state === 'exited' ? `Exited (${c.exitCode ?? -1}) ${timeAgo(c.finishedAt ?? c.created, now)}` : 'Created';
+      : c.state === 'exited' ? `Exited (${c.exitCode ?? -1}) ${timeAgo(c.finishedAt ?? c.created, now)}`
+      : c.state === 'restarting' ? `Restarting (${c.exitCode ?? -1}) ${timeAgo(c.finishedAt ?? c.created, now)}` : 'Created';
     const rows = list.map((c) => ({ Id: c.id, Image: c.imageName, ImageID: c.imageId, Command: c.command.join(' '), Created: c.created, CreatedSince: timeAgo(c.created, now), Status: status(c), State: c.state, ExitCode: c.exitCode ?? 0, Names: c.name, Labels: c.labels ?? {} }));
     if (this.format === 'json') process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     else if (this.format) process.stdout.write(rows.map((r) => renderTemplate(this.format!, r) + '\n').join(''));

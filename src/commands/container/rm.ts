@@ -7,7 +7,7 @@ export class RmCommand extends TspodCommand {
   static usage = TspodCommand.Usage({
     category: 'Containers',
     description: 'remove containers',
-    details: 'Removes the container\'s files (upper layer, state) and frees its name. A running container needs `-f`, which kills it first. Containers are named by name, id, or a unique id prefix of at least 3 characters.',
+    details: 'Removes the container\'s files (upper layer, logs, state) and frees its name; `-v` also removes its anonymous volumes. A running container needs `-f`, which kills it first. Containers are named by name, id, or a unique id prefix of at least 3 characters.',
     examples: [
       ['Remove a container by name', '$0 rm web'],
       ['Remove every container, running or not', '$0 rm -af'],
@@ -16,17 +16,18 @@ export class RmCommand extends TspodCommand {
 
   force = Option.Boolean('-f,--force', false, { description: 'kill running containers first' });
   all = Option.Boolean('-a,--all', false, { description: 'remove all containers' });
+  volumes = Option.Boolean('-v,--volumes', false, { description: 'also remove the containers\' anonymous volumes' });
   containers = Option.Rest();
 
   async run(): Promise<number> {
     if (!this.all && this.containers.length === 0) throw new UsageError('name at least one container, or use --all', 'see `tspod ps -a`');
-    const [{ findContainer, removeContainer, listContainers }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js')]);
+    const [{ findContainer, listContainers }, { removeContainer }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
     const store = new Store();
     const targets = this.all ? listContainers(store, { all: true }) : this.containers.map((c) => findContainer(store, c));
     let failed = 0;
     for (const rec of targets) {
       try {
-        await removeContainer(store, rec, { force: this.force });
+        await removeContainer(store, rec, { force: this.force, volumes: this.volumes });
         process.stdout.write(`${rec.id}\n`);
       } catch (e) {
         // As Podman: report each failure, remove the rest, exit non-zero.

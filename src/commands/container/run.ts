@@ -1,31 +1,16 @@
+// create and run share every container flag; run adds -d and attaches otherwise.
 import { Option } from 'clipanion';
 import { TspodCommand, tlsVerifyFlag } from '../base.js';
 import { UsageError } from '../../errors.js';
+import type { CreateOptions } from '../../engine/create.js';
 
-export class RunCommand extends TspodCommand {
-  static paths = [['run'], ['container', 'run']];
-  static usage = TspodCommand.Usage({
-    category: 'Containers',
-    description: 'run a command in a new container',
-    details: `
-      Pulls the image when it is missing, mounts the container's overlay root, writes an OCI runtime spec and runs it with runc or crun, in your own user namespace. tspod's exit status is the container's; 125 means tspod itself failed, 126 the command could not be invoked, 127 it was not found.
-
-      The default network is pasta or slirp4netns (whichever is installed, pasta first), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's.
-    `,
-    examples: [
-      ['Run a command', '$0 run --rm alpine echo hello'],
-      ['An interactive shell', '$0 run -it --rm alpine sh'],
-      ['With environment, user and working directory', '$0 run --rm -e GREETING=hi -u nobody -w /tmp alpine sh -c \'echo $GREETING from $(pwd)\''],
-      ['Without any network', '$0 run --rm --network none alpine ip addr'],
-      ['In the background', '$0 run -d --name web alpine httpd -f -p 8080'],
-    ],
-  });
-
+abstract class ContainerFlags extends TspodCommand {
   rm = Option.Boolean('--rm', false, { description: 'remove the container when it exits' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'keep stdin open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'allocate a pseudo-terminal' });
-  detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   name = Option.String('--name', { description: 'the container name' });
+  restart = Option.String('--restart', { description: 'no, always, unless-stopped or on-failure[:N]: applied by the container\'s monitor when it exits' });
+  volume = Option.Array('-v,--volume', [], { description: 'HOST_PATH:PATH[:ro], NAME:PATH (a named volume) or PATH (an anonymous volume)' });
   logOpt = Option.Array('--log-opt', [], { description: 'max-size=SIZE (e.g. 10m): rotate a detached container\'s log' });
   label = Option.Array('-l,--label', [], { description: 'KEY=VALUE metadata, shown by inspect and matched by ps --filter label=' });
   env = Option.Array('-e,--env', [], { description: 'set environment variables (KEY=VALUE, or KEY to copy from the host)' });
@@ -43,22 +28,72 @@ export class RunCommand extends TspodCommand {
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy();
 
-  async run(): Promise<number> {
-    if (this.detach && (this.interactive || this.tty)) throw new UsageError('-d cannot be combined with -i or -t yet', 'run it in the foreground, or detached without a terminal');
+  protected async createOptions(): Promise<CreateOptions> {
     if (!['always', 'missing', 'never', 'newer'].includes(this.pull)) throw new UsageError(`--pull takes always, missing or never, not "${this.pull}"`);
-    const [{ runContainer }, { Store }, { progressPrinter }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js'), import('../progress.js')]);
-    const report = await runContainer(new Store(), {
+    const { progressPrinter } = await import('../progress.js');
+    return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname, network: this.network,
-      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, detach: this.detach, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
+      readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
+      restart: this.restart, volumes: this.volume,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
         onProgress: progressPrinter(process.stderr, false), onWarning: (m) => process.stderr.write(`Warning: ${m}\n`),
       },
-    });
+    };
+  }
+}
+
+export class RunCommand extends ContainerFlags {
+  static paths = [['run'], ['container', 'run']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'run a command in a new container',
+    details: `
+      Pulls the image when it is missing, mounts the container's overlay root, writes an OCI runtime spec and runs it with runc or crun, in your own user namespace. tspod's exit status is the container's; 125 means tspod itself failed, 126 the command could not be invoked, 127 it was not found.
+
+      The default network is pasta or slirp4netns (whichever is installed, pasta first), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's.
+
+      With \`-d\` the container is handed to conmon, which outlives tspod, logs its output (\`tspod logs\`), records its exit and applies \`--restart\`. \`-dit\` keeps a terminal you can \`tspod attach\` to.
+    `,
+    examples: [
+      ['Run a command', '$0 run --rm alpine echo hello'],
+      ['An interactive shell', '$0 run -it --rm alpine sh'],
+      ['With environment, user and working directory', '$0 run --rm -e GREETING=hi -u nobody -w /tmp alpine sh -c \'echo $GREETING from $(pwd)\''],
+      ['Without any network', '$0 run --rm --network none alpine ip addr'],
+      ['In the background, restarted when it fails', '$0 run -d --name web --restart on-failure:3 alpine httpd -f -p 8080'],
+      ['With a named volume', '$0 run --rm -v data:/data alpine sh -c \'date >> /data/log\''],
+    ],
+  });
+
+  detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
+
+  async run(): Promise<number> {
+    const [{ runContainer }, { Store }] = await Promise.all([import('../../engine/start.js'), import('../../storage/store.js')]);
+    const report = await runContainer(new Store(), { ...(await this.createOptions()), detach: this.detach });
     if (this.detach) process.stdout.write(`${report.id}\n`);
     return report.exitCode;
+  }
+}
+
+export class CreateCommand extends ContainerFlags {
+  static paths = [['create'], ['container', 'create']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'create a container without starting it',
+    details: 'Takes the same flags as `run`. Prints the new container\'s id; `tspod start` runs it.',
+    examples: [
+      ['Create, then start attached', '$0 create --name job alpine echo done && $0 start -a job'],
+      ['A shell to start and attach to later', '$0 create -it --name box alpine sh'],
+    ],
+  });
+
+  async run(): Promise<number> {
+    const [{ createContainer }, { Store }] = await Promise.all([import('../../engine/create.js'), import('../../storage/store.js')]);
+    const rec = await createContainer(new Store(), await this.createOptions());
+    process.stdout.write(`${rec.id}\n`);
+    return 0;
   }
 }
 

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
-import { renderTemplate } from '../format.js';
+import { printReports } from '../format.js';
 
 export class ImageInspectCommand extends TspodCommand {
   static paths = [['image', 'inspect']];
@@ -21,8 +21,7 @@ export class ImageInspectCommand extends TspodCommand {
     const store = new Store();
     const reports = [];
     for (const i of this.images) reports.push(await inspectImage(store, i));
-    if (this.format && this.format !== 'json') for (const r of reports) process.stdout.write(renderTemplate(this.format, r) + '\n');
-    else process.stdout.write(JSON.stringify(reports, null, 4) + '\n');
+    printReports(reports, this.format);
     return 0;
   }
 }

@@ -1,0 +1,74 @@
+// attach: join a detached container's console through conmon's attach socket (SOCK_SEQPACKET; each
+// packet from conmon starts with 2 for stdout or 3 for stderr). Our stdin goes the other way when
+// the container keeps its stdin open. Ctrl-P Ctrl-Q detaches, as in Docker and Podman.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TspodError } from '../errors.js';
+import type { Store, ContainerRecord } from '../storage/store.js';
+import { requireRunning } from './containers.js';
+import { waitContainer } from './lifecycle.js';
+
+export interface AttachOptions {
+  /** send our stdin to the container (it must have been started with -i) */
+  stdin: boolean;
+  out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+}
+
+const DETACH = Buffer.from([0x10, 0x11]); // Ctrl-P Ctrl-Q
+const PACKET = 8192 + 1;
+
+/** Returns the container's exit code, or undefined when the user detached. */
+export async function attachContainer(store: Store, rec: ContainerRecord, o: AttachOptions): Promise<number | undefined> {
+  requireRunning(store, rec);
+  if (!rec.detached) throw new TspodError('E_NOT_ATTACHABLE', `container ${rec.name} runs in the foreground of another tspod`, { hint: 'attach works with containers started with -d, or by tspod start' });
+  const { connectSeqpacket, shutdownSocket } = await import('../sys/index.js');
+  const dir = store.containerDir(rec.id);
+  // The socket's full path is longer than a sockaddr allows: reach it through an fd of its directory.
+  const dirFd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  let sock: number;
+  try { sock = connectSeqpacket(`/proc/self/fd/${dirFd}/attach`); } catch (e) {
+    throw new TspodError('E_ATTACH', `cannot attach to ${rec.name}: ${(e as Error).message}`, { hint: 'is its conmon still running? see `tspod ps`' });
+  } finally {
+    fs.closeSync(dirFd);
+  }
+  const tty = !!rec.config?.tty;
+  const stdin = process.stdin;
+  let detached = false;
+  const resize = () => {
+    const t = process.stdout as NodeJS.WriteStream;
+    if (!t.isTTY) return;
+    // conmon's control fifo: "1 HEIGHT WIDTH" resizes the container's terminal.
+    try {
+      const ctl = fs.openSync(path.join(dir, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      fs.writeSync(ctl, `1 ${t.rows} ${t.columns}\n`);
+      fs.closeSync(ctl);
+    } catch { /* conmon gone */ }
+  };
+  const onInput = (chunk: Buffer) => {
+    if (tty && chunk.includes(DETACH)) { detached = true; shutdownSocket(sock); return; }
+    for (let i = 0; i < chunk.length; i += PACKET - 1) {
+      try { fs.writeSync(sock, chunk.subarray(i, i + PACKET - 1)); } catch { return; }
+    }
+  };
+  if (tty) { resize(); process.on('SIGWINCH', resize); }
+  if (o.stdin) {
+    if (tty && stdin.isTTY) stdin.setRawMode(true);
+    stdin.on('data', onInput);
+    // End of our input closes the container's stdin unless it was started to keep it open.
+    stdin.on('end', () => { try { shutdownSocket(sock, 'write'); } catch { /* gone */ } });
+  }
+  try {
+    const buf = Buffer.alloc(PACKET);
+    for (;;) {
+      const n = await new Promise<number>((resolve) => fs.read(sock, buf, 0, PACKET, null, (err, bytes) => resolve(err ? 0 : bytes)));
+      if (n <= 0) break;
+      (buf[0] === 3 ? o.out.stderr : o.out.stdout).write(Buffer.from(buf.subarray(1, n)));
+    }
+  } finally {
+    if (tty) process.off('SIGWINCH', resize);
+    if (o.stdin) { stdin.off('data', onInput); if (tty && stdin.isTTY) stdin.setRawMode(false); stdin.pause(); }
+    try { fs.closeSync(sock); } catch { /* closed */ }
+  }
+  if (detached) return undefined;
+  return waitContainer(store, rec, 10_000);
+}

@@ -1,0 +1,120 @@
+// create: resolve the image (pulling it if asked), claim a name, and write the container's record
+// and directories. Nothing is mounted and nothing runs until `start`.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { TspodError, ImageNotFoundError, UsageError } from '../errors.js';
+import type { Store, ContainerRecord, ImageRecord, RestartPolicy } from '../storage/store.js';
+import { findImage, pullImage, type PullOptions } from './images.js';
+import { generateName } from './names.js';
+import { containerArgs, parseEnv, readEnvFile, type ImageConfig } from './process.js';
+import { NAME_PATTERN } from './containers.js';
+import { parseVolumeFlags, imageVolumes } from './volumes.js';
+import { mark } from '../trace.js';
+
+export interface CreateOptions {
+  image: string;
+  command: string[];
+  name?: string;
+  rm?: boolean;
+  env?: string[];
+  envFiles?: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  hostname?: string;
+  network?: string;
+  readOnly?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  /** KEY=VALUE labels, as --label */
+  labels?: string[];
+  /** rotate the detached log at this many bytes (--log-opt max-size) */
+  logSizeMax?: number;
+  /** no, always, unless-stopped, on-failure[:N] */
+  restart?: string;
+  /** -v SOURCE:DEST[:ro], NAME:DEST, or DEST for an anonymous volume */
+  volumes?: string[];
+  pull?: 'always' | 'missing' | 'never';
+  runtime?: string;
+  pullOptions?: PullOptions;
+}
+
+async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageRecord> {
+  const policy = opts.pull ?? 'missing';
+  let img = policy === 'always' ? undefined : await findImage(store, opts.image);
+  if (!img) {
+    if (policy === 'never') throw new ImageNotFoundError(opts.image, 'it is not in the store and --pull=never forbids pulling it');
+    const report = await pullImage(store, opts.image, opts.pullOptions);
+    img = store.readImages().find((i) => i.id === report.id);
+    if (!img) throw new ImageNotFoundError(opts.image);
+  }
+  return img;
+}
+
+/** --restart as Docker spells it. */
+export function parseRestartPolicy(value: string | undefined): RestartPolicy | undefined {
+  if (value === undefined || value === '' || value === 'no') return undefined;
+  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(value);
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw new UsageError(`invalid --restart policy "${value}"`, 'use no, always, unless-stopped, or on-failure[:MAX_RETRIES]');
+  return { name: m[1] as RestartPolicy['name'], maxRetries: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+export function validateName(name: string): void {
+  if (!NAME_PATTERN.test(name)) throw new TspodError('E_USAGE', `invalid container name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
+}
+
+export async function createContainer(store: Store, opts: CreateOptions): Promise<ContainerRecord> {
+  store.init();
+  const restart = parseRestartPolicy(opts.restart);
+  if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
+  const mounts = parseVolumeFlags(opts.volumes ?? []);
+  const img = await ensureImage(store, opts);
+  mark('create: image found');
+  const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
+  const args = containerArgs(imageCfg, opts.command, opts.entrypoint);
+  if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
+  // -e and --env-file are read now, as Docker does: a later change of the file does not matter.
+  const env = [...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];
+  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
+  if (opts.network !== undefined) {
+    const { parseNetworkMode } = await import('../net/slirp/network.js');
+    const { isRootless } = await import('../paths.js');
+    parseNetworkMode(opts.network, isRootless());
+  }
+
+  const id = crypto.randomBytes(32).toString('hex');
+  let name = opts.name;
+  if (name !== undefined) {
+    validateName(name);
+    if (!store.claimName(name, id)) throw new TspodError('E_NAME_IN_USE', `the container name "${name}" is already in use`, { hint: `remove that container (tspod rm ${name}) or choose another name` });
+  } else {
+    do { name = generateName(); } while (!store.claimName(name, id));
+  }
+  const labels = Object.fromEntries((opts.labels ?? []).map((l) => { const i = l.indexOf('='); return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)]; }));
+  const rec: ContainerRecord = {
+    id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels,
+    autoRemove: !!opts.rm, stopSignal: imageCfg.StopSignal,
+    config: {
+      env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
+      interactive: opts.interactive, logSizeMax: opts.logSizeMax, runtime: opts.runtime, restart,
+      volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
+    },
+  };
+  const dir = store.containerDir(id);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+    // The overlay root takes its mode from the upper dir: it must be traversable by every container user.
+    for (const d of ['upper', 'merged']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 });
+    for (const d of ['work', 'userdata']) fs.mkdirSync(path.join(dir, d), { mode: 0o700 });
+    const { ensureVolumes } = await import('./volumes.js');
+    ensureVolumes(store, rec.config!.volumes!);
+    store.writeContainer(rec);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    store.releaseName(name);
+    throw e;
+  }
+  mark('create: record written');
+  return rec;
+}

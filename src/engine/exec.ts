@@ -1,0 +1,61 @@
+// exec: a new process in a running container, through the runtime's exec, so it joins the
+// container's namespaces and takes its environment, user and working directory unless told otherwise.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TspodError, RuntimeError, EXIT_TSPOD } from '../errors.js';
+import type { Store, ContainerRecord } from '../storage/store.js';
+import { requireRunning, runcStateRoot } from './containers.js';
+import { mergeEnv, parseEnv, checkExecutable } from './process.js';
+
+const signals = os.constants.signals as Record<string, number>;
+
+export interface ExecOptions {
+  command: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  privileged?: boolean;
+}
+
+const ALL_CAPS = ['CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP_BLOCK_SUSPEND', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE', 'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_KILL', 'CAP_LEASE',
+  'CAP_LINUX_IMMUTABLE', 'CAP_MAC_ADMIN', 'CAP_MAC_OVERRIDE', 'CAP_MKNOD', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST',
+  'CAP_NET_RAW', 'CAP_PERFMON', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
+  'CAP_SYS_CHROOT', 'CAP_SYS_MODULE', 'CAP_SYS_NICE', 'CAP_SYS_PACCT', 'CAP_SYS_PTRACE', 'CAP_SYS_RAWIO', 'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_SYSLOG', 'CAP_WAKE_ALARM'];
+
+/** Run a command in a running container through the runtime's exec: its namespaces, env, user, cwd. */
+export async function execInContainer(store: Store, rec: ContainerRecord, o: ExecOptions): Promise<number> {
+  requireRunning(store, rec, 'start it first; see `tspod ps -a`');
+  if (o.command.length === 0) throw new TspodError('E_USAGE', 'exec needs a command', { hint: `tspod exec ${rec.name} sh` });
+  const [{ findRuntime }, { resolveUser }, { spawn }] = await Promise.all([import('../runtime/oci.js'), import('../runtime/user.js'), import('node:child_process')]);
+  const dir = store.containerDir(rec.id);
+  const rootfs = path.join(dir, 'merged');
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { process: { env: string[]; cwd: string; user: { uid: number; gid: number } } };
+  const user = o.user ? resolveUser(rootfs, o.user) : { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: [] as number[] };
+  const env = mergeEnv(spec.process.env, parseEnv(o.env ?? []));
+  const cwd = o.workdir ?? spec.process.cwd;
+  await checkExecutable(rootfs, o.command[0], env, cwd);
+  const rt = findRuntime(rec.config?.runtime);
+  const args = ['--root', runcStateRoot(), 'exec', '--cwd', cwd, '--user', `${user.uid}:${user.gid}`,
+    ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
+    ...env.flatMap((e) => ['--env', e]), ...(o.tty ? ['--tty'] : []), ...(o.detach ? ['--detach'] : []),
+    ...(o.privileged ? ALL_CAPS.flatMap((c) => ['--cap', c]) : []), rec.id, ...o.command];
+  const child = spawn(rt.path, args, { stdio: [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH'];
+  for (const sg of sigs) process.on(sg, forward);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', (e) => reject(new RuntimeError(`cannot start ${rt.name} exec: ${e.message}`)));
+      child.on('exit', (code, signal) => resolve(signal ? 128 + (signals[signal] ?? 0) : code ?? EXIT_TSPOD));
+    });
+  } finally {
+    for (const sg of sigs) process.off(sg, forward);
+  }
+}
+

@@ -1,0 +1,233 @@
+// The state changes and views of an existing container: stop, kill, restart, wait, rm, rename, logs,
+// inspect, top, pause. Every record change happens under the container's own lock.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TspodError, RuntimeError } from '../errors.js';
+import type { Store, ContainerRecord } from '../storage/store.js';
+import { processAlive } from '../sys/proc.js';
+import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone } from './containers.js';
+import { validateName } from './create.js';
+
+export interface RemoveContainerOptions { force?: boolean; /** also its anonymous volumes (rm -v) */ volumes?: boolean }
+
+const isUp = (rec: ContainerRecord | undefined) => rec?.state === 'running' || rec?.state === 'restarting';
+
+async function runtimeKill(rec: ContainerRecord, signal: string) {
+  const { runtimeCommand, findRuntime } = await import('../runtime/oci.js');
+  return runtimeCommand(runcStateRoot(), ['kill', rec.id, signal.toUpperCase().replace(/^SIG/, '')], findRuntime(rec.config?.runtime));
+}
+
+/** Wait until the process watching the container (tspod or conmon) has recorded its end. */
+async function waitForMonitor(rec: ContainerRecord, ms: number): Promise<void> {
+  for (let i = 0; i < ms / 50 && rec.monitorPid && processAlive(rec.monitorPid); i++) await sleep(50);
+}
+
+/** Remove a container's files and name. A running one needs force: it is killed first. */
+export async function removeContainer(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions = {}): Promise<void> {
+  const now = current(store, rec.id);
+  if (!now) return;
+  if (isUp(now) && now.monitorPid !== process.pid) {
+    if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
+    // Marked first, so that no restart policy brings it back while it goes.
+    await updateContainer(store, rec.id, { stoppedByUser: true });
+    await runtimeKill(now, 'KILL');
+    await waitForMonitor(now, 5000);
+  }
+  const [{ unmount }, { teardownNetwork }] = await Promise.all([import('../runtime/rootfs.js'), import('../net/slirp/network.js')]);
+  const dir = store.containerDir(rec.id);
+  const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
+  const last = await withContainer(store, rec.id, (r) => {
+    // conmon's cleanup may not have run (or may race us): tearing down twice is harmless.
+    if (r.network) { try { teardownNetwork(r.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ } }
+    unmount(path.join(dir, 'merged'));
+    // Renamed away under the lock: a half-removed container never shows up as a whole one.
+    fs.renameSync(dir, doomed);
+    return r;
+  });
+  if (!last) return;
+  fs.rmSync(doomed, { recursive: true, force: true });
+  if (store.idForName(last.name) === last.id) store.releaseName(last.name);
+  if (opts.volumes) (await import('./volumes.js')).removeAnonymousVolumes(store, last);
+}
+
+export async function waitContainer(store: Store, rec: ContainerRecord, timeoutMs = Infinity): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = current(store, rec.id);
+    if (!now || now.state !== 'running') return now?.exitCode;
+    if (Date.now() > deadline) return undefined;
+    await sleep(50);
+  }
+}
+
+/** The image's StopSignal (or SIGTERM), then SIGKILL after the timeout, as Docker and Podman do. */
+export async function stopContainer(store: Store, rec: ContainerRecord, timeoutSec = 10): Promise<void> {
+  const now = await updateContainer(store, rec.id, { stoppedByUser: true });
+  if (!now) throw containerGone(rec.name);
+  if (now.state === 'restarting') { await waitForMonitor(now, 15_000); return; }
+  if (now.state !== 'running') return;
+  await runtimeKill(now, now.stopSignal || 'TERM');
+  if ((await waitContainer(store, rec, timeoutSec * 1000)) !== undefined || current(store, rec.id)?.state !== 'running') return;
+  await runtimeKill(now, 'KILL');
+  await waitContainer(store, rec, 10_000);
+}
+
+/** stop, then start again under conmon, as Podman's restart does. */
+export async function restartContainer(store: Store, rec: ContainerRecord, timeoutSec = 10): Promise<void> {
+  await stopContainer(store, rec, timeoutSec);
+  // conmon's cleanup of the old run must be finished before the new run takes the mounts.
+  await waitForMonitor(current(store, rec.id) ?? rec, 10_000);
+  const { startContainer } = await import('./start.js');
+  await startContainer(store, rec, { attach: false });
+}
+
+/** Send a signal to a running container through the runtime. */
+export async function killContainer(store: Store, rec: ContainerRecord, signal = 'KILL'): Promise<void> {
+  requireRunning(store, rec);
+  const sig = signal.toUpperCase().replace(/^SIG/, '');
+  // A kill ends the container on the user's behalf: no restart policy brings it back (Docker does the same).
+  if (sig === 'KILL' || sig === 'TERM' || sig === 'INT' || sig === '9' || sig === '15') await updateContainer(store, rec.id, { stoppedByUser: true });
+  const r = await runtimeKill(rec, sig);
+  if (r.status !== 0) throw new RuntimeError(`cannot send SIG${sig} to ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`, { hint: 'use a signal name such as TERM, HUP or KILL, or a number' });
+}
+
+/** Give a container a new name; the old one is freed. */
+export async function renameContainer(store: Store, rec: ContainerRecord, name: string): Promise<void> {
+  validateName(name);
+  if (!store.claimName(name, rec.id)) throw new TspodError('E_NAME_IN_USE', `the container name "${name}" is already in use`, { hint: 'choose another name' });
+  const before = await withContainer(store, rec.id, (r) => { store.writeContainer({ ...r, name }); return r; });
+  if (!before) { store.releaseName(name); throw containerGone(rec.name); }
+  if (store.idForName(before.name) === rec.id) store.releaseName(before.name);
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  timestamps?: boolean;
+  tail?: number;
+  /** only lines at or after this time (ms since the epoch) */
+  since?: number;
+  /** only lines before this time; a follow ends once it has passed */
+  until?: number;
+}
+
+/** --since/--until as Docker reads them: RFC 3339 dates, Unix seconds, or a duration before now (10m, 1h30m). */
+export function parseLogTime(value: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length && parts.map((p) => p[0]).join('') === value) {
+    const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    return now - parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0);
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new TspodError('E_USAGE', `cannot read the time "${value}"`, { hint: 'use an RFC 3339 date (2026-01-02T15:04:05Z), Unix seconds, or a duration such as 10m' });
+  return t;
+}
+
+/** Print a container's log (conmon's k8s-file lines: "TIME STREAM F|P TEXT"), following it on request. */
+export async function containerLogs(store: Store, rec: ContainerRecord, out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, opts: LogsOptions = {}): Promise<void> {
+  const file = path.join(store.containerDir(rec.id), 'userdata/ctr.log');
+  let offset = 0, pending = '';
+  const inWindow = (time: string) => {
+    if (opts.since === undefined && opts.until === undefined) return true;
+    const t = Date.parse(time);
+    return (opts.since === undefined || t >= opts.since) && (opts.until === undefined || t < opts.until);
+  };
+  const emit = (text: string, final: boolean) => {
+    const lines = (pending + text).split('\n');
+    pending = final ? '' : lines.pop()!;
+    let parsed = lines.filter(Boolean).map((l) => /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m && inWindow(m[1]));
+    if (opts.tail !== undefined && offset === 0) parsed = parsed.slice(Math.max(0, parsed.length - opts.tail));
+    for (const m of parsed) (m[2] === 'stderr' ? out.stderr : out.stdout).write(`${opts.timestamps ? `${m[1]} ` : ''}${m[4]}${m[3] === 'F' ? '\n' : ''}`);
+  };
+  for (;;) {
+    let chunk = '';
+    try {
+      const fd = fs.openSync(file, 'r');
+      const size = fs.fstatSync(fd).size;
+      if (size > offset) { const buf = Buffer.alloc(size - offset); fs.readSync(fd, buf, 0, buf.length, offset); chunk = buf.toString('utf8'); }
+      fs.closeSync(fd);
+    } catch { /* no log yet */ }
+    const state = current(store, rec.id)?.state;
+    const more = !!opts.follow && (state === 'running' || state === 'restarting') && (opts.until === undefined || Date.now() < opts.until);
+    emit(chunk, !more);
+    offset += Buffer.byteLength(chunk);
+    if (!more) return;
+    await sleep(100);
+  }
+}
+
+/** Docker-shaped inspect data for a container. */
+export function inspectContainer(store: Store, input: ContainerRecord): Record<string, unknown> {
+  const rec = current(store, input.id) ?? input;
+  const dir = store.containerDir(rec.id);
+  let spec: { process?: { env?: string[]; cwd?: string; user?: { uid: number; gid: number }; terminal?: boolean; args?: string[] }; hostname?: string; root?: { readonly?: boolean } } = {};
+  try { spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')); } catch { /* never started */ }
+  let pid = 0;
+  try { pid = rec.state === 'running' ? Number(fs.readFileSync(path.join(dir, 'userdata/pidfile'), 'utf8')) : 0; } catch { /* foreground */ }
+  const cfg = rec.config;
+  const volumesRoot = path.join(store.root, 'volumes');
+  return {
+    Id: rec.id,
+    Name: rec.name,
+    Created: rec.created,
+    Path: rec.command[0],
+    Args: rec.command.slice(1),
+    State: {
+      Status: rec.state, Running: rec.state === 'running', Paused: false, Restarting: rec.state === 'restarting', OOMKilled: false, Dead: false,
+      Pid: pid, ExitCode: rec.exitCode ?? 0, StartedAt: rec.startedAt ?? '', FinishedAt: rec.finishedAt ?? '',
+    },
+    Image: rec.imageId,
+    ImageName: rec.imageName,
+    RestartCount: rec.restartCount ?? 0,
+    Config: {
+      Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
+      User: cfg?.user ?? '', Tty: !!cfg?.tty, OpenStdin: !!cfg?.interactive, StopSignal: rec.stopSignal ?? 'SIGTERM',
+      Labels: rec.labels ?? {},
+    },
+    Mounts: (cfg?.volumes ?? []).map((m) => ({
+      Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? path.join(volumesRoot, m.source, '_data') : m.source,
+      Destination: m.destination, RW: !m.readOnly,
+    })),
+    NetworkSettings: { Mode: rec.network?.mode ?? cfg?.network ?? '', SandboxKey: rec.network?.nsPath ?? '' },
+    HostConfig: {
+      AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? cfg?.network ?? '',
+      RestartPolicy: { Name: cfg?.restart?.name ?? 'no', MaximumRetryCount: cfg?.restart?.maxRetries ?? 0 },
+    },
+    LogPath: path.join(dir, 'userdata/ctr.log'),
+  };
+}
+
+/** The pids of a running container: every process in its pid namespace, found through /proc. */
+export async function containerProcesses(store: Store, rec: ContainerRecord): Promise<Array<{ pid: number; ppid: number; uid: number; state: string; command: string; startTicks: number }>> {
+  requireRunning(store, rec);
+  const { runtimeCommand } = await import('../runtime/oci.js');
+  const st = runtimeCommand(runcStateRoot(), ['state', rec.id]);
+  const init = st.status === 0 ? (JSON.parse(st.stdout) as { pid: number }).pid : 0;
+  if (!init) throw new RuntimeError(`cannot find the processes of ${rec.name}: ${(st.stderr || '').trim()}`);
+  const ns = fs.readlinkSync(`/proc/${init}/ns/pid`);
+  const out = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+      out.push({ pid: Number(entry), ppid: Number(rest[1]), uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? 0), state: rest[0], command: cmdline || stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), startTicks: Number(rest[19]) });
+    } catch { /* exited meanwhile */ }
+  }
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
+/** Freeze or thaw a container; needs a cgroup the runtime can use, which rootless cgroup v1 never has. */
+export async function pauseContainer(store: Store, rec: ContainerRecord, pause: boolean): Promise<void> {
+  const { runtimeCommand, cgroupVersion } = await import('../runtime/oci.js');
+  const { isRootless } = await import('../paths.js');
+  if (isRootless() && cgroupVersion() === 'v1') {
+    throw new TspodError('E_CGROUPS', `cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: rootless containers have no freezer cgroup on cgroup v1`, { hint: 'pausing needs cgroup v2 with delegation (systemd.unified_cgroup_hierarchy=1), or root' });
+  }
+  requireRunning(store, rec);
+  const r = runtimeCommand(runcStateRoot(), [pause ? 'pause' : 'resume', rec.id]);
+  if (r.status !== 0) throw new RuntimeError(`cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`);
+}

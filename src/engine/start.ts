@@ -1,0 +1,239 @@
+// start: mount the container's root, build its OCI spec and network, and hand it to the runtime,
+// either attached (tspod itself watches it, as `run` and `start -a` do) or detached under conmon.
+// After it ends, afterExit() records the exit, frees what it held, and applies the restart policy.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TspodError, RuntimeError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE, EXIT_TSPOD } from '../errors.js';
+import { shortLayerName, type Store, type ContainerRecord } from '../storage/store.js';
+import { isRootless, runtimeDir } from '../paths.js';
+import { mark } from '../trace.js';
+import { createContainer, type CreateOptions } from './create.js';
+import { DEFAULT_PATH, mergeEnv, checkExecutable, type ImageConfig } from './process.js';
+import { withContainer, exitFileCode, runcStateRoot, containerGone, sleep, LAUNCHER } from './containers.js';
+
+type Net = typeof import('../net/slirp/network.js');
+
+export interface RunOptions extends CreateOptions {
+  /** start under conmon and return at once */
+  detach?: boolean;
+}
+
+export interface RunReport { id: string; name: string; exitCode: number }
+
+export interface StartOptions {
+  /** tspod watches the container and returns its exit code; otherwise conmon does and start returns at once */
+  attach?: boolean;
+  /** with attach: pass our stdin to the container */
+  interactive?: boolean;
+  /** started by the restart policy: give up if the user stopped or removed it meanwhile */
+  byPolicy?: boolean;
+}
+
+const signals = os.constants.signals as Record<string, number>;
+
+function terminalSize(): { height: number; width: number } | undefined {
+  for (const s of [process.stdin, process.stdout, process.stderr] as Array<NodeJS.ReadStream | NodeJS.WriteStream>) {
+    const t = s as NodeJS.WriteStream;
+    if (t.isTTY && t.columns && t.rows) return { height: t.rows, width: t.columns };
+  }
+  return undefined;
+}
+
+interface Prepared {
+  rt: import('../runtime/oci.js').RuntimeInfo;
+  stateRoot: string;
+  dir: string;
+  rootfs: string;
+  userdata: string;
+  network: import('../net/slirp/network.js').NetworkHandle;
+  /** undo everything prepare() did */
+  undo(): void;
+}
+
+/** Everything the runtime needs: the overlay root, user, env, workdir, volumes, network and spec. Undone on failure. */
+async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Promise<Prepared> {
+  const cfg = rec.config ?? { env: [] };
+  const img = store.readImages().find((i) => i.id === rec.imageId);
+  if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: `pull it again (tspod pull ${rec.imageName}), or remove the container` });
+  const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
+  const [{ buildSpec }, { findRuntime }, { mountOverlay, unmount }, { resolveUser }, net, { mkdirInRoot }, { volumeSpecMounts }] = await Promise.all([
+    import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'),
+    import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootpath.js'), import('./volumes.js'),
+  ]);
+  mark('start: runtime modules loaded');
+  const rt = findRuntime(cfg.runtime);
+  const rootless = isRootless();
+  const networkMode = net.parseNetworkMode(cfg.network, rootless);
+  const dir = store.containerDir(rec.id);
+  const rootfs = path.join(dir, 'merged');
+  const userdata = path.join(dir, 'userdata');
+  const stateRoot = runcStateRoot();
+  // Overlay wants the top layer first.
+  mountOverlay({ storeRoot: store.root, lowers: [...img.layers].reverse().map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
+  mark('start: overlay mounted');
+  let network: import('../net/slirp/network.js').NetworkHandle | undefined;
+  const undo = () => {
+    try { network?.teardown(); } catch { /* best effort */ }
+    unmount(rootfs);
+  };
+  try {
+    const user = resolveUser(rootfs, cfg.user ?? imageCfg.User);
+    const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));
+    // Defaults, then the image's Env, then --env-file and -e: later ones win.
+    const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm'];
+    const env = mergeEnv(mergeEnv(defaults, imageCfg.Env ?? []), cfg.env);
+    const cwd = cfg.workdir ?? (imageCfg.WorkingDir || '/');
+    mkdirInRoot(rootfs, cwd, user.uid, user.gid);
+    await checkExecutable(rootfs, rec.command[0], env, cwd);
+    const volumes = await volumeSpecMounts(store, rec, rootfs);
+    mark('start: user, env, workdir, executable, volumes resolved');
+    fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
+    network = await net.setupNetwork(networkMode, runtimeDir(), rec.id);
+    mark(`start: network ${networkMode} ready`);
+    const etcFiles = net.writeEtcFiles(userdata, network, hostname, rec.name);
+    const spec = buildSpec({
+      rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
+      terminal: !!cfg.tty, consoleSize: attach ? terminalSize() : undefined, hostname, volumes,
+      network: network.nsPath ? { path: network.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
+    });
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+    mark('start: spec written');
+    return { rt, stateRoot, dir, rootfs, userdata, network, undo };
+  } catch (e) {
+    undo();
+    throw e;
+  }
+}
+
+/**
+ * Start a created or exited container. Attached: returns its exit code once it ends (restarting it
+ * first as its policy says). Detached: returns undefined as soon as conmon reports it started.
+ */
+export async function startContainer(store: Store, ref: ContainerRecord, o: StartOptions = {}): Promise<number | undefined> {
+  for (;;) {
+    const prepared = await withContainer(store, ref.id, async (rec) => {
+      if (rec.state === 'running') throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is already running`, { hint: `stop it first (tspod stop ${rec.name}), or use tspod restart` });
+      if (o.byPolicy && rec.stoppedByUser) return null;
+      const p = await prepare(store, rec, !!o.attach);
+      const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: !o.attach, exitCode: undefined, finishedAt: undefined };
+      if (!o.attach) {
+        try { await launchDetached(store, next, p); } catch (e) {
+          p.undo();
+          (await import('../runtime/oci.js')).deleteContainer(p.rt, p.stateRoot, rec.id);
+          store.writeContainer({ ...rec, state: rec.state === 'restarting' ? 'exited' : rec.state });
+          throw e;
+        }
+        return null;
+      }
+      store.writeContainer({ ...next, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
+      return p;
+    });
+    if (prepared === undefined) {
+      if (o.byPolicy) return undefined;
+      throw containerGone(ref.name);
+    }
+    if (prepared === null) return undefined;
+
+    const { runForeground, runtimeError, deleteContainer } = await import('../runtime/oci.js');
+    const logFile = path.join(prepared.userdata, 'runtime.log');
+    fs.rmSync(logFile, { force: true });
+    const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, { stdin: !!o.interactive, logFile });
+    mark(`start: ${prepared.rt.name} run returned`);
+    const exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
+    const failure = exitCode !== 0 ? runtimeError(logFile) : undefined;
+    if (failure) deleteContainer(prepared.rt, prepared.stateRoot, ref.id);
+    const after = await afterExit(store, ref.id, { exitCode, userStop: result.interrupted, noRestart: !!failure });
+    if (failure) {
+      const code = /not found|no such file/i.test(failure) ? EXIT_NOT_FOUND : /permission denied/i.test(failure) ? EXIT_CANNOT_INVOKE : EXIT_TSPOD;
+      const hint = /hybrid mode/.test(failure) ? `${prepared.rt.name} does not support this machine's cgroup v1 hybrid mode; use --runtime runc`
+        : 'see the runtime\'s message above; `tspod --log-level debug run ...` shows more';
+      throw new RuntimeError(`${prepared.rt.name}: ${failure}`, { exitCode: code, hint });
+    }
+    if (!after.restart) return exitCode;
+    await sleep(restartDelay(after.rec!.restartCount ?? 1));
+  }
+}
+
+/** Hand the container to conmon, start it, and record who watches it. Called under the container's lock. */
+async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared): Promise<void> {
+  const [{ startConmon }, { runtimeCommand }] = await Promise.all([import('../runtime/conmon.js'), import('../runtime/oci.js')]);
+  const exitDir = path.join(p.userdata, 'exits');
+  fs.rmSync(exitDir, { recursive: true, force: true });
+  fs.mkdirSync(exitDir, { recursive: true });
+  store.writeContainer(rec);
+  await startConmon({
+    runtime: p.rt, stateRoot: p.stateRoot, bundle: p.dir, id: rec.id, name: rec.name,
+    pidFile: path.join(p.userdata, 'pidfile'), conmonPidFile: path.join(p.userdata, 'conmon.pid'), exitDir,
+    logPath: path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive,
+    exitCommand: [LAUNCHER, 'container', 'cleanup', rec.id],
+  });
+  const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
+  store.writeContainer({ ...rec, monitorPid, state: 'running', startedAt: new Date().toISOString() });
+  const r = runtimeCommand(p.stateRoot, ['start', rec.id], p.rt);
+  if (r.status !== 0) throw new RuntimeError(`${p.rt.name} start failed: ${(r.stderr || '').trim().split('\n').pop()}`);
+}
+
+/** Docker's rules: a user's stop wins; on-failure counts its retries. */
+function shouldRestart(rec: ContainerRecord): boolean {
+  const policy = rec.config?.restart;
+  if (!policy || policy.name === 'no' || rec.stoppedByUser) return false;
+  if (policy.name === 'on-failure') return rec.exitCode !== 0 && (policy.maxRetries === undefined || (rec.restartCount ?? 0) < policy.maxRetries);
+  return true;
+}
+
+/** 100 ms, doubling per restart, at most 10 s: a crash loop does not eat the machine. */
+const restartDelay = (count: number) => Math.min(100 * 2 ** Math.max(0, count - 1), 10_000);
+
+/**
+ * After the container's process ended: record the exit, free its network and mounts, and decide
+ * whether its restart policy brings it back. A --rm container is removed.
+ */
+async function afterExit(store: Store, id: string, o: { exitCode?: number; userStop?: boolean; noRestart?: boolean; runtimeDelete?: boolean }): Promise<{ rec?: ContainerRecord; restart: boolean }> {
+  const [{ teardownNetwork }, { unmount }, { findRuntime, deleteContainer }] = await Promise.all([
+    import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootfs.js'), import('../runtime/oci.js')]);
+  let restart = false;
+  const rec = await withContainer(store, id, (rec) => {
+    const done: ContainerRecord = {
+      ...rec, state: 'exited', exitCode: o.exitCode ?? exitFileCode(store, id) ?? rec.exitCode, finishedAt: new Date().toISOString(),
+      stoppedByUser: rec.stoppedByUser || o.userStop, monitorPid: undefined,
+    };
+    try { if (rec.network) teardownNetwork(rec.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
+    unmount(path.join(store.containerDir(id), 'merged'));
+    if (o.runtimeDelete) { try { deleteContainer(findRuntime(rec.config?.runtime), runcStateRoot(), id); } catch { /* no runtime state */ } }
+    restart = !o.noRestart && shouldRestart(done);
+    if (restart) Object.assign(done, { state: 'restarting', restartCount: (rec.restartCount ?? 0) + 1, monitorPid: process.pid });
+    store.writeContainer(done);
+    return done;
+  });
+  if (rec?.autoRemove && !restart) {
+    const { removeContainer } = await import('./lifecycle.js');
+    // --rm takes the anonymous volumes along, as in Docker and Podman.
+    await removeContainer(store, rec, { force: true, volumes: true });
+  }
+  return { rec, restart };
+}
+
+/** Run by conmon when a detached container ends: record the exit, free its mounts and network, restart it if its policy says so. */
+export async function cleanupContainer(store: Store, id: string): Promise<void> {
+  const { rec, restart } = await afterExit(store, id, { runtimeDelete: true });
+  if (!rec || !restart) return;
+  await sleep(restartDelay(rec.restartCount ?? 1));
+  await startContainer(store, rec, { byPolicy: true });
+}
+
+/** run = create + start, attached unless -d. A container that never started is removed if --rm was given. */
+export async function runContainer(store: Store, opts: RunOptions): Promise<RunReport> {
+  mark('run: engine start');
+  const rec = await createContainer(store, opts);
+  try {
+    const exitCode = await startContainer(store, rec, { attach: !opts.detach, interactive: !!opts.interactive || !!opts.tty });
+    return { id: rec.id, name: rec.name, exitCode: exitCode ?? 0 };
+  } catch (e) {
+    if (opts.rm) {
+      const { removeContainer } = await import('./lifecycle.js');
+      try { await removeContainer(store, rec, { force: true, volumes: true }); } catch { /* best effort */ }
+    }
+    throw e;
+  }
+}

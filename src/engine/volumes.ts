@@ -1,0 +1,127 @@
+// Volumes: bind mounts from the host, named volumes and anonymous ones (from `-v /path` and from
+// the image's VOLUME list), kept in the store as volumes/NAME/_data. An empty volume is filled from
+// the image's files at its mount point on first use, as Docker and Podman do.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { TspodError, UsageError } from '../errors.js';
+import type { Store, ContainerRecord, VolumeMount } from '../storage/store.js';
+import type { ImageConfig } from './process.js';
+import { NAME_PATTERN } from './containers.js';
+
+export interface VolumeRecord { name: string; created: string; anonymous: boolean; labels: Record<string, string> }
+
+const volumesRoot = (store: Store) => path.join(store.root, 'volumes');
+export const volumeDir = (store: Store, name: string) => path.join(volumesRoot(store), name);
+const dataDir = (store: Store, name: string) => path.join(volumeDir(store, name), '_data');
+
+/** -v SOURCE:DEST[:OPTIONS] as Docker reads it; SOURCE is a host path (absolute or ./relative) or a volume name. */
+export function parseVolumeFlags(flags: string[]): VolumeMount[] {
+  return flags.map((flag) => {
+    const parts = flag.split(':');
+    if (parts.length > 3 || parts.some((p) => p === '')) throw new UsageError(`invalid volume "${flag}"`, 'use -v /host/path:/in/container[:ro], -v NAME:/in/container, or -v /in/container');
+    const [source, destination, options] = parts.length === 1 ? [undefined, parts[0], undefined] : parts;
+    if (!destination.startsWith('/')) throw new UsageError(`invalid volume "${flag}": the container path "${destination}" is not absolute`, 'give the path inside the container as an absolute path');
+    const opts = (options ?? '').split(',').filter(Boolean);
+    for (const o of opts) if (!['ro', 'rw', 'z', 'Z'].includes(o)) throw new UsageError(`invalid volume option "${o}" in "${flag}"`, 'tspod accepts ro, rw, z and Z');
+    const readOnly = opts.includes('ro');
+    if (source === undefined) return { type: 'volume', source: anonymousName(), destination, anonymous: true, readOnly };
+    if (source.startsWith('/') || source.startsWith('.')) {
+      const abs = path.resolve(source);
+      if (!fs.existsSync(abs)) throw new TspodError('E_USAGE', `bind mount source ${abs} does not exist`, { hint: `create it first (mkdir -p ${abs}), or name a volume instead` });
+      return { type: 'bind', source: abs, destination, readOnly };
+    }
+    if (!NAME_PATTERN.test(source)) throw new UsageError(`invalid volume name "${source}"`, 'volume names use [a-zA-Z0-9][a-zA-Z0-9_.-]*; host paths start with / or .');
+    return { type: 'volume', source, destination, readOnly };
+  });
+}
+
+const anonymousName = () => crypto.randomBytes(32).toString('hex');
+
+/** The image's VOLUME paths that -v did not already cover become anonymous volumes. */
+export function imageVolumes(cfg: ImageConfig['config'], given: VolumeMount[]): VolumeMount[] {
+  const covered = new Set(given.map((m) => path.posix.normalize(m.destination)));
+  return Object.keys(cfg?.Volumes ?? {}).filter((d) => !covered.has(path.posix.normalize(d)))
+    .map((destination) => ({ type: 'volume' as const, source: anonymousName(), destination, anonymous: true }));
+}
+
+export function readVolume(store: Store, name: string): VolumeRecord | undefined {
+  try { return JSON.parse(fs.readFileSync(path.join(volumeDir(store, name), 'volume.json'), 'utf8')); } catch { return undefined; }
+}
+
+/** Create a volume unless it exists; mkdir's EEXIST makes two racing creators agree. */
+export function createVolume(store: Store, name: string, o: { anonymous?: boolean; labels?: Record<string, string> } = {}): VolumeRecord {
+  if (!NAME_PATTERN.test(name)) throw new UsageError(`invalid volume name "${name}"`, 'volume names use [a-zA-Z0-9][a-zA-Z0-9_.-]*');
+  fs.mkdirSync(volumesRoot(store), { recursive: true, mode: 0o700 });
+  const dir = volumeDir(store, name);
+  try { fs.mkdirSync(dir, { mode: 0o700 }); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return readVolume(store, name) ?? { name, created: '', anonymous: false, labels: {} };
+  }
+  fs.mkdirSync(path.join(dir, '_data'), { mode: 0o755 });
+  const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous: !!o.anonymous, labels: o.labels ?? {} };
+  store.writeAtomic(path.join(dir, 'volume.json'), JSON.stringify(rec));
+  return rec;
+}
+
+export function ensureVolumes(store: Store, mounts: VolumeMount[]): void {
+  for (const m of mounts) if (m.type === 'volume') createVolume(store, m.source, { anonymous: m.anonymous });
+}
+
+/**
+ * The OCI mounts for a container's volumes. An empty volume first takes a copy of what the image has
+ * at the mount point (owner and mode included), so e.g. a database image's VOLUME keeps its files.
+ */
+export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootfs: string): Promise<Array<{ destination: string; type: string; source: string; options: string[] }>> {
+  const mounts = rec.config?.volumes ?? [];
+  if (mounts.length === 0) return [];
+  const { resolveInRoot } = await import('../runtime/rootpath.js');
+  return mounts.map((m) => {
+    let source = m.source;
+    if (m.type === 'volume') {
+      createVolume(store, m.source, { anonymous: m.anonymous });
+      source = dataDir(store, m.source);
+      const fromImage = resolveInRoot(rootfs, m.destination);
+      let st: fs.Stats | undefined;
+      try { st = fs.statSync(fromImage); } catch { /* nothing there in the image */ }
+      if (st?.isDirectory() && fs.readdirSync(source).length === 0) {
+        const r = spawnSync('cp', ['-a', `${fromImage}/.`, `${source}/`], { encoding: 'utf8' });
+        if (r.status !== 0) throw new TspodError('E_VOLUME', `cannot fill volume ${m.source} from the image's ${m.destination}: ${(r.stderr || '').trim()}`);
+        fs.chownSync(source, st.uid, st.gid);
+        fs.chmodSync(source, st.mode & 0o7777);
+      }
+    }
+    return { destination: m.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] };
+  });
+}
+
+export function listVolumes(store: Store): VolumeRecord[] {
+  let names: string[];
+  try { names = fs.readdirSync(volumesRoot(store)); } catch { return []; }
+  return names.map((n) => readVolume(store, n)).filter((v): v is VolumeRecord => !!v).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The containers that mount a volume. */
+export function volumeUsers(store: Store, name: string): ContainerRecord[] {
+  return store.listContainers().filter((c) => c.config?.volumes?.some((m) => m.type === 'volume' && m.source === name));
+}
+
+/** Remove a volume and its data; one in use by a container is refused unless force, which needs no container to run. */
+export function removeVolume(store: Store, name: string, o: { force?: boolean } = {}): void {
+  if (!readVolume(store, name)) throw new TspodError('E_NO_VOLUME', `no volume named "${name}"`, { hint: 'see `tspod volume ls`' });
+  const users = volumeUsers(store, name);
+  if (users.length && !o.force) throw new TspodError('E_VOLUME_IN_USE', `volume ${name} is used by container ${users[0].name}`, { hint: `remove the container first (tspod rm ${users[0].name})` });
+  const doomed = path.join(store.root, 'tmp', `${process.pid}-vol-${name.slice(0, 40)}`);
+  fs.renameSync(volumeDir(store, name), doomed);
+  fs.rmSync(doomed, { recursive: true, force: true });
+}
+
+/** rm -v: the container's anonymous volumes go with it; named ones stay. */
+export function removeAnonymousVolumes(store: Store, rec: ContainerRecord): void {
+  for (const m of rec.config?.volumes ?? []) {
+    if (m.type === 'volume' && m.anonymous && readVolume(store, m.source)) {
+      try { removeVolume(store, m.source, { force: true }); } catch { /* already gone */ }
+    }
+  }
+}

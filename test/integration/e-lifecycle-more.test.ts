@@ -1,0 +1,194 @@
+// create/start/restart, restart policies, attach, logs --since/--until, volumes, per-container locks
+// under concurrent stop + rm -f.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+
+let image = '';
+let registry = '';
+test.before(async () => {
+  registry = (await getWorld()).registry;
+  image = `${registry}/alpine:3.20`;
+  assert.is(tspod(['pull', '-q', image]).status, 0);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const uid = () => spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim();
+function leftoverMounts(): string {
+  const pid = fs.readFileSync(`/tmp/tspod-run-${uid()}/pause.pid`, 'utf8').split(' ')[0];
+  return fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => /containers\/[a-f0-9]+\/merged|tspod-run-\d+\/netns\//.test(l)).join('\n');
+}
+const field = (ref: string, template: string) => tspod(['inspect', '--format', template, ref]).stdout.trim();
+
+test('create, then start -a (exit code and output), start in the background, restart', async () => {
+  const id = tspod(['create', '--name', 'made', '--network', 'none', image, 'sh', '-c', 'echo run at $(date +%s%N); exit 7']).stdout.trim();
+  assert.match(id, /^[a-f0-9]{64}$/);
+  assert.match(tspod(['ps', '-a']).stdout, /Created\s+made$/m);
+  assert.is(field('made', '{{.State.Status}}'), 'created');
+  const attached = tspod(['start', '-a', 'made']);
+  assert.is(attached.status, 7, attached.stderr);
+  assert.match(attached.stdout, /^run at \d+\n$/);
+  assert.is(tspod(['start', 'made']).stdout, 'made\n');
+  assert.is(tspod(['wait', 'made']).stdout, '7\n');
+  assert.match(tspod(['logs', 'made']).stdout, /^run at \d+\n$/);
+  // A long-running one: restart gives it a new process.
+  assert.is(tspod(['create', '--name', 'server', '--network', 'none', image, 'sleep', '60']).status, 0);
+  assert.is(tspod(['start', 'server']).status, 0);
+  const pid1 = field('server', '{{.State.Pid}}');
+  const again = tspod(['start', 'server']);
+  assert.is(again.status, 125);
+  assert.match(again.stderr, /already running/);
+  assert.is(tspod(['restart', '-t', '1', 'server']).status, 0);
+  const pid2 = field('server', '{{.State.Pid}}');
+  assert.is(field('server', '{{.State.Status}}'), 'running');
+  assert.ok(pid1 !== pid2 && Number(pid2) > 0, `${pid1} -> ${pid2}`);
+  assert.is(tspod(['rm', '-f', 'made', 'server']).status, 0);
+  await sleep(300);
+  assert.is(leftoverMounts(), '');
+});
+
+test('rename of a running foreground container survives its exit (the record is updated under its lock)', async () => {
+  const run = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', `${ROOT}/bin/tspod`,
+    'run', '--name', 'fg-old', '--network', 'none', image, 'sleep', '2'], { stdio: 'ignore' });
+  const exited = new Promise((r) => run.on('exit', r));
+  for (let i = 0; i < 50 && !/fg-old/.test(tspod(['ps']).stdout); i++) await sleep(100);
+  assert.is(tspod(['rename', 'fg-old', 'fg-new']).status, 0);
+  await exited;
+  assert.match(tspod(['ps', '-a']).stdout, /Exited \(0\).*fg-new$/m);
+  assert.not.match(tspod(['ps', '-a']).stdout, /fg-old/);
+  assert.is(tspod(['rm', 'fg-new']).status, 0);
+});
+
+test('--restart on-failure:2 runs three times; always is stopped for good by stop; --rm conflicts', async () => {
+  assert.is(tspod(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', '--network', 'none', image, 'sh', '-c', 'echo attempt; exit 3']).status, 0);
+  for (let i = 0; i < 60 && field('flaky', '{{.State.Status}} {{.RestartCount}}') !== 'exited 2'; i++) await sleep(100);
+  assert.is(field('flaky', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}'), 'exited 2 3 on-failure');
+  assert.is(tspod(['logs', 'flaky']).stdout, 'attempt\nattempt\nattempt\n');
+
+  assert.is(tspod(['run', '-d', '--name', 'phoenix', '--restart', 'always', '--network', 'none', image, 'sh', '-c', 'sleep 0.3; echo up']).status, 0);
+  for (let i = 0; i < 60 && Number(field('phoenix', '{{.RestartCount}}')) < 2; i++) await sleep(100);
+  assert.ok(Number(field('phoenix', '{{.RestartCount}}')) >= 2, 'always restarts a container that exits 0');
+  assert.is(tspod(['stop', '-t', '1', 'phoenix']).status, 0);
+  await sleep(1500);
+  const status = field('phoenix', '{{.State.Status}}');
+  assert.is(status, 'exited', 'a stopped container stays stopped');
+  const count = field('phoenix', '{{.RestartCount}}');
+  await sleep(800);
+  assert.is(field('phoenix', '{{.RestartCount}}'), count);
+
+  const bad = tspod(['run', '--rm', '--restart', 'always', image, 'true']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /--rm conflicts with --restart/);
+  const typo = tspod(['run', '--restart', 'sometimes', image, 'true']);
+  assert.is(typo.status, 125);
+  assert.match(typo.stderr, /invalid --restart policy "sometimes"/);
+  assert.is(tspod(['rm', '-f', 'flaky', 'phoenix']).status, 0);
+});
+
+test('attach: input to a run -di container, its output by stream, its exit code; a terminal with run -dit', () => {
+  assert.is(tspod(['run', '-di', '--name', 'reader', '--network', 'none', image, 'sh', '-c', 'read line; echo got $line; echo oops >&2; exit 5']).status, 0);
+  const r = tspod(['attach', 'reader'], { input: 'hello\n', timeout: 15_000 });
+  assert.is(r.status, 5, r.stderr);
+  assert.is(r.stdout, 'got hello\n');
+  assert.is(r.stderr, 'oops\n');
+  assert.is(tspod(['run', '-dit', '--name', 'shell', '--network', 'none', image, 'sh']).status, 0);
+  const t = tspod(['attach', 'shell'], { input: 'echo sum=$((40+2))\nexit 4\n', timeout: 15_000 });
+  assert.is(t.status, 4, t.stderr);
+  assert.match(t.stdout, /sum=42\r\n/, 'the terminal turns \\n into \\r\\n');
+  assert.is(field('shell', '{{.Config.Tty}}'), 'true');
+  const gone = tspod(['attach', 'shell']);
+  assert.is(gone.status, 125);
+  assert.match(gone.stderr, /not running/);
+  assert.is(tspod(['rm', 'reader', 'shell']).status, 0);
+});
+
+test('logs --since and --until select lines by their time', async () => {
+  assert.is(tspod(['run', '-d', '--name', 'clock', '--network', 'none', image, 'sh', '-c', 'echo early; sleep 1.5; echo late']).status, 0);
+  assert.is(tspod(['wait', 'clock']).stdout, '0\n');
+  const stamps = tspod(['logs', '-t', 'clock']).stdout.trim().split('\n').map((l) => l.split(' ')[0]);
+  assert.is(stamps.length, 2);
+  const middle = new Date((Date.parse(stamps[0]) + Date.parse(stamps[1])) / 2).toISOString();
+  assert.is(tspod(['logs', '--since', middle, 'clock']).stdout, 'late\n');
+  assert.is(tspod(['logs', '--until', middle, 'clock']).stdout, 'early\n');
+  assert.is(tspod(['logs', '--since', '10m', 'clock']).stdout, 'early\nlate\n');
+  assert.is(tspod(['logs', '--since', String(Math.floor(Date.now() / 1000) + 60), 'clock']).stdout, '');
+  const bad = tspod(['logs', '--since', 'yesterday-ish', 'clock']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /cannot read the time "yesterday-ish"/);
+  assert.is(tspod(['rm', 'clock']).status, 0);
+});
+
+test('volumes: named ones persist, binds (ro too), anonymous ones from -v and the image go with rm -v', () => {
+  const home = `/home/${TEST_USER}`;
+  const bind = `${home}/bind-src`;
+  spawnSync('runuser', ['-u', TEST_USER, '--', 'sh', '-c', `rm -rf ${bind}; mkdir -p ${bind} && echo from-host > ${bind}/f`]);
+  const w = tspod(['run', '--rm', '--network', 'none', '-v', 'keep:/data', '-v', `${bind}:/h`, '-v', `${bind}:/hro:ro`, image, 'sh', '-c', 'echo saved > /data/x; cat /h/f; echo back > /h/g; touch /hro/nope']);
+  assert.is(w.status, 1, 'writing to the read-only bind fails');
+  assert.is(w.stdout, 'from-host\n');
+  assert.match(w.stderr, /Read-only file system/);
+  assert.is(fs.readFileSync(`${bind}/g`, 'utf8'), 'back\n');
+  assert.is(tspod(['run', '--rm', '--network', 'none', '-v', 'keep:/data', image, 'cat', '/data/x']).stdout, 'saved\n');
+  assert.match(tspod(['volume', 'ls', '-q']).stdout, /^keep$/m);
+
+  // The image declares VOLUME /var/lib/app with a file in it: the anonymous volume starts with a copy.
+  const withVol = tspod(['run', '--name', 'dbish', '--network', 'none', '-v', '/scratch', `${registry}/volume:latest`, 'sh', '-c', 'cat /var/lib/app/seed.txt; echo new > /var/lib/app/more']);
+  assert.is(withVol.status, 0, withVol.stderr);
+  assert.is(withVol.stdout, 'seeded\n');
+  const mounts = JSON.parse(tspod(['inspect', '--format', '{{json .Mounts}}', 'dbish']).stdout) as Array<{ Name: string; Destination: string; Source: string }>;
+  assert.equal(mounts.map((m) => m.Destination).sort(), ['/scratch', '/var/lib/app']);
+  const appVol = mounts.find((m) => m.Destination === '/var/lib/app')!;
+  assert.is(fs.readFileSync(`${appVol.Source}/more`, 'utf8'), 'new\n');
+  assert.is(tspod(['rm', '-v', 'dbish']).status, 0);
+  assert.not.ok(fs.existsSync(appVol.Source), 'rm -v removed the anonymous volumes');
+  assert.equal(tspod(['volume', 'ls', '-q']).stdout.trim().split('\n'), ['keep']);
+
+  // Plain rm keeps anonymous volumes; --rm removes them.
+  assert.is(tspod(['run', '--name', 'keeper', '--network', 'none', '-v', '/anon', image, 'true']).status, 0);
+  assert.is(tspod(['rm', 'keeper']).status, 0);
+  assert.is(tspod(['volume', 'ls', '-q']).stdout.trim().split('\n').length, 2);
+  // prune removes every volume no container uses, named ones too (as Podman 4 does).
+  assert.is(tspod(['volume', 'prune']).stdout.trim().split('\n').length, 2);
+  assert.is(tspod(['volume', 'ls', '-q']).stdout, '');
+  assert.is(tspod(['volume', 'create', 'keep']).stdout, 'keep\n');
+  assert.is(tspod(['run', '--rm', '--network', 'none', '-v', '/anon', image, 'true']).status, 0);
+  assert.equal(tspod(['volume', 'ls', '-q']).stdout.trim().split('\n'), ['keep']);
+
+  const inUse = tspod(['run', '-d', '--name', 'holder', '--network', 'none', '-v', 'keep:/data', image, 'sleep', '30']);
+  assert.is(inUse.status, 0, inUse.stderr);
+  const refused = tspod(['volume', 'rm', 'keep']);
+  assert.is(refused.status, 125);
+  assert.match(refused.stderr, /volume keep is used by running container holder/);
+  assert.is(tspod(['rm', '-f', 'holder']).status, 0);
+  assert.is(tspod(['volume', 'rm', 'keep']).status, 0);
+  const missing = tspod(['run', '--rm', '-v', '/no/such/dir:/x', image, 'true']);
+  assert.is(missing.status, 125);
+  assert.match(missing.stderr, /bind mount source \/no\/such\/dir does not exist/);
+  const relative = tspod(['run', '--rm', '-v', 'data:rel', image, 'true']);
+  assert.is(relative.status, 125);
+  assert.match(relative.stderr, /is not absolute/);
+});
+
+test('twenty run -d, then twenty stop racing twenty rm -f on the same containers: consistent, nothing leaked', async () => {
+  const shell = (args: string[]) => new Promise<number>((resolve) => {
+    spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', `${ROOT}/bin/tspod`, ...args], { stdio: 'ignore' })
+      .on('exit', (code) => resolve(code ?? -1));
+  });
+  const started = await Promise.all(Array.from({ length: 20 }, (_, i) => shell(['run', '-d', '--name', `race-${i}`, '--network', 'none', image, 'sleep', '60'])));
+  assert.equal(started, Array(20).fill(0));
+  const names = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+  const [stops, removes] = await Promise.all([
+    Promise.all(names.map((n) => shell(['stop', '-t', '1', n]))),
+    Promise.all(names.map((n) => shell(['rm', '-f', n]))),
+  ]);
+  assert.equal(removes, Array(20).fill(0), 'every rm -f succeeds');
+  assert.ok(stops.every((c) => c === 0 || c === 125), `stop either stopped it or found it gone: ${stops}`);
+  assert.is(tspod(['ps', '-a', '-q']).stdout, '');
+  await sleep(500);
+  assert.is(leftoverMounts(), '');
+  assert.equal(fs.readdirSync(`/home/${TEST_USER}/.local/share/tspod/containers`), []);
+  assert.equal(fs.readdirSync(`/home/${TEST_USER}/.local/share/tspod/names`), []);
+});
+
+test.run();

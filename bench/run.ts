@@ -74,6 +74,10 @@ async function main(): Promise<void> {
   await compare('run --rm IMAGE true (default network)', RUNS, runNet([TSPOD]), runNet(PODMAN), 0.5);
   await compare('8 x run --rm IMAGE true at once (wall)', Math.max(3, RUNS / 3), () => parallel([TSPOD, 'run', '--rm', image, 'true'], 8), () => parallel([...PODMAN, 'run', '--rm', image, 'true'], 8), 0.5);
 
+  // The detached lifecycle: run -d, stop (the process exits on SIGTERM), rm, as one shell sequence.
+  const cycle = (tool: string[]) => () => timed(['sh', '-c', `id=$(${tool.join(' ')} run -d --network none ${image} sh -c 'trap "exit 0" TERM; sleep 60 & wait') && ${tool.join(' ')} stop $id >/dev/null && ${tool.join(' ')} rm $id >/dev/null`]);
+  await compare('run -d + stop + rm (one cycle)', RUNS, cycle([TSPOD]), cycle(PODMAN), 0.5);
+
   // Cold pulls of a ~190 MB three-layer image, and the practical limit of this disk.
   let pullRss: number[] = [];
   if (!ONLY || 'pull'.includes(ONLY) || ONLY.includes('pull')) {

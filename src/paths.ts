@@ -1,5 +1,6 @@
 // Where tspod keeps things, as DESIGN.md fixes them. Inside the user namespace getuid() is 0, so the
 // launcher passes the real uid and runtime dir in the environment.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -37,4 +38,15 @@ export function runtimeDir(): string {
   const uid = hostUid();
   if (process.env.XDG_RUNTIME_DIR) return path.join(process.env.XDG_RUNTIME_DIR, 'tspod');
   return uid === 0 ? '/run/tspod' : `/tmp/tspod-run-${uid}`;
+}
+
+/** The version in tspod's package.json, found upward from this module (bundled or not). */
+export function packageVersion(): string {
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  for (;;) {
+    try { return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version; } catch { /* keep looking */ }
+    const up = path.dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
 }

@@ -10,8 +10,8 @@ import { processAlive } from '../sys/proc.js';
 /** Where the runtime keeps its container state: one root for every tspod process of this user. */
 export const runcStateRoot = () => path.join(runtimeDir(), 'runc');
 
-/** bin/tspod, which conmon runs as the exit command of a detached container. */
-export const LAUNCHER = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/tspod');
+/** bin/tspod, which conmon runs as the exit command of a detached container; the launcher says where it is. */
+export const launcher = () => process.env.TSPOD_LAUNCHER ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/tspod');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,11 +32,21 @@ export function findContainer(store: Store, ref: string): ContainerRecord {
 }
 
 export function exitFileCode(store: Store, id: string): number | undefined {
-  try { return Number(fs.readFileSync(path.join(store.containerDir(id), 'userdata/exits', id), 'utf8').trim()); } catch { return undefined; }
+  let text: string;
+  try { text = fs.readFileSync(path.join(store.containerDir(id), 'userdata/exits', id), 'utf8').trim(); } catch { return undefined; }
+  return text === '' ? undefined : Number(text);
 }
 
-/** A running (or restarting) record whose watcher is gone is reported exited, with the exit file's code. */
+/**
+ * The truth about a record: a detached container whose exit file exists has exited (conmon writes
+ * it the moment the container ends), and a running or restarting record whose watcher is gone is
+ * exited too, with the exit file's code.
+ */
 export function reconcile(store: Store, rec: ContainerRecord): ContainerRecord {
+  if (rec.state === 'running' && rec.detached) {
+    const code = exitFileCode(store, rec.id);
+    if (code !== undefined) return { ...rec, state: 'exited', exitCode: code };
+  }
   if ((rec.state === 'running' || rec.state === 'restarting') && rec.monitorPid && !processAlive(rec.monitorPid)) {
     return { ...rec, state: 'exited', exitCode: exitFileCode(store, rec.id) ?? rec.exitCode };
   }

@@ -1,6 +1,7 @@
 // The state changes and views of an existing container: stop, kill, restart, wait, rm, rename, logs,
 // inspect, top, pause. Every record change happens under the container's own lock.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { TspodError, RuntimeError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
@@ -12,14 +13,34 @@ export interface RemoveContainerOptions { force?: boolean; /** also its anonymou
 
 const isUp = (rec: ContainerRecord | undefined) => rec?.state === 'running' || rec?.state === 'restarting';
 
-async function runtimeKill(rec: ContainerRecord, signal: string) {
-  const { runtimeCommand, findRuntime } = await import('../runtime/oci.js');
-  return runtimeCommand(runcStateRoot(), ['kill', rec.id, signal.toUpperCase().replace(/^SIG/, '')], findRuntime(rec.config?.runtime));
+const signalNumbers = os.constants.signals as Record<string, number>;
+
+/** SIGTERM, TERM, 15 -> 15; undefined if it is no signal. */
+export function signalNumber(signal: string): number | undefined {
+  if (/^\d+$/.test(signal)) return Number(signal) > 0 && Number(signal) < 65 ? Number(signal) : undefined;
+  const name = signal.toUpperCase();
+  return signalNumbers[name.startsWith('SIG') ? name : `SIG${name}`];
+}
+
+/**
+ * Signal the container's init directly (its pid is in userdata/pidfile, written by the runtime):
+ * what `runc kill` would do, without starting runc. False if it is already gone.
+ */
+function signalContainer(store: Store, rec: ContainerRecord, signal: number): boolean {
+  let pid: number;
+  try { pid = Number(fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/pidfile'), 'utf8')); } catch { return false; }
+  if (!pid || current(store, rec.id)?.state !== 'running') return false;
+  try { process.kill(pid, signal); return true; } catch { return false; }
 }
 
 /** Wait until the process watching the container (tspod or conmon) has recorded its end. */
 async function waitForMonitor(rec: ContainerRecord, ms: number): Promise<void> {
   for (let i = 0; i < ms / 50 && rec.monitorPid && processAlive(rec.monitorPid); i++) await sleep(50);
+}
+
+/** After a detached container ended, clean up now rather than wait for conmon's exit command. */
+async function settle(store: Store, rec: ContainerRecord): Promise<void> {
+  if (store.readContainer(rec.id)?.detached) await (await import('./start.js')).cleanupEnded(store, rec.id);
 }
 
 /** Remove a container's files and name. A running one needs force: it is killed first. */
@@ -30,9 +51,11 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
     if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
     // Marked first, so that no restart policy brings it back while it goes.
     await updateContainer(store, rec.id, { stoppedByUser: true });
-    await runtimeKill(now, 'KILL');
-    await waitForMonitor(now, 5000);
+    signalContainer(store, now, signalNumbers.SIGKILL);
+    if (now.detached && now.state === 'running') await waitContainer(store, now, 5000);
+    else await waitForMonitor(now, 5000);
   }
+  await settle(store, rec);
   const [{ unmount }, { teardownNetwork }] = await Promise.all([import('../runtime/rootfs.js'), import('../net/slirp/network.js')]);
   const dir = store.containerDir(rec.id);
   const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
@@ -65,30 +88,31 @@ export async function stopContainer(store: Store, rec: ContainerRecord, timeoutS
   const now = await updateContainer(store, rec.id, { stoppedByUser: true });
   if (!now) throw containerGone(rec.name);
   if (now.state === 'restarting') { await waitForMonitor(now, 15_000); return; }
-  if (now.state !== 'running') return;
-  await runtimeKill(now, now.stopSignal || 'TERM');
-  if ((await waitContainer(store, rec, timeoutSec * 1000)) !== undefined || current(store, rec.id)?.state !== 'running') return;
-  await runtimeKill(now, 'KILL');
-  await waitContainer(store, rec, 10_000);
+  if (now.state === 'running') {
+    signalContainer(store, now, signalNumber(now.stopSignal || 'TERM') ?? signalNumbers.SIGTERM);
+    if ((await waitContainer(store, rec, timeoutSec * 1000)) === undefined && current(store, rec.id)?.state === 'running') {
+      signalContainer(store, now, signalNumbers.SIGKILL);
+      await waitContainer(store, rec, 10_000);
+    }
+  }
+  await settle(store, rec);
 }
 
 /** stop, then start again under conmon, as Podman's restart does. */
 export async function restartContainer(store: Store, rec: ContainerRecord, timeoutSec = 10): Promise<void> {
   await stopContainer(store, rec, timeoutSec);
-  // conmon's cleanup of the old run must be finished before the new run takes the mounts.
-  await waitForMonitor(current(store, rec.id) ?? rec, 10_000);
   const { startContainer } = await import('./start.js');
   await startContainer(store, rec, { attach: false });
 }
 
-/** Send a signal to a running container through the runtime. */
+/** Send a signal to a running container's init. */
 export async function killContainer(store: Store, rec: ContainerRecord, signal = 'KILL'): Promise<void> {
   requireRunning(store, rec);
-  const sig = signal.toUpperCase().replace(/^SIG/, '');
-  // A kill ends the container on the user's behalf: no restart policy brings it back (Docker does the same).
-  if (sig === 'KILL' || sig === 'TERM' || sig === 'INT' || sig === '9' || sig === '15') await updateContainer(store, rec.id, { stoppedByUser: true });
-  const r = await runtimeKill(rec, sig);
-  if (r.status !== 0) throw new RuntimeError(`cannot send SIG${sig} to ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`, { hint: 'use a signal name such as TERM, HUP or KILL, or a number' });
+  const sig = signalNumber(signal);
+  if (sig === undefined) throw new TspodError('E_USAGE', `"${signal}" is not a signal`, { hint: 'use a signal name such as TERM, HUP or KILL, or a number' });
+  // A kill that ends the container is the user's stop: no restart policy brings it back (as in Docker).
+  if (sig === signalNumbers.SIGKILL || sig === signalNumbers.SIGTERM || sig === signalNumbers.SIGINT) await updateContainer(store, rec.id, { stoppedByUser: true });
+  if (!signalContainer(store, rec, sig)) throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
 }
 
 /** Give a container a new name; the old one is freed. */

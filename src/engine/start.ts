@@ -2,6 +2,7 @@
 // either attached (tspod itself watches it, as `run` and `start -a` do) or detached under conmon.
 // After it ends, afterExit() records the exit, frees what it held, and applies the restart policy.
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { TspodError, RuntimeError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE, EXIT_TSPOD } from '../errors.js';
@@ -10,7 +11,7 @@ import { isRootless, runtimeDir } from '../paths.js';
 import { mark } from '../trace.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { DEFAULT_PATH, mergeEnv, checkExecutable, type ImageConfig } from './process.js';
-import { withContainer, exitFileCode, runcStateRoot, containerGone, sleep, LAUNCHER } from './containers.js';
+import { withContainer, current, exitFileCode, runcStateRoot, containerGone, sleep, launcher } from './containers.js';
 
 type Net = typeof import('../net/slirp/network.js');
 
@@ -69,6 +70,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const rootfs = path.join(dir, 'merged');
   const userdata = path.join(dir, 'userdata');
   const stateRoot = runcStateRoot();
+  fs.rmSync(path.join(userdata, 'pidfile'), { force: true });
   // Overlay wants the top layer first.
   mountOverlay({ storeRoot: store.root, lowers: [...img.layers].reverse().map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
   mark('start: overlay mounted');
@@ -112,11 +114,13 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
  */
 export async function startContainer(store: Store, ref: ContainerRecord, o: StartOptions = {}): Promise<number | undefined> {
   for (;;) {
+    // An ended detached container that nobody has cleaned up yet still holds its mounts.
+    if (store.readContainer(ref.id)?.state === 'running' && current(store, ref.id)?.state === 'exited') await cleanupEnded(store, ref.id);
     const prepared = await withContainer(store, ref.id, async (rec) => {
       if (rec.state === 'running') throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is already running`, { hint: `stop it first (tspod stop ${rec.name}), or use tspod restart` });
       if (o.byPolicy && rec.stoppedByUser) return null;
       const p = await prepare(store, rec, !!o.attach);
-      const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: !o.attach, exitCode: undefined, finishedAt: undefined };
+      const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: !o.attach, exitCode: undefined, finishedAt: undefined, runId: crypto.randomBytes(8).toString('hex') };
       if (!o.attach) {
         try { await launchDetached(store, next, p); } catch (e) {
           p.undo();
@@ -127,7 +131,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
         return null;
       }
       store.writeContainer({ ...next, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
-      return p;
+      return { ...p, runId: next.runId! };
     });
     if (prepared === undefined) {
       if (o.byPolicy) return undefined;
@@ -138,12 +142,12 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const { runForeground, runtimeError, deleteContainer } = await import('../runtime/oci.js');
     const logFile = path.join(prepared.userdata, 'runtime.log');
     fs.rmSync(logFile, { force: true });
-    const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, { stdin: !!o.interactive, logFile });
+    const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, { stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile') });
     mark(`start: ${prepared.rt.name} run returned`);
     const exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
     const failure = exitCode !== 0 ? runtimeError(logFile) : undefined;
     if (failure) deleteContainer(prepared.rt, prepared.stateRoot, ref.id);
-    const after = await afterExit(store, ref.id, { exitCode, userStop: result.interrupted, noRestart: !!failure });
+    const after = await afterExit(store, ref.id, { runId: prepared.runId, exitCode, userStop: result.interrupted, noRestart: !!failure });
     if (failure) {
       const code = /not found|no such file/i.test(failure) ? EXIT_NOT_FOUND : /permission denied/i.test(failure) ? EXIT_CANNOT_INVOKE : EXIT_TSPOD;
       const hint = /hybrid mode/.test(failure) ? `${prepared.rt.name} does not support this machine's cgroup v1 hybrid mode; use --runtime runc`
@@ -166,7 +170,7 @@ async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared): 
     runtime: p.rt, stateRoot: p.stateRoot, bundle: p.dir, id: rec.id, name: rec.name,
     pidFile: path.join(p.userdata, 'pidfile'), conmonPidFile: path.join(p.userdata, 'conmon.pid'), exitDir,
     logPath: path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive,
-    exitCommand: [LAUNCHER, 'container', 'cleanup', rec.id],
+    exitCommand: [launcher(), 'container', 'cleanup', '--run', rec.runId!, rec.id],
   });
   const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
   store.writeContainer({ ...rec, monitorPid, state: 'running', startedAt: new Date().toISOString() });
@@ -187,26 +191,34 @@ const restartDelay = (count: number) => Math.min(100 * 2 ** Math.max(0, count - 
 
 /**
  * After the container's process ended: record the exit, free its network and mounts, and decide
- * whether its restart policy brings it back. A --rm container is removed.
+ * whether its restart policy brings it back. A --rm container is removed. Done once: whoever comes
+ * first (the watching tspod, conmon's exit command, or a stop, rm or start that sees the exit)
+ * does it under the lock; the others find the record no longer running and leave it.
  */
-async function afterExit(store: Store, id: string, o: { exitCode?: number; userStop?: boolean; noRestart?: boolean; runtimeDelete?: boolean }): Promise<{ rec?: ContainerRecord; restart: boolean }> {
-  const [{ teardownNetwork }, { unmount }, { findRuntime, deleteContainer }] = await Promise.all([
-    import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootfs.js'), import('../runtime/oci.js')]);
+async function afterExit(store: Store, id: string, o: { runId?: string; exitCode?: number; userStop?: boolean; noRestart?: boolean; runtimeDelete?: boolean }): Promise<{ rec?: ContainerRecord; restart: boolean }> {
+  const release = store.lockContainer(id);
+  if (!release) return { restart: false };
+  let rec: ContainerRecord | undefined;
   let restart = false;
-  const rec = await withContainer(store, id, (rec) => {
-    const done: ContainerRecord = {
-      ...rec, state: 'exited', exitCode: o.exitCode ?? exitFileCode(store, id) ?? rec.exitCode, finishedAt: new Date().toISOString(),
-      stoppedByUser: rec.stoppedByUser || o.userStop, monitorPid: undefined,
+  try {
+    const before = store.readContainer(id);
+    if (!before || before.state !== 'running' || (o.runId && before.runId !== o.runId)) return { rec: before, restart: false };
+    const [{ teardownNetwork }, { unmount }, { findRuntime, deleteContainer }] = await Promise.all([
+      import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootfs.js'), import('../runtime/oci.js')]);
+    rec = {
+      ...before, state: 'exited', exitCode: o.exitCode ?? exitFileCode(store, id) ?? before.exitCode, finishedAt: new Date().toISOString(),
+      stoppedByUser: before.stoppedByUser || o.userStop, monitorPid: undefined,
     };
-    try { if (rec.network) teardownNetwork(rec.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
+    try { if (before.network) teardownNetwork(before.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
     unmount(path.join(store.containerDir(id), 'merged'));
-    if (o.runtimeDelete) { try { deleteContainer(findRuntime(rec.config?.runtime), runcStateRoot(), id); } catch { /* no runtime state */ } }
-    restart = !o.noRestart && shouldRestart(done);
-    if (restart) Object.assign(done, { state: 'restarting', restartCount: (rec.restartCount ?? 0) + 1, monitorPid: process.pid });
-    store.writeContainer(done);
-    return done;
-  });
-  if (rec?.autoRemove && !restart) {
+    if (o.runtimeDelete) { try { deleteContainer(findRuntime(before.config?.runtime), runcStateRoot(), id); } catch { /* no runtime state */ } }
+    restart = !o.noRestart && shouldRestart(rec);
+    if (restart) Object.assign(rec, { state: 'restarting', restartCount: (before.restartCount ?? 0) + 1, monitorPid: process.pid });
+    store.writeContainer(rec);
+  } finally {
+    release();
+  }
+  if (rec.autoRemove && !restart) {
     const { removeContainer } = await import('./lifecycle.js');
     // --rm takes the anonymous volumes along, as in Docker and Podman.
     await removeContainer(store, rec, { force: true, volumes: true });
@@ -214,9 +226,14 @@ async function afterExit(store: Store, id: string, o: { exitCode?: number; userS
   return { rec, restart };
 }
 
+/** A command that finds a detached container ended cleans up after it at once, without its restart policy. */
+export async function cleanupEnded(store: Store, id: string): Promise<void> {
+  await afterExit(store, id, { runtimeDelete: true, noRestart: true });
+}
+
 /** Run by conmon when a detached container ends: record the exit, free its mounts and network, restart it if its policy says so. */
-export async function cleanupContainer(store: Store, id: string): Promise<void> {
-  const { rec, restart } = await afterExit(store, id, { runtimeDelete: true });
+export async function cleanupContainer(store: Store, id: string, runId?: string): Promise<void> {
+  const { rec, restart } = await afterExit(store, id, { runId, runtimeDelete: true });
   if (!rec || !restart) return;
   await sleep(restartDelay(rec.restartCount ?? 1));
   await startContainer(store, rec, { byPolicy: true });

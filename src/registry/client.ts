@@ -63,7 +63,8 @@ export class RegistryClient {
     for (const scheme of schemes) {
       const base = `${scheme}://${this.host}`;
       try {
-        const res = await this.withRetries(() => request(`${base}/v2/`, { dispatcher: this.dispatcher, method: 'GET' }));
+        // Nothing listening is no transient drop: fail at once, as skopeo and Podman do.
+        const res = await this.withRetries(() => request(`${base}/v2/`, { dispatcher: this.dispatcher, method: 'GET' }), (e) => (e as { code?: string }).code !== 'ECONNREFUSED');
         await res.body.dump();
         if (res.statusCode === 401) {
           const h = res.headers['www-authenticate'];
@@ -83,12 +84,12 @@ export class RegistryClient {
     throw new RegistryError(`cannot reach registry ${this.domain}: ${describeNetworkError(lastErr)}`, { hint: tlsHint, code: 'E_REGISTRY_UNREACHABLE' });
   }
 
-  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
+  private async withRetries<T>(fn: () => Promise<T>, retryable: (e: unknown) => boolean = () => true): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (e) {
-        if (attempt >= this.opts.retries || !isRetryableNetworkError(e)) throw e;
+        if (attempt >= this.opts.retries || !isRetryableNetworkError(e) || !retryable(e)) throw e;
         await sleep(this.opts.backoffMs * 2 ** attempt);
       }
     }

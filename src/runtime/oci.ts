@@ -43,8 +43,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  * Run a container in the foreground: the runtime keeps our stdio (or its own pty with -t, which
  * it puts in raw mode and resizes on SIGWINCH) and forwards signals to the container.
  */
-export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: string, id: string, opts: { stdin: boolean; logFile: string }): Promise<RunResult> {
-  const args = ['--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, id];
+export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: string, id: string, opts: { stdin: boolean; logFile: string; pidFile: string }): Promise<RunResult> {
+  const args = ['--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, '--pid-file', opts.pidFile, id];
   // Its own session, so the terminal's signals reach the container once, through us.
   const child = spawn(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true });
   let interrupted = false;

@@ -60,6 +60,8 @@ export interface ContainerRecord {
   state: 'created' | 'running' | 'exited' | 'restarting';
   config?: ContainerConfig;
   restartCount?: number;
+  /** which start this is: a late cleanup of an earlier run must not touch a newer one */
+  runId?: string;
   /** stop or kill was asked for: restart policies leave the container down */
   stoppedByUser?: boolean;
   exitCode?: number;

@@ -1,10 +1,11 @@
 // The only module that loads koffi: thin typed wrappers over the libc calls Node lacks.
 // Loaded on first use so that commands which never need them never pay for koffi.
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 
 type Fn = (...args: unknown[]) => number;
-interface Libc { mknod: Fn; lsetxattr: Fn; flock: Fn; socket: Fn; connect: Fn; shutdown: Fn; errno: () => number }
+interface Libc { mknod: Fn; lsetxattr: Fn; flock: Fn; socket: Fn; connect: Fn; shutdown: Fn; mount: Fn; umount2: Fn; errno: () => number }
 let libc: Libc | undefined;
 
 function load(): Libc {
@@ -18,6 +19,8 @@ function load(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
     shutdown: lib.func('int shutdown(int fd, int how)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -25,8 +28,31 @@ function load(): Libc {
 
 export class SysError extends Error {
   constructor(readonly call: string, readonly errno: number, readonly path: string) {
-    super(`${call}(${path}) failed: errno ${errno}`);
+    super(`${call}(${path}) failed: ${errnoName(errno)}`);
   }
+}
+
+/** EINVAL for 22: the name users can look up. */
+export function errnoName(errno: number): string {
+  const hit = Object.entries(os.constants.errno).find(([, n]) => n === errno);
+  return hit ? hit[0] : `errno ${errno}`;
+}
+
+/** mount(2), for an overlay root; relative paths in data resolve against the process's cwd. */
+export function mount(source: string, target: string, fstype: string, data: string): void {
+  const l = load();
+  if (l.mount(source, target, fstype, 0, data) !== 0) throw new SysError('mount', l.errno(), target);
+}
+
+const MNT_DETACH = 2;
+const EINVAL = 22;
+
+/** Lazy unmount; a target that is not mounted (EINVAL) or gone (ENOENT) is fine. */
+export function unmountLazy(target: string): void {
+  const l = load();
+  if (l.umount2(target, MNT_DETACH) === 0) return;
+  const errno = l.errno();
+  if (errno !== EINVAL && errno !== ERRNO.ENOENT) throw new SysError('umount2', errno, target);
 }
 
 const S_IFCHR = 0o020000;

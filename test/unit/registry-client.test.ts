@@ -27,6 +27,22 @@ test('challenge parsing', () => {
   assert.equal(parseChallenge('Basic realm="x"')?.scheme, 'basic');
 });
 
+test('a registry where nothing listens fails at once with a clear error, not after retries', async () => {
+  const srv = await listen(() => {});
+  const host = srv.host;
+  srv.close();
+  const client = new RegistryClient(host, { insecure: true });
+  const t0 = Date.now();
+  try {
+    await client.ping();
+    assert.unreachable('ping should fail');
+  } catch (e) {
+    assert.match((e as Error).message, new RegExp(`cannot reach registry ${host}: ECONNREFUSED`));
+  }
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+  await client.close();
+});
+
 test('anonymous bearer token flow, as Docker Hub does it', async () => {
   const seen: string[] = [];
   const tokens = await listen((req, res) => {

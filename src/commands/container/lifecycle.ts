@@ -85,11 +85,12 @@ export class CleanupCommand extends TspodCommand {
     examples: [['What conmon runs when a container ends', '$0 container cleanup 4bce1d7cf1a2'], ['By name', '$0 container cleanup web']],
   });
 
+  runId = Option.String('--run', { description: 'only if this is still the run that ended (conmon passes it)' });
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
     const [e, { cleanupContainer }] = await Promise.all([engine(), import('../../engine/start.js')]);
-    await cleanupContainer(e.store, e.findContainer(e.store, this.container).id);
+    await cleanupContainer(e.store, e.findContainer(e.store, this.container).id, this.runId);
     return 0;
   }
 }

@@ -13,8 +13,8 @@ export class VersionCommand extends TspodCommand {
   format = Option.String('--format', { description: 'json' });
 
   async run(): Promise<number> {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    const info = { Version: pkg.version, NodeVersion: process.version, OsArch: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}` };
+    const { packageVersion } = await import('../../paths.js');
+    const info = { Version: packageVersion(), NodeVersion: process.version, OsArch: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}` };
     if (this.format === 'json') process.stdout.write(JSON.stringify(info, null, 2) + '\n');
     else process.stdout.write(`Version:      ${info.Version}\nNode Version: ${info.NodeVersion}\nOS/Arch:      ${info.OsArch}\n`);
     return 0;

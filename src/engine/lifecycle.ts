@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TspodError, RuntimeError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { processAlive } from '../sys/proc.js';
+import { mark } from '../trace.js';
 import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone } from './containers.js';
 import { validateName } from './create.js';
 
@@ -40,7 +41,8 @@ async function waitForMonitor(rec: ContainerRecord, ms: number): Promise<void> {
 
 /** After a detached container ended, clean up now rather than wait for conmon's exit command. */
 async function settle(store: Store, rec: ContainerRecord): Promise<void> {
-  if (store.readContainer(rec.id)?.detached) await (await import('./start.js')).cleanupEnded(store, rec.id);
+  const raw = store.readContainer(rec.id);
+  if (raw?.detached && raw.state === 'running') await (await import('./start.js')).cleanupEnded(store, rec.id);
 }
 
 /** Remove a container's files and name. A running one needs force: it is killed first. */
@@ -73,13 +75,32 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
   if (opts.volumes) (await import('./volumes.js')).removeAnonymousVolumes(store, last);
 }
 
+/**
+ * Wait for the container to end; its exit code, or undefined on timeout. inotify on its directory
+ * (record rewrites) and on conmon's exit directory wakes us the moment either changes.
+ */
 export async function waitContainer(store: Store, rec: ContainerRecord, timeoutMs = Infinity): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const now = current(store, rec.id);
-    if (!now || now.state !== 'running') return now?.exitCode;
-    if (Date.now() > deadline) return undefined;
-    await sleep(50);
+  const dir = store.containerDir(rec.id);
+  let wake = () => {};
+  const watchers: fs.FSWatcher[] = [];
+  for (const d of [dir, path.join(dir, 'userdata/exits')]) {
+    try { watchers.push(fs.watch(d, () => wake())); } catch { /* not there (yet) */ }
+  }
+  try {
+    for (;;) {
+      const now = current(store, rec.id);
+      if (!now || now.state !== 'running') return now?.exitCode;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      // The timer is cleared on wake-up: a pending one would keep the process alive after the answer.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(100, left));
+        wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  } finally {
+    for (const w of watchers) w.close();
   }
 }
 
@@ -90,12 +111,15 @@ export async function stopContainer(store: Store, rec: ContainerRecord, timeoutS
   if (now.state === 'restarting') { await waitForMonitor(now, 15_000); return; }
   if (now.state === 'running') {
     signalContainer(store, now, signalNumber(now.stopSignal || 'TERM') ?? signalNumbers.SIGTERM);
+    mark('stop: signalled');
     if ((await waitContainer(store, rec, timeoutSec * 1000)) === undefined && current(store, rec.id)?.state === 'running') {
       signalContainer(store, now, signalNumbers.SIGKILL);
       await waitContainer(store, rec, 10_000);
     }
   }
+  mark('stop: ended');
   await settle(store, rec);
+  mark('stop: cleaned up');
 }
 
 /** stop, then start again under conmon, as Podman's restart does. */

@@ -15,9 +15,12 @@ const arg = (name: string) => { const i = process.argv.indexOf(name); return i >
 const RUNS = Number(arg('--runs')) || 15;
 const ONLY = arg('--only');
 const HOME = `/home/${TEST_USER}`;
-const ENV = ['env', '-i', `HOME=${HOME}`, `USER=${TEST_USER}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'];
+// --tmpfs: the pulls write to /dev/shm (tspod's store, Podman's root, the curl|tar target), to compare
+// the pipelines rather than this VM's disk, whose speed drifts by 2-3x from one pull to the next.
+const TMPFS = process.argv.includes('--tmpfs') ? '/dev/shm/tspod-bench' : undefined;
+const ENV = ['env', '-i', `HOME=${HOME}`, `USER=${TEST_USER}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', ...(TMPFS ? [`TSPOD_STORE=${TMPFS}/tspod`, `UNTAR_DIR=${TMPFS}`] : [])];
 const TSPOD = path.join(ROOT, 'bin/tspod');
-const PODMAN = ['podman', '--runtime', 'runc'];
+const PODMAN = ['podman', '--runtime', 'runc', ...(TMPFS ? ['--root', `${TMPFS}/podman`, '--runroot', `${TMPFS}/podman-run`] : [])];
 
 interface Sample { ms: number; rssKb: number }
 
@@ -62,6 +65,11 @@ async function compare(name: string, runs: number, a: () => Sample | Promise<Sam
 }
 
 async function main(): Promise<void> {
+  if (TMPFS) {
+    fs.rmSync(TMPFS, { recursive: true, force: true });
+    spawnSync('runuser', ['-u', TEST_USER, '--', 'mkdir', '-p', TMPFS]);
+    notes.push('Stores on tmpfs (/dev/shm) for every tool (--tmpfs).');
+  }
   const { registry } = await getWorld();
   const image = `${registry}/alpine:3.20`;
   for (const cmd of [[TSPOD, 'pull', '-q', image], [...PODMAN, 'pull', '-q', image]]) timed(cmd);
@@ -89,13 +97,13 @@ async function main(): Promise<void> {
       // diff ids, and a store reuses layers across tags.
       const clean = () => {
         for (const r of [refs.gzip, refs.zstd]) quiet([TSPOD, 'rmi', '-f', r]);
-        quiet(['sh', '-c', 'podman images -q --filter reference="*/pullbench:*" | xargs -r podman rmi -f']);
+        quiet(['sh', '-c', `${PODMAN.join(' ')} images -q --filter reference="*/pullbench:*" | xargs -r ${PODMAN.join(' ')} rmi -f`]);
         spawnSync('sync');
       };
       const pulls = await compare(`cold pull, 3 layers ${kind}`, Math.max(3, Math.round(RUNS / 5)), () => timed([TSPOD, 'pull', '-q', ref]), () => timed([...PODMAN, 'pull', '-q', ref]), 0.5, 'podman', clean);
       pullRss = pullRss.concat(pulls.map((s) => s.rssKb));
       const base = path.join(ROOT, 'bench/curl-untar.sh');
-      const cleanBase = () => { clean(); spawnSync('sh', ['-c', `rm -rf /tmp/tspod-bench-untar.*`]); spawnSync('sync'); };
+      const cleanBase = () => { clean(); spawnSync('sh', ['-c', `rm -rf ${TMPFS ?? '/tmp'}/tspod-bench-untar.*`]); spawnSync('sync'); };
       await compare(`cold pull, 3 layers ${kind} vs curl|${kind} -d|tar -x`, Math.max(3, Math.round(RUNS / 5)), () => timed([TSPOD, 'pull', '-q', ref]), () => timed([base, registry, 'pullbench', kind]), 1.5, 'curl|tar', cleanBase);
     }
   }

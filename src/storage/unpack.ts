@@ -41,10 +41,18 @@ function mappedMax(): number {
 class LayerWriter {
   /** Directories this unpack created or verified as real directories (never symlinks). */
   private readonly dirs = new Set<string>(['']);
+  /**
+   * Directories this unpack created empty, and every path it wrote: in a fresh directory nothing
+   * can be in the way of an entry the layer has not written yet, so there is nothing to lstat.
+   */
+  private readonly fresh = new Set<string>(['']);
+  private readonly written = new Set<string>();
   private readonly dirTimes: Array<[string, Date]> = [];
   private readonly warned = new Set<string>();
   size = 0;
   entries = 0;
+
+  private readonly ownerIsRoot = process.getuid?.() === 0 && process.getgid?.() === 0;
 
   constructor(private readonly root: string, private readonly opts: UnpackOptions) {}
 
@@ -68,6 +76,7 @@ class LayerWriter {
       try { st = fs.lstatSync(this.abs(cur)); } catch { /* missing */ }
       if (!st) {
         fs.mkdirSync(this.abs(cur), 0o755);
+        this.fresh.add(cur);
       } else if (st.isSymbolicLink()) {
         throw new HostileLayerError(entryName, `it would be written through the symlink "${cur}"`);
       } else if (!st.isDirectory()) {
@@ -79,12 +88,19 @@ class LayerWriter {
 
   /** Remove whatever is at `rel` (unless it is a directory and `keepDir`), never following links. */
   private clear(rel: string, keepDir: boolean): boolean {
+    const parent = path.posix.dirname(rel);
+    const firstTime = !this.written.has(rel);
+    this.written.add(rel);
+    if (firstTime && this.fresh.has(parent === '.' ? '' : parent)) return false;
     let st: fs.Stats;
     try { st = fs.lstatSync(this.abs(rel)); } catch { return false; }
     if (st.isDirectory() && keepDir) return true;
     if (st.isDirectory()) {
       fs.rmSync(this.abs(rel), { recursive: true, force: true });
-      for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
+      for (const set of [this.dirs, this.fresh, this.written]) {
+        for (const d of set) if (d === rel || d.startsWith(`${rel}/`)) set.delete(d);
+      }
+      this.written.add(rel);
     } else {
       fs.unlinkSync(this.abs(rel));
     }
@@ -92,6 +108,8 @@ class LayerWriter {
   }
 
   private chown(target: string | number, uid: number, gid: number, entryName: string): void {
+    // What this process creates is already owned by 0:0 (root of the user namespace, or real root).
+    if (uid === 0 && gid === 0 && this.ownerIsRoot) return;
     try {
       if (typeof target === 'number') fs.fchownSync(target, uid, gid); else fs.lchownSync(target, uid, gid);
     } catch (e) {
@@ -147,7 +165,7 @@ class LayerWriter {
     const full = this.abs(rel);
     switch (header.type) {
       case 'directory': {
-        if (!this.clear(rel, true)) fs.mkdirSync(full, 0o755);
+        if (!this.clear(rel, true)) { fs.mkdirSync(full, 0o755); this.fresh.add(rel); }
         this.dirs.add(rel);
         this.chown(full, uid, gid, header.name);
         fs.chmodSync(full, mode & 0o7777);

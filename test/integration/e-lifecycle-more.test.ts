@@ -78,6 +78,12 @@ test('--restart on-failure:2 runs three times; always is stopped for good by sto
   await sleep(800);
   assert.is(field('phoenix', '{{.RestartCount}}'), count);
 
+  // In the foreground the watching tspod applies the policy itself, then exits with the last code.
+  const fg = tspod(['run', '--name', 'fg-flaky', '--restart', 'on-failure:1', '--network', 'none', image, 'sh', '-c', 'echo try; exit 4']);
+  assert.is(fg.status, 4, fg.stderr);
+  assert.is(fg.stdout, 'try\ntry\n');
+  assert.is(tspod(['rm', 'fg-flaky']).status, 0);
+
   const bad = tspod(['run', '--rm', '--restart', 'always', image, 'true']);
   assert.is(bad.status, 125);
   assert.match(bad.stderr, /--rm conflicts with --restart/);

@@ -10,6 +10,7 @@ import { generateName } from './names.js';
 import { containerArgs, parseEnv, readEnvFile, type ImageConfig } from './process.js';
 import { NAME_PATTERN } from './containers.js';
 import { parseVolumeFlags, imageVolumes } from './volumes.js';
+import { parseLabels } from './labels.js';
 import { mark } from '../trace.js';
 
 export interface CreateOptions {
@@ -91,7 +92,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   } else {
     do { name = generateName(); } while (!store.claimName(name, id));
   }
-  const labels = Object.fromEntries((opts.labels ?? []).map((l) => { const i = l.indexOf('='); return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)]; }));
+  const labels = parseLabels(opts.labels ?? []);
   const rec: ContainerRecord = {
     id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels,
     autoRemove: !!opts.rm, stopSignal: imageCfg.StopSignal,

@@ -45,34 +45,48 @@ async function settle(store: Store, rec: ContainerRecord): Promise<void> {
   if (raw?.detached && raw.state === 'running') await (await import('./start.js')).cleanupEnded(store, rec.id);
 }
 
+/** Kill a running container and wait until it has ended; a restarting one is first kept from coming back. */
+async function forceDown(store: Store, rec: ContainerRecord): Promise<void> {
+  // Marked under the lock first, so that no restart policy brings it back while it goes.
+  let live = await updateContainer(store, rec.id, { stoppedByUser: true });
+  if (live?.state === 'restarting') { await waitForMonitor(live, 15_000); live = current(store, rec.id); }
+  if (live?.state !== 'running') return;
+  signalContainer(store, live, signalNumbers.SIGKILL);
+  if (live.detached) await waitContainer(store, live, 5000);
+  else await waitForMonitor(live, 5000);
+}
+
 /** Remove a container's files and name. A running one needs force: it is killed first. */
 export async function removeContainer(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions = {}): Promise<void> {
-  const now = current(store, rec.id);
-  if (!now) return;
-  if (isUp(now) && now.monitorPid !== process.pid) {
-    if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
-    // Marked first, so that no restart policy brings it back while it goes.
-    await updateContainer(store, rec.id, { stoppedByUser: true });
-    signalContainer(store, now, signalNumbers.SIGKILL);
-    if (now.detached && now.state === 'running') await waitContainer(store, now, 5000);
-    else await waitForMonitor(now, 5000);
-  }
-  await settle(store, rec);
   const [{ unmount }, { teardownNetwork }] = await Promise.all([import('../runtime/rootfs.js'), import('../net/slirp/network.js')]);
   const dir = store.containerDir(rec.id);
   const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
-  const last = await withContainer(store, rec.id, (r) => {
-    // conmon's cleanup may not have run (or may race us): tearing down twice is harmless.
-    if (r.network) { try { teardownNetwork(r.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ } }
-    unmount(path.join(dir, 'merged'));
-    // Renamed away under the lock: a half-removed container never shows up as a whole one.
-    fs.renameSync(dir, doomed);
-    return r;
-  });
-  if (!last) return;
-  fs.rmSync(doomed, { recursive: true, force: true });
-  if (store.idForName(last.name) === last.id) store.releaseName(last.name);
-  if (opts.volumes) (await import('./volumes.js')).removeAnonymousVolumes(store, last);
+  // A restart policy may bring the container back between our kill and our lock: then go again.
+  for (let attempt = 0; ; attempt++) {
+    const now = current(store, rec.id);
+    if (!now) return;
+    if (isUp(now) && now.monitorPid !== process.pid) {
+      if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
+      await forceDown(store, now);
+    }
+    await settle(store, rec);
+    let upAgain = false;
+    const last = await withContainer(store, rec.id, (r) => {
+      if (isUp(r) && r.monitorPid !== process.pid && attempt < 3) { upAgain = true; return r; }
+      // conmon's cleanup may not have run (or may race us): tearing down twice is harmless.
+      if (r.network) { try { teardownNetwork(r.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ } }
+      unmount(path.join(dir, 'merged'));
+      // Renamed away under the lock: a half-removed container never shows up as a whole one.
+      fs.renameSync(dir, doomed);
+      return r;
+    });
+    if (upAgain) continue;
+    if (!last) return;
+    fs.rmSync(doomed, { recursive: true, force: true });
+    if (store.idForName(last.name) === last.id) store.releaseName(last.name);
+    if (opts.volumes) (await import('./volumes.js')).removeAnonymousVolumes(store, last);
+    return;
+  }
 }
 
 /**

@@ -113,6 +113,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
  * first as its policy says). Detached: returns undefined as soon as conmon reports it started.
  */
 export async function startContainer(store: Store, ref: ContainerRecord, o: StartOptions = {}): Promise<number | undefined> {
+  let lastExit: number | undefined;
   for (;;) {
     // An ended detached container that nobody has cleaned up yet still holds its mounts.
     if (store.readContainer(ref.id)?.state === 'running' && current(store, ref.id)?.state === 'exited') await cleanupEnded(store, ref.id);
@@ -134,10 +135,10 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
       return { ...p, runId: next.runId! };
     });
     if (prepared === undefined) {
-      if (o.byPolicy) return undefined;
+      if (o.byPolicy) return lastExit;
       throw containerGone(ref.name);
     }
-    if (prepared === null) return undefined;
+    if (prepared === null) return lastExit;
 
     const { runForeground, runtimeError, deleteContainer } = await import('../runtime/oci.js');
     const logFile = path.join(prepared.userdata, 'runtime.log');
@@ -155,6 +156,9 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
       throw new RuntimeError(`${prepared.rt.name}: ${failure}`, { exitCode: code, hint });
     }
     if (!after.restart) return exitCode;
+    lastExit = exitCode;
+    // From here on it is the policy that starts it: a stop meanwhile wins.
+    o = { ...o, byPolicy: true };
     await sleep(restartDelay(after.rec!.restartCount ?? 1));
   }
 }

@@ -9,6 +9,7 @@ import { TspodError, UsageError } from '../errors.js';
 import type { Store, ContainerRecord, VolumeMount } from '../storage/store.js';
 import type { ImageConfig } from './process.js';
 import { NAME_PATTERN } from './containers.js';
+import { parseLabels } from './labels.js';
 
 export interface VolumeRecord { name: string; created: string; anonymous: boolean; labels: Record<string, string> }
 
@@ -51,7 +52,7 @@ export function readVolume(store: Store, name: string): VolumeRecord | undefined
 }
 
 /** Create a volume unless it exists; mkdir's EEXIST makes two racing creators agree. */
-export function createVolume(store: Store, name: string, o: { anonymous?: boolean; labels?: Record<string, string> } = {}): VolumeRecord {
+export function createVolume(store: Store, name: string, o: { anonymous?: boolean; labels?: string[] } = {}): VolumeRecord {
   if (!NAME_PATTERN.test(name)) throw new UsageError(`invalid volume name "${name}"`, 'volume names use [a-zA-Z0-9][a-zA-Z0-9_.-]*');
   fs.mkdirSync(volumesRoot(store), { recursive: true, mode: 0o700 });
   const dir = volumeDir(store, name);
@@ -60,7 +61,7 @@ export function createVolume(store: Store, name: string, o: { anonymous?: boolea
     return readVolume(store, name) ?? { name, created: '', anonymous: false, labels: {} };
   }
   fs.mkdirSync(path.join(dir, '_data'), { mode: 0o755 });
-  const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous: !!o.anonymous, labels: o.labels ?? {} };
+  const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous: !!o.anonymous, labels: parseLabels(o.labels ?? []) };
   store.writeAtomic(path.join(dir, 'volume.json'), JSON.stringify(rec));
   return rec;
 }

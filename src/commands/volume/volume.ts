@@ -20,8 +20,7 @@ export class VolumeCreateCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const labels = Object.fromEntries(this.label.map((l) => { const i = l.indexOf('='); return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)]; }));
-    e.createVolume(e.store, this.name, { labels });
+    e.createVolume(e.store, this.name, { labels: this.label });
     process.stdout.write(`${this.name}\n`);
     return 0;
   }

@@ -143,7 +143,12 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const { runForeground, runtimeError, deleteContainer } = await import('../runtime/oci.js');
     const logFile = path.join(prepared.userdata, 'runtime.log');
     fs.rmSync(logFile, { force: true });
-    const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, { stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile') });
+    const cfg = ref.config;
+    const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, {
+      stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile'),
+      // With a terminal the runtime owns the pty and our terminal: nothing passes through to log.
+      containerLog: cfg?.tty ? undefined : { path: path.join(prepared.userdata, 'ctr.log'), maxSize: cfg?.logSizeMax },
+    });
     mark(`start: ${prepared.rt.name} run returned`);
     const exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
     const failure = exitCode !== 0 ? runtimeError(logFile) : undefined;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { RuntimeError } from '../errors.js';
 import { findExecutable } from '../sys/proc.js';
+import { K8sLogWriter } from './logfile.js';
 
 export interface RuntimeInfo { name: string; path: string }
 
@@ -39,14 +40,36 @@ export interface RunResult {
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
+export interface ForegroundOptions {
+  stdin: boolean;
+  /** the runtime's own log (JSON), where its errors are */
+  logFile: string;
+  pidFile: string;
+  /** the container's output is copied here too, unless it has a terminal */
+  containerLog?: { path: string; maxSize?: number };
+}
+
 /**
- * Run a container in the foreground: the runtime keeps our stdio (or its own pty with -t, which
- * it puts in raw mode and resizes on SIGWINCH) and forwards signals to the container.
+ * Run a container in the foreground: the runtime keeps our stdin (or its own pty with -t, which
+ * it puts in raw mode and resizes on SIGWINCH) and forwards signals to the container. Without a
+ * terminal, its output passes through us on its way to our stdout and stderr, and into its log.
  */
-export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: string, id: string, opts: { stdin: boolean; logFile: string; pidFile: string }): Promise<RunResult> {
+export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: string, id: string, opts: ForegroundOptions): Promise<RunResult> {
   const args = ['--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, '--pid-file', opts.pidFile, id];
+  const log = opts.containerLog && new K8sLogWriter(opts.containerLog.path, opts.containerLog.maxSize);
   // Its own session, so the terminal's signals reach the container once, through us.
-  const child = spawn(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true });
+  const child = spawn(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit', log ? 'pipe' : 'inherit'], detached: true });
+  if (log) {
+    for (const [name, from, to] of [['stdout', child.stdout!, process.stdout], ['stderr', child.stderr!, process.stderr]] as const) {
+      from.on('data', (d: Buffer) => {
+        log.write(name, d);
+        // A slow reader of our output slows the container down, as a pipe would.
+        if (!to.write(d)) { from.pause(); to.once('drain', () => from.resume()); }
+      });
+      // Our reader went away (`| head`): close the pipe, so the container gets its SIGPIPE as before.
+      to.on('error', () => from.destroy());
+    }
+  }
   let interrupted = false;
   const forward = (sig: NodeJS.Signals) => {
     if (sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGHUP') interrupted = true;
@@ -56,10 +79,12 @@ export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: 
   try {
     return await new Promise<RunResult>((resolve, reject) => {
       child.on('error', (e) => reject(new RuntimeError(`cannot start ${rt.name}: ${e.message}`)));
-      child.on('exit', (code, signal) => resolve({ exitCode: code, signal, interrupted }));
+      // 'close', not 'exit': the last output may still be in the pipes when runc exits.
+      child.on('close', (code, signal) => resolve({ exitCode: code, signal, interrupted }));
     });
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
+    log?.close();
   }
 }
 

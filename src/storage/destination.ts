@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { createRequire } from 'node:module';
 import { CorruptLayerError, DigestMismatchError } from '../errors.js';
 import { isRootless } from '../paths.js';
@@ -13,18 +13,6 @@ import { Store } from './store.js';
 import { unpackLayer } from './unpack.js';
 import type { Descriptor } from '../registry/manifest.js';
 import type { ImageDestination, ResolvedManifest } from '../copy/types.js';
-
-class Hasher extends Transform {
-  private readonly hash: crypto.Hash;
-  bytes = 0;
-  constructor(algo = 'sha256') { super(); this.hash = crypto.createHash(algo); }
-  _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    cb(null, chunk);
-  }
-  digest(): string { return `sha256:${this.hash.digest('hex')}`; }
-}
 
 /** Pick the decompressor from the first bytes, whatever the media type claims. */
 function decompressor(first: Buffer): Transform | null {
@@ -54,28 +42,31 @@ export class StoreDestination implements ImageDestination {
       const iterator = counted(compressed, onBytes)[Symbol.asyncIterator]();
       const first = await iterator.next();
       const firstChunk = first.done ? Buffer.alloc(0) : first.value;
+      // Both digests are taken inline: every stream stage costs a hop per chunk.
+      const compressedHash = crypto.createHash('sha256');
+      const diffHash = crypto.createHash('sha256');
       source = Readable.from((async function* () {
         if (first.done) return;
+        compressedHash.update(firstChunk);
         yield firstChunk;
-        for (;;) { const n = await iterator.next(); if (n.done) return; yield n.value; }
+        for (;;) { const n = await iterator.next(); if (n.done) return; compressedHash.update(n.value); yield n.value; }
       })(), { objectMode: false });
-      const compressedHash = new Hasher();
-      const diffHash = new Hasher();
       const dec = firstChunk.length >= 4 ? decompressor(firstChunk) : null;
-      const stages: Transform[] = [compressedHash, ...(dec ? [dec] : []), diffHash];
       let tar: Readable = source;
-      for (const stage of stages) {
-        tar.on('error', (e) => stage.destroy(e));
-        tar = tar.pipe(stage);
+      if (dec) {
+        source.on('error', (e) => dec.destroy(e));
+        tar = source.pipe(dec);
       }
+      // Observes what unpackLayer's pipe carries; both are attached before the stream starts to flow.
+      tar.on('data', (d: Buffer) => diffHash.update(d));
       const result = await unpackLayer(tar, diff, {
         overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.',
         onWarning: this.onWarning,
       });
-      await finished(diffHash);
-      const gotCompressed = compressedHash.digest();
+      await finished(tar);
+      const gotCompressed = `sha256:${compressedHash.digest('hex')}`;
       if (gotCompressed !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, gotCompressed);
-      const gotDiff = diffHash.digest();
+      const gotDiff = `sha256:${diffHash.digest('hex')}`;
       if (gotDiff !== diffId) throw new DigestMismatchError(`layer ${desc.digest} (uncompressed, rootfs.diff_ids)`, diffId, gotDiff);
       this.store.commitLayer(staging, diffId, result.size);
     } catch (e) {

@@ -146,20 +146,20 @@ class LayerWriter {
     if (rel === '') {
       // The root directory entry ("./"): only its metadata applies.
       if (header.type === 'directory') { this.chown(this.root, uid, gid, header.name); fs.chmodSync(this.root, mode & 0o7777); }
-      return drain(body);
+      return skip(body);
     }
     this.ensureParents(rel, header.name);
     const parent = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
 
     if (base === OPAQUE) {
       lsetxattr(this.abs(parent), `${this.opts.overlayXattrPrefix}opaque`, Buffer.from('y'));
-      return drain(body);
+      return skip(body);
     }
     if (base.startsWith(WHITEOUT)) {
       const target = path.posix.join(parent, base.slice(WHITEOUT.length));
       this.clear(target, false);
       mknodChar(this.abs(target), 0, 0, 0);
-      return drain(body);
+      return skip(body);
     }
 
     const full = this.abs(rel);
@@ -171,7 +171,7 @@ class LayerWriter {
         fs.chmodSync(full, mode & 0o7777);
         this.setXattrs(full, header);
         this.dirTimes.push([full, header.mtime ?? new Date(0)]);
-        return drain(body);
+        return skip(body);
       }
       case 'file':
       case 'contiguous-file': {
@@ -201,7 +201,7 @@ class LayerWriter {
         this.chown(full, uid, gid, header.name);
         const t = header.mtime ?? new Date(0);
         fs.lutimesSync(full, t, t);
-        return drain(body);
+        return skip(body);
       }
       case 'link': {
         const target = cleanEntryName(header.linkname ?? '');
@@ -210,27 +210,27 @@ class LayerWriter {
         let st: fs.Stats;
         try { st = fs.lstatSync(this.abs(target)); } catch { throw new HostileLayerError(header.name, `hard link to "${target}", which is not in the layer`); }
         if (st.isDirectory()) throw new HostileLayerError(header.name, 'a hard link to a directory');
-        if (target === rel) return drain(body);
+        if (target === rel) return skip(body);
         this.clear(rel, false);
         fs.linkSync(this.abs(target), full);
-        return drain(body);
+        return skip(body);
       }
       case 'fifo': {
         this.clear(rel, false);
         // mkfifo through mknod: S_IFIFO
         mknod(full, 0o010000, mode, 0, 0);
         this.chown(full, uid, gid, header.name);
-        return drain(body);
+        return skip(body);
       }
       case 'character-device':
       case 'block-device': {
         // Device nodes can't be created in a user namespace; containers get /dev from the runtime.
         this.warnOnce('device', `device nodes in the layer (such as ${rel}) were skipped: they can't be created without root`);
-        return drain(body);
+        return skip(body);
       }
       default:
         this.warnOnce(`type:${header.type}`, `layer entries of type ${header.type} were skipped (${rel})`);
-        return drain(body);
+        return skip(body);
     }
   }
 
@@ -256,8 +256,9 @@ function writeAsync(fd: number, chunk: Buffer): Promise<void> {
   });
 }
 
-async function drain(body: AsyncIterable<Buffer>): Promise<void> {
-  for await (const _ of body) { /* discard */ }
+/** Let an entry's body (usually empty) flow away; the extractor moves on once it has. */
+function skip(body: AsyncIterable<Buffer>): void {
+  (body as unknown as Readable).resume();
 }
 
 /** Unpack a tar stream into `root` (an empty directory). */

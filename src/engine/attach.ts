@@ -6,11 +6,13 @@ import path from 'node:path';
 import { TspodError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { requireRunning } from './containers.js';
-import { waitContainer } from './lifecycle.js';
+import { waitContainer, killContainer } from './lifecycle.js';
 
 export interface AttachOptions {
   /** send our stdin to the container (it must have been started with -i) */
   stdin: boolean;
+  /** pass the signals we receive on to the container (Docker's --sig-proxy, on by default) */
+  sigProxy?: boolean;
   out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
 }
 
@@ -51,6 +53,10 @@ export async function attachContainer(store: Store, rec: ContainerRecord, o: Att
     }
   };
   if (tty) { resize(); process.on('SIGWINCH', resize); }
+  // Without a terminal, Ctrl-C reaches us rather than the container: hand it on, as Docker does.
+  const proxied: NodeJS.Signals[] = o.sigProxy !== false && !tty ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] : [];
+  const proxy = (sig: NodeJS.Signals) => { killContainer(store, rec, sig).catch(() => { /* it ended meanwhile */ }); };
+  for (const sg of proxied) process.on(sg, proxy);
   if (o.stdin) {
     if (tty && stdin.isTTY) stdin.setRawMode(true);
     stdin.on('data', onInput);
@@ -66,6 +72,7 @@ export async function attachContainer(store: Store, rec: ContainerRecord, o: Att
     }
   } finally {
     if (tty) process.off('SIGWINCH', resize);
+    for (const sg of proxied) process.off(sg, proxy);
     if (o.stdin) { stdin.off('data', onInput); if (tty && stdin.isTTY) stdin.setRawMode(false); stdin.pause(); }
     try { fs.closeSync(sock); } catch { /* closed */ }
   }

@@ -128,6 +128,19 @@ test('attach: input to a run -di container, its output by stream, its exit code;
   assert.is(tspod(['rm', 'reader', 'shell']).status, 0);
 });
 
+test('attach passes the signals it receives on to the container (--sig-proxy)', async () => {
+  assert.is(tspod(['run', '-d', '--name', 'trapper2', '--network', 'none', image, 'sh', '-c', 'trap "echo got-term; exit 9" TERM; while true; do sleep 0.1; done']).status, 0);
+  const attach = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', `${ROOT}/bin/tspod`, 'attach', 'trapper2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  attach.stdout!.on('data', (d: Buffer) => { out += d; });
+  const code = new Promise<number>((resolve) => attach.on('exit', (c) => resolve(c ?? -1)));
+  await sleep(1500);
+  spawnSync('pkill', ['-TERM', '-u', TEST_USER, '-f', 'tspod.mjs attach trapper2']);
+  assert.is(await code, 9, 'attach exits with the container\'s code');
+  assert.is(out, 'got-term\n');
+  assert.is(tspod(['rm', 'trapper2']).status, 0);
+});
+
 test('logs --since and --until select lines by their time', async () => {
   assert.is(tspod(['run', '-d', '--name', 'clock', '--network', 'none', image, 'sh', '-c', 'echo early; sleep 1.5; echo late']).status, 0);
   assert.is(tspod(['wait', 'clock']).stdout, '0\n');

@@ -62,12 +62,13 @@ export class AttachCommand extends TspodCommand {
   });
 
   noStdin = Option.Boolean('--no-stdin', false, { description: 'do not send stdin' });
+  sigProxy = Option.Boolean('--sig-proxy', true, { description: 'pass received signals on to the container (default; not with a terminal)' });
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
     const [e, { attachContainer }] = await Promise.all([engine(), import('../../engine/attach.js')]);
     const rec = e.findContainer(e.store, this.container);
-    const code = await attachContainer(e.store, rec, { stdin: !this.noStdin && !!rec.config?.interactive, out: { stdout: process.stdout, stderr: process.stderr } });
+    const code = await attachContainer(e.store, rec, { stdin: !this.noStdin && !!rec.config?.interactive, sigProxy: this.sigProxy, out: { stdout: process.stdout, stderr: process.stderr } });
     return code ?? 0;
   }
 }

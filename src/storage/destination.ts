@@ -5,19 +5,58 @@ import fs from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { Readable, type Transform } from 'node:stream';
+import { Duplex, Readable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { CorruptLayerError, DigestMismatchError } from '../errors.js';
 import { isRootless } from '../paths.js';
+import { findExecutable } from '../sys/proc.js';
 import { Store } from './store.js';
 import { unpackLayer } from './unpack.js';
 import type { Descriptor } from '../registry/manifest.js';
 import type { ImageDestination, ResolvedManifest } from '../copy/types.js';
 
+/**
+ * zstd through the `zstd` program when it is installed: it decompresses on another core while this
+ * thread unpacks, as `zstd -d | tar -x` does; zstd-napi would decompress on this thread.
+ */
+function zstdProcess(binary: string): Duplex {
+  const child = spawn(binary, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // zstd may quit early on bad input: its exit status, not the broken pipe, says why.
+  let stdinBroken = false;
+  let pendingWrite: (() => void) | undefined;
+  child.stdin!.on('error', () => { stdinBroken = true; pendingWrite?.(); });
+  // The output ends only once zstd has exited, and with its error if it failed.
+  const output = Readable.from((async function* () {
+    for await (const chunk of child.stdout!) yield chunk as Buffer;
+    const code = await exited;
+    if (code !== 0) throw Object.assign(new Error(`zstd: ${stderr.trim().split('\n').pop() || `exited with ${code}`}`), { code: 'ZSTD_FAILED' });
+  })());
+  const duplex = new Duplex({
+    write(chunk: Buffer, _enc, cb) {
+      if (stdinBroken || child.stdin!.write(chunk)) return cb();
+      pendingWrite = () => { pendingWrite = undefined; cb(); };
+      child.stdin!.once('drain', () => pendingWrite?.());
+    },
+    final(cb) { child.stdin!.end(); cb(); },
+    read() { output.resume(); },
+    destroy(err, cb) { if (child.exitCode === null) child.kill(); cb(err); },
+  });
+  output.on('data', (d: Buffer) => { if (!duplex.push(d)) output.pause(); });
+  output.on('end', () => duplex.push(null));
+  output.on('error', (e) => duplex.destroy(e));
+  return duplex;
+}
+
 /** Pick the decompressor from the first bytes, whatever the media type claims. */
-function decompressor(first: Buffer): Transform | null {
+export function decompressor(first: Buffer): Duplex | null {
   if (first[0] === 0x1f && first[1] === 0x8b) return zlib.createGunzip({ chunkSize: 256 * 1024 });
   if (first.readUInt32LE(0) === 0xfd2fb528) {
+    const binary = process.env.TSPOD_ZSTD === 'napi' ? undefined : findExecutable('zstd');
+    if (binary) return zstdProcess(binary);
     const { DecompressStream } = createRequire(import.meta.url)('zstd-napi');
     return new DecompressStream();
   }

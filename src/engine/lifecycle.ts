@@ -39,21 +39,26 @@ async function waitForMonitor(rec: ContainerRecord, ms: number): Promise<void> {
   for (let i = 0; i < ms / 50 && rec.monitorPid && processAlive(rec.monitorPid); i++) await sleep(50);
 }
 
-/** After a detached container ended, clean up now rather than wait for conmon's exit command. */
-async function settle(store: Store, rec: ContainerRecord): Promise<void> {
-  const raw = store.readContainer(rec.id);
-  if (raw?.detached && raw.state === 'running') await (await import('./start.js')).cleanupEnded(store, rec.id);
-}
-
-/** Kill a running container and wait until it has ended; a restarting one is first kept from coming back. */
-async function forceDown(store: Store, rec: ContainerRecord): Promise<void> {
+/** Keep a restart policy from bringing the container back, send `first`, and SIGKILL it if it is still up after graceMs. False if it is gone. */
+async function bringDown(store: Store, rec: ContainerRecord, first: number, graceMs: number): Promise<boolean> {
   // Marked under the lock first, so that no restart policy brings it back while it goes.
   let live = await updateContainer(store, rec.id, { stoppedByUser: true });
-  if (live?.state === 'restarting') { await waitForMonitor(live, 15_000); live = current(store, rec.id); }
-  if (live?.state !== 'running') return;
-  signalContainer(store, live, signalNumbers.SIGKILL);
-  if (live.detached) await waitContainer(store, live, 5000);
-  else await waitForMonitor(live, 5000);
+  if (!live) return false;
+  if (live.state === 'restarting') { await waitForMonitor(live, 15_000); live = current(store, rec.id); }
+  if (live?.state !== 'running') return true;
+  signalContainer(store, live, first);
+  mark('stop: signalled');
+  if ((await waitContainer(store, live, graceMs)) === undefined && current(store, rec.id)?.state === 'running') {
+    signalContainer(store, live, signalNumbers.SIGKILL);
+    await waitContainer(store, live, 10_000);
+  }
+  mark('stop: ended');
+  return true;
+}
+
+/** Clean up after an ended container now rather than wait for conmon's exit command. */
+async function settle(store: Store, rec: ContainerRecord): Promise<void> {
+  await (await import('./start.js')).settleEnded(store, rec.id);
 }
 
 /** Remove a container's files and name. A running one needs force: it is killed first. */
@@ -67,7 +72,7 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
     if (!now) return;
     if (isUp(now) && now.monitorPid !== process.pid) {
       if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
-      await forceDown(store, now);
+      await bringDown(store, now, signalNumbers.SIGKILL, 5000);
     }
     await settle(store, rec);
     let upAgain = false;
@@ -120,18 +125,8 @@ export async function waitContainer(store: Store, rec: ContainerRecord, timeoutM
 
 /** The image's StopSignal (or SIGTERM), then SIGKILL after the timeout, as Docker and Podman do. */
 export async function stopContainer(store: Store, rec: ContainerRecord, timeoutSec = 10): Promise<void> {
-  const now = await updateContainer(store, rec.id, { stoppedByUser: true });
-  if (!now) throw containerGone(rec.name);
-  if (now.state === 'restarting') { await waitForMonitor(now, 15_000); return; }
-  if (now.state === 'running') {
-    signalContainer(store, now, signalNumber(now.stopSignal || 'TERM') ?? signalNumbers.SIGTERM);
-    mark('stop: signalled');
-    if ((await waitContainer(store, rec, timeoutSec * 1000)) === undefined && current(store, rec.id)?.state === 'running') {
-      signalContainer(store, now, signalNumbers.SIGKILL);
-      await waitContainer(store, rec, 10_000);
-    }
-  }
-  mark('stop: ended');
+  const signal = signalNumber(rec.stopSignal || 'TERM') ?? signalNumbers.SIGTERM;
+  if (!(await bringDown(store, rec, signal, timeoutSec * 1000))) throw containerGone(rec.name);
   await settle(store, rec);
   mark('stop: cleaned up');
 }

@@ -115,8 +115,8 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
 export async function startContainer(store: Store, ref: ContainerRecord, o: StartOptions = {}): Promise<number | undefined> {
   let lastExit: number | undefined;
   for (;;) {
-    // An ended detached container that nobody has cleaned up yet still holds its mounts.
-    if (store.readContainer(ref.id)?.state === 'running' && current(store, ref.id)?.state === 'exited') await cleanupEnded(store, ref.id);
+    // An ended container that nobody has cleaned up yet still holds its mounts.
+    await settleEnded(store, ref.id);
     const prepared = await withContainer(store, ref.id, async (rec) => {
       if (rec.state === 'running') throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is already running`, { hint: `stop it first (tspod stop ${rec.name}), or use tspod restart` });
       if (o.byPolicy && rec.stoppedByUser) return null;
@@ -235,8 +235,12 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
   return { rec, restart };
 }
 
-/** A command that finds a detached container ended cleans up after it at once, without its restart policy. */
-export async function cleanupEnded(store: Store, id: string): Promise<void> {
+/**
+ * A command that finds a container ended (its record still says running, but conmon's exit file
+ * or its watcher's death says otherwise) cleans up after it at once, without its restart policy.
+ */
+export async function settleEnded(store: Store, id: string): Promise<void> {
+  if (store.readContainer(id)?.state !== 'running' || current(store, id)?.state !== 'exited') return;
   await afterExit(store, id, { runtimeDelete: true, noRestart: true });
 }
 

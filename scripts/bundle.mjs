@@ -2,14 +2,18 @@
 // engine loads on demand (registry client, unpacking, runtime...) in a chunk of its own. Fewer, larger
 // modules save Node's loader 30-40 ms per `run` against the plain tsc output, and a command still
 // loads only what it uses.
+import fs from 'node:fs';
 import { build } from 'esbuild';
 
+// Chunk names carry content hashes: clear out the last build's, or they pile up.
+fs.rmSync('dist/bundle', { recursive: true, force: true });
+
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: { tspod: 'src/cli.ts' },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.mjs' },
-  entryNames: 'tspod',
-  chunkNames: 'chunks/[name]-[hash]',
+  entryNames: '[name]',
+  chunkNames: '[name]-[hash]',
   bundle: true,
   splitting: true,
   platform: 'node',

@@ -1,5 +1,6 @@
 // Image operations: PullOptions in, reports out; no printing. The registry client is loaded only
 // when a reference needs the network, so a run of a stored image never pays for undici.
+import { mark } from '../trace.js';
 import { ImageNotFoundError, TspodError, RegistryError } from '../errors.js';
 import { Store, type ImageRecord } from '../storage/store.js';
 import { parseReference, qualify, formatReference, repoName, DOCKER_HUB, type Reference } from '../registry/reference.js';
@@ -68,8 +69,10 @@ export async function pullImage(store: Store, input: string, opts: PullOptions =
   const [{ RegistrySource }, { StoreDestination }, { copyImage }, { loadRegistriesConfig }, { hostPlatform, parsePlatform }] = await Promise.all([
     import('../registry/source.js'), import('../storage/destination.js'), import('../copy/copy.js'), import('../registry/config.js'), import('../registry/manifest.js'),
   ]);
+  mark('pull: modules loaded');
   store.init();
   store.withLock(() => store.sweep());
+  mark('pull: store swept');
   const conf = loadRegistriesConfig();
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const cands = await candidates(input);

@@ -4,10 +4,9 @@
 // OCI whiteouts become overlayfs whiteouts (0/0 character devices, and the opaque xattr).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { extract as tarExtract, type Header as Headers } from 'tar-stream';
 import { HostileLayerError, TspodError } from '../errors.js';
 import { lsetxattr, mknod, mknodChar, SysError } from '../sys/index.js';
+import { TarReader, type TarHeader, type TarSink } from './tar-reader.js';
 
 export interface UnpackOptions {
   /** xattr namespace overlayfs reads: "user.overlay." with the userxattr option (rootless), else "trusted.overlay." */
@@ -38,7 +37,7 @@ function mappedMax(): number {
   } catch { return 0; }
 }
 
-class LayerWriter {
+class LayerWriter implements TarSink {
   /** Directories this unpack created or verified as real directories (never symlinks). */
   private readonly dirs = new Set<string>(['']);
   /**
@@ -47,7 +46,9 @@ class LayerWriter {
    */
   private readonly fresh = new Set<string>(['']);
   private readonly written = new Set<string>();
-  private readonly dirTimes: Array<[string, Date]> = [];
+  private readonly dirTimes: Array<[string, number]> = [];
+  /** the file whose body is being written, and what to set once it is */
+  private file?: { fd: number; header: TarHeader; full: string };
   private readonly warned = new Set<string>();
   size = 0;
   entries = 0;
@@ -121,14 +122,11 @@ class LayerWriter {
     }
   }
 
-  private setXattrs(full: string, header: Headers): void {
-    const pax = header.pax;
-    if (!pax) return;
-    for (const [key, value] of Object.entries(pax)) {
-      if (!key.startsWith('SCHILY.xattr.')) continue;
-      const name = key.slice('SCHILY.xattr.'.length);
+  private setXattrs(full: string, header: TarHeader): void {
+    if (!header.xattrs) return;
+    for (const [name, value] of header.xattrs) {
       try {
-        lsetxattr(full, name, Buffer.from(String(value), 'utf8'));
+        lsetxattr(full, name, value);
       } catch (e) {
         if (!(e instanceof SysError)) throw e;
         this.warnOnce(`xattr:${name}`, `extended attribute ${name} could not be kept (errno ${e.errno}); the filesystem or the user namespace does not allow it`);
@@ -136,30 +134,31 @@ class LayerWriter {
     }
   }
 
-  async entry(header: Headers, body: AsyncIterable<Buffer>): Promise<void> {
+  /** An entry's header: everything but a file's data happens here. True when the body is wanted. */
+  begin(header: TarHeader): boolean {
     this.entries++;
     const rel = cleanEntryName(header.name);
-    const mode = header.mode ?? 0o644;
-    const uid = header.uid ?? 0, gid = header.gid ?? 0;
+    const mode = header.mode;
+    const { uid, gid } = header;
     const base = path.posix.basename(rel);
 
     if (rel === '') {
       // The root directory entry ("./"): only its metadata applies.
       if (header.type === 'directory') { this.chown(this.root, uid, gid, header.name); fs.chmodSync(this.root, mode & 0o7777); }
-      return skip(body);
+      return false;
     }
     this.ensureParents(rel, header.name);
     const parent = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
 
     if (base === OPAQUE) {
       lsetxattr(this.abs(parent), `${this.opts.overlayXattrPrefix}opaque`, Buffer.from('y'));
-      return skip(body);
+      return false;
     }
     if (base.startsWith(WHITEOUT)) {
       const target = path.posix.join(parent, base.slice(WHITEOUT.length));
       this.clear(target, false);
       mknodChar(this.abs(target), 0, 0, 0);
-      return skip(body);
+      return false;
     }
 
     const full = this.abs(rel);
@@ -170,68 +169,77 @@ class LayerWriter {
         this.chown(full, uid, gid, header.name);
         fs.chmodSync(full, mode & 0o7777);
         this.setXattrs(full, header);
-        this.dirTimes.push([full, header.mtime ?? new Date(0)]);
-        return skip(body);
+        this.dirTimes.push([full, header.mtime]);
+        return false;
       }
-      case 'file':
-      case 'contiguous-file': {
+      case 'file': {
         this.clear(rel, false);
         // 'wx' is O_CREAT|O_EXCL: it never follows a symlink at the final component.
-        const fd = fs.openSync(full, 'wx', 0o600);
-        try {
-          for await (const chunk of body) {
-            // Big chunks go to the thread pool so other layers keep unpacking while the disk works.
-            if (chunk.length >= ASYNC_WRITE_MIN) await writeAsync(fd, chunk);
-            else fs.writeSync(fd, chunk);
-            this.size += chunk.length;
-          }
-          this.chown(fd, uid, gid, header.name);
-          fs.fchmodSync(fd, mode & 0o7777); // after chown, which clears setuid bits
-          const t = header.mtime ?? new Date(0);
-          fs.futimesSync(fd, t, t);
-        } finally {
-          fs.closeSync(fd);
-        }
-        this.setXattrs(full, header);
-        return;
+        this.file = { fd: fs.openSync(full, 'wx', 0o600), header, full };
+        return true;
       }
       case 'symlink': {
         this.clear(rel, false);
-        fs.symlinkSync(header.linkname ?? '', full);
+        fs.symlinkSync(header.linkname, full);
         this.chown(full, uid, gid, header.name);
-        const t = header.mtime ?? new Date(0);
-        fs.lutimesSync(full, t, t);
-        return skip(body);
+        fs.lutimesSync(full, header.mtime, header.mtime);
+        return false;
       }
       case 'link': {
-        const target = cleanEntryName(header.linkname ?? '');
+        const target = cleanEntryName(header.linkname);
         if (!target) throw new HostileLayerError(header.name, 'a hard link to the layer root');
         this.ensureParents(target, header.name);
         let st: fs.Stats;
         try { st = fs.lstatSync(this.abs(target)); } catch { throw new HostileLayerError(header.name, `hard link to "${target}", which is not in the layer`); }
         if (st.isDirectory()) throw new HostileLayerError(header.name, 'a hard link to a directory');
-        if (target === rel) return skip(body);
+        if (target === rel) return false;
         this.clear(rel, false);
         fs.linkSync(this.abs(target), full);
-        return skip(body);
+        return false;
       }
       case 'fifo': {
         this.clear(rel, false);
         // mkfifo through mknod: S_IFIFO
         mknod(full, 0o010000, mode, 0, 0);
         this.chown(full, uid, gid, header.name);
-        return skip(body);
+        return false;
       }
       case 'character-device':
       case 'block-device': {
         // Device nodes can't be created in a user namespace; containers get /dev from the runtime.
         this.warnOnce('device', `device nodes in the layer (such as ${rel}) were skipped: they can't be created without root`);
-        return skip(body);
+        return false;
       }
       default:
-        this.warnOnce(`type:${header.type}`, `layer entries of type ${header.type} were skipped (${rel})`);
-        return skip(body);
+        this.warnOnce(`type:${header.flag}`, `layer entries of type ${JSON.stringify(header.flag)} were skipped (${rel})`);
+        return false;
     }
+  }
+
+  /** A piece of the current file's data, written at once: on tmpfs or the page cache a write is a copy. */
+  data(chunk: Buffer): void {
+    const fd = this.file!.fd;
+    for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+    this.size += chunk.length;
+  }
+
+  /** The current file is complete: owner, then mode (chown clears setuid bits), times, xattrs. */
+  end(): void {
+    const { fd, header, full } = this.file!;
+    this.file = undefined;
+    try {
+      this.chown(fd, header.uid, header.gid, header.name);
+      fs.fchmodSync(fd, header.mode & 0o7777);
+      fs.futimesSync(fd, header.mtime, header.mtime);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.setXattrs(full, header);
+  }
+
+  /** Close a file left open by a failed unpack (the caller discards the directory). */
+  abandon(): void {
+    if (this.file) { fs.closeSync(this.file.fd); this.file = undefined; }
   }
 
   finish(): void {
@@ -243,32 +251,15 @@ class LayerWriter {
   }
 }
 
-const ASYNC_WRITE_MIN = 32 * 1024;
-
-function writeAsync(fd: number, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const next = (offset: number) => fs.write(fd, chunk, offset, chunk.length - offset, null, (err, written) => {
-      if (err) reject(err);
-      else if (offset + written < chunk.length) next(offset + written);
-      else resolve();
-    });
-    next(0);
-  });
-}
-
-/** Let an entry's body (usually empty) flow away; the extractor moves on once it has. */
-function skip(body: AsyncIterable<Buffer>): void {
-  (body as unknown as Readable).resume();
-}
-
 /** Unpack a tar stream into `root` (an empty directory). */
-export async function unpackLayer(tar: Readable, root: string, opts: UnpackOptions): Promise<UnpackResult> {
-  const extract = tarExtract();
+export async function unpackLayer(tar: AsyncIterable<Buffer>, root: string, opts: UnpackOptions): Promise<UnpackResult> {
   const writer = new LayerWriter(root, opts);
-  tar.on('error', (e) => extract.destroy(e));
-  tar.pipe(extract);
-  for await (const entry of extract) {
-    await writer.entry(entry.header, entry as AsyncIterable<Buffer>);
+  const reader = new TarReader(writer);
+  try {
+    for await (const chunk of tar) reader.push(chunk);
+    reader.end();
+  } finally {
+    writer.abandon();
   }
   writer.finish();
   return { size: writer.size, entries: writer.entries };

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
-import { decompressor } from '../../src/storage/destination.js';
+import { decompressor } from '../../src/storage/layer-stream.js';
 
 async function run(input: Buffer): Promise<Buffer> {
   const dec = decompressor(input)!;

@@ -1,0 +1,107 @@
+// One layer from its compressed bytes to an unpacked directory: the compressed digest, the
+// decompressor (chosen by magic bytes), the diff id, and the unpack, all in one pass over the stream.
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
+import { Duplex, Readable } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { CorruptLayerError } from '../errors.js';
+import { findExecutable } from '../sys/proc.js';
+import { unpackLayer } from './unpack.js';
+import { CorruptTarError } from './tar-reader.js';
+
+/**
+ * zstd through the `zstd` program when it is installed: it decompresses on another core while this
+ * thread unpacks, as `zstd -d | tar -x` does; zstd-napi would decompress on this thread.
+ */
+function zstdProcess(binary: string): Duplex {
+  const child = spawn(binary, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // zstd may quit early on bad input: its exit status, not the broken pipe, says why.
+  let stdinBroken = false;
+  let pendingWrite: (() => void) | undefined;
+  child.stdin!.on('error', () => { stdinBroken = true; pendingWrite?.(); });
+  // The output ends only once zstd has exited, and with its error if it failed.
+  const output = Readable.from((async function* () {
+    for await (const chunk of child.stdout!) yield chunk as Buffer;
+    const code = await exited;
+    if (code !== 0) throw Object.assign(new Error(`zstd: ${stderr.trim().split('\n').pop() || `exited with ${code}`}`), { code: 'ZSTD_FAILED' });
+  })());
+  const duplex = new Duplex({
+    write(chunk: Buffer, _enc, cb) {
+      if (stdinBroken || child.stdin!.write(chunk)) return cb();
+      pendingWrite = () => { pendingWrite = undefined; cb(); };
+      child.stdin!.once('drain', () => pendingWrite?.());
+    },
+    final(cb) { child.stdin!.end(); cb(); },
+    read() { output.resume(); },
+    destroy(err, cb) { if (child.exitCode === null) child.kill(); cb(err); },
+  });
+  output.on('data', (d: Buffer) => { if (!duplex.push(d)) output.pause(); });
+  output.on('end', () => duplex.push(null));
+  output.on('error', (e) => duplex.destroy(e));
+  return duplex;
+}
+
+/** Pick the decompressor from the first bytes, whatever the media type claims. */
+export function decompressor(first: Buffer): Duplex | null {
+  if (first[0] === 0x1f && first[1] === 0x8b) return zlib.createGunzip({ chunkSize: 256 * 1024 });
+  if (first.readUInt32LE(0) === 0xfd2fb528) {
+    const binary = process.env.TSPOD_ZSTD === 'napi' ? undefined : findExecutable('zstd');
+    if (binary) return zstdProcess(binary);
+    const { DecompressStream } = createRequire(import.meta.url)('zstd-napi');
+    return new DecompressStream();
+  }
+  return null; // an uncompressed tar
+}
+
+export interface LayerStreamOptions {
+  /** the layer's compressed digest, to name it in errors */
+  digest: string;
+  /** xattr namespace overlayfs reads: "user.overlay." (rootless) or "trusted.overlay." */
+  overlayXattrPrefix: string;
+  onWarning?: (message: string) => void;
+}
+
+/** What the stream turned out to be; the caller compares the digests with what it expected. */
+export interface UnpackedLayer { compressedDigest: string; diffDigest: string; size: number }
+
+/** Pass the chunks on, hashing each as it goes by. */
+async function* hashing(source: AsyncIterable<Buffer>, hash: crypto.Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of source) { hash.update(chunk); yield chunk; }
+}
+
+/** Unpack a compressed (or plain) layer stream into `diff`, an empty directory. */
+export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff: string, opts: LayerStreamOptions): Promise<UnpackedLayer> {
+  let source: Readable | undefined;
+  try {
+    const compressedHash = crypto.createHash('sha256');
+    const diffHash = crypto.createHash('sha256');
+    const iterator = hashing(compressed, compressedHash)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    const firstChunk = first.done ? Buffer.alloc(0) : first.value;
+    source = Readable.from((async function* () {
+      if (first.done) return;
+      yield firstChunk;
+      for (;;) { const n = await iterator.next(); if (n.done) return; yield n.value; }
+    })(), { objectMode: false });
+    const dec = firstChunk.length >= 4 ? decompressor(firstChunk) : null;
+    let tar: Readable = source;
+    if (dec) {
+      source.on('error', (e) => dec.destroy(e));
+      tar = source.pipe(dec);
+    }
+    const result = await unpackLayer(hashing(tar, diffHash), diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning });
+    return { compressedDigest: `sha256:${compressedHash.digest('hex')}`, diffDigest: `sha256:${diffHash.digest('hex')}`, size: result.size };
+  } catch (e) {
+    source?.destroy();
+    if (e instanceof CorruptTarError) throw new CorruptLayerError(opts.digest, `it is not a valid tar archive (${e.why})`);
+    const code = (e as { code?: string }).code ?? '';
+    if (/^Z_|^ZSTD|^ERR_ZSTD/.test(code) || /zstd|incorrect (header|data) check|invalid (block|distance|code)|unexpected end of (file|data)/i.test((e as Error).message)) {
+      throw new CorruptLayerError(opts.digest, `it does not decompress (${(e as Error).message})`);
+    }
+    throw e;
+  }
+}

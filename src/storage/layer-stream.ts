@@ -23,12 +23,7 @@ function zstdProcess(binary: string): Duplex {
   let stdinBroken = false;
   let pendingWrite: (() => void) | undefined;
   child.stdin!.on('error', () => { stdinBroken = true; pendingWrite?.(); });
-  // The output ends only once zstd has exited, and with its error if it failed.
-  const output = Readable.from((async function* () {
-    for await (const chunk of child.stdout!) yield chunk as Buffer;
-    const code = await exited;
-    if (code !== 0) throw Object.assign(new Error(`zstd: ${stderr.trim().split('\n').pop() || `exited with ${code}`}`), { code: 'ZSTD_FAILED' });
-  })());
+  const stdout = child.stdout!;
   const duplex = new Duplex({
     write(chunk: Buffer, _enc, cb) {
       if (stdinBroken || child.stdin!.write(chunk)) return cb();
@@ -36,12 +31,17 @@ function zstdProcess(binary: string): Duplex {
       child.stdin!.once('drain', () => pendingWrite?.());
     },
     final(cb) { child.stdin!.end(); cb(); },
-    read() { output.resume(); },
+    read() { stdout.resume(); },
     destroy(err, cb) { if (child.exitCode === null) child.kill(); cb(err); },
   });
-  output.on('data', (d: Buffer) => { if (!duplex.push(d)) output.pause(); });
-  output.on('end', () => duplex.push(null));
-  output.on('error', (e) => duplex.destroy(e));
+  stdout.on('data', (d: Buffer) => { if (!duplex.push(d)) stdout.pause(); });
+  // The output ends only once zstd has exited, and with its error if it failed.
+  stdout.on('end', () => {
+    void exited.then((code) => {
+      if (code === 0) duplex.push(null);
+      else duplex.destroy(Object.assign(new Error(`zstd: ${stderr.trim().split('\n').pop() || `exited with ${code}`}`), { code: 'ZSTD_FAILED' }));
+    });
+  });
   return duplex;
 }
 

@@ -21,7 +21,7 @@ await build({
   target: 'node20',
   // Packages stay in node_modules: a chunk that needs one imports it, so a command that never loads
   // that chunk never loads the package (and tests can see which packages a command loaded).
-  external: ['undici', 'tar-stream', 'smol-toml', 'zstd-napi', 'koffi'],
+  external: ['undici', 'smol-toml', 'zstd-napi', 'koffi'],
   // CommonJS packages inside (clipanion, undici) need a real require() for Node's own modules.
   banner: { js: "import { createRequire as __tspodRequire } from 'node:module'; const require = __tspodRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -2,7 +2,6 @@
 // decompressed and unpacked concurrently; the image is committed last, after every layer.
 import { TspodError } from '../errors.js';
 import { verifyDigest } from '../digest.js';
-import { mark } from '../trace.js';
 import type { ImageDestination, ImageSource, ProgressEvent } from './types.js';
 
 export interface CopyOptions {
@@ -30,7 +29,6 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
   const emit = opts.onProgress ?? (() => {});
   const resolved = await source.resolveManifest();
   const m = resolved.manifest;
-  mark('copy: manifest resolved');
   emit({ type: 'resolved', name: source.name, digest: resolved.digest, layers: m.layers });
   const config = await source.getBlob(m.config.digest);
   verifyDigest(`config of ${source.name}`, config, m.config.digest);
@@ -39,7 +37,6 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
   if (diffIds.length !== m.layers.length) {
     throw new TspodError('E_MANIFEST', `${source.name}: the manifest lists ${m.layers.length} layers but the config has ${diffIds.length} diff ids`, { hint: 'the image is malformed; rebuild or re-push it' });
   }
-  mark('copy: config fetched');
   const work = m.layers.map((desc, i) => ({ desc, diffId: diffIds[i] }));
   await runLimited(work, opts.concurrency ?? 4, async ({ desc, diffId }) => {
     if (dest.hasLayer(diffId)) { emit({ type: 'layer-skip', digest: desc.digest, size: desc.size }); return; }
@@ -51,9 +48,7 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
     });
     emit({ type: 'layer-done', digest: desc.digest, size: desc.size });
   });
-  mark('copy: layers unpacked');
   const id = await dest.commitImage({ name: source.name, manifest: resolved, configDigest: m.config.digest, config, diffIds, created: parsed.created });
-  mark('copy: image committed');
   emit({ type: 'done', id });
   return id;
 }

@@ -65,6 +65,16 @@ export async function findImage(store: Store, input: string): Promise<ImageRecor
   return undefined;
 }
 
+/** TSPOD_TRACE marks from the copy's progress events (copy itself knows only its two interfaces). */
+function progressMarks(): (e: ProgressEvent) => void {
+  let layerStarted = false;
+  return (e) => {
+    if (e.type === 'resolved') mark('pull: manifest resolved');
+    else if (e.type === 'layer-start' && !layerStarted) { layerStarted = true; mark('pull: config fetched, first layer started'); }
+    else if (e.type === 'done') mark('pull: layers unpacked, image committed');
+  };
+}
+
 export async function pullImage(store: Store, input: string, opts: PullOptions = {}): Promise<PullReport> {
   const [{ RegistrySource }, { StoreDestination }, { copyImage }, { loadRegistriesConfig }, { hostPlatform, parsePlatform }] = await Promise.all([
     import('../registry/source.js'), import('../storage/destination.js'), import('../copy/copy.js'), import('../registry/config.js'), import('../registry/manifest.js'),
@@ -76,6 +86,7 @@ export async function pullImage(store: Store, input: string, opts: PullOptions =
   const conf = loadRegistriesConfig();
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const cands = await candidates(input);
+  const marks = progressMarks();
   let lastErr: unknown;
   for (const ref of cands) {
     if ([...conf.blocked].some((b) => repoName(ref).startsWith(b))) {
@@ -85,7 +96,7 @@ export async function pullImage(store: Store, input: string, opts: PullOptions =
     const insecure = opts.tlsVerify === false || opts.tlsVerify === undefined && [...conf.insecure].some((loc) => repoName(ref) === loc || repoName(ref).startsWith(`${loc}/`) || ref.domain === loc);
     const source = new RegistrySource(ref, platform, { insecure });
     try {
-      const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: opts.onProgress });
+      const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: (e) => { marks(e); opts.onProgress?.(e); } });
       return { id, name: formatReference(ref) };
     } catch (e) {
       lastErr = e;

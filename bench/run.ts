@@ -48,18 +48,42 @@ async function parallel(cmd: string[], n: number): Promise<Sample> {
 
 const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.round(p * (s.length - 1)))]; };
 
-interface Row { case: string; tspod: number[]; other: number[]; otherName: string; target: number; unit: string }
+/** target: the most tspod/other may be; maxMs: the most tspod's median may be, where the issue names one */
+interface Row { case: string; tspod: number[]; other: number[]; otherName: string; target: number; maxMs?: number; unit: string }
 const rows: Row[] = [];
+/** the part of the suite running: `--only run|pull|list` picks a whole part, other text the cases whose names hold it */
+let section = 'run';
+/** A listing's own median time (Node's start left out) at none, half and all of its items. */
+interface Growth { what: string; ms: number[] }
+const growth: Growth[] = [];
+const GROWTH_NOISE_MS = 10;
+/** Linear or better: the half-way time is not below the straight line from none to all (a square law puts it a quarter of the rise below). */
+const linearEnough = (g: Growth) => g.ms[1] >= (g.ms[0] + g.ms[2]) / 2 - GROWTH_NOISE_MS;
+
+/**
+ * The median of a command's own time, from its TSPOD_TRACE marks (from "commands loaded" to
+ * "command finished"): what grows with the items, without Node's start and its noise.
+ */
+function insideMs(cmd: string[]): number {
+  const samples = Array.from({ length: RUNS }, () => {
+    const r = spawnSync('runuser', ['-u', TEST_USER, '--', ...ENV, 'TSPOD_TRACE=1', ...cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
+    const at = (label: string) => Number(/trace\s+([\d.]+) ms.*/.exec(r.stderr.split('\n').find((l) => l.endsWith(label)) ?? '')?.[1]);
+    const ms = at('command finished') - at('commands loaded');
+    if (r.status !== 0 || Number.isNaN(ms)) throw new Error(`${cmd.join(' ')} failed or left no trace (${r.status}): ${r.stderr}`);
+    return ms;
+  });
+  return q(samples, 0.5);
+}
 const notes: string[] = [];
 
-async function compare(name: string, runs: number, a: () => Sample | Promise<Sample>, b: () => Sample | Promise<Sample>, target: number, otherName = 'podman', before?: () => void): Promise<Sample[]> {
-  if (ONLY && !name.includes(ONLY)) return [];
+async function compare(name: string, runs: number, a: () => Sample | Promise<Sample>, b: () => Sample | Promise<Sample>, target: number, otherName = 'podman', before?: () => void, maxMs?: number): Promise<Sample[]> {
+  if (ONLY && !name.includes(ONLY) && ONLY !== section) return [];
   const as: Sample[] = [], bs: Sample[] = [];
   for (let i = 0; i < runs; i++) {
     before?.(); as.push(await a());
     before?.(); bs.push(await b());
   }
-  rows.push({ case: name, tspod: as.map((s) => s.ms), other: bs.map((s) => s.ms), otherName, target, unit: 'ms' });
+  rows.push({ case: name, tspod: as.map((s) => s.ms), other: bs.map((s) => s.ms), otherName, target, maxMs, unit: 'ms' });
   process.stderr.write(`  ${name}: done\n`);
   return as;
 }
@@ -91,7 +115,8 @@ async function main(): Promise<void> {
 
   // Cold pulls of a ~190 MB three-layer image, and the practical limit of this disk.
   let pullRss: number[] = [];
-  if (!ONLY || 'pull'.includes(ONLY) || ONLY.includes('pull')) {
+  section = 'pull';
+  if (!ONLY || ONLY.includes('pull')) {
     const refs = pushPullImage(registry);
     const stores = new PullStores(image);
     for (const kind of ['gzip', 'zstd'] as const) {
@@ -108,13 +133,24 @@ async function main(): Promise<void> {
     stores.removeAll();
   }
 
-  // Listing: 200 images and 500 containers.
-  if (!ONLY || ONLY.includes('list')) {
+  // Listing: 200 images and 500 containers; and tspod's own time at none, half and all of them, to
+  // see how it grows.
+  section = 'list';
+  if (!ONLY || ONLY === 'list' || ['images (200 images)', 'ps -a (500 containers)'].some((name) => name.includes(ONLY))) {
+    const imagesAt = [insideMs([TSPOD, 'images'])];
     seedManyImages(registry, 200);
-    for (let i = 0; i < 200; i++) { quiet([TSPOD, 'pull', '-q', `${registry}/many:${i}`]); quiet([...PODMAN, 'pull', '-q', `${registry}/many:${i}`]); }
-    await compare('images (200 images)', RUNS, () => timed([TSPOD, 'images']), () => timed([...PODMAN, 'images']), 0.5);
-    await parallelCreate(500, image);
-    await compare('ps -a (500 containers)', RUNS, () => timed([TSPOD, 'ps', '-a']), () => timed([...PODMAN, 'ps', '-a']), 0.5);
+    for (let i = 0; i < 200; i++) {
+      quiet([TSPOD, 'pull', '-q', `${registry}/many:${i}`]); quiet([...PODMAN, 'pull', '-q', `${registry}/many:${i}`]);
+      if (i === 99) imagesAt.push(insideMs([TSPOD, 'images']));
+    }
+    await compare('images (200 images)', RUNS, () => timed([TSPOD, 'images']), () => timed([...PODMAN, 'images']), 0.5, 'podman', undefined, 150);
+    growth.push({ what: '`images` with 1 / 101 / 201 images', ms: [...imagesAt, insideMs([TSPOD, 'images'])] });
+    const psAt = [insideMs([TSPOD, 'ps', '-a'])];
+    await parallelCreate(250, image);
+    psAt.push(insideMs([TSPOD, 'ps', '-a']));
+    await parallelCreate(250, image);
+    await compare('ps -a (500 containers)', RUNS, () => timed([TSPOD, 'ps', '-a']), () => timed([...PODMAN, 'ps', '-a']), 0.5, 'podman', undefined, 150);
+    growth.push({ what: '`ps -a` with 0 / 250 / 500 containers', ms: [...psAt, insideMs([TSPOD, 'ps', '-a'])] });
   }
 
   print(runSamples.map((s) => s.rssKb), pullRss);
@@ -178,15 +214,20 @@ function print(runRss: number[], pullRss: number[]): void {
   const out = [];
   for (const r of rows) {
     const ratio = q(r.tspod, 0.5) / q(r.other, 0.5);
-    out.push({ ...r, tspodMedian: q(r.tspod, 0.5), tspodP90: q(r.tspod, 0.9), otherMedian: q(r.other, 0.5), otherP90: q(r.other, 0.9), ratio, pass: ratio <= r.target });
-    lines.push(`| ${cell(r.case)} | ${f(q(r.tspod, 0.5))} | ${f(q(r.tspod, 0.9))} | ${f(q(r.other, 0.5))} | ${f(q(r.other, 0.9))} | ${cell(r.otherName)} | ${ratio.toFixed(2)} | <= ${r.target} | ${ratio <= r.target ? 'pass' : 'FAIL'} |`);
+    const pass = ratio <= r.target && (r.maxMs === undefined || q(r.tspod, 0.5) <= r.maxMs);
+    out.push({ ...r, tspodMedian: q(r.tspod, 0.5), tspodP90: q(r.tspod, 0.9), otherMedian: q(r.other, 0.5), otherP90: q(r.other, 0.9), ratio, pass });
+    const target = `<= ${r.target}${r.maxMs === undefined ? '' : `, <= ${r.maxMs} ms`}`;
+    lines.push(`| ${cell(r.case)} | ${f(q(r.tspod, 0.5))} | ${f(q(r.tspod, 0.9))} | ${f(q(r.other, 0.5))} | ${f(q(r.other, 0.9))} | ${cell(r.otherName)} | ${ratio.toFixed(2)} | ${target} | ${pass ? 'pass' : 'FAIL'} |`);
   }
   const peak = (xs: number[]) => (xs.length ? Math.max(...xs) / 1024 : 0);
   if (runRss.length) lines.push(`| peak RSS of tspod during run | ${peak(runRss).toFixed(0)} MB | | | | | | <= 80 MB | ${peak(runRss) <= 80 ? 'pass' : 'FAIL'} |`);
   if (pullRss.length) lines.push(`| peak RSS of tspod during the cold pulls | ${peak(pullRss).toFixed(0)} MB | | | | | | <= 120 MB | ${peak(pullRss) <= 120 ? 'pass' : 'FAIL'} |`);
+  for (const g of growth) {
+    lines.push(`| growth: ${g.what}, inside Node | ${g.ms.map((m) => m.toFixed(0)).join(' / ')} ms | | | | | | half-way not below the line by > ${GROWTH_NOISE_MS} ms | ${linearEnough(g) ? 'pass' : 'FAIL'} |`);
+  }
   console.log(lines.join('\n'));
   fs.mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rows: out, runRssKb: runRss, pullRssKb: pullRss, notes }, null, 2));
+  fs.writeFileSync(path.join(ROOT, 'bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rows: out, growth, runRssKb: runRss, pullRssKb: pullRss, notes }, null, 2));
   fs.writeFileSync(path.join(ROOT, 'bench/results/latest.md'), lines.join('\n') + '\n');
 }
 

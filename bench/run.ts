@@ -20,27 +20,31 @@ const HOME = `/home/${TEST_USER}`;
 const TMPFS = process.argv.includes('--tmpfs') ? '/dev/shm/tspod-bench' : undefined;
 const ENV = ['env', '-i', `HOME=${HOME}`, `USER=${TEST_USER}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', ...(TMPFS ? [`TSPOD_STORE=${TMPFS}/tspod`, `UNTAR_DIR=${TMPFS}`] : [])];
 const TSPOD = path.join(ROOT, 'bin/tspod');
-const PODMAN = ['podman', '--runtime', 'runc', ...(TMPFS ? ['--root', `${TMPFS}/podman`, '--runroot', `${TMPFS}/podman-run`] : [])];
+const PODMAN_RUNC = ['podman', '--runtime', 'runc'];
+const PODMAN = [...PODMAN_RUNC, ...(TMPFS ? ['--root', `${TMPFS}/podman`, '--runroot', `${TMPFS}/podman-run`] : [])];
 
 interface Sample { ms: number; rssKb: number }
+
+/** runuser's arguments to run `cmd` as the test user, with the bench's clean environment plus `env`. */
+const asUser = (cmd: string[], env: string[] = []) => ['-u', TEST_USER, '--', ...ENV, ...env, ...cmd];
 
 /** Run a command as the test user; wall time, and the peak RSS of its biggest process (GNU time). */
 function timed(cmd: string[], env: string[] = []): Sample {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('runuser', ['-u', TEST_USER, '--', ...ENV, ...env, '/usr/bin/time', '-f', '%M', ...cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
+  const r = spawnSync('runuser', asUser(['/usr/bin/time', '-f', '%M', ...cmd], env), { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (${r.status}): ${r.stderr}`);
   return { ms, rssKb: Number(r.stderr.trim().split('\n').pop()) };
 }
 
 function quiet(cmd: string[], env: string[] = []): void {
-  spawnSync('runuser', ['-u', TEST_USER, '--', ...ENV, ...env, ...cmd], { stdio: 'ignore', cwd: '/' });
+  spawnSync('runuser', asUser(cmd, env), { stdio: 'ignore', cwd: '/' });
 }
 
 async function parallel(cmd: string[], n: number): Promise<Sample> {
   const t0 = process.hrtime.bigint();
   const codes = await Promise.all(Array.from({ length: n }, () => new Promise<number>((resolve) => {
-    spawn('runuser', ['-u', TEST_USER, '--', ...ENV, ...cmd], { stdio: 'ignore', cwd: '/' }).on('exit', (c) => resolve(c ?? -1));
+    spawn('runuser', asUser(cmd), { stdio: 'ignore', cwd: '/' }).on('exit', (c) => resolve(c ?? -1));
   })));
   if (codes.some((c) => c !== 0)) throw new Error(`${cmd.join(' ')}: exit codes ${codes}`);
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, rssKb: 0 };
@@ -66,7 +70,7 @@ const linearEnough = (g: Growth) => g.ms[1] >= (g.ms[0] + g.ms[2]) / 2 - GROWTH_
  */
 function insideMs(cmd: string[]): number {
   const samples = Array.from({ length: RUNS }, () => {
-    const r = spawnSync('runuser', ['-u', TEST_USER, '--', ...ENV, 'TSPOD_TRACE=1', ...cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
+    const r = spawnSync('runuser', asUser(cmd, ['TSPOD_TRACE=1']), { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
     const at = (label: string) => Number(/trace\s+([\d.]+) ms.*/.exec(r.stderr.split('\n').find((l) => l.endsWith(label)) ?? '')?.[1]);
     const ms = at('command finished') - at('commands loaded');
     if (r.status !== 0 || Number.isNaN(ms)) throw new Error(`${cmd.join(' ')} failed or left no trace (${r.status}): ${r.stderr}`);
@@ -136,20 +140,21 @@ async function main(): Promise<void> {
   // Listing: 200 images and 500 containers; and tspod's own time at none, half and all of them, to
   // see how it grows.
   section = 'list';
-  if (!ONLY || ONLY === 'list' || ['images (200 images)', 'ps -a (500 containers)'].some((name) => name.includes(ONLY))) {
+  const imagesCase = 'images (200 images)', psCase = 'ps -a (500 containers)';
+  if (!ONLY || ONLY === 'list' || [imagesCase, psCase].some((name) => name.includes(ONLY))) {
     const imagesAt = [insideMs([TSPOD, 'images'])];
     seedManyImages(registry, 200);
     for (let i = 0; i < 200; i++) {
       quiet([TSPOD, 'pull', '-q', `${registry}/many:${i}`]); quiet([...PODMAN, 'pull', '-q', `${registry}/many:${i}`]);
       if (i === 99) imagesAt.push(insideMs([TSPOD, 'images']));
     }
-    await compare('images (200 images)', RUNS, () => timed([TSPOD, 'images']), () => timed([...PODMAN, 'images']), 0.5, 'podman', undefined, 150);
+    await compare(imagesCase, RUNS, () => timed([TSPOD, 'images']), () => timed([...PODMAN, 'images']), 0.5, 'podman', undefined, 150);
     growth.push({ what: '`images` with 1 / 101 / 201 images', ms: [...imagesAt, insideMs([TSPOD, 'images'])] });
     const psAt = [insideMs([TSPOD, 'ps', '-a'])];
     await parallelCreate(250, image);
     psAt.push(insideMs([TSPOD, 'ps', '-a']));
     await parallelCreate(250, image);
-    await compare('ps -a (500 containers)', RUNS, () => timed([TSPOD, 'ps', '-a']), () => timed([...PODMAN, 'ps', '-a']), 0.5, 'podman', undefined, 150);
+    await compare(psCase, RUNS, () => timed([TSPOD, 'ps', '-a']), () => timed([...PODMAN, 'ps', '-a']), 0.5, 'podman', undefined, 150);
     growth.push({ what: '`ps -a` with 0 / 250 / 500 containers', ms: [...psAt, insideMs([TSPOD, 'ps', '-a'])] });
   }
 
@@ -179,7 +184,7 @@ class PullStores {
   current = '';
   constructor(private readonly warmImage: string) { this.removeAll(); }
 
-  podman(): string[] { return ['podman', '--runtime', 'runc', '--root', `${this.current}/podman`, '--runroot', this.runroot()]; }
+  podman(): string[] { return [...PODMAN_RUNC, '--root', `${this.current}/podman`, '--runroot', this.runroot()]; }
   // Podman refuses a run root longer than 50 characters.
   private runroot(): string { return `${this.runBase}/${this.n}`; }
 

@@ -3,7 +3,9 @@
 import { createRequire } from 'node:module';
 import { mark } from './trace.js';
 mark('node started, cli.ts evaluating');
-import { Cli, Builtins } from 'clipanion';
+import { Cli, Builtins, type Command } from 'clipanion';
+import { reportError, usageFailure } from './commands/base.js';
+import { TspodError } from './errors.js';
 import { PullCommand } from './commands/image/pull.js';
 import { ImagesCommand } from './commands/image/list.js';
 import { RmiCommand } from './commands/image/rm.js';
@@ -43,7 +45,7 @@ function commandsFor(argv: string[]): typeof COMMANDS {
 }
 
 const argv = takeGlobalFlags(process.argv.slice(2));
-const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: '0.1.0', enableCapture: false });
+const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: '0.1.0', enableCapture: false, enableColors: process.stdout.isTTY === true });
 for (const c of commandsFor(argv)) cli.register(c);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
@@ -58,10 +60,28 @@ if (process.env.TSPOD_DEBUG_MODULES) {
 }
 
 mark('commands loaded');
-cli.run(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then((code) => {
-  mark('command finished');
-  process.exitCode = code;
-}, (e) => {
-  process.stderr.write(`Error: ${(e as Error).message}\n`);
-  process.exitCode = 125;
-});
+const context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+let command: Command | undefined;
+try {
+  command = cli.process(argv, context);
+} catch (e) {
+  process.exitCode = reportError(usageFailure(e, argv));
+}
+if (command) {
+  let settled = false;
+  // A command whose work stalls with nothing left to wait on would end with status 0 and no word:
+  // that is a failure of tspod, and it says so.
+  process.on('beforeExit', () => {
+    if (settled) return;
+    settled = true;
+    process.exitCode = reportError(new TspodError('E_INTERNAL', 'the command stopped before it finished (nothing was left to wait for)', { hint: 'this is a bug in tspod: run again with --log-level debug and report it' }));
+  });
+  cli.run(command, context).then((code) => {
+    mark('command finished');
+    settled = true;
+    process.exitCode = code;
+  }, (e) => {
+    settled = true;
+    process.exitCode = reportError(e);
+  });
+}

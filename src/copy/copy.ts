@@ -1,7 +1,8 @@
 // copyImage: the one pipeline behind pull (and later push, load, save). Layers are fetched,
-// decompressed and unpacked concurrently; the image is committed last, after every layer.
+// decompressed and unpacked concurrently; the image is committed last, after every layer. The first
+// failure stops the whole copy: the source is closed, so nothing else keeps downloading.
 import { TspodError } from '../errors.js';
-import { verifyDigest } from '../digest.js';
+import { DIGEST, verifyDigest } from '../digest.js';
 import type { ImageDestination, ImageSource, ProgressEvent } from './types.js';
 
 export interface CopyOptions {
@@ -10,19 +11,27 @@ export interface CopyOptions {
   concurrency?: number;
 }
 
-interface ImageConfig { rootfs?: { type?: string; diff_ids?: string[] }; created?: string }
+interface ImageConfig { rootfs?: { type?: string; diff_ids?: unknown }; created?: string }
 
-async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** As containers/image bounds them: a config is small, and one that is not is no config. */
+const MAX_CONFIG = 4 << 20;
+
+/** Run fn over items, `limit` at a time. The first failure calls onFailure at once and is thrown once every started call has settled. */
+async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, onFailure: () => void): Promise<void> {
   let next = 0;
-  let failed: unknown;
+  let failed: { e: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length && failed === undefined) {
+    while (next < items.length && !failed) {
       const item = items[next++];
-      try { await fn(item); } catch (e) { failed ??= e; }
+      try { await fn(item); } catch (e) { if (!failed) { failed = { e }; onFailure(); } }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
+  if (failed) throw failed.e;
+}
+
+function malformed(name: string, why: string): TspodError {
+  return new TspodError('E_MANIFEST', `${name}: ${why}`, { hint: 'the image is malformed; rebuild or re-push it. Nothing was stored' });
 }
 
 export async function copyImage(source: ImageSource, dest: ImageDestination, opts: CopyOptions = {}): Promise<string> {
@@ -30,25 +39,41 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
   const resolved = await source.resolveManifest();
   const m = resolved.manifest;
   emit({ type: 'resolved', name: source.name, digest: resolved.digest, layers: m.layers });
-  const config = await source.getBlob(m.config.digest);
+  if (m.config.size > MAX_CONFIG) throw malformed(source.name, `its config is declared as ${m.config.size} bytes, more than the ${MAX_CONFIG} an image config may have`);
+  const chunks: Buffer[] = [];
+  for await (const c of source.streamBlob(m.config)) chunks.push(c);
+  const config = Buffer.concat(chunks);
   verifyDigest(`config of ${source.name}`, config, m.config.digest);
-  const parsed = JSON.parse(config.toString('utf8')) as ImageConfig;
-  const diffIds = parsed.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== m.layers.length) {
-    throw new TspodError('E_MANIFEST', `${source.name}: the manifest lists ${m.layers.length} layers but the config has ${diffIds.length} diff ids`, { hint: 'the image is malformed; rebuild or re-push it' });
-  }
-  const work = m.layers.map((desc, i) => ({ desc, diffId: diffIds[i] }));
-  await runLimited(work, opts.concurrency ?? 4, async ({ desc, diffId }) => {
-    if (dest.hasLayer(diffId)) { emit({ type: 'layer-skip', digest: desc.digest, size: desc.size }); return; }
-    emit({ type: 'layer-start', digest: desc.digest, size: desc.size });
-    let bytes = 0;
-    await dest.putLayer(desc, diffId, source.streamBlob(desc), (n) => {
-      bytes += n;
-      emit({ type: 'layer-bytes', digest: desc.digest, bytes, size: desc.size });
-    });
-    emit({ type: 'layer-done', digest: desc.digest, size: desc.size });
+  let parsed: ImageConfig;
+  try { parsed = JSON.parse(config.toString('utf8')) as ImageConfig; } catch (e) { throw malformed(source.name, `its config is not JSON (${(e as Error).message})`); }
+  const diffIds = parsed.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.some((d) => typeof d !== 'string' || !DIGEST.test(d))) throw malformed(source.name, 'its config\'s rootfs.diff_ids is not a list of sha256 digests');
+  // Checked before anything is fetched or reused: layers already in the store prove nothing about this image.
+  if (diffIds.length !== m.layers.length) throw malformed(source.name, `the manifest lists ${m.layers.length} layers but the config has ${diffIds.length} diff ids`);
+  // A layer listed twice is fetched once; the store keeps one copy per diff id and the image lists it twice.
+  const seen = new Set<string>();
+  const work = m.layers.map((desc, i) => ({ desc, diffId: diffIds[i] as string })).filter(({ desc, diffId }) => {
+    const key = `${desc.digest} ${diffId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
-  const id = await dest.commitImage({ name: source.name, manifest: resolved, configDigest: m.config.digest, config, diffIds, created: parsed.created });
+  try {
+    await runLimited(work, opts.concurrency ?? 4, async ({ desc, diffId }) => {
+      if (dest.hasLayer(diffId)) { emit({ type: 'layer-skip', digest: desc.digest, size: desc.size }); return; }
+      emit({ type: 'layer-start', digest: desc.digest, size: desc.size });
+      let bytes = 0;
+      await dest.putLayer(desc, diffId, source.streamBlob(desc), (n) => {
+        bytes += n;
+        emit({ type: 'layer-bytes', digest: desc.digest, bytes, size: desc.size });
+      });
+    emit({ type: 'layer-done', digest: desc.digest, size: desc.size });
+    }, () => { void source.close(); });
+  } catch (e) {
+    dest.abandon();
+    throw e;
+  }
+  const id = await dest.commitImage({ name: source.name, manifest: resolved, configDigest: m.config.digest, config, diffIds: diffIds as string[], created: parsed.created });
   emit({ type: 'done', id });
   return id;
 }

@@ -13,8 +13,9 @@ export interface ImageSource {
   /** fully qualified name, e.g. docker.io/library/alpine:latest */
   readonly name: string;
   resolveManifest(): Promise<ResolvedManifest>;
-  getBlob(digest: string): Promise<Buffer>;
+  /** The blob's bytes, never more than desc.size, failing if fewer. */
   streamBlob(desc: Descriptor): AsyncIterable<Buffer>;
+  /** Stop: abort whatever is in flight. */
   close(): Promise<void>;
 }
 
@@ -24,6 +25,8 @@ export interface ImageDestination {
   hasLayer(diffId: string): boolean;
   /** Verify `compressed` against desc.digest and the unpacked stream against diffId while they stream; commit last. */
   putLayer(desc: Descriptor, diffId: string, compressed: AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<void>;
+  /** The copy failed: take back what this destination added that nothing else uses. */
+  abandon(): void;
   commitImage(args: { name: string; manifest: ResolvedManifest; configDigest: string; config: Buffer; diffIds: string[]; created?: string }): Promise<string>;
 }
 

@@ -30,6 +30,7 @@ export const MEDIA = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',
 } as const;
+const MAX_MANIFEST = 4 << 20;
 const ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
 
 export interface ClientOptions {
@@ -63,6 +64,7 @@ export class RegistryClient {
   private readonly dispatcher: Dispatcher;
   private readonly tokens = new Map<string, string>();
   private challenge?: ReturnType<typeof parseChallenge>;
+  private closed = false;
 
   constructor(domain: string, opts: ClientOptions = {}) {
     this.domain = domain;
@@ -74,9 +76,16 @@ export class RegistryClient {
     this.dispatcher = new Agent({ connect, connections: 16 }).compose(redirect({ maxRedirections: 5 }));
   }
 
-  close(): Promise<void> { return this.dispatcher.close(); }
+  /**
+   * Stop at once: in-flight requests are aborted and no retry starts. A graceful close would wait
+   * for every body to be read, and a failed pull leaves bodies nobody will read.
+   */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.dispatcher.destroy();
+  }
 
-  /** GET /v2/: learn the scheme and the auth challenge. */
+  /** GET /v2/: learn the scheme and the auth challenge. Retried on 5xx and drops like any request. */
   async ping(): Promise<void> {
     if (this.base) return;
     const schemes = this.opts.insecure ? ['https', 'http'] : ['https'];
@@ -85,7 +94,11 @@ export class RegistryClient {
       const base = `${scheme}://${this.host}`;
       try {
         // Nothing listening is no transient drop: fail at once, as skopeo and Podman do.
-        const res = await this.withRetries(() => request(`${base}/v2/`, { dispatcher: this.dispatcher, method: 'GET' }), (e) => (e as { code?: string }).code !== 'ECONNREFUSED');
+        const res = await this.withRetries(async () => {
+          const r = await request(`${base}/v2/`, { dispatcher: this.dispatcher, method: 'GET' });
+          if (r.statusCode >= 500) { await r.body.dump(); throw Object.assign(new Error(`answered ${r.statusCode}`), { code: 'E_STATUS_5XX', status: r.statusCode }); }
+          return r;
+        }, (e) => (e as { code?: string }).code !== 'ECONNREFUSED');
         await res.body.dump();
         if (res.statusCode === 401) {
           const h = res.headers['www-authenticate'];
@@ -97,6 +110,8 @@ export class RegistryClient {
         return;
       } catch (e) {
         if (e instanceof RegistryError) throw e;
+        const status = (e as { status?: number }).status;
+        if (status) throw new RegistryError(`registry ${this.domain} answered ${status} to /v2/ ${this.opts.retries + 1} times`, { status, hint: 'the registry is failing; retry later, or check it' });
         lastErr = e;
       }
     }
@@ -110,7 +125,8 @@ export class RegistryClient {
       try {
         return await fn();
       } catch (e) {
-        if (attempt >= this.opts.retries || !isRetryableNetworkError(e) || !retryable(e)) throw e;
+        const transient = isRetryableNetworkError(e) || (e as { code?: string }).code === 'E_STATUS_5XX';
+        if (attempt >= this.opts.retries || this.closed || !transient || !retryable(e)) throw e;
         await sleep(this.opts.backoffMs * 2 ** attempt);
       }
     }
@@ -157,7 +173,7 @@ export class RegistryClient {
       try {
         res = await request(`${this.base}${urlPath}`, { dispatcher: this.dispatcher, headers: { ...headers, ...(auth ? { authorization: auth } : {}) } });
       } catch (e) {
-        if (attempt < this.opts.retries && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
+        if (attempt < this.opts.retries && !this.closed && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
         throw new RegistryError(`connection to ${this.domain} failed: ${describeNetworkError(e)}`, { hint: 'check the network and the registry, then retry', code: 'E_REGISTRY_UNREACHABLE' });
       }
       if (res.statusCode === 401 && attempt === 0) {
@@ -168,7 +184,7 @@ export class RegistryClient {
         if (ch) { this.challenge = ch; this.tokens.delete(scope); continue; }
         throw new RegistryError(`registry ${this.domain} refused access to ${repo} (401)`, { status: 401, code: 'E_UNAUTHORIZED' });
       }
-      if (res.statusCode >= 500 && attempt < this.opts.retries) {
+      if (res.statusCode >= 500 && attempt < this.opts.retries && !this.closed) {
         await res.body.dump();
         await sleep(this.opts.backoffMs * 2 ** attempt);
         continue;
@@ -191,30 +207,32 @@ export class RegistryClient {
       await res.body.dump();
       throw new RegistryError(`registry ${this.domain} answered ${res.statusCode} for manifest ${repo}:${reference}`, { status: res.statusCode, hint: 'retry later, or check the registry' });
     }
-    const body = Buffer.from(await res.body.arrayBuffer());
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const c of res.body as AsyncIterable<Buffer>) {
+      length += c.length;
+      // As containers/image does: a manifest is small; a registry sending more is not sending one.
+      if (length > MAX_MANIFEST) { res.body.destroy(); throw new RegistryError(`registry ${this.domain} sent a manifest for ${repo}:${reference} of more than ${MAX_MANIFEST} bytes`, { code: 'E_MANIFEST_TYPE', hint: 'check the registry' }); }
+      chunks.push(c);
+    }
+    const body = Buffer.concat(chunks);
     const ct = String(res.headers['content-type'] ?? '').split(';')[0].trim();
     return { body, mediaType: ct };
   }
 
   /**
-   * A blob as a stream of chunks. A connection dropped mid-blob is resumed with Range; where the
-   * registry ignores Range, the bytes already seen are skipped so consumers never see them twice.
+   * A blob as a stream of chunks, never more than `size` bytes (the descriptor's) and failing if it
+   * ends short of them. A connection dropped mid-blob is resumed with Range; where the registry
+   * ignores Range, the bytes already seen are skipped so consumers never see them twice.
    */
-  async *blob(repo: string, digest: string): AsyncGenerator<Buffer> {
+  async *blob(repo: string, digest: string, size: number): AsyncGenerator<Buffer> {
     let received = 0;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await this.get(repo, `/v2/${repo}/blobs/${digest}`, headers);
-      } catch (e) {
-        if (attempt < this.opts.retries) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
-        throw e;
-      }
+      const res = await this.get(repo, `/v2/${repo}/blobs/${digest}`, headers);
       if (res.statusCode === 404) { await res.body.dump(); throw new RegistryError(`blob ${digest} not found in ${this.domain}/${repo}`, { status: 404, code: 'E_BLOB_UNKNOWN' }); }
       if (res.statusCode !== 200 && res.statusCode !== 206) {
         await res.body.dump();
-        if (res.statusCode >= 500 && attempt < this.opts.retries) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
         throw new RegistryError(`registry ${this.domain} answered ${res.statusCode} for blob ${digest}`, { status: res.statusCode, hint: 'retry later, or check the registry' });
       }
       let skip = res.statusCode === 200 ? received : 0;
@@ -226,14 +244,27 @@ export class RegistryClient {
             c = c.subarray(skip);
             skip = 0;
           }
+          if (received + c.length > size) throw new BlobSizeError(digest, size, 'longer');
           received += c.length;
           yield c;
         }
-        return;
       } catch (e) {
-        if (attempt < this.opts.retries && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
+        if (e instanceof BlobSizeError) { res.body.destroy(); throw e; }
+        if (attempt < this.opts.retries && !this.closed && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
         throw new RegistryError(`download of ${digest} from ${this.domain} failed after ${received} bytes: ${describeNetworkError(e)}`, { hint: 'retry the pull; it resumes where it can', code: 'E_REGISTRY_UNREACHABLE' });
       }
+      if (received === size) return;
+      // Ended cleanly but short: a truncated transfer, resumed like a dropped one.
+      if (attempt < this.opts.retries && !this.closed) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
+      throw new BlobSizeError(digest, size, 'shorter', received);
     }
+  }
+}
+
+/** A blob that is not the size its descriptor declares: corrupt, or a registry feeding us without end. */
+export class BlobSizeError extends RegistryError {
+  constructor(digest: string, size: number, how: 'longer' | 'shorter', got?: number) {
+    super(`blob ${digest} is ${how} than the ${size} bytes its descriptor declares${got !== undefined ? ` (it ended after ${got})` : ''}`,
+      { code: 'E_DIGEST', hint: 'the registry served corrupt data; nothing was stored. Retry, or check the registry' });
   }
 }

@@ -1,6 +1,7 @@
 // Manifest and index parsing, media type checks and platform selection.
 import { RegistryError } from '../errors.js';
 import { MEDIA } from './client.js';
+import { DIGEST } from '../digest.js';
 
 export interface Descriptor { mediaType: string; digest: string; size: number; platform?: Platform; urls?: string[] }
 export interface Platform { os: string; architecture: string; variant?: string }
@@ -61,8 +62,20 @@ export function parseManifest(body: Buffer, ref: string): ImageManifest {
   if (m.schemaVersion !== 2 || !m.config || !Array.isArray(m.layers)) {
     throw new RegistryError(`${ref}: the manifest is not a schema 2 image manifest`, { code: 'E_MANIFEST_TYPE' });
   }
+  checkDescriptor(m.config, ref);
   for (const l of m.layers) {
+    checkDescriptor(l, ref);
     if (!LAYER_TYPES.has(l.mediaType)) throw new RegistryError(`${ref}: unsupported layer media type "${l.mediaType}"`, { code: 'E_MANIFEST_TYPE' });
   }
   return m;
+}
+
+/** A descriptor's digest and size, before either names a file or bounds a download. */
+export function checkDescriptor(d: Descriptor, ref: string): void {
+  if (typeof d?.digest !== 'string' || !DIGEST.test(d.digest)) {
+    throw new RegistryError(`${ref}: the manifest has a descriptor with digest ${JSON.stringify(d?.digest)}, not sha256:<64 hex digits>`, { code: 'E_MANIFEST_TYPE', hint: 'the image is malformed; rebuild or re-push it' });
+  }
+  if (!Number.isSafeInteger(d.size) || d.size < 0) {
+    throw new RegistryError(`${ref}: the manifest declares size ${JSON.stringify(d.size)} for ${d.digest}`, { code: 'E_MANIFEST_TYPE', hint: 'the image is malformed; rebuild or re-push it' });
+  }
 }

@@ -29,16 +29,8 @@ export class RegistrySource implements ImageSource {
     return { digest: sha256(body), mediaType, body, manifest: parseManifest(body, this.name) };
   }
 
-  async getBlob(digest: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of this.client.blob(this.ref.path, digest)) chunks.push(c);
-    const data = Buffer.concat(chunks);
-    verifyDigest(`blob ${digest}`, data, digest);
-    return data;
-  }
-
   streamBlob(desc: Descriptor): AsyncIterable<Buffer> {
-    return this.client.blob(this.ref.path, desc.digest);
+    return this.client.blob(this.ref.path, desc.digest, desc.size);
   }
 
   close(): Promise<void> { return this.client.close(); }

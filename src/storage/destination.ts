@@ -2,7 +2,7 @@
 // diff id), unpacked into staging, and renamed into place only when both digests match.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DigestMismatchError } from '../errors.js';
+import { DigestMismatchError, TspodError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store } from './store.js';
 import { unpackLayerStream } from './layer-stream.js';
@@ -13,7 +13,26 @@ async function* counted(source: AsyncIterable<Buffer>, onBytes: (n: number) => v
   for await (const c of source) { onBytes(c.length); yield c; }
 }
 
+const ERRNO_WORDS: Record<string, string> = {
+  ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EIO: 'input/output error', EROFS: 'read-only file system',
+  EACCES: 'permission denied', EPERM: 'operation not permitted', EMFILE: 'too many open files', ENAMETOOLONG: 'file name too long',
+};
+
+/** A file system failure while storing, said in words with the store's path; tspod's own errors pass as they are. */
+export function storageFailure(what: string, e: unknown, root: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (e instanceof TspodError || !code || !ERRNO_WORDS[code]) return e;
+  const full = code === 'ENOSPC' || code === 'EDQUOT';
+  return new TspodError('E_STORAGE', `${what} could not be stored: ${ERRNO_WORDS[code]} (${code}) in ${root}`, {
+    hint: full ? `free space in ${root} (tspod rmi removes images), or set TSPOD_STORE to a store elsewhere; nothing was stored` : `check ${root} and its file system; nothing was stored`,
+    cause: e,
+  });
+}
+
 export class StoreDestination implements ImageDestination {
+  /** layers this copy added to the store: if the image can't be recorded, they go again */
+  private readonly committed: string[] = [];
+
   constructor(private readonly store: Store, private readonly onWarning: (m: string) => void = () => {}) {}
 
   hasLayer(diffId: string): boolean { return this.store.hasLayer(diffId); }
@@ -31,29 +50,48 @@ export class StoreDestination implements ImageDestination {
       if (got.compressedDigest !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, got.compressedDigest);
       if (got.diffDigest !== diffId) throw new DigestMismatchError(`layer ${desc.digest} (uncompressed, rootfs.diff_ids)`, diffId, got.diffDigest);
       this.store.commitLayer(staging, diffId, got.size);
+      this.committed.push(diffId);
     } catch (e) {
       this.store.discard(staging);
-      throw e;
+      throw storageFailure(`layer ${desc.digest}`, e, this.store.root);
     }
   }
 
   async commitImage(args: { name: string; manifest: ResolvedManifest; configDigest: string; config: Buffer; diffIds: string[]; created?: string }): Promise<string> {
     const id = args.configDigest.slice('sha256:'.length);
-    this.store.putBlob(args.configDigest, args.config);
-    this.store.putBlob(args.manifest.digest, args.manifest.body);
+    try {
+      this.store.putBlob(args.configDigest, args.config);
+      this.store.putBlob(args.manifest.digest, args.manifest.body);
+      this.record(id, args);
+    } catch (e) {
+      this.abandon();
+      throw storageFailure(`image ${id.slice(0, 12)}`, e, this.store.root);
+    }
+    return id;
+  }
+
+  abandon(): void {
+    try { this.store.withLock(() => this.store.removeUnusedLayers(this.committed)); } catch { /* the disk may be in no state for it */ }
+  }
+
+  private record(id: string, args: { name: string; manifest: ResolvedManifest; diffIds: string[]; created?: string }): void {
     const repo = args.name.replace(/(:[\w][\w.-]*)?(@sha256:[a-f0-9]+)?$/, '');
     const hasTag = /:[\w][\w.-]*$/.test(args.name.replace(/@sha256:[a-f0-9]+$/, '').slice(repo.length));
-    this.store.withLock(() => this.store.addImage({
-      id,
-      names: hasTag ? [args.name.replace(/@sha256:[a-f0-9]+$/, '')] : [],
-      digest: args.manifest.digest,
-      repoDigests: [`${repo}@${args.manifest.digest}`],
-      layers: args.diffIds,
-      created: args.created,
-      size: args.diffIds.reduce((n, d) => n + this.store.layerSize(d), 0),
-      manifestMediaType: args.manifest.mediaType,
-      pulled: new Date().toISOString(),
-    }));
-    return id;
+    this.store.withLock(() => {
+      // Another pull that failed may have taken back a layer this one found present and skipped.
+      const gone = args.diffIds.find((d) => !this.store.hasLayer(d));
+      if (gone) throw new TspodError('E_LAYER_GONE', `layer ${gone} left the store while this pull ran (a parallel pull failed and took it back)`, { hint: 'pull again' });
+      this.store.addImage({
+        id,
+        names: hasTag ? [args.name.replace(/@sha256:[a-f0-9]+$/, '')] : [],
+        digest: args.manifest.digest,
+        repoDigests: [`${repo}@${args.manifest.digest}`],
+        layers: args.diffIds,
+        created: args.created,
+        size: args.diffIds.reduce((n, d) => n + this.store.layerSize(d), 0),
+        manifestMediaType: args.manifest.mediaType,
+        pulled: new Date().toISOString(),
+      });
+    });
   }
 }

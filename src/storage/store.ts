@@ -150,6 +150,12 @@ export class Store {
     return { removedLayers };
   }
 
+  /** Remove those of `diffIds` that no image record uses. Call under lock. */
+  removeUnusedLayers(diffIds: string[]): void {
+    const used = new Set(this.readImages().flatMap((i) => i.layers));
+    for (const d of new Set(diffIds)) if (!used.has(d)) this.removeLayer(d);
+  }
+
   /** Untag: drop one name from an image. Call under lock. */
   untag(id: string, name: string): void {
     const images = this.readImages();
@@ -281,7 +287,12 @@ export class Store {
 
   writeAtomic(file: string, data: string | Buffer): void {
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
+    try {
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, file);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
   }
 }

@@ -2,9 +2,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** kill(pid, 0): true while the process exists, even when it belongs to someone else (EPERM). */
+/**
+ * Whether the process runs. A killed process whose parent is gone stays a zombie where PID 1 does
+ * not reap (these machines, many CI containers), and kill(pid, 0) still finds it: its state in
+ * /proc/PID/stat (Z, or X) says it is dead.
+ */
 export function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  let stat: string;
+  try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1'); } catch { return false; }
+  // "PID (COMM) STATE ...": COMM may itself hold spaces and parentheses, so read after the last ')'.
+  const state = stat[stat.lastIndexOf(')') + 2];
+  return state !== 'Z' && state !== 'X' && state !== 'x';
 }
 
 const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

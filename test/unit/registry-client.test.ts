@@ -151,7 +151,7 @@ for (const honoursRange of [true, false]) {
     });
     const c = new RegistryClient(reg.host, { insecure: true, backoffMs: 1 });
     const chunks: Buffer[] = [];
-    for await (const ch of c.blob('a', digest)) chunks.push(ch);
+    for await (const ch of c.blob('a', digest, blob.length)) chunks.push(ch);
     const got = Buffer.concat(chunks);
     assert.is(got.length, blob.length);
     assert.ok(got.equals(blob), 'the bytes are the same, none repeated or lost');
@@ -160,6 +160,62 @@ for (const honoursRange of [true, false]) {
     await c.close(); reg.close();
   });
 }
+
+test('the /v2/ ping is retried on 5xx like any request, and fails with the status once retries run out', async () => {
+  let pings = 0;
+  const reg = await listen((req, res) => {
+    if (req.url === '/v2/') { pings++; if (pings < 3) { res.writeHead(500); return res.end(); } return res.end('{}'); }
+    res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+    res.end(MANIFEST);
+  });
+  const c = new RegistryClient(reg.host, { insecure: true, backoffMs: 1 });
+  assert.is((await c.getManifest('a', 'b')).body.toString(), MANIFEST);
+  assert.is(pings, 3);
+  const down = await listen((_req, res) => { res.writeHead(503); res.end(); });
+  const c2 = new RegistryClient(down.host, { insecure: true, backoffMs: 1, retries: 2 });
+  try { await c2.getManifest('a', 'b'); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /answered 503 to \/v2\/ 3 times/); }
+  await c.close(); await c2.close(); reg.close(); down.close();
+});
+
+test('a blob longer or shorter than its descriptor fails while it streams; a huge declared size allocates nothing', async () => {
+  const blob = crypto.randomBytes(200_000);
+  let served = 0;
+  const reg = await listen((req, res) => {
+    if (req.url === '/v2/') return res.end('{}');
+    served++;
+    res.writeHead(200, { 'content-length': blob.length });
+    res.end(blob);
+  });
+  const c = new RegistryClient(reg.host, { insecure: true, backoffMs: 1, retries: 1 });
+  const read = async (size: number) => { let n = 0; for await (const ch of c.blob('a', 'sha256:x', size)) n += ch.length; return n; };
+  try { await read(1000); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /is longer than the 1000 bytes its descriptor declares/); }
+  served = 0;
+  // Short: the end is taken for a dropped transfer and resumed once, then it fails.
+  try { await read(300_000); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /is shorter than the 300000 bytes its descriptor declares \(it ended after 200000\)/); }
+  assert.is(served, 2);
+  const rss = process.memoryUsage().rss;
+  try { await read(Number.MAX_SAFE_INTEGER); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /shorter/); }
+  assert.ok(process.memoryUsage().rss - rss < 64 << 20, 'no buffer sized by the declaration');
+  await c.close(); reg.close();
+});
+
+test('close() aborts a blob nobody reads any more, at once, and nothing retries after it', async () => {
+  const reg = await listen((req, res) => {
+    if (req.url === '/v2/') return res.end('{}');
+    res.writeHead(200, { 'content-length': 10_000_000 });
+    res.write(Buffer.alloc(100_000)); // and never more
+  });
+  const c = new RegistryClient(reg.host, { insecure: true, backoffMs: 200 });
+  const it = c.blob('a', 'sha256:x', 10_000_000)[Symbol.asyncIterator]();
+  await it.next();
+  const pending = (async () => { try { for (;;) { const n = await it.next(); if (n.done) return 'done'; } } catch (e) { return (e as Error).message; } })();
+  const t0 = Date.now();
+  await c.close();
+  const outcome = await pending;
+  assert.match(outcome, /failed after|destroyed/i);
+  assert.ok(Date.now() - t0 < 1000, `close took ${Date.now() - t0} ms`);
+  reg.close();
+});
 
 test('an unreachable registry names itself and suggests what to check', async () => {
   const c = new RegistryClient('127.0.0.1:1', { retries: 0 });

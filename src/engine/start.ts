@@ -58,7 +58,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: `pull it again (tspod pull ${rec.imageName}), or remove the container` });
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
-  const [{ buildSpec }, { findRuntime }, { mountOverlay, unmount }, { resolveUser }, net, { mkdirInRoot }, { volumeSpecMounts }] = await Promise.all([
+  const [{ buildSpec }, { findRuntime }, { mountOverlay, unmount, overlayLowers }, { resolveUser }, net, { mkdirInRoot }, { volumeSpecMounts }] = await Promise.all([
     import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'),
     import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootpath.js'), import('./volumes.js'),
   ]);
@@ -71,8 +71,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const userdata = path.join(dir, 'userdata');
   const stateRoot = runcStateRoot();
   fs.rmSync(path.join(userdata, 'pidfile'), { force: true });
-  // Overlay wants the top layer first.
-  mountOverlay({ storeRoot: store.root, lowers: [...img.layers].reverse().map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
+  mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
   mark('start: overlay mounted');
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
   const undo = () => {

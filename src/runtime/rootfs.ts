@@ -6,6 +6,15 @@ import { mount, unmountLazy, SysError, errnoName } from '../sys/index.js';
 
 export interface OverlayOptions { storeRoot: string; lowers: string[]; upper: string; work: string; target: string; rootless: boolean }
 
+/**
+ * The lowerdir stack for an image's layers (base first): top first, as overlay wants it, and a layer
+ * the image lists twice only at its topmost place. Overlay refuses the same directory twice (ELOOP),
+ * and a lower copy adds nothing: every path it has, the upper copy has too, with the same whiteouts.
+ */
+export function overlayLowers(layers: string[]): string[] {
+  return [...new Set([...layers].reverse())];
+}
+
 export function mountOverlay(o: OverlayOptions): void {
   const lowerdir = o.lowers.map((l) => `l/${l}`).join(':');
   const data = `lowerdir=${lowerdir},upperdir=${o.upper},workdir=${o.work}${o.rootless ? ',userxattr' : ''}`;

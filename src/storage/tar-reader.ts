@@ -8,6 +8,7 @@ import { TspodError } from '../errors.js';
 export type EntryType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo' | 'unsupported';
 
 export interface TarHeader {
+  /** the entry's name as a byte string (latin1: one character per byte), like linkname */
   name: string;
   type: EntryType;
   /** the typeflag as found, for messages about unsupported entries */
@@ -44,10 +45,15 @@ const TYPES: Record<string, EntryType> = {
   '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'character-device', '4': 'block-device', '5': 'directory', '6': 'fifo',
 };
 
+/**
+ * A NUL-terminated field as a byte string: one character per byte (latin1). File names are bytes,
+ * not text: a name that is not UTF-8 must reach the disk byte for byte, so names stay in this form
+ * until a file system call turns them back into a Buffer.
+ */
 function str(block: Buffer, start: number, length: number): string {
   let end = start;
   while (end < start + length && block[end] !== 0) end++;
-  return block.toString('utf8', start, end);
+  return block.toString('latin1', start, end);
 }
 
 /** An octal field (space or NUL terminated), or a base-256 one when its first bit is set. */
@@ -107,7 +113,8 @@ function parsePax(body: Buffer, into: Pax): void {
       (into.xattrs ??= new Map()).set(key.slice('SCHILY.xattr.'.length), Buffer.from(raw));
       continue;
     }
-    const value = raw.toString('utf8');
+    // path and linkpath are UTF-8 by the standard but may be any bytes (hdrcharset=BINARY): kept as bytes.
+    const value = raw.toString('latin1');
     switch (key) {
       case 'path': into.path = value; break;
       case 'linkpath': into.linkpath = value; break;

@@ -1,7 +1,9 @@
 // Unpack one uncompressed layer tar into an empty directory, safely: no entry may write outside
 // it. Paths are resolved component by component and a symlink is never followed on the way in;
 // an existing entry is unlinked before it is replaced, so nothing is ever written through a link.
-// OCI whiteouts become overlayfs whiteouts (0/0 character devices, and the opaque xattr).
+// OCI whiteouts become overlayfs whiteouts (0/0 character devices, and the opaque xattr); as the
+// image spec says, a whiteout applies only to lower layers, never to what its own layer holds.
+// Names are byte strings (see tar-reader.ts): every path reaches the file system as a Buffer.
 import fs from 'node:fs';
 import path from 'node:path';
 import { HostileLayerError, TspodError } from '../errors.js';
@@ -19,12 +21,38 @@ export interface UnpackResult { size: number; entries: number }
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
+/** A byte string (one character per byte) back to the bytes it stands for. */
+const bytes = (s: string) => Buffer.from(s, 'latin1');
+/** How a byte-string name reads to a person, for messages. */
+export const shown = (s: string) => bytes(s).toString('utf8');
+
+/**
+ * xattrs only overlayfs may set: an image carrying them could hide lower files or turn its files
+ * into whiteouts on the host, since the kernel honours them in the store.
+ */
+const OVERLAY_PRIVATE = /^(trusted|user)\.overlay\./;
+
+const VFS_CAP_REVISION_3 = 0x03000000;
+const VFS_CAP_REVISION_MASK = 0xff000000;
+
+/**
+ * security.capability as the container's root owns it. A v3 value names the root (a uid) for which
+ * the capabilities hold: the image's idea of that uid means nothing here, so it becomes 0, the
+ * container's root; the kernel maps it to the user namespace's owner as it does for v2 values.
+ */
+export function capabilityForContainerRoot(value: Buffer): Buffer {
+  if (value.length !== 24 || ((value.readUInt32LE(0) & VFS_CAP_REVISION_MASK) >>> 0) !== VFS_CAP_REVISION_3) return value;
+  const out = Buffer.from(value);
+  out.writeUInt32LE(0, 20);
+  return out;
+}
+
 /** Clean a tar entry name into a path relative to the layer root; reject any that climbs out. */
 export function cleanEntryName(name: string): string {
   const parts: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
-    if (part === '..') throw new HostileLayerError(name, 'the path climbs out of the layer with ".."');
+    if (part === '..') throw new HostileLayerError(shown(name), 'the path climbs out of the layer with ".."');
     parts.push(part);
   }
   return parts.join('/');
@@ -46,18 +74,25 @@ class LayerWriter implements TarSink {
    */
   private readonly fresh = new Set<string>(['']);
   private readonly written = new Set<string>();
-  private readonly dirTimes: Array<[string, number]> = [];
+  /** paths this layer whited out: a directory made there later must hide the lower one's contents */
+  private readonly whiteouts = new Set<string>();
+  private readonly dirTimes: Array<[Buffer, number]> = [];
   /** the file whose body is being written, and what to set once it is */
-  private file?: { fd: number; header: TarHeader; full: string };
+  private file?: { fd: number; header: TarHeader; full: Buffer };
   private readonly warned = new Set<string>();
   size = 0;
   entries = 0;
 
   private readonly ownerIsRoot = process.getuid?.() === 0 && process.getgid?.() === 0;
 
-  constructor(private readonly root: string, private readonly opts: UnpackOptions) {}
+  /** the layer root as a byte string, like every name below it */
+  private readonly root: string;
 
-  private abs(rel: string): string { return rel ? path.join(this.root, rel) : this.root; }
+  constructor(root: string, private readonly opts: UnpackOptions) {
+    this.root = Buffer.from(root, 'utf8').toString('latin1');
+  }
+
+  private abs(rel: string): Buffer { return bytes(rel ? path.join(this.root, rel) : this.root); }
 
   private warnOnce(kind: string, message: string): void {
     if (this.warned.has(kind)) return;
@@ -79,9 +114,9 @@ class LayerWriter implements TarSink {
         fs.mkdirSync(this.abs(cur), 0o755);
         this.fresh.add(cur);
       } else if (st.isSymbolicLink()) {
-        throw new HostileLayerError(entryName, `it would be written through the symlink "${cur}"`);
+        throw new HostileLayerError(shown(entryName), `it would be written through the symlink "${shown(cur)}"`);
       } else if (!st.isDirectory()) {
-        throw new HostileLayerError(entryName, `its parent "${cur}" is not a directory`);
+        throw new HostileLayerError(shown(entryName), `its parent "${shown(cur)}" is not a directory`);
       }
       this.dirs.add(cur);
     }
@@ -98,7 +133,7 @@ class LayerWriter implements TarSink {
     if (st.isDirectory() && keepDir) return true;
     if (st.isDirectory()) {
       fs.rmSync(this.abs(rel), { recursive: true, force: true });
-      for (const set of [this.dirs, this.fresh, this.written]) {
+      for (const set of [this.dirs, this.fresh, this.written, this.whiteouts]) {
         for (const d of set) if (d === rel || d.startsWith(`${rel}/`)) set.delete(d);
       }
       this.written.add(rel);
@@ -108,23 +143,28 @@ class LayerWriter implements TarSink {
     return false;
   }
 
-  private chown(target: string | number, uid: number, gid: number, entryName: string): void {
+  private chown(target: Buffer | number, uid: number, gid: number, entryName: string): void {
     // What this process creates is already owned by 0:0 (root of the user namespace, or real root).
     if (uid === 0 && gid === 0 && this.ownerIsRoot) return;
     try {
       if (typeof target === 'number') fs.fchownSync(target, uid, gid); else fs.lchownSync(target, uid, gid);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EINVAL') {
-        throw new TspodError('E_ID_RANGE', `layer entry "${entryName}" is owned by ${uid}:${gid}, outside the ids mapped in your user namespace (0-${mappedMax()})`,
+        throw new TspodError('E_ID_RANGE', `layer entry "${shown(entryName)}" is owned by ${uid}:${gid}, outside the ids mapped in your user namespace (0-${mappedMax()})`,
           { hint: 'give your user 65536 subordinate ids (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER), then stop the tspod pause process (kill $(cut -d" " -f1 $TSPOD_RUNTIME_DIR/pause.pid)) so the next tspod maps them' });
       }
       throw e;
     }
   }
 
-  private setXattrs(full: string, header: TarHeader): void {
+  private setXattrs(full: Buffer, header: TarHeader): void {
     if (!header.xattrs) return;
-    for (const [name, value] of header.xattrs) {
+    for (const [name, raw] of header.xattrs) {
+      if (OVERLAY_PRIVATE.test(name)) {
+        this.warnOnce('xattr:overlay', `the layer sets overlayfs's own attribute ${name} (on ${shown(header.name)}): ignored, as every overlay attribute an image carries`);
+        continue;
+      }
+      const value = name === 'security.capability' ? capabilityForContainerRoot(raw) : raw;
       try {
         lsetxattr(full, name, value);
       } catch (e) {
@@ -144,20 +184,26 @@ class LayerWriter implements TarSink {
 
     if (rel === '') {
       // The root directory entry ("./"): only its metadata applies.
-      if (header.type === 'directory') { this.chown(this.root, uid, gid, header.name); fs.chmodSync(this.root, mode & 0o7777); }
+      if (header.type === 'directory') { this.chown(this.abs(''), uid, gid, header.name); fs.chmodSync(this.abs(''), mode & 0o7777); }
       return false;
     }
     this.ensureParents(rel, header.name);
     const parent = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
 
     if (base === OPAQUE) {
-      lsetxattr(this.abs(parent), `${this.opts.overlayXattrPrefix}opaque`, Buffer.from('y'));
+      this.makeOpaque(parent);
       return false;
     }
     if (base.startsWith(WHITEOUT)) {
       const target = path.posix.join(parent, base.slice(WHITEOUT.length));
+      if (this.written.has(target) && !this.whiteouts.has(target)) {
+        // This layer's own entry stays. A directory of its own still hides the lower one's contents.
+        if (this.dirs.has(target)) this.makeOpaque(target);
+        return false;
+      }
       this.clear(target, false);
       mknodChar(this.abs(target), 0, 0, 0);
+      this.whiteouts.add(target);
       return false;
     }
 
@@ -166,6 +212,8 @@ class LayerWriter implements TarSink {
       case 'directory': {
         if (!this.clear(rel, true)) { fs.mkdirSync(full, 0o755); this.fresh.add(rel); }
         this.dirs.add(rel);
+        // Whited out earlier in this layer and made again: what the lower layers had there stays deleted.
+        if (this.whiteouts.delete(rel)) this.makeOpaque(rel);
         this.chown(full, uid, gid, header.name);
         fs.chmodSync(full, mode & 0o7777);
         this.setXattrs(full, header);
@@ -174,31 +222,35 @@ class LayerWriter implements TarSink {
       }
       case 'file': {
         this.clear(rel, false);
+        this.whiteouts.delete(rel);
         // 'wx' is O_CREAT|O_EXCL: it never follows a symlink at the final component.
         this.file = { fd: fs.openSync(full, 'wx', 0o600), header, full };
         return true;
       }
       case 'symlink': {
         this.clear(rel, false);
-        fs.symlinkSync(header.linkname, full);
+        this.whiteouts.delete(rel);
+        fs.symlinkSync(bytes(header.linkname), full);
         this.chown(full, uid, gid, header.name);
         fs.lutimesSync(full, header.mtime, header.mtime);
         return false;
       }
       case 'link': {
         const target = cleanEntryName(header.linkname);
-        if (!target) throw new HostileLayerError(header.name, 'a hard link to the layer root');
+        if (!target) throw new HostileLayerError(shown(header.name), 'a hard link to the layer root');
         this.ensureParents(target, header.name);
         let st: fs.Stats;
-        try { st = fs.lstatSync(this.abs(target)); } catch { throw new HostileLayerError(header.name, `hard link to "${target}", which is not in the layer`); }
-        if (st.isDirectory()) throw new HostileLayerError(header.name, 'a hard link to a directory');
+        try { st = fs.lstatSync(this.abs(target)); } catch { throw new HostileLayerError(shown(header.name), `hard link to "${shown(target)}", which is not in the layer`); }
+        if (st.isDirectory()) throw new HostileLayerError(shown(header.name), 'a hard link to a directory');
         if (target === rel) return false;
         this.clear(rel, false);
+        this.whiteouts.delete(rel);
         fs.linkSync(this.abs(target), full);
         return false;
       }
       case 'fifo': {
         this.clear(rel, false);
+        this.whiteouts.delete(rel);
         // mkfifo through mknod: S_IFIFO
         mknod(full, 0o010000, mode, 0, 0);
         this.chown(full, uid, gid, header.name);
@@ -207,13 +259,18 @@ class LayerWriter implements TarSink {
       case 'character-device':
       case 'block-device': {
         // Device nodes can't be created in a user namespace; containers get /dev from the runtime.
-        this.warnOnce('device', `device nodes in the layer (such as ${rel}) were skipped: they can't be created without root`);
+        this.warnOnce('device', `device nodes in the layer (such as ${shown(rel)}) were skipped: they can't be created without root`);
         return false;
       }
       default:
-        this.warnOnce(`type:${header.flag}`, `layer entries of type ${JSON.stringify(header.flag)} were skipped (${rel})`);
+        this.warnOnce(`type:${header.flag}`, `layer entries of type ${JSON.stringify(header.flag)} were skipped (${shown(rel)})`);
         return false;
     }
+  }
+
+  /** Hide what lower layers hold in this directory (overlay's opaque attribute). */
+  private makeOpaque(rel: string): void {
+    lsetxattr(this.abs(rel), `${this.opts.overlayXattrPrefix}opaque`, Buffer.from('y'));
   }
 
   /** A piece of the current file's data, written at once: on tmpfs or the page cache a write is a copy. */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 
 type Fn = (...args: unknown[]) => number;
-interface Libc { mknod: Fn; lsetxattr: Fn; flock: Fn; socket: Fn; connect: Fn; shutdown: Fn; mount: Fn; umount2: Fn; errno: () => number }
+interface Libc { mknod: Fn; lsetxattr: Fn; lgetxattr: Fn; flock: Fn; socket: Fn; connect: Fn; shutdown: Fn; mount: Fn; umount2: Fn; errno: () => number }
 let libc: Libc | undefined;
 
 function load(): Libc {
@@ -15,6 +15,7 @@ function load(): Libc {
   libc = {
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     flock: lib.func('int flock(int fd, int operation)'),
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
@@ -58,19 +59,37 @@ export function unmountLazy(target: string): void {
 const S_IFCHR = 0o020000;
 const makedev = (major: number, minor: number) => BigInt(((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12));
 
-export function mknodChar(path: string, mode: number, major: number, minor: number): void {
+export function mknodChar(path: string | Buffer, mode: number, major: number, minor: number): void {
   const l = load();
-  if (l.mknod(path, S_IFCHR | (mode & 0o7777), makedev(major, minor)) !== 0) throw new SysError('mknod', l.errno(), path);
+  if (l.mknod(cpath(path), S_IFCHR | (mode & 0o7777), makedev(major, minor)) !== 0) throw new SysError('mknod', l.errno(), pathText(path));
 }
 
-export function mknod(path: string, typeBits: number, mode: number, major: number, minor: number): void {
+export function mknod(path: string | Buffer, typeBits: number, mode: number, major: number, minor: number): void {
   const l = load();
-  if (l.mknod(path, typeBits | (mode & 0o7777), makedev(major, minor)) !== 0) throw new SysError('mknod', l.errno(), path);
+  if (l.mknod(cpath(path), typeBits | (mode & 0o7777), makedev(major, minor)) !== 0) throw new SysError('mknod', l.errno(), pathText(path));
 }
 
-export function lsetxattr(path: string, name: string, value: Buffer): void {
+/** A path for a `const char *`: a Buffer (a name that is not UTF-8) gets its terminating NUL. */
+const cpath = (p: string | Buffer) => typeof p === 'string' ? p : Buffer.concat([p, Buffer.from([0])]);
+const pathText = (p: string | Buffer) => typeof p === 'string' ? p : p.toString('utf8');
+
+export function lsetxattr(path: string | Buffer, name: string, value: Buffer): void {
   const l = load();
-  if (l.lsetxattr(path, name, value, value.length, 0) !== 0) throw new SysError('lsetxattr', l.errno(), path);
+  if (l.lsetxattr(cpath(path), name, value, value.length, 0) !== 0) throw new SysError('lsetxattr', l.errno(), pathText(path));
+}
+
+/** An xattr's value, or undefined when the file has none of that name. */
+export function lgetxattr(path: string | Buffer, name: string): Buffer | undefined {
+  const l = load();
+  const size = l.lgetxattr(cpath(path), name, null, 0);
+  if (size < 0) {
+    const errno = l.errno();
+    if (errno === ERRNO.ENODATA) return undefined;
+    throw new SysError('lgetxattr', errno, pathText(path));
+  }
+  const buf = Buffer.alloc(size);
+  if (l.lgetxattr(cpath(path), name, buf, size) < 0) throw new SysError('lgetxattr', l.errno(), pathText(path));
+  return buf;
 }
 
 export const LOCK_EX = 2;
@@ -116,4 +135,4 @@ export function shutdownSocket(fd: number, how: 'write' | 'both' = 'both'): void
   load().shutdown(fd, how === 'write' ? 1 : 2);
 }
 
-export const ERRNO = { EPERM: 1, ENOENT: 2, EEXIST: 17, EINVAL: 22, ENOTSUP: 95, ERANGE: 34, ENAMETOOLONG: 36, ECONNREFUSED: 111 } as const;
+export const ERRNO = { EPERM: 1, ENOENT: 2, EEXIST: 17, EINVAL: 22, ENOTSUP: 95, ERANGE: 34, ENAMETOOLONG: 36, ENODATA: 61, ECONNREFUSED: 111 } as const;

@@ -28,9 +28,19 @@ test('media types: index, manifest, and unknown ones refused', () => {
 });
 
 test('layer media types are checked', () => {
-  const m = (mt: string) => Buffer.from(JSON.stringify({ schemaVersion: 2, config: { digest: 'sha256:c', size: 1, mediaType: 'x' }, layers: [{ mediaType: mt, digest: 'sha256:l', size: 1 }] }));
+  const m = (mt: string) => Buffer.from(JSON.stringify({ schemaVersion: 2, config: { digest: `sha256:${'c'.repeat(64)}`, size: 1, mediaType: 'x' }, layers: [{ mediaType: mt, digest: `sha256:${'1'.repeat(64)}`, size: 1 }] }));
   assert.ok(parseManifest(m('application/vnd.oci.image.layer.v1.tar+zstd'), 'x'));
   assert.throws(() => parseManifest(m('application/vnd.example.weird'), 'x'), /unsupported layer media type/);
+});
+
+test('descriptors: a digest must be sha256 hex before it names a file, a size a whole number', () => {
+  const m = (layer: Record<string, unknown>) => Buffer.from(JSON.stringify({ schemaVersion: 2, config: { digest: `sha256:${'c'.repeat(64)}`, size: 1, mediaType: 'x' },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${'1'.repeat(64)}`, size: 1, ...layer }] }));
+  assert.throws(() => parseManifest(m({ digest: 'sha256:../../../etc' }), 'x'), /digest "sha256:\.\.\/\.\.\/\.\.\/etc", not sha256/);
+  assert.throws(() => parseManifest(m({ digest: `md5:${'a'.repeat(32)}` }), 'x'), /not sha256/);
+  assert.throws(() => parseManifest(m({ size: -1 }), 'x'), /declares size -1/);
+  assert.throws(() => parseManifest(m({ size: 1e300 }), 'x'), /declares size/);
+  assert.throws(() => parseManifest(m({ size: '12' }), 'x'), /declares size "12"/);
 });
 
 test.run();

@@ -6,6 +6,7 @@ import { TspodError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { runtimeDir } from '../paths.js';
 import { processAlive } from '../sys/proc.js';
+import type { SweepOptions } from './recover.js';
 
 /** Where the runtime keeps its container state: one root for every tspod process of this user. */
 export const runcStateRoot = () => path.join(runtimeDir(), 'runc');
@@ -76,7 +77,12 @@ export async function withContainer<T>(store: Store, id: string, fn: (rec: Conta
   const release = store.lockContainer(id);
   if (!release) return undefined;
   try {
-    const rec = current(store, id);
+    let rec = current(store, id);
+    if (rec?.starting) {
+      // We hold the lock, so the start that marked it is dead: undo what it left before going on.
+      await (await import('./recover.js')).undoInterruptedStart(store, rec);
+      rec = current(store, id);
+    }
     return rec ? await fn(rec) : undefined;
   } finally {
     release();
@@ -118,9 +124,17 @@ function matchesFilter(c: ContainerRecord, filter: string): boolean {
   }
 }
 
-/** Containers, newest first. A "running" record whose watching process is gone is reported exited. */
-export function listContainers(store: Store, opts: ListContainersOptions = {}): ContainerRecord[] {
-  const out = store.listContainers().map((c) => reconcile(store, c));
+/**
+ * Containers, newest first. A "running" record whose watching process is gone is reported exited.
+ * What killed creates and starts left behind is undone first (see recover.ts).
+ */
+export async function listContainers(store: Store, opts: ListContainersOptions & SweepOptions = {}): Promise<ContainerRecord[]> {
+  let scan = store.scanContainers();
+  if (scan.missing.length || scan.damaged.length || scan.records.some((r) => r.starting)) {
+    await (await import('./recover.js')).sweepContainers(store, opts);
+    scan = store.scanContainers();
+  }
+  const out = scan.records.map((c) => reconcile(store, c));
   const filters = opts.filters ?? [];
   // Check every filter before there is anything to match, so a typo fails even on an empty list.
   const probe: ContainerRecord = { id: '', name: '', imageId: '', imageName: '', created: '', command: [], state: 'created' };

@@ -70,13 +70,14 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const restart = parseRestartPolicy(opts.restart);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
   const mounts = parseVolumeFlags(opts.volumes ?? []);
+  // -e and --env-file are read now, as Docker does (a later change of the file does not matter),
+  // and before any pull: a missing file is the user's mistake, found at once.
+  const env = [...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];
   const img = await ensureImage(store, opts);
   mark('create: image found');
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
   const args = containerArgs(imageCfg, opts.command, opts.entrypoint);
   if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
-  // -e and --env-file are read now, as Docker does: a later change of the file does not matter.
-  const env = [...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
   if (opts.network !== undefined) {
     const { parseNetworkMode } = await import('../net/slirp/network.js');
@@ -85,37 +86,45 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   }
 
   const id = crypto.randomBytes(32).toString('hex');
-  let name = opts.name;
-  if (name !== undefined) {
-    validateName(name);
-    if (!store.claimName(name, id)) throw new TspodError('E_NAME_IN_USE', `the container name "${name}" is already in use`, { hint: `remove that container (tspod rm ${name}) or choose another name` });
-  } else {
-    do { name = generateName(); } while (!store.claimName(name, id));
-  }
-  const labels = parseLabels(opts.labels ?? []);
-  const rec: ContainerRecord = {
-    id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels,
-    autoRemove: !!opts.rm, stopSignal: imageCfg.StopSignal,
-    config: {
-      env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
-      interactive: opts.interactive, logSizeMax: opts.logSizeMax, runtime: opts.runtime, restart,
-      volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
-    },
-  };
   const dir = store.containerDir(id);
+  // The directory and its lock come first, and the lock is held until the record is written: a
+  // directory without a record whose lock is free was left by a killed create, and is swept.
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const release = store.lockContainer(id)!;
+  let name = opts.name;
+  let claimed = false;
   try {
-    fs.mkdirSync(dir, { mode: 0o700 });
+    if (name !== undefined) {
+      validateName(name);
+      claimed = store.claimName(name, id) || (await import('./recover.js')).reclaimStaleName(store, name, id);
+      if (!claimed) throw new TspodError('E_NAME_IN_USE', `the container name "${name}" is already in use`, { hint: `remove that container (tspod rm ${name}) or choose another name` });
+    } else {
+      do { name = generateName(); } while (!store.claimName(name, id));
+      claimed = true;
+    }
+    const labels = parseLabels(opts.labels ?? []);
+    const rec: ContainerRecord = {
+      id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels,
+      autoRemove: !!opts.rm, stopSignal: imageCfg.StopSignal,
+      config: {
+        env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
+        interactive: opts.interactive, logSizeMax: opts.logSizeMax, runtime: opts.runtime, restart,
+        volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
+      },
+    };
     // The overlay root takes its mode from the upper dir: it must be traversable by every container user.
     for (const d of ['upper', 'merged']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 });
     for (const d of ['work', 'userdata']) fs.mkdirSync(path.join(dir, d), { mode: 0o700 });
     const { ensureVolumes } = await import('./volumes.js');
     ensureVolumes(store, rec.config!.volumes!);
     store.writeContainer(rec);
+    release();
+    mark('create: record written');
+    return rec;
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
-    store.releaseName(name);
+    if (claimed && name !== undefined && store.idForName(name) === id) store.releaseName(name);
+    release();
     throw e;
   }
-  mark('create: record written');
-  return rec;
 }

@@ -119,19 +119,25 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const prepared = await withContainer(store, ref.id, async (rec) => {
       if (rec.state === 'running') throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is already running`, { hint: `stop it first (tspod stop ${rec.name}), or use tspod restart` });
       if (o.byPolicy && rec.stoppedByUser) return null;
-      const p = await prepare(store, rec, !!o.attach);
-      const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: !o.attach, exitCode: undefined, finishedAt: undefined, runId: crypto.randomBytes(8).toString('hex') };
+      const runId = crypto.randomBytes(8).toString('hex');
+      // Marked before the first mount: if this process is killed before the record says who
+      // watches the container, the next ps, rm or cleanup finds the mark and undoes the start.
+      store.writeContainer({ ...rec, starting: runId });
+      const back = { ...rec, state: rec.state === 'restarting' ? 'exited' as const : rec.state };
+      let p: Prepared;
+      try { p = await prepare(store, rec, !!o.attach); } catch (e) { store.writeContainer(back); throw e; }
+      const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: !o.attach, exitCode: undefined, finishedAt: undefined, runId, starting: runId };
       if (!o.attach) {
         try { await launchDetached(store, next, p); } catch (e) {
           p.undo();
           (await import('../runtime/oci.js')).deleteContainer(p.rt, p.stateRoot, rec.id);
-          store.writeContainer({ ...rec, state: rec.state === 'restarting' ? 'exited' : rec.state });
+          store.writeContainer(back);
           throw e;
         }
         return null;
       }
-      store.writeContainer({ ...next, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
-      return { ...p, runId: next.runId! };
+      store.writeContainer({ ...next, starting: undefined, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
+      return { ...p, runId };
     });
     if (prepared === undefined) {
       if (o.byPolicy) return lastExit;
@@ -181,9 +187,9 @@ async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared): 
     exitCommand: [launcher(), 'container', 'cleanup', '--run', rec.runId!, rec.id],
   });
   const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
-  store.writeContainer({ ...rec, monitorPid, state: 'running', startedAt: new Date().toISOString() });
   const r = runtimeCommand(p.stateRoot, ['start', rec.id], p.rt);
   if (r.status !== 0) throw new RuntimeError(`${p.rt.name} start failed: ${(r.stderr || '').trim().split('\n').pop()}`);
+  store.writeContainer({ ...rec, starting: undefined, monitorPid, state: 'running', startedAt: new Date().toISOString() });
 }
 
 /** Docker's rules: a user's stop wins; on-failure counts its retries. */

@@ -62,6 +62,12 @@ export interface ContainerRecord {
   restartCount?: number;
   /** which start this is: a late cleanup of an earlier run must not touch a newer one */
   runId?: string;
+  /**
+   * Set (to the run id) while a start mounts, networks and hands over, under the container's lock;
+   * cleared when it is done. Seen by someone who holds the lock, it means that start was killed
+   * half-way and left mounts or helpers to undo.
+   */
+  starting?: string;
   /** stop or kill was asked for: restart policies leave the container down */
   stoppedByUser?: boolean;
   exitCode?: number;
@@ -82,7 +88,9 @@ export const shortLayerName = (diffId: string) => hexOf(diffId).slice(0, 20);
 
 export class Store {
   readonly root: string;
-  constructor(root = storeDir()) {
+  /** how many withLock() calls of this process are open: flock would deadlock on a second fd */
+  private lockDepth = 0;
+  constructor(root = storeDir(), private readonly onWarning: (message: string) => void = (m) => process.stderr.write(`Warning: ${m}\n`)) {
     this.root = root;
   }
 
@@ -94,18 +102,70 @@ export class Store {
   }
 
   withLock<T>(fn: () => T): T {
-    return withLock(this.p('store.lock'), fn);
+    if (this.lockDepth > 0) return fn();
+    this.lockDepth++;
+    try { return withLock(this.p('store.lock'), fn); } finally { this.lockDepth--; }
   }
 
   // ---- images ----
 
   readImages(): ImageRecord[] {
-    try {
-      return (JSON.parse(fs.readFileSync(this.p('images.json'), 'utf8')) as { images: ImageRecord[] }).images;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const parsed = this.parseImages();
+    return parsed.ok ? parsed.images : this.recoverImages(parsed.why);
+  }
+
+  private parseImages(): { ok: true; images: ImageRecord[] } | { ok: false; why: string } {
+    let text: string;
+    try { text = fs.readFileSync(this.p('images.json'), 'utf8'); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, images: [] };
       throw e;
     }
+    try {
+      const doc = JSON.parse(text) as { images?: unknown };
+      if (!Array.isArray(doc.images) || doc.images.some((i) => typeof (i as ImageRecord)?.id !== 'string' || !Array.isArray((i as ImageRecord).layers))) return { ok: false, why: 'it does not hold a list of image records' };
+      return { ok: true, images: doc.images as ImageRecord[] };
+    } catch (e) {
+      return { ok: false, why: (e as Error).message };
+    }
+  }
+
+  /**
+   * images.json does not parse (truncated, overwritten): the blobs and layers are the truth, so the
+   * records are rebuilt from them: every stored manifest whose config and layers are all present.
+   * Tags and repository digests live only in images.json and are lost; the damaged file is kept.
+   */
+  private recoverImages(why: string): ImageRecord[] {
+    return this.withLock(() => {
+      const again = this.parseImages(); // another process may have rebuilt it meanwhile
+      if (again.ok) return again.images;
+      const images: ImageRecord[] = [];
+      let names: string[] = [];
+      try { names = fs.readdirSync(this.p('blobs/sha256')); } catch { /* no blobs */ }
+      for (const hex of names) {
+        const manifest = this.readJsonBlob(hex) as { mediaType?: string; config?: { digest?: string }; layers?: unknown[] } | undefined;
+        if (!manifest?.config?.digest || !Array.isArray(manifest.layers)) continue;
+        const config = this.readJsonBlob(hexOf(manifest.config.digest)) as { rootfs?: { diff_ids?: string[] }; created?: string } | undefined;
+        const layers = config?.rootfs?.diff_ids;
+        if (!Array.isArray(layers) || layers.length !== manifest.layers.length || !layers.every((d) => typeof d === 'string' && this.hasLayer(d))) continue;
+        images.push({
+          id: hexOf(manifest.config.digest), names: [], digest: `sha256:${hex}`, repoDigests: [], layers, created: config!.created,
+          size: layers.reduce((n, d) => n + this.layerSize(d), 0), manifestMediaType: manifest.mediaType ?? '', pulled: new Date().toISOString(),
+        });
+      }
+      const kept = `images.json.damaged-${Date.now()}`;
+      fs.renameSync(this.p('images.json'), this.p(kept));
+      this.writeImages(images);
+      this.onWarning(`${this.p('images.json')} was damaged (${why}): rebuilt ${images.length} image record${images.length === 1 ? '' : 's'} from the layers and manifests in the store, without their tags (tag them again by pulling); the damaged file is ${kept}`);
+      return images;
+    });
+  }
+
+  private readJsonBlob(hex: string): unknown {
+    try {
+      const file = this.p('blobs/sha256', hex);
+      if (!/^[a-f0-9]{64}$/.test(hex) || fs.statSync(file).size > 4 << 20) return undefined;
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch { return undefined; }
   }
 
   private writeImages(images: ImageRecord[]): void {
@@ -236,12 +296,20 @@ export class Store {
 
   containerDir(id: string): string { return this.p('containers', id); }
 
-  listContainers(): ContainerRecord[] {
+  listContainers(): ContainerRecord[] { return this.scanContainers().records; }
+
+  /**
+   * Every container directory: the records, and the directories without one (`missing`: being
+   * created, or left by a killed create) or with one that does not parse (`damaged`).
+   */
+  scanContainers(): { records: ContainerRecord[]; missing: string[]; damaged: string[] } {
+    const out = { records: [] as ContainerRecord[], missing: [] as string[], damaged: [] as string[] };
     let ids: string[];
-    try { ids = fs.readdirSync(this.p('containers')); } catch { return []; }
-    const out: ContainerRecord[] = [];
+    try { ids = fs.readdirSync(this.p('containers')); } catch { return out; }
     for (const id of ids) {
-      try { out.push(JSON.parse(fs.readFileSync(this.p('containers', id, 'container.json'), 'utf8'))); } catch { /* being created or removed */ }
+      let text: string;
+      try { text = fs.readFileSync(this.p('containers', id, 'container.json'), 'utf8'); } catch { out.missing.push(id); continue; }
+      try { out.records.push(JSON.parse(text) as ContainerRecord); } catch { out.damaged.push(id); }
     }
     return out;
   }
@@ -260,14 +328,24 @@ export class Store {
   }
 
   /**
-   * The container's lock (a file in its directory): every change of its record happens under it.
-   * Undefined when the container is gone.
+   * The container's lock (a file in its directory): every change of its record happens under it,
+   * and a create holds it from the directory's first moment to the record. Undefined when the
+   * container is gone (or, with tryOnly, when another process holds the lock).
    */
-  lockContainer(id: string): (() => void) | undefined {
-    try { return acquireLock(this.p('containers', id, 'lock')); } catch (e) {
+  lockContainer(id: string, opts: { tryOnly?: boolean } = {}): (() => void) | undefined {
+    try { return opts.tryOnly ? acquireLock(this.p('containers', id, 'lock'), { tryOnly: true }) : acquireLock(this.p('containers', id, 'lock')); } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+  }
+
+  hasContainerFile(id: string): boolean { return fs.existsSync(this.p('containers', id, 'container.json')); }
+
+  /** Rename a container's directory into tmp/ (so it never looks whole again), then delete it. */
+  discardContainerDir(id: string): void {
+    const doomed = this.p('tmp', `${process.pid}-ctr-${id.slice(0, 12)}-${crypto.randomBytes(3).toString('hex')}`);
+    try { fs.renameSync(this.p('containers', id), doomed); } catch { return; }
+    this.discard(doomed);
   }
 
   writeContainer(rec: ContainerRecord): void {

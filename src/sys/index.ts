@@ -92,16 +92,20 @@ export function lgetxattr(path: string | Buffer, name: string): Buffer | undefin
   return buf;
 }
 
+export const LOCK_SH = 1;
 export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 export const LOCK_UN = 8;
+const EWOULDBLOCK = 11;
 const EINTR = 4;
 
-/** flock(2), blocking; retried when a signal interrupts the wait. */
-export function flock(fd: number, operation: number): void {
+/** flock(2), retried when a signal interrupts the wait. With LOCK_NB: false when someone else holds it. */
+export function flock(fd: number, operation: number): boolean {
   const l = load();
   for (;;) {
-    if (l.flock(fd, operation) === 0) return;
+    if (l.flock(fd, operation) === 0) return true;
     const errno = l.errno();
+    if (errno === EWOULDBLOCK && operation & LOCK_NB) return false;
     if (errno !== EINTR) throw new SysError('flock', errno, `fd ${fd}`);
   }
 }

@@ -27,3 +27,39 @@ export function findExecutable(name: string): string | null {
   }
   return null;
 }
+
+/** /proc/PID/stat's fields after the command name: [state, ppid, ...]. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch { return undefined; }
+}
+
+const pids = () => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+
+/** Live processes one of whose arguments is exactly `arg`. */
+export function processesWithArgument(arg: string): number[] {
+  const out: number[] = [];
+  for (const pid of pids()) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg) && processAlive(pid)) out.push(pid);
+    } catch { /* gone, or not ours */ }
+  }
+  return out;
+}
+
+/** A process and all its descendants, parents first. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const pid of pids()) {
+    const f = statFields(pid);
+    if (!f) continue;
+    const ppid = Number(f[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const out: number[] = [];
+  const visit = (pid: number) => { out.push(pid); for (const c of children.get(pid) ?? []) visit(c); };
+  visit(root);
+  return out;
+}

@@ -91,6 +91,9 @@ export class CleanupCommand extends TspodCommand {
   async run(): Promise<number> {
     const [e, { cleanupContainer }] = await Promise.all([engine(), import('../../engine/start.js')]);
     await cleanupContainer(e.store, e.findContainer(e.store, this.container).id, this.runId);
+    // conmon runs this when a container ends: a good moment to undo what killed tspods left.
+    await e.listContainers(e.store, { all: true });
+    e.store.withLock(() => e.store.sweep());
     return 0;
   }
 }
@@ -166,7 +169,7 @@ export class ContainerPruneCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    for (const rec of e.listContainers(e.store, { all: true }).filter((c) => c.state !== 'running')) {
+    for (const rec of (await e.listContainers(e.store, { all: true })).filter((c) => c.state !== 'running')) {
       await e.removeContainer(e.store, rec);
       process.stdout.write(`${rec.id}\n`);
     }

@@ -26,7 +26,7 @@ export class PsCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const { listContainers } = await import('../../engine/containers.js');
-    const list = listContainers(new Store(), { all: this.all, filters: this.filter, last: this.last === undefined ? undefined : Number(this.last) });
+    const list = await listContainers(new Store(), { all: this.all, filters: this.filter, last: this.last === undefined ? undefined : Number(this.last), onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
     const now = Date.now();
     const status = (c: (typeof list)[number]) => c.state === 'running' ? `Up ${timeAgo(c.startedAt, now).replace(/ ago$/, '')}`
       : c.state === 'exited' ? `Exited (${c.exitCode ?? -1}) ${timeAgo(c.finishedAt ?? c.created, now)}`

@@ -23,7 +23,9 @@ export class RmCommand extends TspodCommand {
     if (!this.all && this.containers.length === 0) throw new UsageError('name at least one container, or use --all', 'see `tspod ps -a`');
     const [{ findContainer, listContainers }, { removeContainer }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
     const store = new Store();
-    const targets = this.all ? listContainers(store, { all: true }) : this.containers.map((c) => findContainer(store, c));
+    // Swept first (removing damaged records too), so a name left by a killed create is free again.
+    const all = await listContainers(store, { all: true, removeDamaged: true, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
+    const targets = this.all ? all : this.containers.map((c) => findContainer(store, c));
     let failed = 0;
     for (const rec of targets) {
       try {
@@ -35,6 +37,8 @@ export class RmCommand extends TspodCommand {
         reportError(e);
       }
     }
+    // Staging of killed pulls and removals goes too (their processes are gone, or it is kept).
+    store.withLock(() => store.sweep());
     return failed ? 125 : 0;
   }
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TspodError } from '../../errors.js';
-import { findExecutable } from '../../sys/proc.js';
+import { findExecutable, processesWithArgument } from '../../sys/proc.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
 
@@ -76,6 +76,9 @@ function createNetns(file: string): void {
   }
 }
 
+/** Where a container's network namespace is bound: known before anything is started, so a killed start can be undone. */
+export const netnsPath = (runDir: string, id: string) => path.join(runDir, 'netns', id);
+
 function removeNetns(file: string): void {
   // Lazy: the runtime or pasta may still hold the namespace file open for a moment.
   spawnSync('umount', ['-l', file], { stdio: 'ignore' });
@@ -87,7 +90,7 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
   if (mode === 'host') return { mode, state: { mode }, nameservers: hostNameservers(), address: hostAddress(), teardown() {} };
   if (mode === 'none') return { mode, state: { mode }, nameservers: [], teardown() {} };
   fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });
-  const nsPath = path.join(runDir, 'netns', id);
+  const nsPath = netnsPath(runDir, id);
   createNetns(nsPath);
   try {
     if (mode === 'pasta') {
@@ -127,6 +130,15 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
 export function teardownNetwork(state: NetworkState): void {
   if (state.helperPid) { try { process.kill(state.helperPid, 'SIGTERM'); } catch { /* gone */ } }
   if (state.nsPath) removeNetns(state.nsPath);
+}
+
+/**
+ * Undo a network nobody recorded (its start was killed): every helper attached to the namespace
+ * file (pasta, slirp4netns: the path is on their command line) is killed, and the file removed.
+ */
+export function teardownNetworkAt(nsPath: string): void {
+  for (const pid of processesWithArgument(nsPath)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (fs.existsSync(nsPath)) removeNetns(nsPath);
 }
 
 /** Write resolv.conf, hosts and hostname into `dir`; returns container path -> host file. */

@@ -1,0 +1,99 @@
+// What killed tspod processes leave behind, found and undone. A create holds the container's lock
+// from its directory's first moment to its record, and a start holds it from before its first mount
+// to the record that says who watches the container. So whoever gets that lock and finds no record,
+// or a record still marked `starting`, knows the process that was at work there is dead, and
+// undoes what it may have made: conmon and what it started, the runtime's state, the network
+// helpers and namespace, the overlay mount. Everything is found by the container's id.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Store, ContainerRecord } from '../storage/store.js';
+import { runtimeDir } from '../paths.js';
+import { processAlive, processTree } from '../sys/proc.js';
+import { runcStateRoot } from './containers.js';
+
+/** Kill, unmount and remove whatever a start of container `id` may have left running or mounted. */
+export async function undoStart(store: Store, id: string, runtime?: string): Promise<void> {
+  const [{ findRuntime, deleteContainer }, { teardownNetworkAt, netnsPath }, { unmount }] = await Promise.all([
+    import('../runtime/oci.js'), import('../net/slirp/network.js'), import('../runtime/rootfs.js')]);
+  const userdata = path.join(store.containerDir(id), 'userdata');
+  // conmon and everything under it (runtime create, runc init, the container's processes).
+  let conmon = 0;
+  try { conmon = Number(fs.readFileSync(path.join(userdata, 'conmon.pid'), 'utf8')); } catch { /* never started */ }
+  if (conmon && processAlive(conmon) && isConmonOf(conmon, id)) {
+    for (const pid of processTree(conmon)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  }
+  if (fs.existsSync(path.join(runcStateRoot(), id))) {
+    try { deleteContainer(findRuntime(runtime), runcStateRoot(), id); } catch { /* no runtime: nothing it could have made */ }
+  }
+  teardownNetworkAt(netnsPath(runtimeDir(), id));
+  unmount(path.join(store.containerDir(id), 'merged'));
+}
+
+/** A record a killed start left marked: undone, and put back as it was before (created, or exited). Call under its lock. */
+export async function undoInterruptedStart(store: Store, rec: ContainerRecord): Promise<void> {
+  await undoStart(store, rec.id, rec.config?.runtime);
+  store.writeContainer({ ...rec, starting: undefined, network: undefined, monitorPid: undefined, state: rec.state === 'created' ? 'created' : 'exited' });
+}
+
+function isConmonOf(pid: number, id: string): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id); } catch { return false; }
+}
+
+export interface SweepOptions {
+  /** also remove containers whose record does not parse (rm does; ps only warns) */
+  removeDamaged?: boolean;
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Undo killed creates and starts: container directories without a record are removed, records a
+ * start never finished are put back as they were (created, or exited). Nothing waits: a directory
+ * whose lock is held is somebody's work in progress. `records` are what the caller just read.
+ */
+export async function sweepContainers(store: Store, opts: SweepOptions = {}): Promise<void> {
+  const { records, missing, damaged } = store.scanContainers();
+  const starting = records.filter((r) => r.starting).map((r) => r.id);
+  if (!starting.length && !missing.length && !damaged.length) return;
+  for (const id of [...missing, ...starting, ...damaged]) {
+    const release = store.lockContainer(id, { tryOnly: true });
+    if (!release) continue;
+    try {
+      const rec = store.readContainer(id);
+      if (rec?.starting) {
+        await undoInterruptedStart(store, rec);
+      } else if (!rec && !store.hasContainerFile(id)) {
+        await undoStart(store, id);
+        store.discardContainerDir(id);
+      } else if (!rec) {
+        if (!opts.removeDamaged) { opts.onWarning?.(`container ${id.slice(0, 12)} has a damaged record (containers/${id}/container.json): \`tspod rm -f ${id.slice(0, 12)}\` removes it`); continue; }
+        await undoStart(store, id);
+        store.discardContainerDir(id);
+        opts.onWarning?.(`removed container ${id.slice(0, 12)}: its record was damaged`);
+      }
+    } finally {
+      release();
+    }
+  }
+}
+
+/**
+ * A name whose claim outlived its container: the link points at no directory, or at one without a
+ * record that nobody is creating. Freed under the store lock, so two claimers never both take it.
+ */
+export function reclaimStaleName(store: Store, name: string, id: string): boolean {
+  const holder = store.idForName(name);
+  if (holder === undefined) return store.claimName(name, id);
+  if (store.hasContainerFile(holder)) return false;
+  const release = fs.existsSync(store.containerDir(holder)) ? store.lockContainer(holder, { tryOnly: true }) : () => {};
+  if (!release) return false; // being created right now
+  try {
+    if (store.hasContainerFile(holder)) return false;
+    store.discardContainerDir(holder);
+    return store.withLock(() => {
+      if (store.idForName(name) === holder) store.releaseName(name);
+      return store.claimName(name, id);
+    });
+  } finally {
+    release();
+  }
+}

@@ -70,7 +70,8 @@ export function buildSpec(o: SpecOptions): object {
       args: o.args,
       env: o.env,
       cwd: o.cwd,
-      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      // A non-root user starts with no capabilities, but keeps the bounding set, as in Podman and Docker: file capabilities still work.
+      capabilities: { bounding: DEFAULT_CAPS, effective: caps, permitted: caps },
       noNewPrivileges: false,
     },
     root: { path: o.rootfs, readonly: o.readOnly },

@@ -32,21 +32,6 @@ export const shown = (s: string) => bytes(s).toString('utf8');
  */
 const OVERLAY_PRIVATE = /^(trusted|user)\.overlay\./;
 
-const VFS_CAP_REVISION_3 = 0x03000000;
-const VFS_CAP_REVISION_MASK = 0xff000000;
-
-/**
- * security.capability as the container's root owns it. A v3 value names the root (a uid) for which
- * the capabilities hold: the image's idea of that uid means nothing here, so it becomes 0, the
- * container's root; the kernel maps it to the user namespace's owner as it does for v2 values.
- */
-export function capabilityForContainerRoot(value: Buffer): Buffer {
-  if (value.length !== 24 || ((value.readUInt32LE(0) & VFS_CAP_REVISION_MASK) >>> 0) !== VFS_CAP_REVISION_3) return value;
-  const out = Buffer.from(value);
-  out.writeUInt32LE(0, 20);
-  return out;
-}
-
 /** Clean a tar entry name into a path relative to the layer root; reject any that climbs out. */
 export function cleanEntryName(name: string): string {
   const parts: string[] = [];
@@ -164,9 +149,10 @@ class LayerWriter implements TarSink {
         this.warnOnce('xattr:overlay', `the layer sets overlayfs's own attribute ${name} (on ${shown(header.name)}): ignored, as every overlay attribute an image carries`);
         continue;
       }
-      const value = name === 'security.capability' ? capabilityForContainerRoot(raw) : raw;
+      // Values are bytes (security.capability is binary). A v3 capability's root uid is the
+      // container's: written inside the user namespace, the kernel maps it as it maps owners.
       try {
-        lsetxattr(full, name, value);
+        lsetxattr(full, name, raw);
       } catch (e) {
         if (!(e instanceof SysError)) throw e;
         this.warnOnce(`xattr:${name}`, `extended attribute ${name} could not be kept (errno ${e.errno}); the filesystem or the user namespace does not allow it`);

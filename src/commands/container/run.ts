@@ -25,6 +25,7 @@ abstract class ContainerFlags extends TspodCommand {
   tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS and verified certificates when pulling' });
   platform = Option.String('--platform', { description: 'os/arch[/variant] to pull' });
   runtime = Option.String('--runtime', { description: 'the OCI runtime: runc, crun, or a path' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'say nothing while pulling the image' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy();
 
@@ -39,7 +40,7 @@ abstract class ContainerFlags extends TspodCommand {
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
-        onProgress: progressPrinter(process.stderr, false), onWarning: (m) => process.stderr.write(`Warning: ${m}\n`),
+        onProgress: progressPrinter(process.stderr, this.quiet), onWarning: (m) => { if (!this.quiet) process.stderr.write(`Warning: ${m}\n`); },
       },
     };
   }

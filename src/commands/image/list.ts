@@ -19,7 +19,7 @@ export class ImagesCommand extends TspodCommand {
 
   quiet = Option.Boolean('-q,--quiet', false, { description: 'print only image ids' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: 'do not shorten image ids' });
-  format = Option.String('--format', { description: 'json, or a Go template such as {{.Id}}' });
+  format = Option.String('--format', { description: 'json, or a Go template such as {{.ID}} {{.Repository}}:{{.Tag}}' });
 
   async run(): Promise<number> {
     const images = listImages(new Store());
@@ -27,7 +27,7 @@ export class ImagesCommand extends TspodCommand {
       const names = img.names.length ? img.names : ['<none>:<none>'];
       return names.map((n) => {
         const i = n.lastIndexOf(':');
-        return { Id: img.id, Repository: n.slice(0, i), Tag: n.slice(i + 1), Digest: img.digest, Created: img.created, CreatedSince: timeAgo(img.created), Size: img.size, Names: img.names };
+        return { Id: img.id, ID: this.noTrunc ? img.id : img.id.slice(0, 12), Repository: n.slice(0, i), Tag: n.slice(i + 1), Digest: img.digest, Created: img.created, CreatedSince: timeAgo(img.created), Size: img.size, Names: img.names };
       });
     });
     if (this.format === 'json') {

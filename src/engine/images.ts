@@ -75,14 +75,26 @@ function progressMarks(): (e: ProgressEvent) => void {
   };
 }
 
+const pullModules = () => Promise.all([
+  import('../registry/source.js'), import('../storage/destination.js'), import('../copy/copy.js'), import('../registry/config.js'), import('../registry/manifest.js'),
+]);
+
 export async function pullImage(store: Store, input: string, opts: PullOptions = {}): Promise<PullReport> {
-  const [{ RegistrySource }, { StoreDestination }, { copyImage }, { loadRegistriesConfig }, { hostPlatform, parsePlatform }] = await Promise.all([
-    import('../registry/source.js'), import('../storage/destination.js'), import('../copy/copy.js'), import('../registry/config.js'), import('../registry/manifest.js'),
-  ]);
+  const modules = await pullModules();
   mark('pull: modules loaded');
   store.init();
   store.withLock(() => store.sweep());
+  const pulling = store.pullInProgress();
   mark('pull: store swept');
+  try {
+    return await pullCandidates(store, input, opts, modules);
+  } finally {
+    pulling();
+  }
+}
+
+async function pullCandidates(store: Store, input: string, opts: PullOptions, modules: Awaited<ReturnType<typeof pullModules>>): Promise<PullReport> {
+  const [{ RegistrySource }, { StoreDestination }, { copyImage }, { loadRegistriesConfig }, { hostPlatform, parsePlatform }] = modules;
   const conf = loadRegistriesConfig();
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const cands = await candidates(input);
@@ -143,6 +155,8 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
       report.deleted.push(img.id);
     });
   }
+  // What a killed rmi or pull left (staging, layers no image uses) goes too.
+  store.withLock(() => store.sweep());
   return report;
 }
 

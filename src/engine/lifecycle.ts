@@ -63,7 +63,7 @@ async function settle(store: Store, rec: ContainerRecord): Promise<void> {
 
 /** Remove a container's files and name. A running one needs force: it is killed first. */
 export async function removeContainer(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions = {}): Promise<void> {
-  const [{ unmount }, { teardownNetwork }] = await Promise.all([import('../runtime/rootfs.js'), import('../net/slirp/network.js')]);
+  const { releaseContainer } = await import('./recover.js');
   const dir = store.containerDir(rec.id);
   const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
   // A restart policy may bring the container back between our kill and our lock: then go again.
@@ -76,11 +76,11 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
     }
     await settle(store, rec);
     let upAgain = false;
-    const last = await withContainer(store, rec.id, (r) => {
+    const last = await withContainer(store, rec.id, async (r) => {
       if (isUp(r) && r.monitorPid !== process.pid && attempt < 3) { upAgain = true; return r; }
-      // conmon's cleanup may not have run (or may race us): tearing down twice is harmless.
-      if (r.network) { try { teardownNetwork(r.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ } }
-      unmount(path.join(dir, 'merged'));
+      // conmon's cleanup may not have run (or may race us, or the container may not have died
+      // yet): whatever it still holds goes now. Releasing twice is harmless.
+      await releaseContainer(store, r.id, r.config?.runtime);
       // Renamed away under the lock: a half-removed container never shows up as a whole one.
       fs.renameSync(dir, doomed);
       return r;

@@ -11,27 +11,34 @@ import { runtimeDir } from '../paths.js';
 import { processAlive, processTree } from '../sys/proc.js';
 import { runcStateRoot } from './containers.js';
 
-/** Kill, unmount and remove whatever a start of container `id` may have left running or mounted. */
-export async function undoStart(store: Store, id: string, runtime?: string): Promise<void> {
-  const [{ findRuntime, deleteContainer }, { teardownNetworkAt, netnsPath }, { unmount }] = await Promise.all([
+/**
+ * Kill, unmount and remove whatever container `id` may still hold, whoever started it and however
+ * far it got: conmon and its tree, the runtime's state, the network helper and namespace, the
+ * overlay mount. Cheap when there is nothing: a few file checks.
+ */
+export async function releaseContainer(store: Store, id: string, runtime?: string): Promise<void> {
+  const [{ findRuntime, deleteContainer }, { teardownNetwork, netnsPath }, { unmount }] = await Promise.all([
     import('../runtime/oci.js'), import('../net/slirp/network.js'), import('../runtime/rootfs.js')]);
   const userdata = path.join(store.containerDir(id), 'userdata');
   // conmon and everything under it (runtime create, runc init, the container's processes).
   let conmon = 0;
   try { conmon = Number(fs.readFileSync(path.join(userdata, 'conmon.pid'), 'utf8')); } catch { /* never started */ }
   if (conmon && processAlive(conmon) && isConmonOf(conmon, id)) {
-    for (const pid of processTree(conmon)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    const tree = processTree(conmon);
+    // Run as conmon's exit command (a --rm container removing itself), we are in that tree: conmon
+    // has nothing left to watch and ends after us.
+    if (!tree.includes(process.pid)) for (const pid of tree) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   }
   if (fs.existsSync(path.join(runcStateRoot(), id))) {
     try { deleteContainer(findRuntime(runtime), runcStateRoot(), id); } catch { /* no runtime: nothing it could have made */ }
   }
-  teardownNetworkAt(netnsPath(runtimeDir(), id));
+  teardownNetwork({ mode: 'pasta', nsPath: netnsPath(runtimeDir(), id) });
   unmount(path.join(store.containerDir(id), 'merged'));
 }
 
 /** A record a killed start left marked: undone, and put back as it was before (created, or exited). Call under its lock. */
 export async function undoInterruptedStart(store: Store, rec: ContainerRecord): Promise<void> {
-  await undoStart(store, rec.id, rec.config?.runtime);
+  await releaseContainer(store, rec.id, rec.config?.runtime);
   store.writeContainer({ ...rec, starting: undefined, network: undefined, monitorPid: undefined, state: rec.state === 'created' ? 'created' : 'exited' });
 }
 
@@ -62,11 +69,11 @@ export async function sweepContainers(store: Store, opts: SweepOptions = {}): Pr
       if (rec?.starting) {
         await undoInterruptedStart(store, rec);
       } else if (!rec && !store.hasContainerFile(id)) {
-        await undoStart(store, id);
+        await releaseContainer(store, id);
         store.discardContainerDir(id);
       } else if (!rec) {
         if (!opts.removeDamaged) { opts.onWarning?.(`container ${id.slice(0, 12)} has a damaged record (containers/${id}/container.json): \`tspod rm -f ${id.slice(0, 12)}\` removes it`); continue; }
-        await undoStart(store, id);
+        await releaseContainer(store, id);
         store.discardContainerDir(id);
         opts.onWarning?.(`removed container ${id.slice(0, 12)}: its record was damaged`);
       }

@@ -280,16 +280,33 @@ export class Store {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  /** Remove staging left by processes that no longer exist (a pull killed with SIGKILL). */
+  /**
+   * Remove staging left by processes that no longer exist (a pull killed with SIGKILL), and, when
+   * no pull is running, layers no image uses (left by an rmi killed between its record and its
+   * layers). Call under the store lock.
+   */
   sweep(): void {
-    let names: string[];
-    try { names = fs.readdirSync(this.p('tmp')); } catch { return; }
+    let names: string[] = [];
+    try { names = fs.readdirSync(this.p('tmp')); } catch { /* no store yet */ }
     for (const name of names) {
       const pid = Number(name.split('-')[0]);
-      if (pid && pid !== process.pid && processAlive(pid)) continue;
-      if (pid === process.pid) continue;
+      if (pid === process.pid || (pid && processAlive(pid))) continue;
       this.discard(this.p('tmp', name));
     }
+    // A running pull holds pulls.lock shared: its layers are committed before its image is.
+    const noPulls = fs.existsSync(this.p('layers')) ? acquireLock(this.p('pulls.lock'), { tryOnly: true }) : undefined;
+    if (!noPulls) return;
+    try {
+      const used = new Set(this.readImages().flatMap((i) => i.layers.map(hexOf)));
+      for (const hex of fs.readdirSync(this.p('layers'))) if (!used.has(hex)) this.removeLayer(`sha256:${hex}`);
+    } finally {
+      noPulls();
+    }
+  }
+
+  /** Held (shared) while a pull runs, so that sweep() leaves the layers it has committed alone. */
+  pullInProgress(): () => void {
+    return acquireLock(this.p('pulls.lock'), { shared: true });
   }
 
   // ---- containers ----

@@ -38,17 +38,6 @@ function statFields(pid: number): string[] | undefined {
 
 const pids = () => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
 
-/** Live processes one of whose arguments is exactly `arg`. */
-export function processesWithArgument(arg: string): number[] {
-  const out: number[] = [];
-  for (const pid of pids()) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg) && processAlive(pid)) out.push(pid);
-    } catch { /* gone, or not ours */ }
-  }
-  return out;
-}
-
 /** A process and all its descendants, parents first. */
 export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();

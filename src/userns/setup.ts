@@ -8,12 +8,13 @@ import { readSubIds, mappingArgs } from './subid.js';
 import { runtimeDir } from '../paths.js';
 import { TspodError, UserNamespaceError } from '../errors.js';
 import { withLock } from '../sys/lock.js';
-import { findExecutable } from '../sys/proc.js';
+import { findExecutable, processAlive } from '../sys/proc.js';
 
 function pauseAlive(pidfile: string): boolean {
   try {
     const [pid, ns] = fs.readFileSync(pidfile, 'utf8').trim().split(' ');
-    return fs.readlinkSync(`/proc/${pid}/ns/user`) === ns;
+    // A zombie keeps its namespace links readable: its state says it is dead.
+    return processAlive(Number(pid)) && fs.readlinkSync(`/proc/${pid}/ns/user`) === ns;
   } catch { return false; }
 }
 

@@ -163,21 +163,24 @@ async function killAfter(args: string[], ms: number): Promise<void> {
   await exited;
 }
 
-test('run -d, rm -f and rmi killed at any moment: ps -a and rm -f -a find and undo everything, and the name is free again', async () => {
+test('run -d, run, rm -f and rmi killed at any moment: ps -a and rm -f -a find and undo everything, and the name is free again', async () => {
   assert.is(tspod(['pull', '-q', `${reg}/alpine:3.20`]).status, 0);
   assert.is(tspod(['rm', '-f', '-a']).status, 0);
   await new Promise((r) => setTimeout(r, 300));
   const before = liveProcesses();
   const cases: Array<[string, number]> = [
     ...[30, 60, 90, 120, 150, 190, 240].map((ms) => ['run', ms] as [string, number]),
+    ...[300, 700].map((ms) => ['fg', ms] as [string, number]),
     ...[20, 50, 90].map((ms) => ['rm', ms] as [string, number]),
     ...[20, 50, 90].map((ms) => ['rmi', ms] as [string, number]),
   ];
   for (const [what, ms] of cases) {
     const name = `killed-${what}-${ms}`;
-    if (what !== 'run') assert.is(tspod(['run', '-d', '--name', name, `${reg}/alpine:3.20`, 'sleep', '600']).status, 0);
+    if (what === 'rm' || what === 'rmi') assert.is(tspod(['run', '-d', '--name', name, `${reg}/alpine:3.20`, 'sleep', '600']).status, 0);
     if (what === 'rmi') assert.is(tspod(['pull', '-q', `${reg}/alpine:3.19`]).status, 0);
-    const args = what === 'run' ? ['run', '-d', '--name', name, `${reg}/alpine:3.20`, 'sleep', '600'] : what === 'rm' ? ['rm', '-f', name] : ['rmi', '-f', `${reg}/alpine:3.19`];
+    const args = what === 'run' ? ['run', '-d', '--name', name, `${reg}/alpine:3.20`, 'sleep', '600']
+      : what === 'fg' ? ['run', '--name', name, `${reg}/alpine:3.20`, 'sleep', '600'] // a foreground run: its tspod watches the container
+      : what === 'rm' ? ['rm', '-f', name] : ['rmi', '-f', `${reg}/alpine:3.19`];
     await killAfter(args, ms);
     const ps = tspod(['ps', '-a']);
     assert.is(ps.status, 0, `${what} ${ms} ms: ps -a: ${ps.stderr}`);
@@ -270,6 +273,18 @@ test('file capabilities work as in Podman: v2 and v3 for the container\'s root r
   }
   const other = capEff('v3other');
   assert.is(other.stdout, 'CapEff:\t0000000000000000\n', other.stderr);
+});
+
+test('a killed pause process is dead even as a zombie: the next command starts a new one and works', async () => {
+  assert.is(tspod(['rm', '-f', '-a']).status, 0);
+  const old = pausePid();
+  spawnSync('kill', ['-KILL', old]);
+  await new Promise((r) => setTimeout(r, 200));
+  const state = (() => { try { return /\) (\S)/.exec(fs.readFileSync(`/proc/${old}/stat`, 'utf8'))?.[1]; } catch { return 'gone'; } })();
+  assert.ok(state === 'Z' || state === 'gone', `the old pause is dead (${state})`);
+  const r = tspod(['run', '--rm', '--network', 'none', `${reg}/alpine:3.20`, 'true']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is.not(pausePid(), old);
 });
 
 test.run();

@@ -6,12 +6,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TspodError } from '../../errors.js';
-import { findExecutable, processesWithArgument } from '../../sys/proc.js';
+import { findExecutable, processAlive } from '../../sys/proc.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
 
-/** What another process needs to tear the network down later (a detached container's cleanup). */
+/**
+ * What another process needs to tear the network down later (a detached container's cleanup). The
+ * helper's pid is also in a file beside the namespace (NSPATH.pid), written as it starts, so a
+ * start killed before it recorded anything can still be undone.
+ */
 export interface NetworkState { mode: NetworkMode; nsPath?: string; helperPid?: number }
+
+const helperPidFile = (nsPath: string) => `${nsPath}.pid`;
 
 export interface NetworkHandle {
   mode: NetworkMode;
@@ -97,7 +103,7 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
       // pasta copies the host's addresses and routes into the namespace and quits once it is gone.
       // As real root pasta would drop to "nobody", who can't open the namespace file.
       const runas = process.getuid!() === 0 && !process.env._TSPOD_IN_USERNS ? ['--runas', '0'] : [];
-      const r = spawnSync('pasta', ['--config-net', '-q', ...runas, '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--netns', nsPath], { encoding: 'utf8' });
+      const r = spawnSync('pasta', ['--config-net', '-q', ...runas, '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--pid', helperPidFile(nsPath), '--netns', nsPath], { encoding: 'utf8' });
       if (r.status !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
       const servers = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
       const state: NetworkState = { mode, nsPath };
@@ -106,6 +112,7 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
     // slirp4netns writes "1" to --ready-fd once tap0 is configured.
     const slirp = spawn('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', '--disable-host-loopback', nsPath, 'tap0'],
       { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    if (slirp.pid) fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
     await new Promise<void>((resolve, reject) => {
       let stderr = '';
       const fail = (why: string) => reject(new TspodError('E_NETWORK', `slirp4netns failed: ${why}`, { hint: 'check that /dev/net/tun is usable by you, or use --network pasta or none' }));
@@ -121,24 +128,27 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
     return { mode, state, nsPath, nameservers: ['10.0.2.3'], address: '10.0.2.100', teardown: () => teardownNetwork(state) };
   } catch (e) {
-    removeNetns(nsPath);
+    teardownNetwork({ mode, nsPath });
     throw e;
   }
 }
 
-/** Stop the helper and remove the namespace file; pasta quits by itself once the file is gone. */
+/**
+ * Stop the helper (pasta or slirp4netns, from its pid file, if it is still the one attached to this
+ * namespace) and remove the namespace file. Relying on pasta to quit once the file is gone is not
+ * enough: seen here, some outlive it.
+ */
 export function teardownNetwork(state: NetworkState): void {
-  if (state.helperPid) { try { process.kill(state.helperPid, 'SIGTERM'); } catch { /* gone */ } }
-  if (state.nsPath) removeNetns(state.nsPath);
+  if (!state.nsPath) return;
+  let pid = state.helperPid;
+  try { pid = Number(fs.readFileSync(helperPidFile(state.nsPath), 'utf8')) || pid; } catch { /* none written */ }
+  if (pid && processAlive(pid) && helperOf(pid, state.nsPath)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  fs.rmSync(helperPidFile(state.nsPath), { force: true });
+  if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
 }
 
-/**
- * Undo a network nobody recorded (its start was killed): every helper attached to the namespace
- * file (pasta, slirp4netns: the path is on their command line) is killed, and the file removed.
- */
-export function teardownNetworkAt(nsPath: string): void {
-  for (const pid of processesWithArgument(nsPath)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-  if (fs.existsSync(nsPath)) removeNetns(nsPath);
+function helperOf(pid: number, nsPath: string): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(nsPath); } catch { return false; }
 }
 
 /** Write resolv.conf, hosts and hostname into `dir`; returns container path -> host file. */

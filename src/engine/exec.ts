@@ -1,6 +1,7 @@
 // exec: a new process in a running container, through the runtime's exec, so it joins the
 // container's namespaces and takes its environment, user and working directory unless told otherwise.
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { TspodError, RuntimeError, EXIT_TSPOD } from '../errors.js';
@@ -32,7 +33,7 @@ const ALL_CAPS = ['CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP
 export async function execInContainer(store: Store, rec: ContainerRecord, o: ExecOptions): Promise<number> {
   requireRunning(store, rec, 'start it first; see `tspod ps -a`');
   if (o.command.length === 0) throw new TspodError('E_USAGE', 'exec needs a command', { hint: `tspod exec ${rec.name} sh` });
-  const [{ findRuntime }, { resolveUser }, { spawn }] = await Promise.all([import('../runtime/oci.js'), import('../runtime/user.js'), import('node:child_process')]);
+  const [{ findRuntime }, { resolveUser }] = await Promise.all([import('../runtime/oci.js'), import('../runtime/user.js')]);
   const dir = store.containerDir(rec.id);
   const rootfs = path.join(dir, 'merged');
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { process: { env: string[]; cwd: string; user: { uid: number; gid: number } } };

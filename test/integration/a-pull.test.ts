@@ -129,7 +129,7 @@ test('a pull killed with SIGKILL at any moment leaves a usable store, and the ne
     const exited = new Promise((r) => child.on('exit', r));
     await new Promise((r) => setTimeout(r, delay));
     // Kill the tspod node process itself (runuser's child), as an OOM killer or `kill -9` would.
-    spawnSync('pkill', ['-KILL', '-u', TEST_USER, '-f', 'dist/bundle/tspod.mjs pull']);
+    spawnSync('pkill', ['-KILL', '-u', TEST_USER, '-f', 'dist/bundle/tspod.cjs pull']);
     await exited;
     const images = tspod(['images']);
     assert.is(images.status, 0, images.stderr);

@@ -146,7 +146,7 @@ test('SIGTERM to tspod reaches the container', async () => {
   let out = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await new Promise<void>((r) => child.stdout!.on('data', (d) => { out += d; if (out.includes('ready')) r(); }));
-  spawnSync('pkill', ['-TERM', '-u', TEST_USER, '-f', 'dist/bundle/tspod.mjs run --rm --network none alpine:3.20 sh -c trap']);
+  spawnSync('pkill', ['-TERM', '-u', TEST_USER, '-f', 'dist/bundle/tspod.cjs run --rm --network none alpine:3.20 sh -c trap']);
   const code = await exited;
   assert.match(out, /got-term/);
   assert.is(code, 3);

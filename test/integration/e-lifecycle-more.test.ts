@@ -135,7 +135,7 @@ test('attach passes the signals it receives on to the container (--sig-proxy)', 
   attach.stdout!.on('data', (d: Buffer) => { out += d; });
   const code = new Promise<number>((resolve) => attach.on('exit', (c) => resolve(c ?? -1)));
   await sleep(1500);
-  spawnSync('pkill', ['-TERM', '-u', TEST_USER, '-f', 'tspod.mjs attach trapper2']);
+  spawnSync('pkill', ['-TERM', '-u', TEST_USER, '-f', 'tspod.cjs attach trapper2']);
   assert.is(await code, 9, 'attach exits with the container\'s code');
   assert.is(out, 'got-term\n');
   assert.is(tspod(['rm', 'trapper2']).status, 0);

@@ -141,7 +141,7 @@ test('a killed pull that nobody reaps (a zombie) is dead: the next pull sweeps i
     let staged: string[] = [];
     for (let i = 0; i < 100 && !staged.length; i++) { await new Promise((r) => setTimeout(r, 50)); staged = ls(`${STORE}/tmp`); }
     assert.ok(staged.length, 'the pull staged something');
-    spawnSync('pkill', ['-KILL', '-u', TEST_USER, '-f', 'dist/bundle/tspod.mjs pull -q']);
+    spawnSync('pkill', ['-KILL', '-u', TEST_USER, '-f', 'dist/bundle/tspod.cjs pull -q']);
     await new Promise((r) => setTimeout(r, 300));
     const pid = staged[0].split('-')[0];
     assert.match(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'), /\) Z /, 'the killed pull is a zombie');
@@ -159,7 +159,7 @@ async function killAfter(args: string[], ms: number): Promise<void> {
   const child = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=${HOME}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', path.join(ROOT, 'bin/tspod'), ...args], { stdio: 'ignore' });
   const exited = new Promise((r) => child.on('exit', r));
   await new Promise((r) => setTimeout(r, ms));
-  spawnSync('pkill', ['-KILL', '-u', TEST_USER, '-f', `dist/bundle/tspod.mjs ${args[0]}`]);
+  spawnSync('pkill', ['-KILL', '-u', TEST_USER, '-f', `dist/bundle/tspod.cjs ${args[0]}`]);
   await exited;
 }
 

@@ -38,6 +38,11 @@ let cachedData: Buffer | undefined;
 try { if (file) cachedData = fs.readFileSync(file); } catch { /* first run of this command */ }
 
 const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
+// For the startup tests: did this run use the cache, or write one?
+if (process.env.TSPOD_DEBUG_MODULES) {
+  const how = !cachedData ? 'written' : script.cachedDataRejected ? 'rejected, written' : 'used';
+  process.once('exit', () => process.stderr.write(`tspod-code-cache: ${how} ${file ?? '(no cache dir)'}\n`));
+}
 if (file && (!cachedData || script.cachedDataRejected)) {
   process.once('exit', () => {
     try {

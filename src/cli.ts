@@ -55,7 +55,7 @@ if (process.env.TSPOD_DEBUG_MODULES) {
   process.on('exit', () => {
     const req = createRequire(import.meta.url);
     const pkgs = new Set(Object.keys(req.cache).map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));
-    process.stderr.write(`tspod-modules: ${[...pkgs].sort().join(' ')}\n`);
+    process.stderr.write(`tspod-modules: ${[...pkgs].sort().join(' ')}\ntspod-node-flags: ${process.execArgv.join(' ')}\n`);
   });
 }
 

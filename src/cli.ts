@@ -1,10 +1,10 @@
 // The CLI: registers the commands and turns the result into tspod's exit code. Commands load their
-// engine parts on demand, so startup only pays for clipanion and the command classes.
+// engine parts on demand, so startup only pays for the command classes.
 import { createRequire } from 'node:module';
 import { mark } from './trace.js';
 mark('node started, cli.ts evaluating');
-import { Cli, Builtins, type Command } from 'clipanion';
-import { reportError, usageFailure } from './commands/base.js';
+import { Cli, type Command } from './commands/kit.js';
+import { reportError } from './commands/base.js';
 import { TspodError } from './errors.js';
 import { PullCommand } from './commands/image/pull.js';
 import { ImagesCommand } from './commands/image/list.js';
@@ -34,21 +34,9 @@ function takeGlobalFlags(argv: string[]): string[] {
 const COMMANDS = [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
-/**
- * clipanion compiles a parser for every registered command on each run (10-15 ms for all of them),
- * so register only the commands the first words name; help, and anything unknown, get them all.
- */
-function commandsFor(argv: string[]): typeof COMMANDS {
-  const wantsHelp = argv.includes('--help') || argv.includes('-h');
-  const named = COMMANDS.filter((c) => c.paths.some((p) => p.every((word, i) => argv[i] === word)));
-  return named.length && !wantsHelp ? named : COMMANDS;
-}
-
 const argv = takeGlobalFlags(process.argv.slice(2));
-const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: '0.1.0', enableCapture: false, enableColors: process.stdout.isTTY === true });
-for (const c of commandsFor(argv)) cli.register(c);
-cli.register(Builtins.HelpCommand);
-cli.register(Builtins.VersionCommand);
+const cli = new Cli({ name: 'tspod', version: '0.1.0' });
+for (const c of COMMANDS) cli.register(c);
 
 // For the startup budget test: which CommonJS packages did this command load?
 if (process.env.TSPOD_DEBUG_MODULES) {
@@ -60,12 +48,11 @@ if (process.env.TSPOD_DEBUG_MODULES) {
 }
 
 mark('commands loaded');
-const context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 let command: Command | undefined;
 try {
-  command = cli.process(argv, context);
+  command = cli.process(argv);
 } catch (e) {
-  process.exitCode = reportError(usageFailure(e, argv));
+  process.exitCode = reportError(e);
 }
 if (command) {
   let settled = false;
@@ -76,7 +63,7 @@ if (command) {
     settled = true;
     process.exitCode = reportError(new TspodError('E_INTERNAL', 'the command stopped before it finished (nothing was left to wait for)', { hint: 'this is a bug in tspod: run again with --log-level debug and report it' }));
   });
-  cli.run(command, context).then((code) => {
+  command.execute().then((code) => {
     mark('command finished');
     settled = true;
     process.exitCode = code;

@@ -85,6 +85,10 @@ test('--network none leaves only lo; the default network has an interface, resol
   assert.match(def.stdout, /\sweb\s/);
   assert.match(def.stdout, /^web$/m);
   assert.match(def.stdout, /^default via /m);
+  // As Podman's default: slirp4netns, and the host's loopback (the registry listens on 127.0.0.1) out of reach.
+  const port = reg.split(':')[1];
+  const loop = run(['alpine:3.20', 'sh', '-c', `ip -4 addr show tap0 | grep -o 'inet [0-9./]*'; wget -q -T 2 -O /dev/null http://10.0.2.2:${port}/v2/ && echo reached || echo refused`]);
+  assert.is(loop.stdout, 'inet 10.0.2.100/24\nrefused\n', loop.stderr);
   const slirp = run(['--network', 'slirp4netns', 'alpine:3.20', 'sh', '-c', 'ip -4 addr show tap0; cat /etc/resolv.conf']);
   assert.match(slirp.stdout, /inet 10\.0\.2\.100\/24/, slirp.stderr);
   assert.match(slirp.stdout, /nameserver 10\.0\.2\.3/);

@@ -226,7 +226,7 @@ test('usage errors exit 125 with one plain Error line and a hint, never a colour
   const cases: Array<[string[], RegExp]> = [
     [['run', '--no-such-flag', 'alpine'], /^Error: unknown flag: --no-such-flag\nHint: see `tspod run --help`\n$/],
     [['ps', '--filter'], /^Error: flag needs an argument: --filter\n/],
-    [['run'], /^Error: tspod run needs more arguments\n/],
+    [['run'], /^Error: tspod run needs IMAGE\n/],
     [['pull', 'a', 'b'], /^Error: tspod pull takes no argument "b"\n/],
     [['no-such-command'], /^Error: unrecognized command `tspod no-such-command`\n/],
   ];

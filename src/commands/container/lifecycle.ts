@@ -1,5 +1,5 @@
 // Small container commands that find one container and call one engine function.
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 
 async function engine() {

@@ -1,4 +1,4 @@
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand, reportError } from '../base.js';
 import { UsageError } from '../../errors.js';
 

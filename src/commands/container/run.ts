@@ -1,5 +1,5 @@
 // create and run share every container flag; run adds -d and attaches otherwise.
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand, tlsVerifyFlag } from '../base.js';
 import { UsageError } from '../../errors.js';
 import type { CreateOptions } from '../../engine/create.js';
@@ -19,7 +19,7 @@ abstract class ContainerFlags extends TspodCommand {
   user = Option.String('-u,--user', { description: 'USER[:GROUP], by name or id' });
   entrypoint = Option.String('--entrypoint', { description: 'override the image\'s entrypoint' });
   hostname = Option.String('-h,--hostname', { description: 'the container\'s hostname' });
-  network = Option.String('--network,--net', { description: 'none, host, pasta or slirp4netns' });
+  network = Option.String('--network,--net', { description: 'slirp4netns (default), pasta, none or host' });
   readOnly = Option.Boolean('--read-only', false, { description: 'mount the root filesystem read-only (with tmpfs on /tmp, /var/tmp, /run)' });
   pull = Option.String('--pull', 'missing', { description: 'always, missing or never' });
   tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS and verified certificates when pulling' });
@@ -54,7 +54,7 @@ export class RunCommand extends ContainerFlags {
     details: `
       Pulls the image when it is missing, mounts the container's overlay root, writes an OCI runtime spec and runs it with runc or crun, in your own user namespace. tspod's exit status is the container's; 125 means tspod itself failed, 126 the command could not be invoked, 127 it was not found.
 
-      The default network is pasta or slirp4netns (whichever is installed, pasta first), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's.
+      The default network is slirp4netns, as in Podman 4.3 (pasta when slirp4netns is not installed), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's.
 
       With \`-d\` the container is handed to conmon, which outlives tspod, logs its output (\`tspod logs\`), records its exit and applies \`--restart\`. \`-dit\` keeps a terminal you can \`tspod attach\` to.
     `,

@@ -1,5 +1,5 @@
 // start, restart and attach: bringing a created or exited container back, and joining a detached one.
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 
 async function engine() {

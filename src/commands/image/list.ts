@@ -1,4 +1,4 @@
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 import { Store } from '../../storage/store.js';
 import { listImages } from '../../engine/images.js';

@@ -1,4 +1,4 @@
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand, tlsVerifyFlag } from '../base.js';
 
 export class PullCommand extends TspodCommand {

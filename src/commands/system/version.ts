@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 
 export class VersionCommand extends TspodCommand {

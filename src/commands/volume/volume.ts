@@ -1,5 +1,5 @@
 // volume create, ls, inspect, rm, prune.
-import { Option } from 'clipanion';
+import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 
 async function engine() {

@@ -1,0 +1,103 @@
+// The command-line kit: Podman's flag grammar (clusters, attached values, --flag=false, --no-flag,
+// --), positionals, rest and the container's command taken verbatim, and usage errors in its words.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Cli, Command, Option } from '../../src/commands/kit.js';
+
+class Run extends Command {
+  static paths = [['run'], ['container', 'run']];
+  static usage = Command.Usage({ category: 'Containers', description: 'run a command', examples: [['A shell', '$0 run -it alpine sh']] });
+  rm = Option.Boolean('--rm', false, { description: 'remove it' });
+  interactive = Option.Boolean('-i,--interactive');
+  tty = Option.Boolean('-t,--tty');
+  detach = Option.Boolean('-d,--detach');
+  name = Option.String('--name');
+  env = Option.Array('-e,--env');
+  hostname = Option.String('-h,--hostname');
+  pull = Option.String('--pull', 'missing');
+  tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true });
+  sigProxy = Option.Boolean('--sig-proxy', true);
+  noTrunc = Option.Boolean('--no-trunc');
+  image = Option.String({ name: 'IMAGE' });
+  command = Option.Proxy();
+  async execute() { return 0; }
+}
+
+class Rm extends Command {
+  static paths = [['rm']];
+  force = Option.Boolean('-f,--force');
+  time = Option.String('-t,--time', '10');
+  containers = Option.Rest({ required: 1 });
+  async execute() { return 0; }
+}
+
+const cli = new Cli({ name: 'tspod', version: '1.2.3' });
+cli.register(Run);
+cli.register(Rm);
+const parse = <T>(...argv: string[]) => cli.process(argv) as unknown as T;
+
+test('clusters of short flags, attached and separate values, long flags with =', () => {
+  const r = parse<Run>('run', '-dit', '--name=web', '-e', 'A=1', '-eB=2', '-e=C=3', '--env', 'D=4', '-h', 'box', 'alpine');
+  assert.equal([r.detach, r.interactive, r.tty, r.name, r.env, r.hostname, r.image], [true, true, true, 'web', ['A=1', 'B=2', 'C=3', 'D=4'], 'box', 'alpine']);
+  assert.is(r.pull, 'missing', 'defaults');
+  assert.is(r.tlsVerify, undefined);
+  assert.is(parse<Rm>('rm', '-t5', 'a').time, '5');
+});
+
+test('booleans take =true/=false and --no-FLAG; a string may tolerate a bare flag', () => {
+  const r = parse<Run>('run', '--sig-proxy=false', '--tls-verify', '--no-trunc', 'alpine');
+  assert.equal([r.sigProxy, r.tlsVerify, r.noTrunc], [false, true, true]);
+  assert.is(parse<Run>('run', '--no-sig-proxy', '--tls-verify=false', 'x').sigProxy, false);
+  assert.is(parse<Run>('run', '--tls-verify=false', 'x').tlsVerify, 'false');
+  assert.throws(() => parse('run', '--rm=maybe', 'x'), /invalid argument "maybe" for --rm: it takes true or false/);
+});
+
+test('after the image, everything is the container\'s command, flags and -- included', () => {
+  const r = parse<Run>('run', '--rm', 'alpine', 'sh', '-c', 'echo --rm -it', '--', '-x');
+  assert.is(r.rm, true);
+  assert.equal(r.command, ['sh', '-c', 'echo --rm -it', '--', '-x']);
+  assert.equal(parse<Run>('run', 'alpine').command, []);
+  assert.equal(parse<Run>('run', '--', 'alpine', 'ls').command, ['ls'], '-- ends tspod\'s own flags');
+});
+
+test('rest arguments may have flags between them; the longest path wins', () => {
+  const r = parse<Rm>('rm', 'a', '-f', 'b', '--', '-c');
+  assert.equal([r.force, r.containers], [true, ['a', 'b', '-c']]);
+  const c = parse<Run>('container', 'run', 'alpine');
+  assert.equal(c.path, ['container', 'run']);
+});
+
+test('usage errors say what is wrong in one line, in Podman\'s words', () => {
+  assert.throws(() => parse('run', '--bogus', 'x'), /^unknown flag: --bogus$/);
+  assert.throws(() => parse('run', '-z', 'x'), /^unknown shorthand flag: 'z' in -z$/);
+  assert.throws(() => parse('run', '--name'), /^flag needs an argument: --name$/);
+  assert.throws(() => parse('run', '--rm'), /^tspod run needs IMAGE$/);
+  assert.throws(() => parse('rm'), /^tspod rm needs at least 1 argument$/);
+  assert.throws(() => parse('nope'), /^unrecognized command `tspod nope`$/);
+});
+
+test('--help (and -h where it is no flag of the command), --version, and no command', async () => {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
+  try {
+    await cli.process(['run', '--help']).execute();
+    await cli.process(['rm', '-h']).execute();
+    await cli.process(['--version']).execute();
+    await cli.process([]).execute();
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(out[0], /^tspod run \[flags\] IMAGE \[COMMAND \[ARG\.\.\.\]\]\n\nrun a command\n/);
+  assert.match(out[0], /^  --rm  +remove it$/m);
+  assert.match(out[0], /^  --pull VALUE +\(default missing\)$/m);
+  assert.match(out[0], /^Examples\n  A shell\n    \$ tspod run -it alpine sh$/m);
+  assert.match(out[0], /Also: tspod container run/);
+  assert.match(out[1], /^tspod rm \[flags\] ARG\.\.\./);
+  assert.is(out[2], 'tspod version 1.2.3\n');
+  assert.match(out[3], /^Containers\n  tspod run \[flags\] IMAGE/m);
+  // run has -h as --hostname: there -h is the flag, not help.
+  assert.is(parse<Run>('run', '-h', 'box', 'alpine').hostname, 'box');
+});
+
+test.run();

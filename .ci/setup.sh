@@ -1,11 +1,12 @@
 #!/bin/sh
-# Everything tspod and its test suite need on a fresh Debian 12, run as root: the Debian packages,
+# Everything tspod and its test suite need on a fresh Debian 12, run as root: the Debian packages
+# (gcc builds tspod's small Node-API addon against Node's own headers),
 # the npm packages and the build, the unprivileged test users, and a usable /dev/net/tun.
 set -eu
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PKGS="uidmap util-linux runc crun conmon slirp4netns passt fuse-overlayfs zstd skopeo docker-registry podman busybox-static bsdutils procps python3 nodejs npm"
+PKGS="gcc libc6-dev uidmap util-linux runc crun conmon slirp4netns passt fuse-overlayfs zstd skopeo docker-registry podman busybox-static bsdutils procps python3 nodejs npm"
 missing=""
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"; done
 # nodejs/npm may come from elsewhere (nodesource, nvm): only install them when node is absent.

@@ -25,6 +25,8 @@ export function buildPullImage(): string {
   if (fs.existsSync(path.join(dir, 'done'))) return dir;
   const debian = path.join(CACHE, 'debian');
   if (!fs.existsSync(path.join(debian, 'etc/debian_version'))) {
+    // Only the bench needs debootstrap: installed here rather than by CI's setup.
+    if (spawnSync('sh', ['-c', 'command -v debootstrap']).status !== 0) spawnSync('apt-get', ['install', '-y', '-qq', 'debootstrap'], { stdio: 'inherit' });
     const r = spawnSync('debootstrap', ['--variant=minbase', 'bookworm', debian], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('debootstrap failed');
   }

@@ -16,7 +16,7 @@ await build({
   outfile: 'dist/bundle/cli.cjs',
   // Packages stay in node_modules: the code that needs one requires it, so a command that never
   // gets there never loads it (and tests can see which packages a command loaded).
-  external: ['undici', 'smol-toml', 'zstd-napi', 'koffi'],
+  external: ['undici', 'smol-toml', 'zstd-napi'],
   // The sources are ES modules that find their packages from import.meta.url.
   define: { 'import.meta.url': '__tspodModuleUrl' },
   banner: { js: "const __tspodModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

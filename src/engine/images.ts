@@ -50,6 +50,13 @@ export async function findImage(store: Store, input: string): Promise<ImageRecor
     if (/^[a-f0-9]+$/.test(hex)) return undefined;
     throw e;
   }
+  if (!ref.domain && !ref.digest) {
+    // One stored image named REGISTRY/PATH:TAG is the answer whatever registries.conf says (its
+    // candidates and localhost/ are such names): no need to read it, nor to load its parser.
+    const tag = ref.tag ?? 'latest';
+    const named = images.filter((i) => i.names.some((n) => n.endsWith(`/${ref.path}:${tag}`)));
+    if (named.length === 1) return named[0];
+  }
   const localhost = ref.domain ? [] : [qualify(ref, 'localhost')];
   for (const cand of [...(ref.domain ? [qualify(ref, ref.domain)] : await candidates(input)), ...localhost]) {
     const img = images.find((i) => matchesName(i, cand));

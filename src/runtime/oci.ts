@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { RuntimeError } from '../errors.js';
-import { findExecutable } from '../sys/proc.js';
+import { findExecutable, processAlive } from '../sys/proc.js';
 import { K8sLogWriter } from './logfile.js';
 
 export interface RuntimeInfo { name: string; path: string }
@@ -103,8 +103,28 @@ export function runtimeError(logFile: string): string | undefined {
   return msg;
 }
 
+/**
+ * Remove the runtime's state of a container, killing what is left of it. For a runc container that
+ * ended with no process left, that is removing its (empty) cgroup directories and its state
+ * directory, which is all `runc delete` would do, without the ~10 ms of starting runc; anything
+ * else (a process still there, a cgroup that won't go, another runtime) goes through the runtime.
+ */
 export function deleteContainer(rt: RuntimeInfo, stateRoot: string, id: string): void {
+  const dir = path.join(stateRoot, id);
+  if (rt.name === 'runc' && removeEndedState(dir)) return;
+  if (!fs.existsSync(dir)) return;
   spawnSync(rt.path, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore' });
+}
+
+function removeEndedState(dir: string): boolean {
+  let state: { init_process_pid?: number; cgroup_paths?: Record<string, string> };
+  try { state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')); } catch { return !fs.existsSync(dir); }
+  if (state.init_process_pid && processAlive(state.init_process_pid)) return false;
+  for (const cg of new Set(Object.values(state.cgroup_paths ?? {}))) {
+    try { fs.rmdirSync(cg); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false; }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
 }
 
 export function runtimeVersion(rt: RuntimeInfo): string {

@@ -283,9 +283,9 @@ export class Store {
   /**
    * Remove staging left by processes that no longer exist (a pull killed with SIGKILL), and, when
    * no pull is running, layers no image uses (left by an rmi killed between its record and its
-   * layers). Call under the store lock.
+   * layers; `layers: false` leaves them, for callers that never leave such). Call under the store lock.
    */
-  sweep(): void {
+  sweep(opts: { layers?: boolean } = {}): void {
     let names: string[] = [];
     try { names = fs.readdirSync(this.p('tmp')); } catch { /* no store yet */ }
     for (const name of names) {
@@ -293,6 +293,7 @@ export class Store {
       if (pid === process.pid || (pid && processAlive(pid))) continue;
       this.discard(this.p('tmp', name));
     }
+    if (opts.layers === false) return;
     // A running pull holds pulls.lock shared: its layers are committed before its image is.
     const noPulls = fs.existsSync(this.p('layers')) ? acquireLock(this.p('pulls.lock'), { tryOnly: true }) : undefined;
     if (!noPulls) return;

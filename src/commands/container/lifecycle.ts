@@ -93,7 +93,7 @@ export class CleanupCommand extends TspodCommand {
     await cleanupContainer(e.store, e.findContainer(e.store, this.container).id, this.runId);
     // conmon runs this when a container ends: a good moment to undo what killed tspods left.
     await e.listContainers(e.store, { all: true });
-    e.store.withLock(() => e.store.sweep());
+    e.store.withLock(() => e.store.sweep({ layers: false }));
     return 0;
   }
 }

@@ -23,9 +23,16 @@ export class RmCommand extends TspodCommand {
     if (!this.all && this.containers.length === 0) throw new UsageError('name at least one container, or use --all', 'see `tspod ps -a`');
     const [{ findContainer, listContainers }, { removeContainer }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
     const store = new Store();
-    // Swept first (removing damaged records too), so a name left by a killed create is free again.
-    const all = await listContainers(store, { all: true, removeDamaged: true, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
-    const targets = this.all ? all : this.containers.map((c) => findContainer(store, c));
+    // Listing sweeps what killed creates and starts left (damaged records too): rm -a does it
+    // always; rm NAME only when NAME is not found, as it may name what such a sweep frees.
+    const sweep = () => listContainers(store, { all: true, removeDamaged: true, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
+    const targets = this.all ? await sweep() : [];
+    for (const c of this.all ? [] : this.containers) {
+      try { targets.push(findContainer(store, c)); } catch (e) {
+        await sweep();
+        targets.push(findContainer(store, c));
+      }
+    }
     let failed = 0;
     for (const rec of targets) {
       try {
@@ -38,7 +45,7 @@ export class RmCommand extends TspodCommand {
       }
     }
     // Staging of killed pulls and removals goes too (their processes are gone, or it is kept).
-    store.withLock(() => store.sweep());
+    store.withLock(() => store.sweep({ layers: false }));
     return failed ? 125 : 0;
   }
 }

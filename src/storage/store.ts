@@ -381,6 +381,20 @@ export class Store {
 
   releaseName(name: string): void { fs.rmSync(this.p('names', name), { force: true }); }
 
+  /**
+   * Names whose container directory is gone (an rm killed between its rename and the name's
+   * release). A create makes its directory before it claims a name, so such a link is nobody's.
+   * Call under the store lock.
+   */
+  sweepNames(): void {
+    let names: string[];
+    try { names = fs.readdirSync(this.p('names')); } catch { return; }
+    for (const name of names) {
+      const id = this.idForName(name);
+      if (id && !fs.existsSync(this.containerDir(id)) && this.idForName(name) === id) this.releaseName(name);
+    }
+  }
+
   writeAtomic(file: string, data: string | Buffer): void {
     const tmp = `${file}.${process.pid}.tmp`;
     try {

@@ -30,6 +30,7 @@ export class RmCommand extends TspodCommand {
     for (const c of this.all ? [] : this.containers) {
       try { targets.push(findContainer(store, c)); } catch (e) {
         await sweep();
+        store.withLock(() => store.sweepNames());
         targets.push(findContainer(store, c));
       }
     }
@@ -45,7 +46,10 @@ export class RmCommand extends TspodCommand {
       }
     }
     // Staging of killed pulls and removals goes too (their processes are gone, or it is kept).
-    store.withLock(() => store.sweep({ layers: false }));
+    store.withLock(() => {
+      store.sweep({ layers: false });
+      if (this.all) store.sweepNames();
+    });
     return failed ? 125 : 0;
   }
 }

@@ -131,7 +131,7 @@ function matchesFilter(c: ContainerRecord, filter: string): boolean {
 export async function listContainers(store: Store, opts: ListContainersOptions & SweepOptions = {}): Promise<ContainerRecord[]> {
   let scan = store.scanContainers();
   if (scan.missing.length || scan.damaged.length || scan.records.some((r) => r.starting)) {
-    await (await import('./recover.js')).sweepContainers(store, opts);
+    await (await import('./recover.js')).sweepContainers(store, scan, opts);
     scan = store.scanContainers();
   }
   const out = scan.records.map((c) => reconcile(store, c));

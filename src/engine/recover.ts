@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { runtimeDir } from '../paths.js';
-import { processAlive, processTree } from '../sys/proc.js';
+import { hasArgument, processAlive, processTree } from '../sys/proc.js';
 import { runcStateRoot } from './containers.js';
 
 /**
@@ -23,7 +23,7 @@ export async function releaseContainer(store: Store, id: string, runtime?: strin
   // conmon and everything under it (runtime create, runc init, the container's processes).
   let conmon = 0;
   try { conmon = Number(fs.readFileSync(path.join(userdata, 'conmon.pid'), 'utf8')); } catch { /* never started */ }
-  if (conmon && processAlive(conmon) && isConmonOf(conmon, id)) {
+  if (conmon && processAlive(conmon) && hasArgument(conmon, id)) {
     const tree = processTree(conmon);
     // Run as conmon's exit command (a --rm container removing itself), we are in that tree: conmon
     // has nothing left to watch and ends after us.
@@ -42,10 +42,6 @@ export async function undoInterruptedStart(store: Store, rec: ContainerRecord): 
   store.writeContainer({ ...rec, starting: undefined, network: undefined, monitorPid: undefined, state: rec.state === 'created' ? 'created' : 'exited' });
 }
 
-function isConmonOf(pid: number, id: string): boolean {
-  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id); } catch { return false; }
-}
-
 export interface SweepOptions {
   /** also remove containers whose record does not parse (rm does; ps only warns) */
   removeDamaged?: boolean;
@@ -55,10 +51,10 @@ export interface SweepOptions {
 /**
  * Undo killed creates and starts: container directories without a record are removed, records a
  * start never finished are put back as they were (created, or exited). Nothing waits: a directory
- * whose lock is held is somebody's work in progress. `records` are what the caller just read.
+ * whose lock is held is somebody's work in progress. `scan` is what the caller just read.
  */
-export async function sweepContainers(store: Store, opts: SweepOptions = {}): Promise<void> {
-  const { records, missing, damaged } = store.scanContainers();
+export async function sweepContainers(store: Store, scan: ReturnType<Store['scanContainers']>, opts: SweepOptions = {}): Promise<void> {
+  const { records, missing, damaged } = scan;
   const starting = records.filter((r) => r.starting).map((r) => r.id);
   if (!starting.length && !missing.length && !damaged.length) return;
   for (const id of [...missing, ...starting, ...damaged]) {

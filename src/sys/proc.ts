@@ -52,3 +52,8 @@ export function processTree(root: number): number[] {
   visit(root);
   return out;
 }
+
+/** Whether one of the process's arguments is exactly `arg`: that a pid read from a file is still the process it was. */
+export function hasArgument(pid: number, arg: string): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg); } catch { return false; }
+}

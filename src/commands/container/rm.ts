@@ -28,7 +28,7 @@ export class RmCommand extends TspodCommand {
     const sweep = () => listContainers(store, { all: true, removeDamaged: true, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
     const targets = this.all ? await sweep() : [];
     for (const c of this.all ? [] : this.containers) {
-      try { targets.push(findContainer(store, c)); } catch (e) {
+      try { targets.push(findContainer(store, c)); } catch {
         await sweep();
         store.withLock(() => store.sweepNames());
         targets.push(findContainer(store, c));

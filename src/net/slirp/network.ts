@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TspodError } from '../../errors.js';
-import { findExecutable, processAlive } from '../../sys/proc.js';
+import { findExecutable, hasArgument, processAlive } from '../../sys/proc.js';
 import { unmountLazy } from '../../sys/index.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
@@ -150,13 +150,9 @@ export function teardownNetwork(state: NetworkState): void {
   if (!state.nsPath) return;
   let pid = state.helperPid;
   try { pid = Number(fs.readFileSync(helperPidFile(state.nsPath), 'utf8')) || pid; } catch { /* none written */ }
-  if (pid && processAlive(pid) && helperOf(pid, state.nsPath)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (pid && processAlive(pid) && hasArgument(pid, state.nsPath)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   fs.rmSync(helperPidFile(state.nsPath), { force: true });
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
-}
-
-function helperOf(pid: number, nsPath: string): boolean {
-  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(nsPath); } catch { return false; }
 }
 
 /** Write resolv.conf, hosts and hostname into `dir`; returns container path -> host file. */

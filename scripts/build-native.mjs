@@ -1,5 +1,6 @@
-// Build tspod's small Node-API addon (src/sys/native/tspod_sys.c) into dist/native/tspod_sys.node
-// with the system C compiler and Node's own headers (node_api.h, in every Node install).
+// Build tspod's C parts with the system C compiler: the launcher (src/launcher/tspod.c) into
+// dist/tspod, which bin/tspod links to, and the small Node-API addon (src/sys/native/tspod_sys.c)
+// into dist/native/tspod_sys.node, against Node's own headers (node_api.h, in every Node install).
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -16,10 +17,13 @@ if (!include) {
 }
 const cc = process.env.CC || 'cc';
 fs.mkdirSync('dist/native', { recursive: true });
-try {
-  execFileSync(cc, ['-O2', '-Wall', '-Werror', '-fPIC', '-shared', `-I${include}`, '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=tspod_sys',
-    'src/sys/native/tspod_sys.c', '-o', 'dist/native/tspod_sys.node'], { stdio: 'inherit' });
-} catch {
-  console.error(`Error: ${cc} could not build src/sys/native/tspod_sys.c: install a C compiler (Debian: gcc libc6-dev)`);
-  process.exit(1);
+function compile(source, args) {
+  try {
+    execFileSync(cc, ['-O2', '-Wall', '-Werror', ...args, source], { stdio: 'inherit' });
+  } catch {
+    console.error(`Error: ${cc} could not build ${source}: install a C compiler (Debian: gcc libc6-dev)`);
+    process.exit(1);
+  }
 }
+compile('src/launcher/tspod.c', ['-o', 'dist/tspod']);
+compile('src/sys/native/tspod_sys.c', ['-fPIC', '-shared', `-I${include}`, '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=tspod_sys', '-o', 'dist/native/tspod_sys.node']);

@@ -1,13 +1,13 @@
 // exec: a new process in a running container, through the runtime's exec, so it joins the
 // container's namespaces and takes its environment, user and working directory unless told otherwise.
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { TspodError, RuntimeError, EXIT_TSPOD } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { requireRunning, runcStateRoot } from './containers.js';
 import { mergeEnv, parseEnv, checkExecutable } from './process.js';
+import { startProcess, type Started } from '../sys/spawn.js';
 
 const signals = os.constants.signals as Record<string, number>;
 
@@ -46,15 +46,18 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
     ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
     ...env.flatMap((e) => ['--env', e]), ...(o.tty ? ['--tty'] : []), ...(o.detach ? ['--detach'] : []),
     ...(o.privileged ? ALL_CAPS.flatMap((c) => ['--cap', c]) : []), rec.id, ...o.command];
-  const child = spawn(rt.path, args, { stdio: [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
-  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
+  let child: Started;
+  try {
+    child = startProcess(rt.path, args, { stdio: [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+  } catch (e) {
+    throw new RuntimeError(`cannot start ${rt.name} exec: ${(e as Error).message}`);
+  }
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH'];
   for (const sg of sigs) process.on(sg, forward);
   try {
-    return await new Promise<number>((resolve, reject) => {
-      child.on('error', (e) => reject(new RuntimeError(`cannot start ${rt.name} exec: ${e.message}`)));
-      child.on('exit', (code, signal) => resolve(signal ? 128 + (signals[signal] ?? 0) : code ?? EXIT_TSPOD));
-    });
+    const { code, signal } = await child.exited;
+    return signal ? 128 + (signals[signal] ?? 0) : code ?? EXIT_TSPOD;
   } finally {
     for (const sg of sigs) process.off(sg, forward);
   }

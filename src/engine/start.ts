@@ -71,14 +71,17 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const userdata = path.join(dir, 'userdata');
   const stateRoot = runcStateRoot();
   fs.rmSync(path.join(userdata, 'pidfile'), { force: true });
-  mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
-  mark('start: overlay mounted');
+  // The network helper starts first and comes up while the root is mounted and the spec is built.
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
+  const networkReady = net.setupNetwork(networkMode, runtimeDir(), rec.id).then((n) => { network = n; return n; });
+  networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
   const undo = () => {
     try { network?.teardown(); } catch { /* best effort */ }
     unmount(rootfs);
   };
   try {
+    mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
+    mark('start: overlay mounted');
     const user = resolveUser(rootfs, cfg.user ?? imageCfg.User);
     const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));
     // Defaults, then the image's Env, then --env-file and -e: later ones win.
@@ -90,18 +93,20 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const volumes = await volumeSpecMounts(store, rec, rootfs);
     mark('start: user, env, workdir, executable, volumes resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
-    network = await net.setupNetwork(networkMode, runtimeDir(), rec.id);
+    const ready = await networkReady;
     mark(`start: network ${networkMode} ready`);
-    const etcFiles = net.writeEtcFiles(userdata, network, hostname, rec.name);
+    const etcFiles = net.writeEtcFiles(userdata, ready, hostname, rec.name);
     const spec = buildSpec({
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach ? terminalSize() : undefined, hostname, volumes,
-      network: network.nsPath ? { path: network.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
+      network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     mark('start: spec written');
-    return { rt, stateRoot, dir, rootfs, userdata, network, undo };
+    return { rt, stateRoot, dir, rootfs, userdata, network: ready, undo };
   } catch (e) {
+    // A network that failed tore itself down; one still coming up is waited for, then taken down.
+    await networkReady.catch(() => undefined);
     undo();
     throw e;
   }

@@ -1,7 +1,7 @@
 // Detached containers are watched by conmon, as with Podman: it creates the container through the
 // runtime, outlives tspod, writes the logs (k8s-file format) and the exit code, and runs
 // `tspod container cleanup ID` when the container ends. Its sync pipe reports the container's pid.
-import { spawn } from 'node:child_process';
+import { startProcess } from '../sys/spawn.js';
 import { RuntimeError } from '../errors.js';
 import { findExecutable } from '../sys/proc.js';
 import type { RuntimeInfo } from './oci.js';
@@ -36,22 +36,20 @@ export async function startConmon(o: ConmonOptions): Promise<number> {
     ...(o.terminal ? ['--terminal'] : []), ...(o.stdin ? ['--stdin', '--leave-stdin-open'] : []),
     '--exit-command', o.exitCommand[0], ...o.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a]),
   ];
-  const child = spawn(conmon, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true });
+  // conmon forks its monitor and exits; the monitor keeps these pipes open for the container's
+  // lifetime, so they are let go of once it has reported, or this process (and whoever waits on our
+  // stdout) would wait for the container to end.
+  const child = startProcess(conmon, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, newSession: true, wait: false });
+  const stderrPipe = child.pipes.get(2)!, sync = child.pipes.get(3)!;
   let text = '', stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d; });
-  const sync = child.stdio[3] as NodeJS.ReadableStream;
+  stderrPipe.on('data', (d: Buffer) => { stderr += d; });
   const result = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
     sync.on('data', (d: Buffer) => {
       text += d;
       try { resolve(JSON.parse(text)); } catch { /* more to come */ }
     });
     sync.on('end', () => reject(new RuntimeError(`conmon ended without reporting the container: ${stderr.trim() || text.trim()}`)));
-  });
-  // conmon's daemon keeps these pipes open for the container's lifetime: let go of them, or this
-  // process (and whoever waits on our stdout) would wait for the container to end.
-  child.stderr!.destroy();
-  (sync as NodeJS.ReadableStream & { destroy(): void }).destroy();
-  child.unref();
+  }).finally(() => { stderrPipe.destroy(); sync.destroy(); });
   if (result.data < 0) {
     const msg = (result.message ?? '').split('\n').filter((l) => /level=error/.test(l)).map((l) => /msg="((?:[^"\\]|\\.)*)"/.exec(l)?.[1] ?? l).pop() ?? result.message ?? 'unknown error';
     throw new RuntimeError(`${o.runtime.name}: ${msg.replace(/\\"/g, '"')}`, { hint: 'see `tspod --log-level debug run -d ...`' });

@@ -1,9 +1,10 @@
 // The OCI runtime driver: find runc or crun, and run a bundle in the foreground.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { RuntimeError } from '../errors.js';
 import { findExecutable, processAlive } from '../sys/proc.js';
+import { startProcess, drained, type Started } from '../sys/spawn.js';
 import { K8sLogWriter } from './logfile.js';
 
 export interface RuntimeInfo { name: string; path: string }
@@ -58,30 +59,32 @@ export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: 
   const args = ['--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, '--pid-file', opts.pidFile, id];
   const log = opts.containerLog && new K8sLogWriter(opts.containerLog.path, opts.containerLog.maxSize);
   // Its own session, so the terminal's signals reach the container once, through us.
-  const child = spawn(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit', log ? 'pipe' : 'inherit'], detached: true });
-  if (log) {
-    for (const [name, from, to] of [['stdout', child.stdout!, process.stdout], ['stderr', child.stderr!, process.stderr]] as const) {
-      from.on('data', (d: Buffer) => {
-        log.write(name, d);
-        // A slow reader of our output slows the container down, as a pipe would.
-        if (!to.write(d)) { from.pause(); to.once('drain', () => from.resume()); }
-      });
-      // Our reader went away (`| head`): close the pipe, so the container gets its SIGPIPE as before.
-      to.on('error', () => from.destroy());
-    }
+  let child: Started;
+  try {
+    child = startProcess(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit', log ? 'pipe' : 'inherit'], newSession: true });
+  } catch (e) {
+    throw new RuntimeError(`cannot start ${rt.name}: ${(e as Error).message}`);
+  }
+  const outputs = log ? [['stdout', child.pipes.get(1)!, process.stdout], ['stderr', child.pipes.get(2)!, process.stderr]] as const : [];
+  for (const [name, from, to] of outputs) {
+    from.on('data', (d: Buffer) => {
+      log!.write(name, d);
+      // A slow reader of our output slows the container down, as a pipe would.
+      if (!to.write(d)) { from.pause(); to.once('drain', () => from.resume()); }
+    });
+    // Our reader went away (`| head`): close the pipe, so the container gets its SIGPIPE as before.
+    to.on('error', () => from.destroy());
   }
   let interrupted = false;
   const forward = (sig: NodeJS.Signals) => {
     if (sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGHUP') interrupted = true;
-    try { child.kill(sig); } catch { /* gone */ }
+    child.kill(sig);
   };
   for (const s of FORWARDED) process.on(s, forward);
   try {
-    return await new Promise<RunResult>((resolve, reject) => {
-      child.on('error', (e) => reject(new RuntimeError(`cannot start ${rt.name}: ${e.message}`)));
-      // 'close', not 'exit': the last output may still be in the pipes when runc exits.
-      child.on('close', (code, signal) => resolve({ exitCode: code, signal, interrupted }));
-    });
+    // The last output may still be in the pipes when runc exits.
+    const [{ code, signal }] = await Promise.all([child.exited, ...outputs.map(([, from]) => drained(from))]);
+    return { exitCode: code, signal, interrupted };
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
     log?.close();

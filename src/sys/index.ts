@@ -15,6 +15,10 @@ interface Native {
   lgetxattr(path: string | Buffer, name: string): Buffer | number;
   connectSeqpacket(path: string): number;
   shutdown(fd: number, how: number): number;
+  bindNewNetns(target: string): number;
+  spawn(file: string, argv: string[], envp: string[], fds: number[], newSession: boolean): number;
+  pipe(): [number, number] | number;
+  waitExit(pid: number): number;
 }
 let native: Native | undefined;
 
@@ -107,6 +111,31 @@ export function connectSeqpacket(p: string): number {
 /** shutdown(2): 'both' also wakes a read blocked on the socket in another thread. */
 export function shutdownSocket(fd: number, how: 'write' | 'both' = 'both'): void {
   load().shutdown(fd, how === 'write' ? 1 : 2);
+}
+
+/** A new network namespace, bind-mounted on `target` (an existing file); no process is started. */
+export function bindNewNetns(target: string): void {
+  check('unshare(CLONE_NEWNET) and bind', load().bindNewNetns(target), target);
+}
+
+/** posix_spawn(3): the child's fd i is fds[i] (-1 for /dev/null). Returns the pid. */
+export function posixSpawn(file: string, argv: string[], envp: string[], fds: number[], newSession: boolean): number {
+  return check('posix_spawn', load().spawn(file, argv, envp, fds, newSession), file);
+}
+
+/** pipe2(O_CLOEXEC): [read end, write end]. */
+export function pipe(): [number, number] {
+  const r = load().pipe();
+  if (typeof r === 'number') throw new SysError('pipe2', -r, '');
+  return r;
+}
+
+/**
+ * A thread waits for the child `pid`: the returned pipe's read end yields, once it has ended, two
+ * native-endian int32s, its exit code (or -1) and the signal that killed it (or 0).
+ */
+export function waitExit(pid: number): number {
+  return check('waitpid thread', load().waitExit(pid), `pid ${pid}`);
 }
 
 export const ERRNO = { EPERM: 1, ENOENT: 2, EEXIST: 17, EINVAL: 22, ENOTSUP: 95, ERANGE: 34, ENAMETOOLONG: 36, ENODATA: 61, ECONNREFUSED: 111 } as const;

@@ -51,6 +51,22 @@ test('env: image Env, -e, --env-file, PATH and HOSTNAME', () => {
   }
 });
 
+test('relative paths (--env-file, -v ./dir) are read from the directory tspod was started in', () => {
+  const home = `/home/${TEST_USER}`;
+  const dir = fs.mkdtempSync(path.join(home, 'tspod-cwd-'));
+  fs.writeFileSync(path.join(dir, 'vars.env'), 'FROM_CWD=yes\n');
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(path.join(dir, 'data', 'note'), 'hello\n');
+  spawnSync('chown', ['-R', `${TEST_USER}:`, dir]);
+  try {
+    const r = run(['--network', 'none', '--env-file', './vars.env', '-v', './data:/data', 'alpine:3.20', 'sh', '-c', 'echo $FROM_CWD; cat /data/note'], { cwd: dir });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, 'yes\nhello\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('user by name and by id, resolved through the image\'s passwd and group', () => {
   assert.is(run(['--network', 'none', '-u', 'nobody', 'alpine:3.20', 'id']).stdout, 'uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n');
   assert.is(run(['--network', 'none', '-u', '1000:1000', 'alpine:3.20', 'id', '-u']).stdout, '1000\n');

@@ -57,10 +57,23 @@ test('no V8 flag reaches Node for a command other than pull: any would cost Node
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-boot-'));
   const r = boot(BUNDLE, dir, 'version');
   assert.is(r.flags, '');
-  const launcher = fs.readFileSync(path.resolve(BUNDLE, '../../bin/tspod'), 'utf8');
-  // The only flags the launcher passes are pull's.
-  assert.equal([...launcher.matchAll(/node --[\w-]+(=[\w.]+)?/g)].map((m) => m[0]), ['node --max-semi-space-size=1']);
-  assert.match(launcher, /if \[ "\$1" = pull \]; then node="node --max-semi-space-size=1"; fi/);
+});
+
+/** What the launcher (dist/tspod) execs, through a `node` on PATH that prints its arguments. */
+function launched(...args: string[]): string[] {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-launch-'));
+  fs.writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
+  const r = spawnSync(path.resolve(BUNDLE, '../tspod'), args, { encoding: 'utf8', env: { PATH: bin, _TSPOD_IN_USERNS: '1' } });
+  fs.rmSync(bin, { recursive: true, force: true });
+  assert.is(r.status, 0, r.stderr);
+  return r.stdout.trimEnd().split('\n');
+}
+
+test('the launcher passes Node no option but pull\'s, and ends Node\'s options before tspod\'s', () => {
+  const cli = path.join(BUNDLE, 'tspod.cjs');
+  assert.equal(launched('run', '--env-file', 'x', 'alpine'), ['--', cli, 'run', '--env-file', 'x', 'alpine']);
+  assert.equal(launched('version'), ['--', cli, 'version']);
+  assert.equal(launched('pull', 'alpine'), ['--max-semi-space-size=1', '--', cli, 'pull', 'alpine']);
 });
 
 test.run();

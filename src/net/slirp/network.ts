@@ -4,10 +4,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { TspodError } from '../../errors.js';
 import { findExecutable, hasArgument, processAlive } from '../../sys/proc.js';
-import { unmountLazy } from '../../sys/index.js';
+import { bindNewNetns, unmountLazy } from '../../sys/index.js';
+import { startProcess } from '../../sys/spawn.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
 
@@ -81,12 +82,11 @@ function ensurePrivateMount(dir: string): void {
 function createNetns(file: string): void {
   if (process.getuid!() === 0 && !process.env._TSPOD_IN_USERNS) ensurePrivateMount(path.dirname(file));
   fs.writeFileSync(file, '');
-  // A child does it: a thread of ours that entered a new network namespace could not go back (the
-  // host's namespace belongs to the parent user namespace), so Node itself never moves.
-  const r = spawnSync('unshare', [`--net=${file}`, 'true'], { encoding: 'utf8' });
-  if (r.status !== 0) {
+  try {
+    bindNewNetns(file);
+  } catch (e) {
     fs.rmSync(file, { force: true });
-    throw new TspodError('E_NETWORK', `cannot create a network namespace: ${(r.stderr || '').trim()}`);
+    throw new TspodError('E_NETWORK', `cannot create a network namespace: ${(e as Error).message}`, { hint: 'check that unprivileged user namespaces may create network namespaces here' });
   }
 }
 
@@ -118,21 +118,19 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
       return { mode, state, nsPath, nameservers: servers, address: hostAddress(), teardown: () => teardownNetwork(state) };
     }
     // slirp4netns writes "1" to --ready-fd once tap0 is configured.
-    const slirp = spawn('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', '--disable-host-loopback', nsPath, 'tap0'],
-      { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-    if (slirp.pid) fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
+    const slirp = startProcess('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', '--disable-host-loopback', nsPath, 'tap0'],
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], newSession: true, wait: false });
+    fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
+    const stderrPipe = slirp.pipes.get(2)!, ready = slirp.pipes.get(3)!;
     await new Promise<void>((resolve, reject) => {
       let stderr = '';
       const fail = (why: string) => reject(new TspodError('E_NETWORK', `slirp4netns failed: ${why}`, { hint: 'check that /dev/net/tun is usable by you, or use --network pasta or none' }));
       const timer = setTimeout(() => fail('not ready after 5 s'), 5000);
-      slirp.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-      (slirp.stdio[3] as NodeJS.ReadableStream).once('data', () => { clearTimeout(timer); resolve(); });
-      slirp.once('exit', (code) => { clearTimeout(timer); fail(`exited with ${code}: ${stderr.trim().split('\n').pop()}`); });
-    });
-    slirp.removeAllListeners('exit');
-    slirp.stderr!.destroy();
-    (slirp.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
-    slirp.unref();
+      stderrPipe.on('data', (d: Buffer) => { stderr += d.toString(); });
+      ready.once('data', () => { clearTimeout(timer); resolve(); });
+      // Its end of the ready pipe closes without a word when it quits early.
+      ready.once('end', () => { clearTimeout(timer); fail(stderr.trim().split('\n').pop() || 'it exited before it was ready'); });
+    }).finally(() => { stderrPipe.destroy(); ready.destroy(); });
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
     return { mode, state, nsPath, nameservers: ['10.0.2.3'], address: '10.0.2.100', teardown: () => teardownNetwork(state) };
   } catch (e) {

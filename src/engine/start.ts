@@ -80,7 +80,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     unmount(rootfs);
   };
   try {
-    mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless });
+    mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove });
     mark('start: overlay mounted');
     const user = resolveUser(rootfs, cfg.user ?? imageCfg.User);
     const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));

@@ -4,7 +4,14 @@
 import { RuntimeError } from '../errors.js';
 import { mount, unmountLazy, SysError, errnoName } from '../sys/index.js';
 
-export interface OverlayOptions { storeRoot: string; lowers: string[]; upper: string; work: string; target: string; rootless: boolean }
+export interface OverlayOptions {
+  storeRoot: string; lowers: string[]; upper: string; work: string; target: string; rootless: boolean;
+  /**
+   * Never sync the upper dir (overlay's "volatile"): for a container that goes with its process
+   * (--rm), as Podman does. The unmount then skips syncing the whole file system under the store.
+   */
+  volatile?: boolean;
+}
 
 /**
  * The lowerdir stack for an image's layers (base first): top first, as overlay wants it, and a layer
@@ -17,7 +24,7 @@ export function overlayLowers(layers: string[]): string[] {
 
 export function mountOverlay(o: OverlayOptions): void {
   const lowerdir = o.lowers.map((l) => `l/${l}`).join(':');
-  const data = `lowerdir=${lowerdir},upperdir=${o.upper},workdir=${o.work}${o.rootless ? ',userxattr' : ''}`;
+  const data = `lowerdir=${lowerdir},upperdir=${o.upper},workdir=${o.work}${o.rootless ? ',userxattr' : ''}${o.volatile ? ',volatile' : ''}`;
   if (data.length > 4000) throw new RuntimeError(`the overlay mount options are ${data.length} bytes, over the kernel's one-page limit`, { hint: 'use a shorter store path (XDG_DATA_HOME)' });
   const cwd = process.cwd();
   process.chdir(o.storeRoot);

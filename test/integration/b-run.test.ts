@@ -188,6 +188,25 @@ test('--rm leaves nothing; without it the container stays recorded; names are un
   assert.not.match(mounts, /tspod-run-\d+\/netns\//, 'no network namespace left mounted');
 });
 
+test('an --rm container\'s root is a volatile overlay (never synced: it goes with its process), a kept one\'s is not', () => {
+  const rootOptions = (name: string) => {
+    const id = tspod(['inspect', '--format', '{{.Id}}', name]).stdout.trim();
+    const mounts = spawnSync('sh', ['-c', `cat /proc/$(cut -d' ' -f1 /tmp/tspod-run-$(id -u ${TEST_USER})/pause.pid)/mountinfo`], { encoding: 'utf8' }).stdout;
+    return mounts.split('\n').find((l) => l.includes(`${id}/merged`)) ?? '';
+  };
+  for (const [name, extra] of [['volatile-rm', ['--rm']], ['volatile-kept', []]] as const) {
+    const r = tspod(['run', '-d', ...extra, '--name', name, '--network', 'none', 'alpine:3.20', 'sleep', '60']);
+    assert.is(r.status, 0, r.stderr);
+  }
+  try {
+    assert.match(rootOptions('volatile-rm'), /\bvolatile\b/);
+    assert.ok(rootOptions('volatile-kept').includes('upperdir='), 'the kept container is mounted');
+    assert.not.match(rootOptions('volatile-kept'), /\bvolatile\b/);
+  } finally {
+    tspod(['rm', '-f', 'volatile-rm', 'volatile-kept']);
+  }
+});
+
 test('ps -a shows the kept container with its exit status; ps shows only running ones', () => {
   tspod(['run', '--name', 'exits-3', '--network', 'none', 'alpine:3.20', 'sh', '-c', 'exit 3']);
   const all = tspod(['ps', '-a']);

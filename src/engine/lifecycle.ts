@@ -258,7 +258,7 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
 export async function containerProcesses(store: Store, rec: ContainerRecord): Promise<Array<{ pid: number; ppid: number; uid: number; state: string; command: string; startTicks: number }>> {
   requireRunning(store, rec);
   const { runtimeCommand } = await import('../runtime/oci.js');
-  const st = runtimeCommand(runcStateRoot(), ['state', rec.id]);
+  const st = await runtimeCommand(runcStateRoot(), ['state', rec.id]);
   const init = st.status === 0 ? (JSON.parse(st.stdout) as { pid: number }).pid : 0;
   if (!init) throw new RuntimeError(`cannot find the processes of ${rec.name}: ${(st.stderr || '').trim()}`);
   const ns = fs.readlinkSync(`/proc/${init}/ns/pid`);
@@ -285,6 +285,6 @@ export async function pauseContainer(store: Store, rec: ContainerRecord, pause: 
     throw new TspodError('E_CGROUPS', `cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: rootless containers have no freezer cgroup on cgroup v1`, { hint: 'pausing needs cgroup v2 with delegation (systemd.unified_cgroup_hierarchy=1), or root' });
   }
   requireRunning(store, rec);
-  const r = runtimeCommand(runcStateRoot(), [pause ? 'pause' : 'resume', rec.id]);
+  const r = await runtimeCommand(runcStateRoot(), [pause ? 'pause' : 'resume', rec.id]);
   if (r.status !== 0) throw new RuntimeError(`cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`);
 }

@@ -192,7 +192,7 @@ async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared): 
     exitCommand: [launcher(), 'container', 'cleanup', '--run', rec.runId!, rec.id],
   });
   const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
-  const r = runtimeCommand(p.stateRoot, ['start', rec.id], p.rt);
+  const r = await runtimeCommand(p.stateRoot, ['start', rec.id], p.rt);
   if (r.status !== 0) throw new RuntimeError(`${p.rt.name} start failed: ${(r.stderr || '').trim().split('\n').pop()}`);
   store.writeContainer({ ...rec, starting: undefined, monitorPid, state: 'running', startedAt: new Date().toISOString() });
 }

@@ -135,8 +135,15 @@ export function runtimeVersion(rt: RuntimeInfo): string {
   return (r.stdout ?? '').split('\n')[0] ?? '';
 }
 
-/** One runtime subcommand (kill, state, start, pause...) against tspod's state root, run to completion. */
-export function runtimeCommand(stateRoot: string, args: string[], rt: RuntimeInfo = findRuntime()): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(rt.path, ['--root', stateRoot, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+/** One runtime subcommand (state, start, pause...) against tspod's state root, run to completion. */
+export async function runtimeCommand(stateRoot: string, args: string[], rt: RuntimeInfo = findRuntime()): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = startProcess(rt.path, ['--root', stateRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [stdout, stderr] = [1, 2].map((fd) => {
+    const pipe = child.pipes.get(fd)!;
+    const chunks: Buffer[] = [];
+    pipe.on('data', (d: Buffer) => chunks.push(d));
+    return drained(pipe).then(() => Buffer.concat(chunks).toString('utf8'));
+  });
+  const [{ code }, out, err] = await Promise.all([child.exited, stdout, stderr]);
+  return { status: code, stdout: out, stderr: err };
 }

@@ -6,6 +6,8 @@ mark('node started, cli.ts evaluating');
 import { Cli, type Command } from './commands/kit.js';
 import { reportError } from './commands/base.js';
 import { TspodError } from './errors.js';
+import { takeGlobalFlags } from './commands/globals.js';
+import { log } from './log.js';
 import { PullCommand } from './commands/image/pull.js';
 import { ImagesCommand } from './commands/image/list.js';
 import { RmiCommand } from './commands/image/rm.js';
@@ -21,21 +23,22 @@ import { VersionCommand } from './commands/system/version.js';
 import { InfoCommand } from './commands/system/info.js';
 import { InspectCommand } from './commands/system/inspect.js';
 
-/** Global flags go before the command: `tspod --log-level debug run ...`. */
-function takeGlobalFlags(argv: string[]): string[] {
-  const out = [...argv];
-  while (out.length && out[0].startsWith('--log-level')) {
-    const flag = out.shift()!;
-    process.env.TSPOD_LOG_LEVEL = flag.includes('=') ? flag.split('=')[1] : out.shift();
-  }
-  return out;
-}
-
 const COMMANDS = [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand];
 
-const argv = takeGlobalFlags(process.argv.slice(2));
-const cli = new Cli({ name: 'tspod', version: '0.1.0' });
+const GLOBAL_OPTIONS = [
+  '      --log-level string       Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic) (default "warn")',
+  '  -D, --debug                  Same as --log-level debug',
+  '      --noout                  Do not output to stdout',
+  '      --root string            Path to the store (default ~/.local/share/tspod)',
+  '      --runroot string         Path to the run state (default $XDG_RUNTIME_DIR/tspod)',
+  '      --runtime string         Path to the OCI runtime, or its name (runc, crun)',
+  '      --runtime-flag stringArray  Add global flags for the container runtime',
+  '      --storage-driver string  Select which storage driver is used (overlay)',
+  '      --storage-opt stringArray  Used to pass an option to the storage driver (accepted, unused)',
+  '      --volumepath string      Path to the volume directory',
+];
+const cli = new Cli({ name: 'tspod', version: '0.1.0', globalOptions: GLOBAL_OPTIONS });
 for (const c of COMMANDS) cli.register(c);
 
 // For the startup budget test: which CommonJS packages did this command load?
@@ -50,7 +53,12 @@ if (process.env.TSPOD_DEBUG_MODULES) {
 mark('commands loaded');
 let command: Command | undefined;
 try {
-  command = cli.process(argv);
+  const globals = takeGlobalFlags(process.argv.slice(2));
+  // --noout: the command's output goes nowhere; errors still reach stderr.
+  if (globals.noout) process.stdout.write = (() => true) as typeof process.stdout.write;
+  log.info(`tspod filtering at log level ${process.env.TSPOD_LOG_LEVEL}`);
+  log.trace(`arguments: ${JSON.stringify(process.argv.slice(2))}`);
+  command = cli.process(globals.argv);
 } catch (e) {
   process.exitCode = reportError(e);
 }

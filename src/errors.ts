@@ -9,11 +9,14 @@ export class TspodError extends Error {
   readonly code: string;
   readonly exitCode: number;
   readonly hint?: string;
-  constructor(code: string, message: string, opts: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+  /** printed as it is, without "Error: " (a few of Podman's messages are) */
+  readonly bare: boolean;
+  constructor(code: string, message: string, opts: { hint?: string; exitCode?: number; cause?: unknown; bare?: boolean } = {}) {
     super(message, { cause: opts.cause });
     this.code = code;
     this.exitCode = opts.exitCode ?? EXIT_TSPOD;
     this.hint = opts.hint;
+    this.bare = opts.bare ?? false;
   }
 }
 
@@ -23,9 +26,23 @@ export class InvalidReferenceError extends TspodError {
   }
 }
 
+/** Podman's words ("NAME: image not known"), which scripts match; a hint only where there is more to say. */
 export class ImageNotFoundError extends TspodError {
   constructor(ref: string, hint?: string) {
-    super('E_IMAGE_UNKNOWN', `image not known: ${ref}`, { hint: hint ?? 'pull it first with `tspod pull`, or check the name with `tspod images`' });
+    super('E_IMAGE_UNKNOWN', `${ref}: image not known`, { hint });
+  }
+}
+
+export class ContainerNotFoundError extends TspodError {
+  constructor(ref: string) {
+    // Podman's rm exits 1 for this, its other commands 125: the command decides (see rm).
+    super('E_NO_CONTAINER', `no container with name or ID "${ref}" found: no such container`);
+  }
+}
+
+export class VolumeNotFoundError extends TspodError {
+  constructor(name: string) {
+    super('E_NO_VOLUME', `no volume with name "${name}" found: no such volume`);
   }
 }
 

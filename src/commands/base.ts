@@ -1,6 +1,6 @@
 // The base of every command: run() does the work; errors become one line, a hint and an exit code.
 import { Command } from './kit.js';
-import { TspodError, EXIT_TSPOD } from '../errors.js';
+import { TspodError, UsageError, EXIT_TSPOD } from '../errors.js';
 
 export abstract class TspodCommand extends Command {
   abstract run(): Promise<number | void>;
@@ -17,15 +17,17 @@ export abstract class TspodCommand extends Command {
 export function reportError(e: unknown): number {
   const debug = process.env.TSPOD_LOG_LEVEL === 'debug';
   if (e instanceof TspodError) {
-    process.stderr.write(`Error: ${e.message}\n${e.hint ? `Hint: ${e.hint}\n` : ''}`);
+    // One line, what went wrong and what to do; a usage error adds Podman's "See 'tspod CMD --help'".
+    const line = e.bare ? e.message : `Error: ${e.message}`;
+    const hint = !e.hint ? '' : e instanceof UsageError ? `\n${e.hint}` : `; ${e.hint}`;
+    process.stderr.write(`${line}${hint}\n`);
     if (debug) process.stderr.write(`${e.stack}\n`);
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
   const what = err?.code && err?.path ? `${err.syscall ?? 'access'} ${err.path}: ${errnoWords(err)}` : err?.message ?? String(e);
-  process.stderr.write(`Error: ${what}\n`);
+  process.stderr.write(`Error: ${what}${debug ? '' : '; run again with --log-level debug for details'}\n`);
   if (debug) process.stderr.write(`${err?.stack}\n`);
-  else process.stderr.write('Hint: run again with --log-level debug for details\n');
   return EXIT_TSPOD;
 }
 

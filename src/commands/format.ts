@@ -1,11 +1,36 @@
-// Output helpers: human sizes and times as Podman prints them, aligned tables, and the simple
-// Go-template field paths users type ({{.Id}}, {{.State.Status}}, {{json .Config}}).
+// Sizes, durations and times as Podman prints them.
 
 export function humanSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes, i = 0;
   while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
   return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0).replace(/\.0+$/, '')} ${units[i]}`;
+}
+
+/** docker/go-units' HumanDuration, which Podman's ps and images use: "Less than a second", "About a minute", "3 hours". */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.floor(seconds / 3600 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(seconds / 3600 / 24 / 365)} years`;
+}
+
+/** Go's time.Time.String() for an ISO time in UTC: "2026-12-02 10:40:50.123 +0000 UTC". */
+export function goTime(iso: string | undefined): string {
+  if (!iso) return '0001-01-01 00:00:00 +0000 UTC';
+  const d = new Date(iso);
+  const frac = /\.(\d+)/.exec(iso)?.[1]?.replace(/0+$/, '');
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')}${frac ? `.${frac}` : ''} +0000 UTC`;
 }
 
 export function timeAgo(iso: string | undefined, now = Date.now()): string {
@@ -22,39 +47,4 @@ export function timeAgo(iso: string | undefined, now = Date.now()): string {
     v /= size;
   }
   return 'long ago';
-}
-
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] + 2))).join('').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
-}
-
-function lookup(obj: unknown, pathStr: string): unknown {
-  let cur = obj;
-  for (const key of pathStr.split('.').filter(Boolean)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
-}
-
-function show(v: unknown): string {
-  if (v === undefined || v === null) return '<no value>';
-  if (typeof v === 'object') return Array.isArray(v) ? `[${v.map(show).join(' ')}]` : `map[${Object.entries(v as object).map(([k, x]) => `${k}:${show(x)}`).join(' ')}]`;
-  return String(v);
-}
-
-/** Render "{{.A.B}}" and "{{json .A}}" against an object; `\n` and `\t` escapes as Podman allows. */
-export function renderTemplate(template: string, obj: unknown): string {
-  return template.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}/g, (_m, json: string | undefined, p: string) => {
-    const v = lookup(obj, p);
-    return json ? JSON.stringify(v ?? null) : show(v);
-  });
-}
-
-/** inspect's output: a JSON array, or one rendered template line per report. */
-export function printReports(reports: object[], format?: string): void {
-  if (format && format !== 'json') for (const r of reports) process.stdout.write(renderTemplate(format, r) + '\n');
-  else process.stdout.write(JSON.stringify(reports, null, 4) + '\n');
 }

@@ -10,7 +10,7 @@ type Spec =
   | { kind: 'boolean'; names: string[]; initial: boolean; description?: string }
   | { kind: 'array'; names: string[]; initial: string[]; description?: string }
   | { kind: 'positional'; name: string }
-  | { kind: 'rest'; required: number }
+  | { kind: 'rest'; required: number; name?: string }
   | { kind: 'proxy' };
 
 /** What an option field holds until the command line is parsed. */
@@ -36,7 +36,7 @@ export const Option = {
   Boolean: (names: string, initial = false, opts: FlagOptions = {}): boolean => flag({ kind: 'boolean', names: namesOf(names), initial, description: opts.description }),
   Array: (names: string, initial: string[] = [], opts: FlagOptions = {}): string[] => flag({ kind: 'array', names: namesOf(names), initial, description: opts.description }),
   /** every further positional argument; flags may stand between them */
-  Rest: (opts: { required?: number } = {}): string[] => flag({ kind: 'rest', required: opts.required ?? 0 }),
+  Rest: (opts: { required?: number; name?: string } = {}): string[] => flag({ kind: 'rest', required: opts.required ?? 0, name: opts.name }),
   /** everything after the last positional, verbatim, flags included: a container's command */
   Proxy: (): string[] => flag({ kind: 'proxy' }),
 };
@@ -82,17 +82,18 @@ export function parseInto(cmd: Command, args: string[]): void {
   let nextPositional = 0;
   let optionsEnded = false;
 
-  const set = (f: Field, name: string, value: string | undefined, takeNext: () => string | undefined): void => {
+  // `shown`: how an error names the flag; Podman says "'h' in -h" for a short one.
+  const set = (f: Field, name: string, value: string | undefined, takeNext: () => string | undefined, shown = name): void => {
     const s = f.spec;
     if (s.kind === 'boolean') {
       if (value === undefined) { values.set(f.key, true); return; }
-      if (value !== 'true' && value !== 'false') throw new UsageError(`invalid argument "${value}" for ${name}: it takes true or false`, `see \`${who} --help\``);
+      if (value !== 'true' && value !== 'false') throw new UsageError(`invalid argument "${value}" for ${name}: it takes true or false`, `See '${who} --help'`);
       values.set(f.key, value === 'true');
       return;
     }
     if (s.kind === 'string' && s.tolerateBoolean && value === undefined) { values.set(f.key, true); return; }
     const v = value ?? takeNext();
-    if (v === undefined) throw new UsageError(`flag needs an argument: ${name}`, `see \`${who} --help\``);
+    if (v === undefined) throw new UsageError(`flag needs an argument: ${shown}`, `See '${who} --help'`);
     if (s.kind === 'array') (values.get(f.key) as string[]).push(v);
     else values.set(f.key, v);
   };
@@ -100,7 +101,8 @@ export function parseInto(cmd: Command, args: string[]): void {
     if (nextPositional < positionals.length) values.set(positionals[nextPositional++].key, arg);
     else if (proxy) (values.get(proxy.key) as string[]).push(arg);
     else if (rest) (values.get(rest.key) as string[]).push(arg);
-    else throw new UsageError(`${who} takes no argument "${arg}"`, `see \`${who} --help\``);
+    else if (positionals.length) throw new UsageError(`\`${who}\` accepts at most ${positionals.length} arg(s), received ${positionals.length + 1}`, `See '${who} --help'`);
+    else throw new UsageError(`\`${who}\` takes no arguments`, `See '${who} --help'`);
   };
 
   for (let i = 0; i < args.length; i++) {
@@ -119,45 +121,65 @@ export function parseInto(cmd: Command, args: string[]): void {
       // --no-FLAG turns a boolean off, unless --no-FLAG is itself an option.
       const negated = name.startsWith('--no-') ? byName.get(`--${name.slice(5)}`) : undefined;
       if (negated?.spec.kind === 'boolean' && value === undefined) { values.set(negated.key, false); continue; }
-      throw new UsageError(`unknown flag: ${name}`, `see \`${who} --help\``);
+      throw new UsageError(`unknown flag: ${name}`, `See '${who} --help'`);
     }
     // A cluster of short flags: -it, -dit, -t10, -e=A=1
     for (let k = 1; k < arg.length; k++) {
       const name = `-${arg[k]}`;
       const f = byName.get(name);
-      if (!f) throw new UsageError(`unknown shorthand flag: '${arg[k]}' in ${arg}`, `see \`${who} --help\``);
+      if (!f) throw new UsageError(`unknown shorthand flag: '${arg[k]}' in ${arg}`, `See '${who} --help'`);
       if (f.spec.kind === 'boolean') { set(f, name, undefined, takeNext); continue; }
       const attached = arg.slice(k + 1);
-      set(f, name, attached === '' ? undefined : attached.replace(/^=/, ''), takeNext);
+      set(f, name, attached === '' ? undefined : attached.replace(/^=/, ''), takeNext, `'${arg[k]}' in ${arg}`);
       break;
     }
   }
   if (nextPositional < positionals.length) {
     const missing = positionals.slice(nextPositional).map((f) => (f.spec as { name: string }).name).join(' ');
-    throw new UsageError(`${who} needs ${missing}`, `see \`${who} --help\``);
+    throw new UsageError(`\`${who}\` requires ${missing}`, `See '${who} --help'`);
   }
   if (rest && (values.get(rest.key) as string[]).length < (rest.spec as { required: number }).required) {
-    throw new UsageError(`${who} needs at least ${(rest.spec as { required: number }).required} argument`, `see \`${who} --help\``);
+    throw new UsageError(`\`${who}\` requires at least ${(rest.spec as { required: number }).required} arg(s)`, `See '${who} --help'`);
   }
   for (const [key, v] of values) (cmd as unknown as Record<string, unknown>)[key] = v;
 }
 
-/** How a command is written, for its help: `tspod run [flags] IMAGE [COMMAND...]`. */
-function synopsis(c: CommandClass): string {
+/** How a command is written, for its help: `tspod run [options] IMAGE [COMMAND [ARG...]]`. */
+function synopsis(c: CommandClass, path = c.paths[0]): string {
   const fields = fieldsOf(new c());
-  const words = fields.map((f) => f.spec.kind === 'positional' ? f.spec.name : f.spec.kind === 'rest' ? (f.spec.required ? 'ARG...' : '[ARG...]') : f.spec.kind === 'proxy' ? '[COMMAND [ARG...]]' : undefined).filter(Boolean);
-  return `tspod ${c.paths[0].join(' ')}${fields.some((f) => 'names' in f.spec) ? ' [flags]' : ''}${words.length ? ` ${words.join(' ')}` : ''}`;
+  const words = fields.map((f) => f.spec.kind === 'positional' ? f.spec.name : f.spec.kind === 'rest' ? (f.spec.required ? `${f.spec.name ?? 'ARG'} [${f.spec.name ?? 'ARG'}...]` : `[${f.spec.name ?? 'ARG'}...]`) : f.spec.kind === 'proxy' ? '[COMMAND [ARG...]]' : undefined).filter(Boolean);
+  return `tspod ${path.join(' ')}${fields.some((f) => 'names' in f.spec) ? ' [options]' : ''}${words.length ? ` ${words.join(' ')}` : ''}`;
 }
+
+/** One "Options:" line as Podman's help writes it: "  -a, --all              Show all" / "      --format string  ...". */
+function optionLines(c: CommandClass): string[] {
+  const rows = fieldsOf(new c()).filter((f) => 'names' in f.spec).map((f) => {
+    const s = f.spec as Extract<Spec, { names: string[] }>;
+    const short = s.names.find((n) => /^-[^-]$/.test(n));
+    const long = s.names.filter((n) => n.startsWith('--'));
+    const kind = s.kind === 'boolean' ? '' : s.kind === 'array' ? ' stringArray' : ' string';
+    const initial = s.kind === 'string' && s.initial !== undefined ? ` (default "${s.initial}")` : '';
+    return [`${short ? `${short}, ` : '    '}${long.join(', ')}${kind}`, `${s.description ?? ''}${initial}`];
+  });
+  const width = Math.max(0, ...rows.map(([a]) => a.length));
+  return rows.map(([a, b]) => `  ${a.padEnd(width)}   ${b}`.trimEnd());
+}
+
+/** What a command group (container, image, volume, system) is for. */
+const GROUPS: Record<string, string> = {
+  container: 'Manage containers', image: 'Manage images', volume: 'Manage volumes', system: 'Manage tspod',
+};
 
 export class Cli {
   private readonly commands: CommandClass[] = [];
-  constructor(private readonly opts: { name: string; version: string }) {}
+  constructor(private readonly opts: { name: string; version: string; globalOptions?: string[] }) {}
 
   register(c: CommandClass): void { this.commands.push(c); }
 
   /** The command argv names, ready to run; help and version are commands too. Throws UsageError. */
   process(argv: string[]): Command {
     if (argv[0] === '--version' || argv[0] === '-v') return this.printing(`${this.opts.name} version ${this.opts.version}\n`);
+    if (argv[0] === 'help') return this.help(argv.slice(1).filter((a) => !a.startsWith('-')));
     let best: { c: CommandClass; path: string[] } | undefined;
     for (const c of this.commands) {
       for (const p of c.paths) if (p.every((w, i) => argv[i] === w) && (!best || p.length > best.path.length)) best = { c, path: p };
@@ -169,10 +191,20 @@ export class Cli {
       return before.includes('--help') || (!own && before.includes('-h'));
     };
     if (!best) {
-      if (argv.length === 0 || wantsHelp()) return this.printing(this.overview());
-      throw new UsageError(`unrecognized command \`${this.opts.name} ${argv.slice(0, 2).join(' ')}\``, `see \`${this.opts.name} --help\` for the commands`);
+      const group = argv[0] in GROUPS ? [argv[0]] : [];
+      if (argv.length === 0 || (wantsHelp() && !group.length)) return this.printing(this.overview([]));
+      if (group.length && (argv.length === 1 || wantsHelp())) {
+        if (wantsHelp()) return this.printing(this.overview(group));
+        process.stdout.write(this.overview(group));
+        throw new UsageError(`missing command '${this.opts.name} ${group[0]} COMMAND'`);
+      }
+      // As Podman's parser: a flag it does not know is reported before the command it does not know.
+      const flag = argv.slice(group.length).find((a) => a.startsWith('-') && a !== '-' && a !== '--');
+      if (flag) throw new UsageError(`unknown flag: ${flag.split('=')[0]}`, `See '${[this.opts.name, ...group].join(' ')} --help'`);
+      const where = [this.opts.name, ...group].join(' ');
+      throw new UsageError(`unrecognized command \`${where} ${argv[group.length]}\``, `Try '${where} --help' for more information`);
     }
-    if (wantsHelp(best.c)) return this.printing(this.usage(best.c));
+    if (wantsHelp(best.c)) return this.printing(this.usage(best.c, best.path));
     const cmd = new best.c();
     cmd.path = best.path;
     parseInto(cmd, argv.slice(best.path.length));
@@ -183,35 +215,45 @@ export class Cli {
     return new (class extends Command { async execute() { process.stdout.write(text); return 0; } })();
   }
 
-  /** Every command, by category. */
-  overview(): string {
-    const byCategory = new Map<string, string[]>();
-    for (const c of this.commands) {
-      const cat = c.usage?.category ?? 'Other';
-      byCategory.set(cat, [...(byCategory.get(cat) ?? []), `  ${synopsis(c).padEnd(48)}  ${c.usage?.description ?? ''}`]);
-    }
-    return `${this.opts.name} ${this.opts.version}: daemonless, rootless containers\n\nUsage: ${this.opts.name} [--log-level debug] COMMAND [flags] [ARG...]\n\n`
-      + [...byCategory].map(([cat, lines]) => `${cat}\n${lines.join('\n')}\n`).join('\n')
-      + `\nRun \`${this.opts.name} COMMAND --help\` for a command's flags and examples.\n`;
+  /** `tspod help [GROUP]`: the overview of everything, or of one group. */
+  private help(words: string[]): Command {
+    if (words.length === 0) return this.printing(this.overview([]));
+    if (words.length === 1 && words[0] in GROUPS) return this.printing(this.overview(words));
+    const found = this.commands.flatMap((c) => c.paths.map((p) => ({ c, p }))).find(({ p }) => p.join(' ') === words.join(' '));
+    if (!found) throw new UsageError(`unrecognized command \`${this.opts.name} ${words.join(' ')}\``, `Try '${this.opts.name} --help' for more information`);
+    return this.printing(this.usage(found.c, found.p));
   }
 
-  /** One command's help: what it does, its flags, examples. */
-  usage(c: CommandClass): string {
+  /** The commands at one level (top, or a group), Podman's layout: Usage, Available Commands, Options. */
+  overview(group: string[]): string {
+    const entries = new Map<string, string>();
+    if (!group.length) for (const [g, d] of Object.entries(GROUPS)) entries.set(g, d);
+    for (const c of this.commands) {
+      for (const p of c.paths) {
+        if (group.length ? p.length === 2 && p[0] === group[0] : p.length === 1) { if (!entries.has(p.at(-1)!)) entries.set(p.at(-1)!, c.usage?.description ?? ''); break; }
+      }
+    }
+    const names = [...entries.keys()].sort();
+    const width = Math.max(11, ...names.map((n) => n.length + 1));
+    const who = [this.opts.name, ...group].join(' ');
+    const title = group.length ? GROUPS[group[0]] : 'Manage pods, containers and images';
+    return [title, '', 'Usage:', `  ${who} [options] [command]`, '', 'Available Commands:', ...names.map((n) => `  ${n.padEnd(width)}${entries.get(n)}`), '',
+      ...(group.length ? [] : ['Options:', ...(this.opts.globalOptions ?? []), '']),
+      `Run '${who} COMMAND --help' for more information on a command.`, ''].join('\n');
+  }
+
+  /** One command's help: what it does, how it is written, its options and examples. */
+  usage(c: CommandClass, path = c.paths[0]): string {
     const u = c.usage;
-    const flags = fieldsOf(new c()).filter((f) => 'names' in f.spec).map((f) => {
-      const s = f.spec as Extract<Spec, { names: string[] }>;
-      const names = s.names.join(', ') + (s.kind === 'boolean' ? '' : s.kind === 'array' ? ' VALUE (repeatable)' : ' VALUE');
-      const initial = s.kind === 'string' && s.initial !== undefined ? ` (default ${s.initial})` : s.kind === 'boolean' && s.initial ? ' (default true)' : '';
-      return `  ${names.padEnd(30)}  ${s.description ?? ''}${initial}`;
-    });
-    const details = u?.details?.trim().split('\n').map((l) => l.trim()).join('\n');
-    const aliases = c.paths.slice(1).map((p) => `${this.opts.name} ${p.join(' ')}`);
+    const options = optionLines(c);
+    const details = u?.details?.trim().split('\n').map((l) => `  ${l.trim()}`).join('\n');
+    const aliases = c.paths.filter((p) => p !== path).map((p) => p.join(' '));
     return [
-      `${synopsis(c)}`, '', u?.description ?? '', ...(details ? ['', details] : []),
-      ...(aliases.length ? ['', `Also: ${aliases.join(', ')}`] : []),
-      ...(flags.length ? ['', 'Flags', ...flags] : []),
-      ...(u?.examples?.length ? ['', 'Examples', ...u.examples.flatMap(([label, line]) => [`  ${label}`, `    $ ${line.replace(/\$0/g, this.opts.name)}`])] : []),
-      '',
+      u?.description ?? '', '', ...(details ? ['Description:', details, ''] : []),
+      'Usage:', `  ${synopsis(c, path)}`, '',
+      ...(aliases.length ? ['Aliases:', `  ${[path.join(' '), ...aliases].join(', ')}`, ''] : []),
+      ...(u?.examples?.length ? ['Examples:', ...u.examples.map(([, line]) => `  ${line.replace(/\$0/g, this.opts.name)}`), ''] : []),
+      ...(options.length ? ['Options:', ...options, ''] : []),
     ].join('\n');
   }
 }

@@ -2,11 +2,12 @@
 // under the container's own lock. Creating, starting and the other state changes build on this.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TspodError } from '../errors.js';
+import { TspodError, ContainerNotFoundError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { runtimeDir } from '../paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { SweepOptions } from './recover.js';
+import { parseFilters, matchesAll, matchesLabel } from './filters.js';
 
 /** Where the runtime keeps its container state: one root for every tspod process of this user. */
 export const runcStateRoot = () => path.join(runtimeDir(), 'runc');
@@ -28,7 +29,7 @@ export function findContainer(store: Store, ref: string): ContainerRecord {
     id = matches[0];
   }
   const rec = id ? store.readContainer(id) : undefined;
-  if (!rec) throw new TspodError('E_NO_CONTAINER', `no container with name or id "${ref}"`, { hint: 'see `tspod ps -a`' });
+  if (!rec) throw new ContainerNotFoundError(ref);
   return rec;
 }
 
@@ -106,26 +107,36 @@ export interface ListContainersOptions {
   last?: number;
 }
 
-function matchesFilter(c: ContainerRecord, filter: string): boolean {
-  const i = filter.indexOf('=');
-  if (i < 0) throw new TspodError('E_USAGE', `invalid filter "${filter}"`, { hint: 'use KEY=VALUE, e.g. status=exited or label=app=web' });
-  const key = filter.slice(0, i), value = filter.slice(i + 1);
+const FILTER_KEYS = ['status', 'name', 'id', 'ancestor', 'label', 'exited', 'before', 'since', 'volume', 'restart-policy', 'until'];
+const RESTART_POLICIES = ['no', 'none', 'always', 'on-failure', 'unless-stopped'];
+
+/** One filter's test, Podman's ps semantics; "status=stopped" is Podman's word for exited. */
+function matchesFilter(c: ContainerRecord, key: string, value: string, all: ContainerRecord[]): boolean {
   switch (key) {
-    case 'status': return c.state === value;
+    case 'status': return c.state === (value === 'stopped' ? 'exited' : value);
     case 'name': return new RegExp(value).test(c.name);
     case 'id': return c.id.startsWith(value);
-    case 'ancestor': return c.imageName === value || c.imageId.startsWith(value) || c.imageName.endsWith(`/${value}`) || c.imageName.endsWith(`/${value}:latest`);
-    case 'label': {
-      const j = value.indexOf('=');
-      const k = j < 0 ? value : value.slice(0, j);
-      return c.labels !== undefined && k in c.labels && (j < 0 || c.labels[k] === value.slice(j + 1));
+    case 'ancestor': return c.imageName === value || c.imageId.startsWith(value) || c.imageName.endsWith(`/${value}`) || c.imageName.endsWith(`/${value}:latest`) || c.imageName === `${value}:latest`;
+    case 'exited': return c.state === 'exited' && c.exitCode === Number(value);
+    case 'before': case 'since': {
+      const ref = all.find((o) => o.id.startsWith(value) || o.name === value);
+      if (!ref) throw new TspodError('E_NO_CONTAINER', `no container "${value}" for the ${key} filter`, { hint: 'see `tspod ps -a`' });
+      return key === 'before' ? c.created < ref.created : c.created > ref.created;
     }
-    default: throw new TspodError('E_USAGE', `unknown filter "${key}"`, { hint: 'tspod ps filters on status, name, id, ancestor and label' });
+    case 'restart-policy': {
+      if (!RESTART_POLICIES.includes(value)) throw new TspodError('E_USAGE', `${value} invalid restart policy`);
+      const policy = c.config?.restart?.name ?? 'no';
+      return policy === value || (value === 'none' && policy === 'no');
+    }
+    case 'until': { const t = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value); return Date.parse(c.created) < t; }
+    case 'volume': return (c.config?.volumes ?? []).some((v) => v.source === value || v.destination === value);
+    case 'label': return matchesLabel(c.labels, value);
   }
+  return false;
 }
 
 /**
- * Containers, newest first. A "running" record whose watching process is gone is reported exited.
+ * Containers, oldest first (Podman's order). A "running" record whose watching process is gone is reported exited.
  * What killed creates and starts left behind is undone first (see recover.ts).
  */
 export async function listContainers(store: Store, opts: ListContainersOptions & SweepOptions = {}): Promise<ContainerRecord[]> {
@@ -135,13 +146,11 @@ export async function listContainers(store: Store, opts: ListContainersOptions &
     scan = store.scanContainers();
   }
   const out = scan.records.map((c) => reconcile(store, c));
-  const filters = opts.filters ?? [];
-  // Check every filter before there is anything to match, so a typo fails even on an empty list.
-  const probe: ContainerRecord = { id: '', name: '', imageId: '', imageName: '', created: '', command: [], state: 'created' };
-  for (const f of filters) matchesFilter(probe, f);
-  // A status filter implies -a, as in Podman.
-  const all = opts.all || filters.some((f) => f.startsWith('status=')) || opts.last !== undefined;
-  const list = out.filter((c) => (all || c.state === 'running' || c.state === 'restarting') && filters.every((f) => matchesFilter(c, f)))
-    .sort((a, b) => b.created.localeCompare(a.created));
-  return opts.last !== undefined ? list.slice(0, opts.last) : list;
+  // Checked before there is anything to match, so a typo fails even on an empty list.
+  const filters = parseFilters(opts.filters ?? [], FILTER_KEYS, 'ps');
+  // A status (or exited) filter implies -a, as in Podman.
+  const all = opts.all || filters.has('status') || filters.has('exited') || opts.last !== undefined;
+  const list = out.filter((c) => (all || c.state === 'running' || c.state === 'restarting') && matchesAll(filters, (key, v) => matchesFilter(c, key, v, out)))
+    .sort((a, b) => a.created.localeCompare(b.created));
+  return opts.last !== undefined ? (opts.last > 0 ? list.slice(-opts.last) : []) : list;
 }

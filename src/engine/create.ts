@@ -45,7 +45,7 @@ async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageReco
   const policy = opts.pull ?? 'missing';
   let img = policy === 'always' ? undefined : await findImage(store, opts.image);
   if (!img) {
-    if (policy === 'never') throw new ImageNotFoundError(opts.image, 'it is not in the store and --pull=never forbids pulling it');
+    if (policy === 'never') throw new ImageNotFoundError(opts.image);
     const report = await pullImage(store, opts.image, opts.pullOptions);
     img = store.readImages().find((i) => i.id === report.id);
     if (!img) throw new ImageNotFoundError(opts.image);
@@ -87,10 +87,9 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
 
   const id = crypto.randomBytes(32).toString('hex');
   const dir = store.containerDir(id);
-  // The directory and its lock come first, and the lock is held until the record is written: a
-  // directory without a record whose lock is free was left by a killed create, and is swept.
-  fs.mkdirSync(dir, { mode: 0o700 });
-  const release = store.lockContainer(id)!;
+  // The directory comes locked, and the lock is held until the record is written: a directory
+  // without a record whose lock is free was left by a killed create, and is swept.
+  const release = store.makeContainerDir(id);
   let name = opts.name;
   let claimed = false;
   try {
@@ -103,12 +102,15 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       claimed = true;
     }
     const labels = parseLabels(opts.labels ?? []);
+    // The runtime as chosen (a name or a path, as Podman's inspect shows it), fixed for the container's life.
+    const conf = (await import('../config.js')).containersConf();
+    const runtime = opts.runtime ?? process.env.TSPOD_RUNTIME ?? conf.runtime ?? (await import('../runtime/oci.js')).findRuntime().name;
     const rec: ContainerRecord = {
       id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels,
       autoRemove: !!opts.rm, stopSignal: imageCfg.StopSignal,
       config: {
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
-        interactive: opts.interactive, logSizeMax: opts.logSizeMax, runtime: opts.runtime, restart,
+        interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
       },
     };

@@ -33,7 +33,7 @@ const ALL_CAPS = ['CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP
 export async function execInContainer(store: Store, rec: ContainerRecord, o: ExecOptions): Promise<number> {
   requireRunning(store, rec, 'start it first; see `tspod ps -a`');
   if (o.command.length === 0) throw new TspodError('E_USAGE', 'exec needs a command', { hint: `tspod exec ${rec.name} sh` });
-  const [{ findRuntime }, { resolveUser }] = await Promise.all([import('../runtime/oci.js'), import('../runtime/user.js')]);
+  const [{ findRuntime, runtimeFlags }, { resolveUser }] = await Promise.all([import('../runtime/oci.js'), import('../runtime/user.js')]);
   const dir = store.containerDir(rec.id);
   const rootfs = path.join(dir, 'merged');
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { process: { env: string[]; cwd: string; user: { uid: number; gid: number } } };
@@ -42,7 +42,7 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
   const cwd = o.workdir ?? spec.process.cwd;
   await checkExecutable(rootfs, o.command[0], env, cwd);
   const rt = findRuntime(rec.config?.runtime);
-  const args = ['--root', runcStateRoot(), 'exec', '--cwd', cwd, '--user', `${user.uid}:${user.gid}`,
+  const args = [...runtimeFlags(), '--root', runcStateRoot(), 'exec', '--cwd', cwd, '--user', `${user.uid}:${user.gid}`,
     ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
     ...env.flatMap((e) => ['--env', e]), ...(o.tty ? ['--tty'] : []), ...(o.detach ? ['--detach'] : []),
     ...(o.privileged ? ALL_CAPS.flatMap((c) => ['--cap', c]) : []), rec.id, ...o.command];

@@ -5,6 +5,7 @@ import { ImageNotFoundError, TspodError, RegistryError } from '../errors.js';
 import { Store, type ImageRecord } from '../storage/store.js';
 import { parseReference, qualify, formatReference, repoName, DOCKER_HUB, type Reference } from '../registry/reference.js';
 import type { ProgressEvent } from '../copy/types.js';
+import { parseFilters, matchesAll, matchesLabel, globMatch } from './filters.js';
 
 export interface PullOptions {
   platform?: string;
@@ -12,22 +13,34 @@ export interface PullOptions {
   tlsVerify?: boolean;
   onProgress?: (e: ProgressEvent) => void;
   onWarning?: (message: string) => void;
+  /** which registry a short name resolved to */
+  onNotice?: (message: string) => void;
 }
 
 export interface PullReport { id: string; name: string }
 
-async function searchRegistries(): Promise<string[]> {
-  const { loadRegistriesConfig } = await import('../registry/config.js');
-  return loadRegistriesConfig().searchRegistries;
-}
-
-/** Fully qualified candidates for what the user typed, in search order. */
-export async function candidates(input: string): Promise<Reference[]> {
+/**
+ * Fully qualified candidates for what the user typed, in search order: an alias from
+ * registries.conf(.d) first, else each search registry. With several registries and
+ * short-name-mode "enforcing" there is nobody to ask (tspod never prompts): that is an error.
+ */
+export async function candidates(input: string, opts: { forPull?: boolean; onNotice?: (m: string) => void } = {}): Promise<Reference[]> {
   const ref = parseReference(input);
   if (ref.domain) return [qualify(ref, ref.domain)];
-  const regs = await searchRegistries();
+  const { loadRegistriesConfig } = await import('../registry/config.js');
+  const conf = loadRegistriesConfig();
+  const alias = conf.aliases.get(ref.path);
+  if (alias) {
+    const target = parseReference(alias);
+    opts.onNotice?.(`Resolved "${ref.path}" as an alias (${alias})`);
+    return [qualify({ ...target, tag: ref.tag ?? target.tag, digest: ref.digest ?? target.digest }, target.domain)];
+  }
+  const regs = conf.searchRegistries;
   if (regs.length === 0) {
-    throw new TspodError('E_SHORT_NAME', `short name "${input}" and no unqualified-search-registries in registries.conf`, { hint: `use a full name such as ${DOCKER_HUB}/${ref.path}` });
+    throw new TspodError('E_SHORT_NAME', `short name "${input}" and no unqualified-search-registries in registries.conf: use a full name such as ${DOCKER_HUB}/${ref.path}`);
+  }
+  if (opts.forPull && regs.length > 1 && conf.shortNameMode === 'enforcing') {
+    throw new TspodError('E_SHORT_NAME', `short name "${input}" is ambiguous with short-name-mode "enforcing" and nobody to ask: use one of ${regs.map((d) => formatReference(qualify(ref, d))).join(', ')}`);
   }
   return regs.map((d) => qualify(ref, d));
 }
@@ -101,29 +114,37 @@ export async function pullImage(store: Store, input: string, opts: PullOptions =
 }
 
 async function pullCandidates(store: Store, input: string, opts: PullOptions, modules: Awaited<ReturnType<typeof pullModules>>): Promise<PullReport> {
-  const [{ RegistrySource }, { StoreDestination }, { copyImage }, { loadRegistriesConfig }, { hostPlatform, parsePlatform }] = modules;
+  const [{ RegistrySource }, { StoreDestination }, { copyImage }, , { hostPlatform, parsePlatform }] = modules;
+  const { loadRegistriesConfig, registryFor, pullEndpoints } = modules[3];
   const conf = loadRegistriesConfig();
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
-  const cands = await candidates(input);
+  const cands = await candidates(input, { forPull: true });
   const marks = progressMarks();
   let lastErr: unknown;
   for (const ref of cands) {
-    if ([...conf.blocked].some((b) => repoName(ref).startsWith(b))) {
+    if (registryFor(conf, ref)?.blocked) {
       lastErr = new RegistryError(`registry ${ref.domain} is blocked in registries.conf`, { code: 'E_BLOCKED' });
       continue;
     }
-    const insecure = opts.tlsVerify === false || opts.tlsVerify === undefined && [...conf.insecure].some((loc) => repoName(ref) === loc || repoName(ref).startsWith(`${loc}/`) || ref.domain === loc);
-    const source = new RegistrySource(ref, platform, { insecure });
-    try {
-      const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: (e) => { marks(e); opts.onProgress?.(e); } });
-      return { id, name: formatReference(ref) };
-    } catch (e) {
-      lastErr = e;
-      // Only "not there" moves on to the next search registry; real failures stop here.
-      const code = (e as TspodError).code;
-      if (cands.length === 1 || !(code === 'E_MANIFEST_UNKNOWN' || code === 'E_UNAUTHORIZED' || code === 'E_REGISTRY_UNREACHABLE')) throw e;
-    } finally {
-      await source.close();
+    // The mirrors of the name's [[registry]] first, then its location; the image keeps the name asked for.
+    const endpoints = pullEndpoints(conf, ref);
+    for (let i = 0; i < endpoints.length; i++) {
+      const endpoint = endpoints[i];
+      const insecure = opts.tlsVerify === false || (opts.tlsVerify === undefined && endpoint.insecure);
+      opts.onNotice?.(`Trying to pull ${formatReference(ref)}...`);
+      const source = new RegistrySource(ref, platform, { insecure }, endpoint.ref);
+      try {
+        const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: (e) => { marks(e); opts.onProgress?.(e); } });
+        return { id, name: formatReference(ref) };
+      } catch (e) {
+        lastErr = e;
+        // Only "not there" moves on to the next mirror or search registry; real failures stop here.
+        const code = (e as TspodError).code;
+        const another = i < endpoints.length - 1 || ref !== cands[cands.length - 1];
+        if (!another || !(code === 'E_MANIFEST_UNKNOWN' || code === 'E_UNAUTHORIZED' || code === 'E_REGISTRY_UNREACHABLE')) throw e;
+      } finally {
+        await source.close();
+      }
     }
   }
   if (cands.length > 1) {
@@ -132,19 +153,18 @@ async function pullCandidates(store: Store, input: string, opts: PullOptions, mo
   throw lastErr;
 }
 
-export interface RemoveImageOptions { force?: boolean }
-export interface RemoveImageReport { untagged: string[]; deleted: string[]; removedContainers: string[] }
+export interface RemoveImageOptions { force?: boolean; /** images not found are skipped in silence; else listed in the report's `missing` */ ignoreMissing?: boolean }
+export interface RemoveImageReport { untagged: string[]; deleted: string[]; removedContainers: string[]; missing: TspodError[] }
 
 export async function removeImages(store: Store, inputs: string[], opts: RemoveImageOptions = {}): Promise<RemoveImageReport> {
-  const report: RemoveImageReport = { untagged: [], deleted: [], removedContainers: [] };
+  const report: RemoveImageReport = { untagged: [], deleted: [], removedContainers: [], missing: [] };
   const { removeContainer } = await import('./lifecycle.js');
   for (const input of inputs) {
     const img = await findImage(store, input);
-    if (!img) throw new ImageNotFoundError(input);
+    if (!img) { if (!opts.ignoreMissing) report.missing.push(new ImageNotFoundError(input)); continue; }
     const users = store.listContainers().filter((c) => c.imageId === img.id);
     if (users.length && !opts.force) {
-      throw new TspodError('E_IMAGE_IN_USE', `image ${img.id.slice(0, 12)} is in use by container${users.length > 1 ? 's' : ''} ${users.map((c) => c.id.slice(0, 12)).join(', ')}`,
-        { hint: 'remove the container first, or use `tspod rmi -f` to remove it along with its containers' });
+      throw new TspodError('E_IMAGE_IN_USE', `image used by ${users[0].id}: image is in use by a container: consider listing external containers and force-removing image`, { exitCode: 2 });
     }
     for (const c of users) { await removeContainer(store, c, { force: true }); report.removedContainers.push(c.id); }
     store.withLock(() => {
@@ -167,8 +187,62 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
   return report;
 }
 
-export function listImages(store: Store): ImageRecord[] {
-  return store.readImages().sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+/** An image's config blob, parsed; its labels and history are what listings and inspect show. */
+export interface ImageConfig {
+  architecture?: string; os?: string; created?: string; author?: string;
+  config?: { Labels?: Record<string, string> | null; [k: string]: unknown };
+  history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
+}
+
+export function readImageConfig(store: Store, img: ImageRecord): ImageConfig {
+  return JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig;
+}
+
+const IMAGE_FILTERS = ['after', 'before', 'dangling', 'id', 'label', 'readonly', 'reference', 'since', 'until'];
+
+/** Does a stored name (registry/path:tag) match a reference filter? Podman's rules: the whole name, the name without its tag, or the familiar short forms, with globs. */
+function matchesReference(name: string, pattern: string): boolean {
+  const colon = name.lastIndexOf(':');
+  const repo = colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+  const tag = colon > name.lastIndexOf('/') ? name.slice(colon + 1) : 'latest';
+  const shortRepos = [repo, repo.replace(/^docker\.io\/(library\/)?/, '')];
+  // Without a registry in the pattern, any trailing run of path elements may match.
+  const parts = repo.split('/');
+  for (let i = 1; i < parts.length; i++) shortRepos.push(parts.slice(i).join('/'));
+  const hasTag = pattern.lastIndexOf(':') > pattern.lastIndexOf('/');
+  return shortRepos.some((r) => globMatch(pattern, hasTag ? `${r}:${tag}` : r));
+}
+
+/** Stored images, newest first, narrowed by Podman's image filters. */
+export function listImages(store: Store, opts: { filters?: string[] } = {}): ImageRecord[] {
+  const filters = parseFilters(opts.filters ?? [], IMAGE_FILTERS, 'images');
+  const images = store.readImages().sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+  if (filters.size === 0) return images;
+  const refImage = (value: string): ImageRecord => {
+    const hex = value.replace(/^sha256:/, '');
+    const found = images.find((i) => i.id.startsWith(hex)) ?? images.find((i) => i.names.some((n) => matchesReference(n, value.includes(':') ? value : `${value}:latest`)));
+    if (!found) throw new ImageNotFoundError(value);
+    return found;
+  };
+  const labels = new Map<string, Record<string, string> | null | undefined>();
+  const labelsOf = (img: ImageRecord) => {
+    if (!labels.has(img.id)) labels.set(img.id, readImageConfig(store, img).config?.Labels);
+    return labels.get(img.id);
+  };
+  const time = (img: ImageRecord) => Date.parse(img.created ?? '') || 0;
+  return images.filter((img) => matchesAll(filters, (key, value) => {
+    switch (key) {
+      case 'after': case 'since': return time(img) > time(refImage(value));
+      case 'before': return time(img) < time(refImage(value));
+      case 'until': { const t = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value); return time(img) < t; }
+      case 'dangling': return (img.names.length === 0) === (value === 'true');
+      case 'id': return img.id.startsWith(value.replace(/^sha256:/, ''));
+      case 'label': return matchesLabel(labelsOf(img), value);
+      case 'readonly': return value === 'false';
+      case 'reference': return img.names.some((n) => matchesReference(n, value));
+    }
+    return false;
+  }));
 }
 
 export interface ImageInspectReport {

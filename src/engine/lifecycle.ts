@@ -10,7 +10,13 @@ import { mark } from '../trace.js';
 import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone } from './containers.js';
 import { validateName } from './create.js';
 
-export interface RemoveContainerOptions { force?: boolean; /** also its anonymous volumes (rm -v) */ volumes?: boolean }
+export interface RemoveContainerOptions {
+  force?: boolean;
+  /** also its anonymous volumes (rm -v) */
+  volumes?: boolean;
+  /** with force: seconds between the stop signal and SIGKILL (0: SIGKILL at once, the default) */
+  timeoutSec?: number;
+}
 
 const isUp = (rec: ContainerRecord | undefined) => rec?.state === 'running' || rec?.state === 'restarting';
 
@@ -21,6 +27,23 @@ export function signalNumber(signal: string): number | undefined {
   if (/^\d+$/.test(signal)) return Number(signal) > 0 && Number(signal) < 65 ? Number(signal) : undefined;
   const name = signal.toUpperCase();
   return signalNumbers[name.startsWith('SIG') ? name : `SIG${name}`];
+}
+
+function signalName(n: number): string {
+  return Object.entries(signalNumbers).find(([, v]) => v === n)?.[0] ?? String(n);
+}
+
+/** A signal as Podman parses one (docker's ParseSignal): a number 1-64, or a name with or without SIG, a leading "-" dropped. */
+export function parseSignal(raw: string): number {
+  const s = raw.startsWith('-') ? raw.slice(1) : raw;
+  if (/^-?\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 1 || n > 64) throw new TspodError('E_USAGE', 'valid signals are 1 through 64');
+    return n;
+  }
+  const n = signalNumbers[`SIG${s.toUpperCase().replace(/^SIG/, '')}`];
+  if (n === undefined || !s) throw new TspodError('E_USAGE', `invalid signal: ${s}`);
+  return n;
 }
 
 /**
@@ -39,8 +62,10 @@ async function waitForMonitor(rec: ContainerRecord, ms: number): Promise<void> {
   for (let i = 0; i < ms / 50 && rec.monitorPid && processAlive(rec.monitorPid); i++) await sleep(50);
 }
 
+const stopSignalOf = (rec: ContainerRecord) => signalNumber(rec.stopSignal || 'TERM') ?? signalNumbers.SIGTERM;
+
 /** Keep a restart policy from bringing the container back, send `first`, and SIGKILL it if it is still up after graceMs. False if it is gone. */
-async function bringDown(store: Store, rec: ContainerRecord, first: number, graceMs: number): Promise<boolean> {
+async function bringDown(store: Store, rec: ContainerRecord, first: number, graceMs: number, onWarning?: (m: string) => void): Promise<boolean> {
   // Marked under the lock first, so that no restart policy brings it back while it goes.
   let live = await updateContainer(store, rec.id, { stoppedByUser: true });
   if (!live) return false;
@@ -49,6 +74,7 @@ async function bringDown(store: Store, rec: ContainerRecord, first: number, grac
   signalContainer(store, live, first);
   mark('stop: signalled');
   if ((await waitContainer(store, live, graceMs)) === undefined && current(store, rec.id)?.state === 'running') {
+    if (first !== signalNumbers.SIGKILL) onWarning?.(`StopSignal ${signalName(first)} failed to stop container ${live.name} in ${graceMs / 1000} seconds, resorting to SIGKILL`);
     signalContainer(store, live, signalNumbers.SIGKILL);
     await waitContainer(store, live, 10_000);
   }
@@ -71,8 +97,9 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
     const now = current(store, rec.id);
     if (!now) return;
     if (isUp(now) && now.monitorPid !== process.pid) {
-      if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `container ${rec.name} is running`, { hint: `stop it first, or use \`tspod rm -f ${rec.name}\`` });
-      await bringDown(store, now, signalNumbers.SIGKILL, 5000);
+      if (!opts.force) throw new TspodError('E_CONTAINER_RUNNING', `cannot remove container ${rec.id} as it is running - running or paused containers cannot be removed without force: container state improper`, { exitCode: 2 });
+      const grace = opts.timeoutSec ?? 0;
+      await bringDown(store, now, grace > 0 ? stopSignalOf(now) : signalNumbers.SIGKILL, grace > 0 ? grace * 1000 : 5000);
     }
     await settle(store, rec);
     let upAgain = false;
@@ -124,9 +151,10 @@ export async function waitContainer(store: Store, rec: ContainerRecord, timeoutM
 }
 
 /** The image's StopSignal (or SIGTERM), then SIGKILL after the timeout, as Docker and Podman do. */
-export async function stopContainer(store: Store, rec: ContainerRecord, timeoutSec = 10): Promise<void> {
-  const signal = signalNumber(rec.stopSignal || 'TERM') ?? signalNumbers.SIGTERM;
-  if (!(await bringDown(store, rec, signal, timeoutSec * 1000))) throw containerGone(rec.name);
+export async function stopContainer(store: Store, rec: ContainerRecord, timeoutSec = 10, onWarning?: (m: string) => void): Promise<void> {
+  // -t 0 means SIGKILL now, as in Podman (and no warning that the stop signal failed).
+  const first = timeoutSec > 0 ? stopSignalOf(rec) : signalNumbers.SIGKILL;
+  if (!(await bringDown(store, rec, first, timeoutSec > 0 ? timeoutSec * 1000 : 10_000, onWarning))) throw containerGone(rec.name);
   await settle(store, rec);
   mark('stop: cleaned up');
 }
@@ -141,8 +169,7 @@ export async function restartContainer(store: Store, rec: ContainerRecord, timeo
 /** Send a signal to a running container's init. */
 export async function killContainer(store: Store, rec: ContainerRecord, signal = 'KILL'): Promise<void> {
   requireRunning(store, rec);
-  const sig = signalNumber(signal);
-  if (sig === undefined) throw new TspodError('E_USAGE', `"${signal}" is not a signal`, { hint: 'use a signal name such as TERM, HUP or KILL, or a number' });
+  const sig = parseSignal(signal);
   // A kill that ends the container is the user's stop: no restart policy brings it back (as in Docker).
   if (sig === signalNumbers.SIGKILL || sig === signalNumbers.SIGTERM || sig === signalNumbers.SIGINT) await updateContainer(store, rec.id, { stoppedByUser: true });
   if (!signalContainer(store, rec, sig)) throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
@@ -213,16 +240,16 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
   }
 }
 
-/** Docker-shaped inspect data for a container. */
+/** Docker-shaped inspect data for a container, with Podman's additions. */
 export function inspectContainer(store: Store, input: ContainerRecord): Record<string, unknown> {
   const rec = current(store, input.id) ?? input;
   const dir = store.containerDir(rec.id);
   let spec: { process?: { env?: string[]; cwd?: string; user?: { uid: number; gid: number }; terminal?: boolean; args?: string[] }; hostname?: string; root?: { readonly?: boolean } } = {};
   try { spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')); } catch { /* never started */ }
-  let pid = 0;
-  try { pid = rec.state === 'running' ? Number(fs.readFileSync(path.join(dir, 'userdata/pidfile'), 'utf8')) : 0; } catch { /* foreground */ }
+  const pidFrom = (file: string) => { try { return rec.state === 'running' ? Number(fs.readFileSync(path.join(dir, 'userdata', file), 'utf8')) : 0; } catch { return 0; } };
+  const pid = pidFrom('pidfile');
   const cfg = rec.config;
-  const volumesRoot = path.join(store.root, 'volumes');
+  const volumesRoot = process.env.TSPOD_VOLUME_PATH || path.join(store.root, 'volumes');
   return {
     Id: rec.id,
     Name: rec.name,
@@ -230,12 +257,13 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
     Path: rec.command[0],
     Args: rec.command.slice(1),
     State: {
-      Status: rec.state, Running: rec.state === 'running', Paused: false, Restarting: rec.state === 'restarting', OOMKilled: false, Dead: false,
-      Pid: pid, ExitCode: rec.exitCode ?? 0, StartedAt: rec.startedAt ?? '', FinishedAt: rec.finishedAt ?? '',
+      Status: rec.state === 'running' && rec.stoppedByUser ? 'stopping' : rec.state, Running: rec.state === 'running', Paused: false, Restarting: rec.state === 'restarting', OOMKilled: false, Dead: false,
+      Pid: pid, ConmonPid: pidFrom('conmon.pid'), ExitCode: rec.exitCode ?? 0, StartedAt: rec.startedAt ?? '', FinishedAt: rec.finishedAt ?? '',
     },
     Image: rec.imageId,
     ImageName: rec.imageName,
     RestartCount: rec.restartCount ?? 0,
+    OCIRuntime: cfg?.runtime ?? '',
     Config: {
       Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
       User: cfg?.user ?? '', Tty: !!cfg?.tty, OpenStdin: !!cfg?.interactive, StopSignal: rec.stopSignal ?? 'SIGTERM',

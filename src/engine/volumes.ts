@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { TspodError, UsageError } from '../errors.js';
+import { TspodError, UsageError, VolumeNotFoundError } from '../errors.js';
 import type { Store, ContainerRecord, VolumeMount } from '../storage/store.js';
 import type { ImageConfig } from './process.js';
 import { NAME_PATTERN } from './containers.js';
@@ -13,7 +13,8 @@ import { parseLabels } from './labels.js';
 
 export interface VolumeRecord { name: string; created: string; anonymous: boolean; labels: Record<string, string> }
 
-const volumesRoot = (store: Store) => path.join(store.root, 'volumes');
+/** --volumepath, else the store's volumes directory. */
+export const volumesRoot = (store: Store) => process.env.TSPOD_VOLUME_PATH || path.join(store.root, 'volumes');
 export const volumeDir = (store: Store, name: string) => path.join(volumesRoot(store), name);
 const dataDir = (store: Store, name: string) => path.join(volumeDir(store, name), '_data');
 
@@ -110,7 +111,7 @@ export function volumeUsers(store: Store, name: string): ContainerRecord[] {
 
 /** Remove a volume and its data; one in use by a container is refused unless force, which needs no container to run. */
 export function removeVolume(store: Store, name: string, o: { force?: boolean } = {}): void {
-  if (!readVolume(store, name)) throw new TspodError('E_NO_VOLUME', `no volume named "${name}"`, { hint: 'see `tspod volume ls`' });
+  if (!readVolume(store, name)) throw new VolumeNotFoundError(name);
   const users = volumeUsers(store, name);
   if (users.length && !o.force) throw new TspodError('E_VOLUME_IN_USE', `volume ${name} is used by container ${users[0].name}`, { hint: `remove the container first (tspod rm ${users[0].name})` });
   const doomed = path.join(store.root, 'tmp', `${process.pid}-vol-${name.slice(0, 40)}`);

@@ -10,9 +10,13 @@ export class RegistrySource implements ImageSource {
   readonly name: string;
   private readonly client: RegistryClient;
 
-  constructor(private readonly ref: Reference, private readonly platform: Platform, opts: ClientOptions) {
-    this.name = formatReference(ref);
-    this.client = new RegistryClient(ref.domain, opts);
+  private readonly ref: Reference;
+
+  /** `name` is what the image will be called; `from`, where registries.conf sends the pull (default: the same). */
+  constructor(name: Reference, private readonly platform: Platform, opts: ClientOptions, from: Reference = name) {
+    this.name = formatReference(name);
+    this.ref = from;
+    this.client = new RegistryClient(from.domain, opts);
   }
 
   async resolveManifest(): Promise<ResolvedManifest> {

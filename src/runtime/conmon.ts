@@ -4,7 +4,7 @@
 import { startProcess } from '../sys/spawn.js';
 import { RuntimeError } from '../errors.js';
 import { findExecutable } from '../sys/proc.js';
-import type { RuntimeInfo } from './oci.js';
+import { runtimeFlags, type RuntimeInfo } from './oci.js';
 
 export interface ConmonOptions {
   runtime: RuntimeInfo;
@@ -31,7 +31,7 @@ export async function startConmon(o: ConmonOptions): Promise<number> {
   const args = [
     '--api-version', '1', '-c', o.id, '-u', o.id, '-r', o.runtime.path, '-b', o.bundle, '-p', o.pidFile, '-n', o.name,
     '--exit-dir', o.exitDir, '--full-attach', '--socket-dir-path', o.bundle, '-l', `k8s-file:${o.logPath}`, '--log-level', 'error',
-    '--runtime-arg', '--root', '--runtime-arg', o.stateRoot, '--conmon-pidfile', o.conmonPidFile,
+    ...runtimeFlags().flatMap((f) => ['--runtime-arg', f]), '--runtime-arg', '--root', '--runtime-arg', o.stateRoot, '--conmon-pidfile', o.conmonPidFile,
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
     ...(o.terminal ? ['--terminal'] : []), ...(o.stdin ? ['--stdin', '--leave-stdin-open'] : []),
     '--exit-command', o.exitCommand[0], ...o.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a]),

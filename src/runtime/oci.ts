@@ -6,6 +6,7 @@ import { RuntimeError } from '../errors.js';
 import { findExecutable, processAlive } from '../sys/proc.js';
 import { startProcess, drained, type Started } from '../sys/spawn.js';
 import { K8sLogWriter } from './logfile.js';
+import { runtimeChoice } from '../config.js';
 
 export interface RuntimeInfo { name: string; path: string }
 
@@ -16,20 +17,27 @@ export function cgroupVersion(): 'v1' | 'v2' {
 
 /**
  * crun 1.8 refuses cgroup v1 hybrid mode, so on v1 runc comes first; on v2 crun (faster) comes first.
- * `--runtime NAME|PATH` overrides the choice.
+ * A choice (`--runtime NAME|PATH`, global or the container's, or containers.conf's) overrides that.
  */
 export function findRuntime(choice?: string): RuntimeInfo {
-  if (choice) {
-    const p = findExecutable(choice);
-    if (!p) throw new RuntimeError(`OCI runtime "${choice}" not found`, { hint: 'install it (apt-get install runc) or pass a full path to --runtime' });
-    return { name: path.basename(choice), path: p };
+  const chosen = runtimeChoice(choice);
+  if (chosen) {
+    const p = chosen.path ?? findExecutable(chosen.name);
+    if (!p || !fs.existsSync(p)) throw new RuntimeError(`OCI runtime "${choice ?? chosen.name}" not found: install it (apt-get install runc) or pass a full path to --runtime`);
+    return { name: chosen.name, path: p };
   }
   const order = cgroupVersion() === 'v2' ? ['crun', 'runc'] : ['runc', 'crun'];
   for (const name of order) {
     const p = findExecutable(name);
     if (p) return { name, path: p };
   }
-  throw new RuntimeError('no OCI runtime found (looked for runc and crun)', { hint: 'install one: sudo apt-get install runc' });
+  throw new RuntimeError('no OCI runtime found (looked for runc and crun): install one, e.g. apt-get install runc');
+}
+
+/** --runtime-flag FLAG (global, repeatable): given to the runtime before its command, as `--FLAG`. */
+export function runtimeFlags(): string[] {
+  const v = process.env.TSPOD_RUNTIME_FLAGS;
+  return v ? (JSON.parse(v) as string[]).map((f) => (f.startsWith('-') ? f : `--${f}`)) : [];
 }
 
 export interface RunResult {
@@ -56,7 +64,7 @@ export interface ForegroundOptions {
  * terminal, its output passes through us on its way to our stdout and stderr, and into its log.
  */
 export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: string, id: string, opts: ForegroundOptions): Promise<RunResult> {
-  const args = ['--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, '--pid-file', opts.pidFile, id];
+  const args = [...runtimeFlags(), '--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, '--pid-file', opts.pidFile, id];
   const log = opts.containerLog && new K8sLogWriter(opts.containerLog.path, opts.containerLog.maxSize);
   // Its own session, so the terminal's signals reach the container once, through us.
   let child: Started;
@@ -137,7 +145,7 @@ export function runtimeVersion(rt: RuntimeInfo): string {
 
 /** One runtime subcommand (state, start, pause...) against tspod's state root, run to completion. */
 export async function runtimeCommand(stateRoot: string, args: string[], rt: RuntimeInfo = findRuntime()): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = startProcess(rt.path, ['--root', stateRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = startProcess(rt.path, [...runtimeFlags(), '--root', stateRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const [stdout, stderr] = [1, 2].map((fd) => {
     const pipe = child.pipes.get(fd)!;
     const chunks: Buffer[] = [];

@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { storeDir } from '../paths.js';
+import { storeDir, storageDriver } from '../paths.js';
+import { TspodError } from '../errors.js';
 import { withLock, acquireLock } from '../sys/lock.js';
 import { processAlive } from '../sys/proc.js';
 
@@ -90,8 +91,10 @@ export class Store {
   readonly root: string;
   /** how many withLock() calls of this process are open: flock would deadlock on a second fd */
   private lockDepth = 0;
-  constructor(root = storeDir(), private readonly onWarning: (message: string) => void = (m) => process.stderr.write(`Warning: ${m}\n`)) {
+  constructor(root = storeDir(), private readonly onWarning: (message: string) => void = (m) => process.stderr.write(`Warning: ${m}\n`), opts: { anyDriver?: boolean } = {}) {
     this.root = root;
+    const driver = storageDriver();
+    if (driver !== 'overlay' && !opts.anyDriver) throw new TspodError('E_STORAGE_DRIVER', `storage driver "${driver}" is not supported yet (tspod stores with overlay): drop --storage-driver or use overlay`);
   }
 
   private p(...parts: string[]): string { return path.join(this.root, ...parts); }
@@ -104,6 +107,8 @@ export class Store {
   withLock<T>(fn: () => T): T {
     if (this.lockDepth > 0) return fn();
     this.lockDepth++;
+    // A store nobody has used yet (rm -a on a fresh account) is made, not an error.
+    if (!fs.existsSync(this.root)) this.init();
     try { return withLock(this.p('store.lock'), fn); } finally { this.lockDepth--; }
   }
 
@@ -350,6 +355,23 @@ export class Store {
    * and a create holds it from the directory's first moment to the record. Undefined when the
    * container is gone (or, with tryOnly, when another process holds the lock).
    */
+  /**
+   * Make a container's directory with its lock already held: made and locked in tmp/, then renamed
+   * into containers/, so no sweeper ever sees it unlocked (one that did would take it for a killed
+   * create's and remove it). Returns the lock's release.
+   */
+  makeContainerDir(id: string): () => void {
+    const staging = this.p('tmp', `${process.pid}-new-${id.slice(0, 12)}`);
+    fs.mkdirSync(staging, { mode: 0o700 });
+    const release = acquireLock(path.join(staging, 'lock'));
+    try { fs.renameSync(staging, this.containerDir(id)); } catch (e) {
+      release();
+      fs.rmSync(staging, { recursive: true, force: true });
+      throw e;
+    }
+    return release;
+  }
+
   lockContainer(id: string, opts: { tryOnly?: boolean } = {}): (() => void) | undefined {
     try { return opts.tryOnly ? acquireLock(this.p('containers', id, 'lock'), { tryOnly: true }) : acquireLock(this.p('containers', id, 'lock')); } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

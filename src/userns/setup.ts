@@ -90,7 +90,7 @@ try {
   setupUserNamespace();
 } catch (err) {
   if (err instanceof TspodError) {
-    process.stderr.write(`Error: ${err.message}\n${err.hint ? `Hint: ${err.hint}\n` : ''}`);
+    process.stderr.write(`Error: ${err.message}${err.hint ? `; ${err.hint}` : ''}\n`);
   } else {
     process.stderr.write(`Error: could not set up the user namespace: ${(err as Error).message}\n`);
   }

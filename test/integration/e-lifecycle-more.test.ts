@@ -46,7 +46,7 @@ test('create, then start -a (exit code and output), start in the background, res
   const pid2 = field('server', '{{.State.Pid}}');
   assert.is(field('server', '{{.State.Status}}'), 'running');
   assert.ok(pid1 !== pid2 && Number(pid2) > 0, `${pid1} -> ${pid2}`);
-  assert.is(tspod(['rm', '-f', 'made', 'server']).status, 0);
+  assert.is(tspod(['rm', '-f', '-t', '0', 'made', 'server']).status, 0);
   await sleep(300);
   assert.is(leftoverMounts(), '');
 });
@@ -108,7 +108,7 @@ test('--restart on-failure:2 runs three times; always is stopped for good by sto
   const typo = tspod(['run', '--restart', 'sometimes', image, 'true']);
   assert.is(typo.status, 125);
   assert.match(typo.stderr, /invalid --restart policy "sometimes"/);
-  assert.is(tspod(['rm', '-f', 'flaky', 'phoenix']).status, 0);
+  assert.is(tspod(['rm', '-f', '-t', '0', 'flaky', 'phoenix']).status, 0);
 });
 
 test('attach: input to a run -di container, its output by stream, its exit code; a terminal with run -dit', () => {
@@ -197,7 +197,7 @@ test('volumes: named ones persist, binds (ro too), anonymous ones from -v and th
   const refused = tspod(['volume', 'rm', 'keep']);
   assert.is(refused.status, 125);
   assert.match(refused.stderr, /volume keep is used by running container holder/);
-  assert.is(tspod(['rm', '-f', 'holder']).status, 0);
+  assert.is(tspod(['rm', '-f', '-t', '0', 'holder']).status, 0);
   assert.is(tspod(['volume', 'rm', 'keep']).status, 0);
   const missing = tspod(['run', '--rm', '-v', '/no/such/dir:/x', image, 'true']);
   assert.is(missing.status, 125);
@@ -217,7 +217,7 @@ test('twenty run -d, then twenty stop racing twenty rm -f on the same containers
   const names = Array.from({ length: 20 }, (_, i) => `race-${i}`);
   const [stops, removes] = await Promise.all([
     Promise.all(names.map((n) => shell(['stop', '-t', '1', n]))),
-    Promise.all(names.map((n) => shell(['rm', '-f', n]))),
+    Promise.all(names.map((n) => shell(['rm', '-f', '-t', '0', n]))),
   ]);
   assert.equal(removes, Array(20).fill(0), 'every rm -f succeeds');
   assert.ok(stops.every((c) => c === 0 || c === 125), `stop either stopped it or found it gone: ${stops}`);

@@ -34,6 +34,7 @@ class Rm extends Command {
 const cli = new Cli({ name: 'tspod', version: '1.2.3' });
 cli.register(Run);
 cli.register(Rm);
+cli.register(class Version extends Command { static paths = [['version']]; async execute() { return 0; } });
 const parse = <T>(...argv: string[]) => cli.process(argv) as unknown as T;
 
 test('clusters of short flags, attached and separate values, long flags with =', () => {
@@ -71,9 +72,14 @@ test('usage errors say what is wrong in one line, in Podman\'s words', () => {
   assert.throws(() => parse('run', '--bogus', 'x'), /^unknown flag: --bogus$/);
   assert.throws(() => parse('run', '-z', 'x'), /^unknown shorthand flag: 'z' in -z$/);
   assert.throws(() => parse('run', '--name'), /^flag needs an argument: --name$/);
-  assert.throws(() => parse('run', '--rm'), /^tspod run needs IMAGE$/);
-  assert.throws(() => parse('rm'), /^tspod rm needs at least 1 argument$/);
+  assert.throws(() => parse('run', '-h'), /^flag needs an argument: 'h' in -h$/, 'run\'s -h is --hostname, as Podman\'s');
+  assert.throws(() => parse('run', '--rm'), /^`tspod run` requires IMAGE$/);
+  assert.throws(() => parse('rm'), /^`tspod rm` requires at least 1 arg\(s\)$/);
+  assert.throws(() => parse('version', 'x'), /^`tspod version` takes no arguments$/);
   assert.throws(() => parse('nope'), /^unrecognized command `tspod nope`$/);
+  assert.throws(() => parse('nope', '--invalid'), /^unknown flag: --invalid$/, 'an unknown flag is named before an unknown command');
+  assert.throws(() => parse('container'), /^missing command 'tspod container COMMAND'$/);
+  assert.throws(() => parse('container', 'nope'), (e: Error & { hint?: string }) => e.message === 'unrecognized command `tspod container nope`' && e.hint === "Try 'tspod container --help' for more information");
 });
 
 test('--help (and -h where it is no flag of the command), --version, and no command', async () => {
@@ -88,14 +94,18 @@ test('--help (and -h where it is no flag of the command), --version, and no comm
   } finally {
     process.stdout.write = write;
   }
-  assert.match(out[0], /^tspod run \[flags\] IMAGE \[COMMAND \[ARG\.\.\.\]\]\n\nrun a command\n/);
-  assert.match(out[0], /^  --rm  +remove it$/m);
-  assert.match(out[0], /^  --pull VALUE +\(default missing\)$/m);
-  assert.match(out[0], /^Examples\n  A shell\n    \$ tspod run -it alpine sh$/m);
-  assert.match(out[0], /Also: tspod container run/);
-  assert.match(out[1], /^tspod rm \[flags\] ARG\.\.\./);
+  // Podman's layout, which scripts and its tests read: Usage, Aliases, Examples, Options.
+  assert.match(out[0], /^run a command\n\nUsage:\n  tspod run \[options\] IMAGE \[COMMAND \[ARG\.\.\.\]\]\n/);
+  assert.match(out[0], /^      --rm  +remove it$/m);
+  assert.match(out[0], /^      --pull string  +\(default "missing"\)$/m);
+  assert.match(out[0], /^  -e, --env stringArray/m);
+  assert.match(out[0], /^Examples:\n  tspod run -it alpine sh$/m);
+  assert.match(out[0], /^Aliases:\n  run, container run$/m);
+  assert.match(out[1], /^Usage:\n  tspod rm \[options\] ARG \[ARG\.\.\.\]$/m);
   assert.is(out[2], 'tspod version 1.2.3\n');
-  assert.match(out[3], /^Containers\n  tspod run \[flags\] IMAGE/m);
+  assert.match(out[3], /^Manage pods, containers and images\n\nUsage:\n  tspod \[options\] \[command\]\n\nAvailable Commands:\n  container  +Manage containers\n/);
+  assert.match(out[3], /^  rm  +\n/m);
+  assert.match(out[3], /^  run  +run a command$/m);
   // run has -h as --hostname: there -h is the flag, not help.
   assert.is(parse<Run>('run', '-h', 'box', 'alpine').hostname, 'box');
 });

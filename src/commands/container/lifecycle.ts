@@ -1,6 +1,7 @@
 // Small container commands that find one container and call one engine function.
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
+import { UsageError } from '../../errors.js';
 
 async function engine() {
   const [containers, lifecycle, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
@@ -38,20 +39,27 @@ export class StopCommand extends TspodCommand {
   static paths = [['stop'], ['container', 'stop']];
   static usage = TspodCommand.Usage({
     category: 'Containers',
-    description: 'stop running containers',
-    details: 'Sends the image\'s StopSignal (SIGTERM by default), waits, then sends SIGKILL.',
-    examples: [['Stop a container', '$0 stop web'], ['Give it 2 seconds', '$0 stop -t 2 web']],
+    description: 'Stop one or more containers',
+    details: 'Sends the image\'s StopSignal (SIGTERM by default), waits, then sends SIGKILL. Prints each name as given, or the ids with --all.',
+    examples: [['Stop a container', '$0 stop web'], ['Give it 2 seconds', '$0 stop -t 2 web'], ['Stop everything', '$0 stop -a']],
   });
 
-  time = Option.String('-t,--time', '10', { description: 'seconds to wait before SIGKILL' });
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Stop all running containers' });
+  filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given' });
+  ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a specified container is missing' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  time = Option.String('-t,--time,--timeout', '10', { description: 'Seconds to wait for stop before killing the container' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
-    const e = await engine();
-    for (const c of this.containers) {
-      const rec = e.findContainer(e.store, c);
-      await e.stopContainer(e.store, rec, Number(this.time));
-      process.stdout.write(`${c}\n`);
+    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
+    const flags = { names: this.containers, all: this.all, latest: this.latest, ignore: this.ignore, filter: this.filter };
+    checkTargetFlags(flags);
+    const seconds = Number(this.time);
+    if (!Number.isInteger(seconds) || seconds < 0) throw new UsageError(`invalid argument "${this.time}" for "-t, --time" flag: it takes a whole number of seconds`);
+    for (const t of await resolveTargets(e.store, flags, { running: this.all })) {
+      await e.stopContainer(e.store, t.rec, seconds, (m) => process.stderr.write(`Warning: ${m}\n`));
+      process.stdout.write(`${t.shown}\n`);
     }
     return 0;
   }
@@ -61,16 +69,24 @@ export class WaitCommand extends TspodCommand {
   static paths = [['wait'], ['container', 'wait']];
   static usage = TspodCommand.Usage({
     category: 'Containers',
-    description: 'wait for containers to exit and print their exit codes',
+    description: 'Block on one or more containers',
+    details: 'Waits for each container to stop and prints its exit code.',
     examples: [['Wait for one', '$0 wait web'], ['Wait for two', '$0 wait job1 job2']],
   });
 
-  containers = Option.Rest({ required: 1 });
+  ignore = Option.Boolean('--ignore', false, { description: 'Ignore if a container does not exist' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  condition = Option.Array('--condition', [], { description: 'Condition to wait on (stopped, exited)' });
+  interval = Option.String('-i,--interval', { description: 'Time interval to wait before polling for completion (tspod is woken by the change itself)' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
-    const e = await engine();
-    for (const c of this.containers) {
-      const code = await e.waitContainer(e.store, e.findContainer(e.store, c));
+    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
+    for (const c of this.condition) if (!['stopped', 'exited'].includes(c)) throw new UsageError(`unsupported wait condition "${c}": tspod waits for stopped or exited`);
+    const flags = { names: this.containers, latest: this.latest, ignore: this.ignore };
+    checkTargetFlags(flags);
+    for (const t of await resolveTargets(e.store, flags)) {
+      const code = await e.waitContainer(e.store, t.rec);
       process.stdout.write(`${code ?? -1}\n`);
     }
     return 0;
@@ -102,18 +118,23 @@ export class KillCommand extends TspodCommand {
   static paths = [['kill'], ['container', 'kill']];
   static usage = TspodCommand.Usage({
     category: 'Containers',
-    description: 'send a signal to running containers',
-    examples: [['Kill a container', '$0 kill web'], ['Ask it to reload', '$0 kill -s HUP web']],
+    description: 'Kill one or more running containers with a specific signal',
+    examples: [['Kill a container', '$0 kill web'], ['Ask it to reload', '$0 kill -s HUP web'], ['Kill every running container', '$0 kill -a']],
   });
 
-  signal = Option.String('-s,--signal', 'KILL', { description: 'signal name or number (default KILL)' });
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Signal all running containers' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  signal = Option.String('-s,--signal', 'KILL', { description: 'Signal to send to the container' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
-    const e = await engine();
-    for (const c of this.containers) {
-      await e.killContainer(e.store, e.findContainer(e.store, c), this.signal);
-      process.stdout.write(`${c}\n`);
+    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
+    e.parseSignal(this.signal);
+    const flags = { names: this.containers, all: this.all, latest: this.latest };
+    checkTargetFlags(flags);
+    for (const t of await resolveTargets(e.store, flags, { running: true })) {
+      await e.killContainer(e.store, t.rec, this.signal);
+      process.stdout.write(`${t.shown}\n`);
     }
     return 0;
   }
@@ -150,7 +171,7 @@ export class ContainerInspectCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const { printReports } = await import('../format.js');
+    const { printReports } = await import('../report.js');
     const reports = this.containers.map((c) => e.inspectContainer(e.store, e.findContainer(e.store, c)));
     printReports(reports, this.format);
     return 0;
@@ -190,9 +211,9 @@ export class TopCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const { table } = await import('../format.js');
+    const { writeReport } = await import('../report.js');
     const procs = await e.containerProcesses(e.store, e.findContainer(e.store, this.container));
-    process.stdout.write(table(['PID', 'PPID', 'UID', 'STATE', 'COMMAND'], procs.map((p) => [String(p.pid), String(p.ppid), String(p.uid), p.state, p.command])));
+    writeReport({ name: 'top', rows: procs.map((p) => ({ PID: p.pid, PPID: p.ppid, UID: p.uid, STATE: p.state, COMMAND: p.command })), defaultFormat: '{{.PID}}\t{{.PPID}}\t{{.UID}}\t{{.STATE}}\t{{.COMMAND}}' });
     return 0;
   }
 }
@@ -206,11 +227,15 @@ export class PauseCommand extends TspodCommand {
     examples: [['Pause', '$0 pause web'], ['Several', '$0 pause web db']],
   });
 
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Pause all running containers' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
-    const e = await engine();
-    for (const c of this.containers) { await e.pauseContainer(e.store, e.findContainer(e.store, c), true); process.stdout.write(`${c}\n`); }
+    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
+    const flags = { names: this.containers, all: this.all, latest: this.latest };
+    checkTargetFlags(flags);
+    for (const t of await resolveTargets(e.store, flags, { running: true })) { await e.pauseContainer(e.store, t.rec, true); process.stdout.write(`${t.shown}\n`); }
     return 0;
   }
 }
@@ -223,11 +248,15 @@ export class UnpauseCommand extends TspodCommand {
     examples: [['Unpause', '$0 unpause web'], ['Several', '$0 unpause web db']],
   });
 
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Unpause all running containers' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
-    const e = await engine();
-    for (const c of this.containers) { await e.pauseContainer(e.store, e.findContainer(e.store, c), false); process.stdout.write(`${c}\n`); }
+    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
+    const flags = { names: this.containers, all: this.all, latest: this.latest };
+    checkTargetFlags(flags);
+    for (const t of await resolveTargets(e.store, flags, { running: true })) { await e.pauseContainer(e.store, t.rec, false); process.stdout.write(`${t.shown}\n`); }
     return 0;
   }
 }

@@ -1,13 +1,62 @@
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
-import { Store } from '../../storage/store.js';
-import { renderTemplate, table, timeAgo } from '../format.js';
+import { Store, type ContainerRecord } from '../../storage/store.js';
+import { UsageError } from '../../errors.js';
+import { goTime, humanDuration } from '../format.js';
+
+/** Podman's default ps table. */
+const DEFAULT = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+const HEADERS = { ID: 'CONTAINER ID', CreatedHuman: 'CREATED', RunningFor: 'CREATED', Pod: 'POD ID', PodName: 'PODNAME', Networks: 'NETWORKS', User: 'USERNS', Cgroup: 'CGROUPNS', IPC: 'IPC', MNT: 'MNT', NET: 'NET', PIDNS: 'PIDNS', UTS: 'UTS' };
+const SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'];
+
+/** A container as ps's templates see it: Podman's field names; the computed ones are methods. */
+function reporter(c: ContainerRecord, noTrunc: boolean, now: number) {
+  const since = (iso?: string) => humanDuration(now - Date.parse(iso ?? c.created));
+  const state = () => c.state === 'running' ? `Up ${since(c.startedAt)} ago`
+    : c.state === 'exited' ? `Exited (${c.exitCode ?? 0}) ${since(c.finishedAt ?? c.created)} ago`
+    : c.state === 'restarting' ? `Restarting (${c.exitCode ?? 0}) ${since(c.finishedAt ?? c.created)} ago` : c.state[0].toUpperCase() + c.state.slice(1);
+  return {
+    AutoRemove: !!c.autoRemove,
+    ID: () => (noTrunc ? c.id : c.id.slice(0, 12)),
+    Image: c.imageName,
+    ImageID: () => (noTrunc ? c.imageId : c.imageId.slice(0, 12)),
+    Command: () => { const cmd = c.command.join(' '); return !noTrunc && cmd.length > 17 ? `${cmd.slice(0, 17)}...` : cmd; },
+    Created: goTime(c.created),
+    CreatedAt: () => goTime(c.created),
+    CreatedHuman: () => `${since(c.created)} ago`,
+    RunningFor: () => `${since(c.created)} ago`,
+    Exited: c.state === 'exited',
+    ExitCode: c.exitCode ?? 0,
+    Labels: c.labels ?? {},
+    Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
+    Names: c.name,
+    Networks: () => (c.config?.network && c.config.network !== 'none' ? c.config.network : ''),
+    Pid: 0,
+    Pod: '', PodName: '',
+    Ports: '',
+    Size: '',
+    State: state,
+    Status: state,
+  };
+}
+
+/** `ps --format json`: Podman's ListContainer shape. */
+function listContainerJson(c: ContainerRecord) {
+  const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800);
+  return {
+    AutoRemove: !!c.autoRemove, Command: c.command, CreatedAt: `${humanDuration(Date.now() - Date.parse(c.created))} ago`,
+    Exited: c.state === 'exited', ExitedAt: unix(c.finishedAt), ExitCode: c.exitCode ?? 0, Id: c.id, Image: c.imageName, ImageID: c.imageId,
+    IsInfra: false, Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
+    Names: [c.name], Namespaces: {}, Networks: [], Pid: 0, Pod: '', PodName: '', Ports: null, Size: null,
+    StartedAt: unix(c.startedAt), State: c.state, Status: '', Created: unix(c.created),
+  };
+}
 
 export class PsCommand extends TspodCommand {
   static paths = [['ps'], ['container', 'ls'], ['container', 'list'], ['container', 'ps']];
   static usage = TspodCommand.Usage({
     category: 'Containers',
-    description: 'list containers',
+    description: 'List containers',
     details: 'Running containers by default; `-a` shows every container, with its exit status.',
     examples: [
       ['Running containers', '$0 ps'],
@@ -17,29 +66,37 @@ export class PsCommand extends TspodCommand {
     ],
   });
 
-  all = Option.Boolean('-a,--all', false, { description: 'show all containers, not only running ones' });
-  quiet = Option.Boolean('-q,--quiet', false, { description: 'print only container ids' });
-  noTrunc = Option.Boolean('--no-trunc', false, { description: 'do not shorten ids' });
-  format = Option.String('--format', { description: 'json, or a Go template such as {{.Names}}' });
-  filter = Option.Array('-f,--filter', [], { description: 'status=, name=, id=, ancestor=, label=KEY[=VALUE]' });
-  last = Option.String('-n,--last', { description: 'only the N most recently created containers' });
+  all = Option.Boolean('-a,--all', false, { description: 'Show all the containers, default is only running containers' });
+  external = Option.Boolean('--external', false, { description: 'Show containers in storage not controlled by tspod (there are none: accepted for scripts)' });
+  filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given (status, name, id, ancestor, label, exited, before, since, volume)' });
+  format = Option.String('--format', { description: 'Pretty-print containers to JSON or using a Go template' });
+  last = Option.String('-n,--last', { description: 'Print the n last created containers (all states)' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  noTrunc = Option.Boolean('--no-trunc', false, { description: 'Display the extended information' });
+  noHeading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
+  ns = Option.Boolean('--ns', false, { description: 'Display namespace information' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Print the numeric IDs of the containers only' });
+  size = Option.Boolean('-s,--size', false, { description: 'Display the total file sizes' });
+  sort = Option.String('--sort', 'created', { description: 'Sort output by: command, created, id, image, names, runningfor, size, status' });
+  sync = Option.Boolean('--sync', false, { description: 'Sync container state with the runtime (always done)' });
 
   async run(): Promise<number> {
-    const { listContainers } = await import('../../engine/containers.js');
-    const list = await listContainers(new Store(), { all: this.all, filters: this.filter, last: this.last === undefined ? undefined : Number(this.last), onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
-    const now = Date.now();
-    const status = (c: (typeof list)[number]) => c.state === 'running' ? `Up ${timeAgo(c.startedAt, now).replace(/ ago$/, '')}`
-      : c.state === 'exited' ? `Exited (${c.exitCode ?? -1}) ${timeAgo(c.finishedAt ?? c.created, now)}`
-      : c.state === 'restarting' ? `Restarting (${c.exitCode ?? -1}) ${timeAgo(c.finishedAt ?? c.created, now)}` : 'Created';
-    const rows = list.map((c) => ({ Id: c.id, Image: c.imageName, ImageID: c.imageId, Command: c.command.join(' '), Created: c.created, CreatedSince: timeAgo(c.created, now), Status: status(c), State: c.state, ExitCode: c.exitCode ?? 0, Names: c.name, Labels: c.labels ?? {} }));
-    if (this.format === 'json') process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-    else if (this.format) process.stdout.write(rows.map((r) => renderTemplate(this.format!, r) + '\n').join(''));
-    else if (this.quiet) process.stdout.write(rows.map((r) => `${this.noTrunc ? r.Id : r.Id.slice(0, 12)}\n`).join(''));
-    else {
-      const cut = (s: string, n: number) => (this.noTrunc || s.length <= n ? s : `${s.slice(0, n - 3)}...`);
-      process.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
-        rows.map((r) => [this.noTrunc ? r.Id : r.Id.slice(0, 12), r.Image, cut(r.Command, 20), r.CreatedSince, r.Status, r.Names])));
+    if (!SORT_KEYS.includes(this.sort)) throw new UsageError(`invalid option for --sort, options are: ${SORT_KEYS.join(', ')}`);
+    const last = this.latest ? 1 : this.last === undefined ? undefined : Number(this.last);
+    if (last !== undefined && !Number.isInteger(last)) throw new UsageError(`invalid argument "${this.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${this.last}": invalid syntax`);
+    const [{ listContainers }, { writeReport }] = await Promise.all([import('../../engine/containers.js'), import('../report.js')]);
+    const list = await listContainers(new Store(), { all: this.all, filters: this.filter, last, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
+    const key = (c: ContainerRecord): string => ({ command: c.command.join(' '), created: c.created, id: c.id, image: c.imageName, names: c.name, runningfor: c.created, size: c.created, status: c.state } as Record<string, string>)[this.sort];
+    if (this.sort !== 'created') list.sort((a, b) => key(a).localeCompare(key(b)));
+    if (this.quiet && !this.format) {
+      process.stdout.write(list.map((c) => `${this.noTrunc ? c.id : c.id.slice(0, 12)}\n`).join(''));
+      return 0;
     }
+    const now = Date.now();
+    writeReport({
+      name: 'ps', format: this.format, rows: list.map((c) => reporter(c, this.noTrunc, now)), json: () => list.map(listContainerJson),
+      defaultFormat: this.size ? `${DEFAULT}\t{{.Size}}` : DEFAULT, headers: HEADERS, noHeading: this.noHeading,
+    });
     return 0;
   }
 }

@@ -1,6 +1,7 @@
 // start, restart and attach: bringing a created or exited container back, and joining a detached one.
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
+import { UsageError } from '../../errors.js';
 
 async function engine() {
   const [containers, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js')]);
@@ -16,16 +17,27 @@ export class StartCommand extends TspodCommand {
     examples: [['Start in the background', '$0 start web'], ['Start attached, with input', '$0 start -ai box']],
   });
 
-  attach = Option.Boolean('-a,--attach', false, { description: 'stay attached to the output, and exit with the container\'s code' });
-  interactive = Option.Boolean('-i,--interactive', false, { description: 'with -a: pass stdin to the container' });
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('--all', false, { description: 'Start all containers regardless of their state or configuration' });
+  attach = Option.Boolean('-a,--attach', false, { description: 'Attach container\'s STDOUT and STDERR, and exit with its code' });
+  filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given' });
+  interactive = Option.Boolean('-i,--interactive', false, { description: 'Make STDIN available to the contained process (with -a)' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  sigProxy = Option.Boolean('--sig-proxy', true, { description: 'Proxy received signals to the process (with -a)' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
-    const [e, { startContainer }] = await Promise.all([engine(), import('../../engine/start.js')]);
-    if (this.attach) return (await startContainer(e.store, e.findContainer(e.store, this.containers[0]), { attach: true, interactive: this.interactive })) ?? 0;
-    for (const c of this.containers) {
-      await startContainer(e.store, e.findContainer(e.store, c), { attach: false });
-      process.stdout.write(`${c}\n`);
+    const [e, { startContainer }, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('../../engine/start.js'), import('./targets.js')]);
+    if (this.all && this.containers.length) throw new UsageError('either start all containers or the container(s) provided in the arguments');
+    if (this.attach && (this.all || this.containers.length > 1)) throw new UsageError('you cannot start and attach multiple containers at once');
+    const flags = { names: this.containers, all: this.all, latest: this.latest, filter: this.filter };
+    checkTargetFlags(flags);
+    const targets = await resolveTargets(e.store, flags);
+    if (this.attach) return targets.length ? (await startContainer(e.store, targets[0].rec, { attach: true, interactive: this.interactive })) ?? 0 : 0;
+    for (const t of targets) {
+      // --all starts what is not running, and leaves running containers alone.
+      if (this.all && (t.rec.state === 'running' || t.rec.state === 'restarting')) continue;
+      await startContainer(e.store, t.rec, { attach: false });
+      process.stdout.write(`${t.shown}\n`);
     }
     return 0;
   }
@@ -39,14 +51,19 @@ export class RestartCommand extends TspodCommand {
     examples: [['Restart', '$0 restart web'], ['Give it 2 seconds to stop', '$0 restart -t 2 web']],
   });
 
-  time = Option.String('-t,--time', '10', { description: 'seconds to wait before SIGKILL' });
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Restart all non-running containers' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  running = Option.Boolean('--running', false, { description: 'Restart only running containers when --all is used' });
+  time = Option.String('-t,--time', '10', { description: 'Seconds to wait for stop before killing the container' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
-    const [e, { restartContainer }] = await Promise.all([engine(), import('../../engine/lifecycle.js')]);
-    for (const c of this.containers) {
-      await restartContainer(e.store, e.findContainer(e.store, c), Number(this.time));
-      process.stdout.write(`${c}\n`);
+    const [e, { restartContainer }, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('../../engine/lifecycle.js'), import('./targets.js')]);
+    const flags = { names: this.containers, all: this.all, latest: this.latest };
+    checkTargetFlags(flags);
+    for (const t of await resolveTargets(e.store, flags, { running: this.running })) {
+      await restartContainer(e.store, t.rec, Number(this.time));
+      process.stdout.write(`${t.shown}\n`);
     }
     return 0;
   }

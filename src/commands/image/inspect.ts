@@ -1,6 +1,5 @@
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
-import { printReports } from '../format.js';
 
 export class ImageInspectCommand extends TspodCommand {
   static paths = [['image', 'inspect']];
@@ -21,6 +20,7 @@ export class ImageInspectCommand extends TspodCommand {
     const store = new Store();
     const reports = [];
     for (const i of this.images) reports.push(await inspectImage(store, i));
+    const { printReports } = await import('../report.js');
     printReports(reports, this.format);
     return 0;
   }

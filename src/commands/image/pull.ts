@@ -29,6 +29,7 @@ export class PullCommand extends TspodCommand {
       tlsVerify: tlsVerifyFlag(this.tlsVerify),
       onProgress: progressPrinter(process.stderr, this.quiet),
       onWarning: (m) => process.stderr.write(`Warning: ${m}\n`),
+      onNotice: (m) => { if (!this.quiet) process.stderr.write(`${m}\n`); },
     });
     process.stdout.write(`${report.id}\n`);
     return 0;

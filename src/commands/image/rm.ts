@@ -1,5 +1,6 @@
 import { Option } from '../kit.js';
-import { TspodCommand } from '../base.js';
+import { TspodCommand, reportError } from '../base.js';
+import { UsageError } from '../../errors.js';
 
 export class RmiCommand extends TspodCommand {
   static paths = [['rmi'], ['image', 'rm']];
@@ -13,12 +14,23 @@ export class RmiCommand extends TspodCommand {
     ],
   });
 
-  force = Option.Boolean('-f,--force', false, { description: 'remove containers that use the image, and all its names' });
-  images = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Remove all images' });
+  force = Option.Boolean('-f,--force', false, { description: 'Force removal of the image and any containers using the image' });
+  ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors if a specified image does not exist' });
+  images = Option.Rest({ name: 'IMAGE' });
 
   async run(): Promise<number> {
-    const [{ removeImages }, { Store }] = await Promise.all([import('../../engine/images.js'), import('../../storage/store.js')]);
-    const report = await removeImages(new Store(), this.images, { force: this.force });
+    if (this.all && this.images.length) throw new UsageError('when using the --all switch, you may not pass any images names or IDs');
+    if (!this.all && !this.images.length) throw new UsageError('image name or ID must be specified');
+    const [{ removeImages, listImages }, { Store }] = await Promise.all([import('../../engine/images.js'), import('../../storage/store.js')]);
+    const store = new Store();
+    const inputs = this.all ? listImages(store).map((i) => i.id) : this.images;
+    // Exit 1 when an image was not there (as Podman), unless --ignore or --force say that is fine.
+    const report = await removeImages(store, inputs, { force: this.force, ignoreMissing: this.ignore || this.force });
+    if (report.missing.length) {
+      for (const e of report.missing) reportError(e);
+      return 1;
+    }
     for (const n of report.untagged) process.stdout.write(`Untagged: ${n}\n`);
     for (const id of report.deleted) process.stdout.write(`Deleted: ${id}\n`);
     return 0;

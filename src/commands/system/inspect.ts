@@ -18,7 +18,7 @@ export class InspectCommand extends TspodCommand {
   async run(): Promise<number> {
     if (!['all', 'container', 'image'].includes(this.type)) throw new UsageError(`--type takes container, image or all, not "${this.type}"`);
     const [{ findContainer }, { inspectContainer }, { inspectImage }, { Store }, { printReports }] = await Promise.all([
-      import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../engine/images.js'), import('../../storage/store.js'), import('../format.js')]);
+      import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../engine/images.js'), import('../../storage/store.js'), import('../report.js')]);
     const store = new Store();
     const reports: object[] = [];
     for (const name of this.names) {

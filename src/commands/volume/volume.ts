@@ -34,14 +34,29 @@ export class VolumeListCommand extends TspodCommand {
     examples: [['List', '$0 volume ls'], ['Names only', '$0 volume ls -q']],
   });
 
-  quiet = Option.Boolean('-q,--quiet', false, { description: 'print only the names' });
+  filter = Option.Array('-f,--filter', [], { description: 'Filter volume output (name, label, driver, dangling)' });
+  format = Option.String('--format', { description: 'Format volume output using JSON or a Go template' });
+  noHeading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Print volume output in quiet mode' });
 
   async run(): Promise<number> {
     const e = await engine();
-    const { table } = await import('../format.js');
-    const vols = e.listVolumes(e.store);
-    if (this.quiet) process.stdout.write(vols.map((v) => `${v.name}\n`).join(''));
-    else process.stdout.write(table(['DRIVER', 'VOLUME NAME'], vols.map((v) => ['local', v.name])));
+    const [{ writeReport }, { parseFilters, matchesAll, matchesLabel }] = await Promise.all([import('../report.js'), import('../../engine/filters.js')]);
+    const filters = parseFilters(this.filter, ['name', 'label', 'driver', 'dangling'], 'volume ls');
+    let users: Set<string> | undefined;
+    const inUse = (name: string) => (users ??= new Set(e.store.listContainers().flatMap((c) => (c.config?.volumes ?? []).filter((m) => m.type === 'volume').map((m) => m.source)))).has(name);
+    const vols = e.listVolumes(e.store).filter((v) => matchesAll(filters, (key, value) => {
+      switch (key) {
+        case 'name': return new RegExp(value).test(v.name);
+        case 'label': return matchesLabel(v.labels, value);
+        case 'driver': return value === 'local';
+        case 'dangling': return inUse(v.name) !== (value === 'true');
+      }
+      return false;
+    }));
+    if (this.quiet && !this.format) { process.stdout.write(vols.map((v) => `${v.name}\n`).join('')); return 0; }
+    const rows = vols.map((v) => ({ Name: v.name, Driver: 'local', Mountpoint: `${e.volumeDir(e.store, v.name)}/_data`, CreatedAt: v.created, Labels: v.labels, Scope: 'local', Options: {}, Anonymous: v.anonymous }));
+    writeReport({ name: 'volume ls', format: this.format, rows, defaultFormat: '{{.Driver}}\t{{.Name}}', headers: { Name: 'VOLUME NAME' }, noHeading: this.noHeading });
     return 0;
   }
 }
@@ -59,11 +74,11 @@ export class VolumeInspectCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const { printReports } = await import('../format.js');
-    const { TspodError } = await import('../../errors.js');
+    const { printReports } = await import('../report.js');
+    const { VolumeNotFoundError } = await import('../../errors.js');
     const reports = this.names.map((n) => {
       const v = e.readVolume(e.store, n);
-      if (!v) throw new TspodError('E_NO_VOLUME', `no volume named "${n}"`, { hint: 'see `tspod volume ls`' });
+      if (!v) throw new VolumeNotFoundError(n);
       return { Name: v.name, Driver: 'local', Mountpoint: `${e.volumeDir(e.store, n)}/_data`, CreatedAt: v.created, Labels: v.labels, Anonymous: v.anonymous, Scope: 'local' };
     });
     printReports(reports, this.format);

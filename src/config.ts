@@ -1,0 +1,98 @@
+// containers.conf, read as Podman reads it, for the keys that govern what tspod does: the files
+// are merged in order (a later file's key wins), CONTAINERS_CONF names the only file to read.
+// Loaded by the commands that need it (run, create, info), never at startup; and parsed only when
+// a file changed: the result is kept in the runtime directory (tmpfs), keyed by each file's size
+// and mtime, because Debian's own containers.conf alone costs ~20 ms to parse at every run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseToml } from './toml.js';
+import { runtimeDir, userConfigHome } from './paths.js';
+import { TspodError } from './errors.js';
+
+export interface ContainersConf {
+  /** the files read, in order */
+  files: string[];
+  /** [engine] runtime: a name (looked up in runtimes, then on PATH) or a path */
+  runtime?: string;
+  /** [engine.runtimes]: name -> candidate paths */
+  runtimes: Record<string, string[]>;
+  /** [engine] volume_path */
+  volumePath?: string;
+  /** [containers] env: KEY=VALUE set in every container, under the image's and the user's */
+  env: string[];
+  /** [containers] tz */
+  tz?: string;
+  /** [containers] log_size_max, bytes (-1: no limit) */
+  logSizeMax?: number;
+}
+
+function confFiles(): string[] {
+  if (process.env.CONTAINERS_CONF) return [process.env.CONTAINERS_CONF];
+  const files: string[] = [];
+  for (const base of ['/usr/share/containers/containers.conf', '/etc/containers/containers.conf', path.join(userConfigHome(), 'containers/containers.conf')]) {
+    files.push(base);
+    try { files.push(...fs.readdirSync(`${base}.d`).filter((n) => n.endsWith('.conf')).sort().map((n) => path.join(`${base}.d`, n))); } catch { /* none */ }
+  }
+  return files;
+}
+
+let cached: ContainersConf | undefined;
+
+export function containersConf(): ContainersConf {
+  if (cached) return cached;
+  const files = confFiles();
+  const key = JSON.stringify(files.map((f) => { try { const st = fs.statSync(f); return [f, st.size, st.mtimeMs]; } catch { return [f]; } }));
+  const cacheFile = path.join(runtimeDir(), 'containers-conf.json');
+  try {
+    const saved = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { key: string; conf: ContainersConf };
+    if (saved.key === key) return (cached = saved.conf);
+  } catch { /* none yet, or damaged: parse */ }
+  cached = parseConf(files);
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+    const tmp = `${cacheFile}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify({ key, conf: cached }));
+    fs.renameSync(tmp, cacheFile);
+  } catch { /* no runtime dir: parse again next time */ }
+  return cached;
+}
+
+function parseConf(files: string[]): ContainersConf {
+  const conf: ContainersConf = { files: [], runtimes: {}, env: [] };
+  for (const file of files) {
+    let text: string;
+    try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
+      if (process.env.CONTAINERS_CONF && (e as NodeJS.ErrnoException).code === 'ENOENT') throw new TspodError('E_CONFIG', `CONTAINERS_CONF names ${file}, which does not exist: create it or unset CONTAINERS_CONF`);
+      continue;
+    }
+    let doc: Record<string, Record<string, unknown>>;
+    try { doc = parseToml(text) as typeof doc; } catch (e) {
+      throw new TspodError('E_CONFIG', `cannot parse ${file}: ${(e as Error).message.split('\n')[0]}: fix the TOML syntax of that file`);
+    }
+    conf.files.push(file);
+    const engine = doc.engine ?? {}, containers = doc.containers ?? {};
+    if (typeof engine.runtime === 'string') conf.runtime = engine.runtime;
+    if (engine.runtimes && typeof engine.runtimes === 'object') {
+      for (const [name, paths] of Object.entries(engine.runtimes as Record<string, unknown>)) if (Array.isArray(paths)) conf.runtimes[name] = paths.map(String);
+    }
+    if (typeof engine.volume_path === 'string') conf.volumePath = engine.volume_path;
+    if (Array.isArray(containers.env)) conf.env = containers.env.map(String);
+    if (typeof containers.tz === 'string') conf.tz = containers.tz;
+    if (typeof containers.log_size_max === 'number' || typeof containers.log_size_max === 'bigint') conf.logSizeMax = Number(containers.log_size_max);
+  }
+  return conf;
+}
+
+/** The runtime to use: --runtime (global or the command's), else containers.conf, else automatic; a name from [engine.runtimes] becomes its first existing path. */
+export function runtimeChoice(flag?: string): { name: string; path?: string } | undefined {
+  const conf = containersConf();
+  const choice = flag ?? process.env.TSPOD_RUNTIME ?? conf.runtime;
+  if (!choice) return undefined;
+  const paths = conf.runtimes[choice];
+  if (paths) {
+    const found = paths.find((p) => { try { fs.accessSync(p, fs.constants.X_OK); return true; } catch { return false; } });
+    if (!found) throw new TspodError('E_RUNTIME', `OCI runtime "${choice}" not found at ${paths.join(', ')} ([engine.runtimes] in ${conf.files.join(', ')}): install it or fix the path`);
+    return { name: choice, path: found };
+  }
+  return { name: path.basename(choice), path: choice.includes('/') ? choice : undefined };
+}

@@ -22,7 +22,8 @@ export interface CreateOptions {
   envFiles?: string[];
   workdir?: string;
   user?: string;
-  entrypoint?: string;
+  /** the entrypoint's words ([] clears the image's) */
+  entrypoint?: string[];
   hostname?: string;
   network?: string;
   readOnly?: boolean;
@@ -39,6 +40,16 @@ export interface CreateOptions {
   pull?: 'always' | 'missing' | 'never';
   runtime?: string;
   pullOptions?: PullOptions;
+  /** k8s-file (default) or none */
+  logDriver?: string;
+  /** seconds `stop` waits before SIGKILL when it is given no -t */
+  stopTimeout?: number;
+  /** --stop-signal */
+  stopSignal?: string;
+  /** --replace: a container holding the name is removed first */
+  replace?: boolean;
+  /** --cidfile: the new id is written there; an existing file is an error */
+  cidFile?: string;
 }
 
 async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageRecord> {
@@ -67,6 +78,11 @@ export function validateName(name: string): void {
 
 export async function createContainer(store: Store, opts: CreateOptions): Promise<ContainerRecord> {
   store.init();
+  if (opts.cidFile && fs.existsSync(opts.cidFile)) throw new TspodError('E_USAGE', `container id file exists. Ensure another container is not using it or delete ${opts.cidFile}`);
+  if (opts.logDriver !== undefined && !['k8s-file', 'none'].includes(opts.logDriver)) {
+    throw new TspodError('E_USAGE', `running container create option: invalid log driver: ${opts.logDriver === 'journald' ? 'journald is not available to tspod (no journal socket here)' : 'invalid argument'}`, { hint: opts.logDriver === 'journald' ? 'use k8s-file (the default) or none' : undefined });
+  }
+  if (opts.stopSignal !== undefined) (await import('./lifecycle.js')).parseSignal(opts.stopSignal);
   const restart = parseRestartPolicy(opts.restart);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
   const mounts = parseVolumeFlags(opts.volumes ?? []);
@@ -95,6 +111,11 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   try {
     if (name !== undefined) {
       validateName(name);
+      if (opts.replace && store.idForName(name)) {
+        const { findContainer } = await import('./containers.js');
+        const { removeContainer } = await import('./lifecycle.js');
+        try { await removeContainer(store, findContainer(store, name), { force: true, timeoutSec: opts.stopTimeout ?? 10 }); } catch { /* gone meanwhile */ }
+      }
       claimed = store.claimName(name, id) || (await import('./recover.js')).reclaimStaleName(store, name, id);
       if (!claimed) throw new TspodError('E_NAME_IN_USE', `the container name "${name}" is already in use`, { hint: `remove that container (tspod rm ${name}) or choose another name` });
     } else {
@@ -107,20 +128,27 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const runtime = opts.runtime ?? process.env.TSPOD_RUNTIME ?? conf.runtime ?? (await import('../runtime/oci.js')).findRuntime().name;
     const rec: ContainerRecord = {
       id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels,
-      autoRemove: !!opts.rm, stopSignal: imageCfg.StopSignal,
+      autoRemove: !!opts.rm, stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
+        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout,
       },
     };
-    // The overlay root takes its mode from the upper dir: it must be traversable by every container user.
-    for (const d of ['upper', 'merged']) fs.mkdirSync(path.join(dir, d), { mode: 0o755 });
+    // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper
+    // (an image whose / is 555 keeps it), and traversable by every container user.
+    let rootMode = 0o755;
+    try { if (img.layers.length) rootMode = (fs.statSync(store.diffDir(img.layers[img.layers.length - 1])).mode & 0o7777) | 0o111; } catch { /* default */ }
+    fs.mkdirSync(path.join(dir, 'merged'), { mode: 0o755 });
+    fs.mkdirSync(path.join(dir, 'upper'));
+    fs.chmodSync(path.join(dir, 'upper'), rootMode);
     for (const d of ['work', 'userdata']) fs.mkdirSync(path.join(dir, d), { mode: 0o700 });
     const { ensureVolumes } = await import('./volumes.js');
     ensureVolumes(store, rec.config!.volumes!);
     store.writeContainer(rec);
     release();
+    if (opts.cidFile) fs.writeFileSync(opts.cidFile, id, { flag: 'wx' });
     mark('create: record written');
     return rec;
   } catch (e) {

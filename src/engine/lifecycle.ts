@@ -38,6 +38,7 @@ export function parseSignal(raw: string): number {
   const s = raw.startsWith('-') ? raw.slice(1) : raw;
   if (/^-?\d+$/.test(s)) {
     const n = Number(s);
+    if (n === 0) throw new TspodError('E_USAGE', `invalid signal: ${s}`);
     if (n < 1 || n > 64) throw new TspodError('E_USAGE', 'valid signals are 1 through 64');
     return n;
   }
@@ -209,6 +210,7 @@ export function parseLogTime(value: string, now = Date.now()): number {
 
 /** Print a container's log (conmon's k8s-file lines: "TIME STREAM F|P TEXT"), following it on request. */
 export async function containerLogs(store: Store, rec: ContainerRecord, out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, opts: LogsOptions = {}): Promise<void> {
+  if (rec.config?.logDriver === 'none') throw new TspodError('E_NO_LOG', `this container is using the 'none' log driver, cannot read logs: contacting the log driver`);
   const file = path.join(store.containerDir(rec.id), 'userdata/ctr.log');
   let offset = 0, pending = '';
   const inWindow = (time: string) => {
@@ -261,6 +263,7 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
       Pid: pid, ConmonPid: pidFrom('conmon.pid'), ExitCode: rec.exitCode ?? 0, StartedAt: rec.startedAt ?? '', FinishedAt: rec.finishedAt ?? '',
     },
     Image: rec.imageId,
+    ImageDigest: store.readImages().find((i) => i.id === rec.imageId)?.digest ?? '',
     ImageName: rec.imageName,
     RestartCount: rec.restartCount ?? 0,
     OCIRuntime: cfg?.runtime ?? '',
@@ -275,11 +278,20 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
     })),
     NetworkSettings: { Mode: rec.network?.mode ?? cfg?.network ?? '', SandboxKey: rec.network?.nsPath ?? '' },
     HostConfig: {
+      LogConfig: { Type: cfg?.logDriver ?? 'k8s-file', Config: null, Path: cfg?.logDriver === 'none' ? '' : path.join(dir, 'userdata/ctr.log'), Tag: '', Size: cfg?.logSizeMax ? humanSize4(cfg.logSizeMax) : '0B' },
       AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? cfg?.network ?? '',
       RestartPolicy: { Name: cfg?.restart?.name ?? 'no', MaximumRetryCount: cfg?.restart?.maxRetries ?? 0 },
     },
     LogPath: path.join(dir, 'userdata/ctr.log'),
   };
+}
+
+/** go-units' HumanSize (4 significant digits, no space): "3.045MB", as Podman shows a log size. */
+function humanSize4(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes, i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
 /** The pids of a running container: every process in its pid namespace, found through /proc. */

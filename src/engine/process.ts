@@ -39,8 +39,8 @@ export function mergeEnv(base: string[], overrides: string[]): string[] {
 }
 
 /** What the container runs: Docker's rules for Entrypoint, Cmd, --entrypoint and the arguments. */
-export function containerArgs(cfg: ImageConfig['config'], command: string[], entrypoint?: string): string[] {
-  if (entrypoint !== undefined) return [...(entrypoint ? [entrypoint] : []), ...command];
+export function containerArgs(cfg: ImageConfig['config'], command: string[], entrypoint?: string[]): string[] {
+  if (entrypoint !== undefined) return [...entrypoint, ...command];
   return [...(cfg?.Entrypoint ?? []), ...(command.length ? command : cfg?.Cmd ?? [])];
 }
 
@@ -56,7 +56,7 @@ export async function checkExecutable(rootfs: string, argv0: string, env: string
     if (st.isFile() && (st.mode & 0o111)) return;
     denied ??= c;
   }
-  if (denied) throw new TspodError('E_NOT_EXECUTABLE', `${denied}: permission denied: the file is not executable`, { exitCode: EXIT_CANNOT_INVOKE, hint: 'check the command and its mode in the image' });
+  if (denied) throw new TspodError('E_NOT_EXECUTABLE', `cannot exec ${denied}: permission denied: it is not an executable file`, { exitCode: EXIT_CANNOT_INVOKE, hint: 'check the command and its mode in the image' });
   throw new TspodError('E_COMMAND_NOT_FOUND', argv0.includes('/') ? `${argv0}: no such file or directory in the container` : `executable file "${argv0}" not found in $PATH of the container`,
     { exitCode: EXIT_NOT_FOUND, hint: 'check the command name, or the image\'s PATH' });
 }

@@ -18,6 +18,10 @@ type Net = typeof import('../net/slirp/network.js');
 export interface RunOptions extends CreateOptions {
   /** start under conmon and return at once */
   detach?: boolean;
+  /** run --attach: the streams given (stdin, stdout, stderr); all when not given */
+  attach?: string[];
+  /** run --conmon-pidfile: conmon's pid is written there too */
+  conmonPidFile?: string;
 }
 
 export interface RunReport { id: string; name: string; exitCode: number }
@@ -29,6 +33,8 @@ export interface StartOptions {
   interactive?: boolean;
   /** started by the restart policy: give up if the user stopped or removed it meanwhile */
   byPolicy?: boolean;
+  /** with attach: which output streams reach ours (run --attach) */
+  streams?: { stdout: boolean; stderr: boolean };
 }
 
 const signals = os.constants.signals as Record<string, number>;
@@ -58,7 +64,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: `pull it again (tspod pull ${rec.imageName}), or remove the container` });
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
-  const [{ buildSpec }, { findRuntime }, { mountOverlay, unmount, overlayLowers }, { resolveUser }, net, { mkdirInRoot }, { volumeSpecMounts }] = await Promise.all([
+  const [{ buildSpec }, { findRuntime }, { mountOverlay, unmount, overlayLowers }, { resolveUser }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
     import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'),
     import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootpath.js'), import('./volumes.js'),
   ]);
@@ -88,14 +94,21 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm'];
     const env = mergeEnv(mergeEnv(defaults, imageCfg.Env ?? []), cfg.env);
     const cwd = cfg.workdir ?? (imageCfg.WorkingDir || '/');
-    mkdirInRoot(rootfs, cwd, user.uid, user.gid);
+    // The image's working directory is made when missing; one given with -w must exist, or be a
+    // volume (or hold one), as in Podman.
+    if (cfg.workdir === undefined) mkdirInRoot(rootfs, cwd, user.uid, user.gid);
+    else if (!fs.existsSync(resolveInRoot(rootfs, cwd)) && !(cfg.volumes ?? []).some((v) => v.destination === cwd || v.destination.startsWith(`${cwd.replace(/\/$/, '')}/`))) {
+      throw new TspodError('E_WORKDIR', `workdir "${cwd}" does not exist on container ${rec.id}`, { exitCode: EXIT_CANNOT_INVOKE, hint: 'create it in the image, or mount a volume there' });
+    }
+    // Podman's marker that processes are in a container; empty, as for an unprivileged container.
+    fs.writeFileSync(path.join(userdata, 'containerenv'), '');
     await checkExecutable(rootfs, rec.command[0], env, cwd);
     const volumes = await volumeSpecMounts(store, rec, rootfs);
     mark('start: user, env, workdir, executable, volumes resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     const ready = await networkReady;
     mark(`start: network ${networkMode} ready`);
-    const etcFiles = net.writeEtcFiles(userdata, ready, hostname, rec.name);
+    const etcFiles = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name), '/run/.containerenv': path.join(userdata, 'containerenv') };
     const spec = buildSpec({
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach ? terminalSize() : undefined, hostname, volumes,
@@ -157,7 +170,8 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, {
       stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile'),
       // With a terminal the runtime owns the pty and our terminal: nothing passes through to log.
-      containerLog: cfg?.tty ? undefined : { path: path.join(prepared.userdata, 'ctr.log'), maxSize: cfg?.logSizeMax },
+      attach: o.streams,
+      containerLog: cfg?.tty || cfg?.logDriver === 'none' ? undefined : { path: path.join(prepared.userdata, 'ctr.log'), maxSize: cfg?.logSizeMax },
     });
     mark(`start: ${prepared.rt.name} run returned`);
     const exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
@@ -188,7 +202,7 @@ async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared): 
   await startConmon({
     runtime: p.rt, stateRoot: p.stateRoot, bundle: p.dir, id: rec.id, name: rec.name,
     pidFile: path.join(p.userdata, 'pidfile'), conmonPidFile: path.join(p.userdata, 'conmon.pid'), exitDir,
-    logPath: path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive,
+    logPath: rec.config?.logDriver === 'none' ? undefined : path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive,
     exitCommand: [launcher(), 'container', 'cleanup', '--run', rec.runId!, rec.id],
   });
   const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
@@ -266,8 +280,10 @@ export async function cleanupContainer(store: Store, id: string, runId?: string)
 export async function runContainer(store: Store, opts: RunOptions): Promise<RunReport> {
   mark('run: engine start');
   const rec = await createContainer(store, opts);
+  const streams = opts.attach?.length ? { stdout: opts.attach.includes('stdout'), stderr: opts.attach.includes('stderr') } : undefined;
   try {
-    const exitCode = await startContainer(store, rec, { attach: !opts.detach, interactive: !!opts.interactive || !!opts.tty });
+    const exitCode = await startContainer(store, rec, { attach: !opts.detach, interactive: (!!opts.interactive || !!opts.tty) && (!opts.attach?.length || opts.attach.includes('stdin')), streams });
+    if (opts.conmonPidFile && opts.detach) fs.copyFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), opts.conmonPidFile);
     return { id: rec.id, name: rec.name, exitCode: exitCode ?? 0 };
   } catch (e) {
     if (opts.rm) {

@@ -18,24 +18,34 @@ export const volumesRoot = (store: Store) => process.env.TSPOD_VOLUME_PATH || pa
 export const volumeDir = (store: Store, name: string) => path.join(volumesRoot(store), name);
 const dataDir = (store: Store, name: string) => path.join(volumeDir(store, name), '_data');
 
+/** The mount flags -v passes on to the mount; z and Z (SELinux labels) mean nothing without SELinux. */
+const PASSED_ON = ['exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev'];
+const MOUNT_OPTIONS = ['ro', 'rw', 'z', 'Z', ...PASSED_ON];
+
 /** -v SOURCE:DEST[:OPTIONS] as Docker reads it; SOURCE is a host path (absolute or ./relative) or a volume name. */
 export function parseVolumeFlags(flags: string[]): VolumeMount[] {
+  const seen = new Set<string>();
   return flags.map((flag) => {
     const parts = flag.split(':');
     if (parts.length > 3 || parts.some((p) => p === '')) throw new UsageError(`invalid volume "${flag}"`, 'use -v /host/path:/in/container[:ro], -v NAME:/in/container, or -v /in/container');
     const [source, destination, options] = parts.length === 1 ? [undefined, parts[0], undefined] : parts;
     if (!destination.startsWith('/')) throw new UsageError(`invalid volume "${flag}": the container path "${destination}" is not absolute`, 'give the path inside the container as an absolute path');
     const opts = (options ?? '').split(',').filter(Boolean);
-    for (const o of opts) if (!['ro', 'rw', 'z', 'Z'].includes(o)) throw new UsageError(`invalid volume option "${o}" in "${flag}"`, 'tspod accepts ro, rw, z and Z');
+    for (const o of opts) if (!MOUNT_OPTIONS.includes(o)) throw new UsageError(`invalid volume option "${o}" in "${flag}"`, `tspod accepts ${MOUNT_OPTIONS.join(', ')}`);
+    const dest = path.posix.normalize(destination).replace(/(.)\/+$/, '$1');
+    if (seen.has(dest)) throw new UsageError(`${dest}: duplicate mount destination`);
+    seen.add(dest);
     const readOnly = opts.includes('ro');
-    if (source === undefined) return { type: 'volume', source: anonymousName(), destination, anonymous: true, readOnly };
+    const flagsOf = opts.filter((o) => PASSED_ON.includes(o));
+    const extra = flagsOf.length ? { mountOptions: flagsOf } : {};
+    if (source === undefined) return { type: 'volume', source: anonymousName(), destination, anonymous: true, readOnly, ...extra };
     if (source.startsWith('/') || source.startsWith('.')) {
       const abs = path.resolve(source);
       if (!fs.existsSync(abs)) throw new TspodError('E_USAGE', `bind mount source ${abs} does not exist`, { hint: `create it first (mkdir -p ${abs}), or name a volume instead` });
-      return { type: 'bind', source: abs, destination, readOnly };
+      return { type: 'bind', source: abs, destination, readOnly, ...extra };
     }
     if (!NAME_PATTERN.test(source)) throw new UsageError(`invalid volume name "${source}"`, 'volume names use [a-zA-Z0-9][a-zA-Z0-9_.-]*; host paths start with / or .');
-    return { type: 'volume', source, destination, readOnly };
+    return { type: 'volume', source, destination, readOnly, ...extra };
   });
 }
 
@@ -94,7 +104,7 @@ export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootf
         fs.chmodSync(source, st.mode & 0o7777);
       }
     }
-    return { destination: m.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] };
+    return { destination: m.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? [])] };
   });
 }
 

@@ -15,7 +15,8 @@ export interface ConmonOptions {
   pidFile: string;
   conmonPidFile: string;
   exitDir: string;
-  logPath: string;
+  /** the k8s-file log; none: no log (--log-driver none) */
+  logPath?: string;
   logSizeMax?: number;
   /** a pty for the container (conmon receives it through the runtime's console socket) */
   terminal?: boolean;
@@ -30,7 +31,7 @@ export async function startConmon(o: ConmonOptions): Promise<number> {
   if (!conmon) throw new RuntimeError('conmon not found: it watches detached containers', { hint: 'install it: sudo apt-get install conmon' });
   const args = [
     '--api-version', '1', '-c', o.id, '-u', o.id, '-r', o.runtime.path, '-b', o.bundle, '-p', o.pidFile, '-n', o.name,
-    '--exit-dir', o.exitDir, '--full-attach', '--socket-dir-path', o.bundle, '-l', `k8s-file:${o.logPath}`, '--log-level', 'error',
+    '--exit-dir', o.exitDir, '--full-attach', '--socket-dir-path', o.bundle, '-l', o.logPath ? `k8s-file:${o.logPath}` : 'none:', '--log-level', 'error',
     ...runtimeFlags().flatMap((f) => ['--runtime-arg', f]), '--runtime-arg', '--root', '--runtime-arg', o.stateRoot, '--conmon-pidfile', o.conmonPidFile,
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
     ...(o.terminal ? ['--terminal'] : []), ...(o.stdin ? ['--stdin', '--leave-stdin-open'] : []),

@@ -56,6 +56,8 @@ export interface ForegroundOptions {
   pidFile: string;
   /** the container's output is copied here too, unless it has a terminal */
   containerLog?: { path: string; maxSize?: number };
+  /** which of its streams reach ours (run --attach); both when not given */
+  attach?: { stdout: boolean; stderr: boolean };
 }
 
 /**
@@ -69,16 +71,17 @@ export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: 
   // Its own session, so the terminal's signals reach the container once, through us.
   let child: Started;
   try {
-    child = startProcess(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit', log ? 'pipe' : 'inherit'], newSession: true });
+    const out = (attached: boolean) => (log ? 'pipe' : attached ? 'inherit' : 'ignore') as 'pipe' | 'inherit' | 'ignore';
+    child = startProcess(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', out(opts.attach?.stdout ?? true), out(opts.attach?.stderr ?? true)], newSession: true });
   } catch (e) {
     throw new RuntimeError(`cannot start ${rt.name}: ${(e as Error).message}`);
   }
-  const outputs = log ? [['stdout', child.pipes.get(1)!, process.stdout], ['stderr', child.pipes.get(2)!, process.stderr]] as const : [];
-  for (const [name, from, to] of outputs) {
+  const outputs = log ? [['stdout', child.pipes.get(1)!, process.stdout, opts.attach?.stdout ?? true], ['stderr', child.pipes.get(2)!, process.stderr, opts.attach?.stderr ?? true]] as const : [];
+  for (const [name, from, to, attached] of outputs) {
     from.on('data', (d: Buffer) => {
       log!.write(name, d);
       // A slow reader of our output slows the container down, as a pipe would.
-      if (!to.write(d)) { from.pause(); to.once('drain', () => from.resume()); }
+      if (attached && !to.write(d)) { from.pause(); to.once('drain', () => from.resume()); }
     });
     // Our reader went away (`| head`): close the pipe, so the container gets its SIGPIPE as before.
     to.on('error', () => from.destroy());

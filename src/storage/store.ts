@@ -42,6 +42,10 @@ export interface ContainerConfig {
   interactive?: boolean;
   logSizeMax?: number;
   runtime?: string;
+  /** k8s-file (undefined) or none */
+  logDriver?: string;
+  /** seconds stop waits by default (--stop-timeout) */
+  stopTimeout?: number;
   restart?: RestartPolicy;
   volumes?: VolumeMount[];
 }
@@ -49,7 +53,7 @@ export interface ContainerConfig {
 export interface RestartPolicy { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries?: number }
 
 /** A bind mount (source is a host path) or a volume (source names a volume in the store). */
-export interface VolumeMount { type: 'bind' | 'volume'; source: string; destination: string; readOnly?: boolean; anonymous?: boolean }
+export interface VolumeMount { type: 'bind' | 'volume'; source: string; destination: string; readOnly?: boolean; anonymous?: boolean; /** noexec, nodev, nosuid and their opposites, from -v */ mountOptions?: string[] }
 
 export interface ContainerRecord {
   id: string;

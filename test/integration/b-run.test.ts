@@ -77,9 +77,9 @@ test('user by name and by id, resolved through the image\'s passwd and group', (
   assert.match(bad.stderr, /unable to find user ghost/);
 });
 
-test('working directory: -w, the image\'s WorkingDir, created when missing', () => {
+test('working directory: -w (which must exist, as in Podman), the image\'s WorkingDir (created when missing)', () => {
   assert.is(run(['--network', 'none', '-w', '/usr/lib', 'alpine:3.20', 'pwd']).stdout, '/usr/lib\n');
-  assert.is(run(['--network', 'none', '-w', '/new/dir', 'alpine:3.20', 'pwd']).stdout, '/new/dir\n');
+  assert.is(run(['--network', 'none', '-w', '/new/dir', 'alpine:3.20', 'pwd']).status, 126);
   assert.is(run(['--network', 'none', '--entrypoint', 'pwd', 'entrypoint']).stdout, '/srv\n');
 });
 
@@ -266,13 +266,45 @@ test('rmi: an image in use needs -f, which removes its containers; unused layers
   }
 });
 
-test('a run of a stored image loads neither the HTTP client nor the tar code', () => {
+test('a run of a stored image loads neither the HTTP client nor the tar code, nor the TOML parser once containers.conf is cached', () => {
   tspod(['pull', '-q', `${reg}/alpine:3.20`]);
+  assert.is(run(['--network', 'none', 'alpine:3.20', 'true']).status, 0, 'a first run reads containers.conf and keeps what it found');
   const r = run(['--network', 'none', 'alpine:3.20', 'true'], { env: { TSPOD_DEBUG_MODULES: '1' } });
   assert.is(r.status, 0, r.stderr);
   const mods = /tspod-modules: (.*)/.exec(r.stderr)![1];
   // No package at all: tspod's own addon takes the flock(2) locks and mounts.
   for (const heavy of ['undici', 'tar-stream', 'zstd-napi', 'smol-toml']) assert.not.ok(mods.includes(heavy), `${heavy} loaded: ${mods}`);
+});
+
+test('run flags as Podman\'s: --attach, --log-driver none, --entrypoint JSON, --replace, --cidfile, -w, / keeps the image\'s mode, /run/.containerenv, duplicate -v', () => {
+  const img = 'alpine:3.20';
+  const attached = tspod(['run', '--name', 'att', '--network', 'none', '--attach', 'stderr', img, 'sh', '-c', 'echo out; echo err >&2']);
+  assert.equal([attached.status, attached.stdout, attached.stderr], [0, '', 'err\n'], 'only stderr reaches us');
+  assert.match(tspod(['logs', 'att']).stdout, /^out$/m, 'the rest is in the log');
+  const quiet = tspod(['run', '--name', 'att-in', '--network', 'none', '--attach', 'stdin', img, 'echo', 'hi']);
+  assert.is(quiet.stdout, `${tspod(['inspect', '--format', '{{.Id}}', 'att-in']).stdout.trim()}\n`, 'attached to no output: the id is printed');
+  assert.is(tspod(['run', '--name', 'nolog', '--network', 'none', '--log-driver', 'none', img, 'echo', 'x']).stdout, 'x\n');
+  assert.match(tspod(['logs', 'nolog']).stderr, /'none' log driver/);
+  assert.match(tspod(['run', '--rm', '--log-driver', 'bogus', img, 'true']).stderr, /^Error: running container create option: invalid log driver: invalid argument\n$/);
+  assert.is(run(['--network', 'none', '--entrypoint', '["/bin/echo","from","json"]', img]).stdout, 'from json\n');
+  assert.is(tspod(['inspect', '--format', '{{.HostConfig.LogConfig.Type}} {{.ImageDigest}}', 'att']).stdout.trim().split(' ')[0], 'k8s-file');
+  const cid = `/home/${TEST_USER}/cidfile-${process.pid}`;
+  fs.rmSync(cid, { force: true });
+  const first = tspod(['create', '--name', 'twice', '--cidfile', cid, img, 'true']);
+  assert.is(fs.readFileSync(cid, 'utf8'), first.stdout.trim(), 'the id is in the cidfile');
+  assert.match(tspod(['create', '--cidfile', cid, img, 'true']).stderr, /^Error: container id file exists/);
+  const second = tspod(['create', '--replace', '--name', 'twice', img, 'true']);
+  assert.is(second.status, 0, second.stderr);
+  assert.is(tspod(['container', 'exists', first.stdout.trim()]).status, 1, '--replace removed the first');
+  const wd = run(['--network', 'none', '-w', '/no/such/dir', img, 'pwd']);
+  assert.equal([wd.status, /^Error: workdir "\/no\/such\/dir" does not exist on container/.test(wd.stderr)], [126, true]);
+  assert.is(run(['--network', 'none', '-w', '/made/by/volume', '-v', `/home/${TEST_USER}:/made/by/volume`, img, 'pwd']).stdout, '/made/by/volume\n');
+  assert.is(run(['--network', 'none', img, 'stat', '-c', '%s', '/run/.containerenv']).stdout, '0\n');
+  const dup = run(['--network', 'none', '-v', '/tmp:/x', '-v', `/home/${TEST_USER}:/x`, img, 'true']);
+  assert.equal([dup.status, dup.stderr], [125, 'Error: /x: duplicate mount destination\n']);
+  assert.is(run(['--network', 'none', '-v', `/home/${TEST_USER}:/x:noexec`, img, 'sh', '-c', 'grep " /x " /proc/mounts | grep -c noexec']).stdout, '1\n');
+  tspod(['rm', '-f', '-t', '0', 'att', 'att-in', 'nolog', 'twice']);
+  fs.rmSync(cid, { force: true });
 });
 
 test.run();

@@ -195,8 +195,15 @@ test('volumes: named ones persist, binds (ro too), anonymous ones from -v and th
   const inUse = tspod(['run', '-d', '--name', 'holder', '--network', 'none', '-v', 'keep:/data', image, 'sleep', '30']);
   assert.is(inUse.status, 0, inUse.stderr);
   const refused = tspod(['volume', 'rm', 'keep']);
-  assert.is(refused.status, 125);
-  assert.match(refused.stderr, /volume keep is used by running container holder/);
+  assert.is(refused.status, 2, 'Podman\'s status for a volume a running container uses');
+  assert.match(refused.stderr, /^Error: volume keep is being used by the following container\(s\): [a-f0-9]{64}: volume is being used\n$/);
+  assert.is(tspod(['volume', 'exists', 'keep']).status, 0);
+  assert.is(tspod(['container', 'exists', 'holder']).status, 0);
+  assert.is(tspod(['container', 'exists', 'no-such-holder']).status, 1);
+  const noVolume = tspod(['volume', 'rm', 'no-such-volume']);
+  assert.equal([noVolume.status, noVolume.stderr], [1, 'Error: no volume with name "no-such-volume" found: no such volume\n']);
+  assert.equal(tspod(['volume', 'rm', '--force', 'no-such-volume']).stdout, '');
+  assert.is(tspod(['volume', 'exists', 'no-such-volume']).status, 1);
   assert.is(tspod(['rm', '-f', '-t', '0', 'holder']).status, 0);
   assert.is(tspod(['volume', 'rm', 'keep']).status, 0);
   const missing = tspod(['run', '--rm', '-v', '/no/such/dir:/x', image, 'true']);

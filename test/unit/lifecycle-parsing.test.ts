@@ -25,7 +25,9 @@ test('-v: binds, named and anonymous volumes, options, and what is refused', () 
   assert.is(anon.destination, '/scratch');
   assert.equal(bind, { type: 'bind', source: '/tmp', destination: '/host-tmp', readOnly: false });
   assert.throws(() => parseVolumeFlags(['data:relative']), /is not absolute/);
-  assert.throws(() => parseVolumeFlags(['data:/x:rw,exec']), /invalid volume option "exec"/);
+  assert.throws(() => parseVolumeFlags(['data:/x:rw,bogus']), /invalid volume option "bogus"/);
+  assert.equal(parseVolumeFlags(['data:/x:noexec,nodev,z'])[0], { type: 'volume', source: 'data', destination: '/x', readOnly: false, mountOptions: ['noexec', 'nodev'] });
+  assert.throws(() => parseVolumeFlags(['/tmp:/x', 'data:/x/']), /^\/x: duplicate mount destination$/);
   assert.throws(() => parseVolumeFlags(['a:b:c:d']), /invalid volume/);
   assert.throws(() => parseVolumeFlags(['bad name:/x']), /invalid volume name/);
   assert.throws(() => parseVolumeFlags(['/no/such/dir/here:/x']), /does not exist/);

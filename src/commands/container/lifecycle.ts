@@ -260,3 +260,24 @@ export class UnpauseCommand extends TspodCommand {
     return 0;
   }
 }
+
+export class ContainerExistsCommand extends TspodCommand {
+  static paths = [['container', 'exists']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'Check if a container exists in local storage',
+    details: 'Exits 0 when it does, 1 when it does not; prints nothing.',
+    examples: [['In a script', '$0 container exists web || $0 run -d --name web alpine httpd -f']],
+  });
+
+  external = Option.Boolean('--external', false, { description: 'Consider external containers too (tspod has none)' });
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    try { e.findContainer(e.store, this.container); return 0; } catch (err) {
+      if ((err as { code?: string }).code === 'E_NO_CONTAINER') return 1;
+      throw err;
+    }
+  }
+}

@@ -26,21 +26,29 @@ abstract class ContainerFlags extends TspodCommand {
   platform = Option.String('--platform', { description: 'os/arch[/variant] to pull' });
   runtime = Option.String('--runtime', { description: 'the OCI runtime: runc, crun, or a path' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'say nothing while pulling the image' });
+  logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: k8s-file (default) or none' });
+  replace = Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it' });
+  stopTimeout = Option.String('--stop-timeout', { description: 'Timeout (in seconds) that containers stopped by the user are given before SIGKILL (default 10)' });
+  stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
+  cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy();
 
   protected async createOptions(): Promise<CreateOptions> {
     if (!['always', 'missing', 'never', 'newer'].includes(this.pull)) throw new UsageError(`--pull takes always, missing or never, not "${this.pull}"`);
+    const stopTimeout = this.stopTimeout === undefined ? undefined : Number(this.stopTimeout);
+    if (stopTimeout !== undefined && (!Number.isInteger(stopTimeout) || stopTimeout < 0)) throw new UsageError(`invalid argument "${this.stopTimeout}" for "--stop-timeout" flag: it takes a whole number of seconds`);
     const { progressPrinter } = await import('../progress.js');
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint, hostname: this.hostname, network: this.network,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
-      restart: this.restart, volumes: this.volume,
+      restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
         onProgress: progressPrinter(process.stderr, this.quiet), onWarning: (m) => { if (!this.quiet) process.stderr.write(`Warning: ${m}\n`); },
+        onNotice: (m) => { if (!this.quiet) process.stderr.write(`${m}\n`); },
       },
     };
   }
@@ -69,11 +77,23 @@ export class RunCommand extends ContainerFlags {
   });
 
   detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
+  attach = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR (default: all of them)' });
+  conmonPidFile = Option.String('--conmon-pidfile', { description: 'Path to the file that will receive the PID of conmon' });
 
   async run(): Promise<number> {
+    const streams = this.attach.flatMap((a) => a.split(',')).map((a) => a.toLowerCase());
+    for (const a of streams) if (!['stdin', 'stdout', 'stderr'].includes(a)) throw new UsageError(`invalid stream "${a}" for --attach - must be one of stdin, stdout, or stderr: invalid argument`);
+    if (streams.length && this.detach) throw new UsageError('the --detach and --attach flags cannot be used together');
+    const opts = await this.createOptions();
+    if (opts.tty && opts.interactive && !process.stdin.isTTY && !this.detach) {
+      // As Podman: a warning, and the container runs without a terminal it could not have.
+      process.stderr.write('Warning: The input device is not a TTY. The --tty and --interactive flags might not work properly\n');
+      opts.tty = false;
+    }
     const [{ runContainer }, { Store }] = await Promise.all([import('../../engine/start.js'), import('../../storage/store.js')]);
-    const report = await runContainer(new Store(), { ...(await this.createOptions()), detach: this.detach });
-    if (this.detach) process.stdout.write(`${report.id}\n`);
+    const report = await runContainer(new Store(), { ...opts, detach: this.detach, attach: streams, conmonPidFile: this.conmonPidFile });
+    // Detached, or attached to neither output: the id is the only thing to say.
+    if (this.detach || (streams.length && !streams.includes('stdout') && !streams.includes('stderr'))) process.stdout.write(`${report.id}\n`);
     return report.exitCode;
   }
 }
@@ -98,13 +118,24 @@ export class CreateCommand extends ContainerFlags {
   }
 }
 
-/** --log-opt max-size=10m -> bytes; other options are refused rather than ignored. */
+/** --log-opt max-size=10m -> bytes, in decimal units as Podman reads them; other options are refused rather than ignored. */
 function parseLogOpts(opts: string[]): number | undefined {
   let max: number | undefined;
   for (const o of opts) {
     const m = /^max-size=(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(o);
     if (!m) throw new UsageError(`unsupported --log-opt "${o}"`, 'tspod supports max-size=SIZE, e.g. max-size=10m');
-    max = Math.round(Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()]);
+    max = Math.round(Number(m[1]) * ({ '': 1, k: 1000, m: 1000 ** 2, g: 1000 ** 3 } as Record<string, number>)[m[2].toLowerCase()]);
   }
   return max;
+}
+
+/** --entrypoint CMD, or a JSON array as Podman takes it (`--entrypoint '["/bin/echo","hi"]'`): the words of the entrypoint. */
+function parseEntrypoint(value: string): string[] {
+  if (value.startsWith('[')) {
+    try {
+      const words = JSON.parse(value) as unknown;
+      if (Array.isArray(words) && words.every((w) => typeof w === 'string')) return words;
+    } catch { /* a command that starts with [ */ }
+  }
+  return value === '' ? [] : [value];
 }

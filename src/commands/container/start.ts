@@ -1,7 +1,7 @@
 // start, restart and attach: bringing a created or exited container back, and joining a detached one.
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
-import { UsageError } from '../../errors.js';
+import { UsageError, TspodError } from '../../errors.js';
 
 async function engine() {
   const [containers, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../storage/store.js')]);
@@ -36,7 +36,11 @@ export class StartCommand extends TspodCommand {
     for (const t of targets) {
       // --all starts what is not running, and leaves running containers alone.
       if (this.all && (t.rec.state === 'running' || t.rec.state === 'restarting')) continue;
-      await startContainer(e.store, t.rec, { attach: false });
+      // 126 and 127 are a container's statuses: a start that fails is tspod's failure (125), as Podman's.
+      try { await startContainer(e.store, t.rec, { attach: false }); } catch (err) {
+        if (err instanceof TspodError && err.exitCode !== 125) throw new TspodError(err.code, err.message, { hint: err.hint });
+        throw err;
+      }
       process.stdout.write(`${t.shown}\n`);
     }
     return 0;

@@ -25,3 +25,20 @@ export class ImageInspectCommand extends TspodCommand {
     return 0;
   }
 }
+
+export class ImageExistsCommand extends TspodCommand {
+  static paths = [['image', 'exists']];
+  static usage = TspodCommand.Usage({
+    category: 'Images',
+    description: 'Check if an image exists in local storage',
+    details: 'Exits 0 when it does, 1 when it does not; prints nothing.',
+    examples: [['In a script', '$0 image exists alpine || $0 pull alpine']],
+  });
+
+  image = Option.String({ name: 'IMAGE' });
+
+  async run(): Promise<number> {
+    const [{ findImage }, { Store }] = await Promise.all([import('../../engine/images.js'), import('../../storage/store.js')]);
+    return (await findImage(new Store(), this.image)) ? 0 : 1;
+  }
+}

@@ -95,19 +95,50 @@ export class VolumeRmCommand extends TspodCommand {
     examples: [['Remove', '$0 volume rm data'], ['Several', '$0 volume rm data cache']],
   });
 
-  force = Option.Boolean('-f,--force', false, { description: 'remove even if a stopped container uses it' });
-  names = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Remove all volumes' });
+  force = Option.Boolean('-f,--force', false, { description: 'Remove the containers that use the volume first (running ones are stopped), and ignore volumes that are not there' });
+  time = Option.String('-t,--time', '10', { description: 'Seconds to wait for running containers to stop before killing them' });
+  names = Option.Rest({ name: 'VOLUME' });
 
   async run(): Promise<number> {
     const e = await engine();
-    const { TspodError } = await import('../../errors.js');
-    for (const n of this.names) {
-      const running = e.volumeUsers(e.store, n).find((c) => c.state === 'running');
-      if (running) throw new TspodError('E_VOLUME_IN_USE', `volume ${n} is used by running container ${running.name}`, { hint: `stop it first (tspod stop ${running.name})` });
-      e.removeVolume(e.store, n, { force: this.force });
+    const [{ TspodError, UsageError }, { removeContainer }, { reportError }] = await Promise.all([import('../../errors.js'), import('../../engine/lifecycle.js'), import('../base.js')]);
+    if (this.all === (this.names.length > 0)) throw new UsageError(this.all ? 'when using the --all flag, you may not pass any volume names' : 'you must provide at least one volume name');
+    const names = this.all ? e.listVolumes(e.store).map((v) => v.name) : this.names;
+    for (const n of names) {
+      if (!e.readVolume(e.store, n)) {
+        if (this.force) continue;
+        // Podman's status for a volume that is not there.
+        reportError(new TspodError('E_NO_VOLUME', `no volume with name "${n}" found: no such volume`));
+        return 1;
+      }
+      const users = e.volumeUsers(e.store, n);
+      if (users.length && !this.force) {
+        const running = users.some((c) => c.state === 'running');
+        throw new TspodError('E_VOLUME_IN_USE', `volume ${n} is being used by the following container(s): ${users.map((c) => c.id).join(', ')}: volume is being used`, { exitCode: running ? 2 : 125 });
+      }
+      for (const c of users) await removeContainer(e.store, c, { force: true, timeoutSec: Number(this.time) });
+      e.removeVolume(e.store, n, { force: true });
       process.stdout.write(`${n}\n`);
     }
     return 0;
+  }
+}
+
+export class VolumeExistsCommand extends TspodCommand {
+  static paths = [['volume', 'exists']];
+  static usage = TspodCommand.Usage({
+    category: 'Volumes',
+    description: 'Check if a volume exists',
+    details: 'Exits 0 when it does, 1 when it does not; prints nothing.',
+    examples: [['In a script', '$0 volume exists data || $0 volume create data']],
+  });
+
+  name = Option.String({ name: 'VOLUME' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    return e.readVolume(e.store, this.name) ? 0 : 1;
   }
 }
 

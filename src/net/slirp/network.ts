@@ -139,6 +139,12 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
   }
 }
 
+/** The first process whose command line has `arg` as one of its words, or 0. */
+function processWithArgument(arg: string): number {
+  for (const entry of fs.readdirSync('/proc')) if (/^\d+$/.test(entry) && hasArgument(Number(entry), arg)) return Number(entry);
+  return 0;
+}
+
 /**
  * Stop the helper (pasta or slirp4netns, from its pid file, if it is still the one attached to this
  * namespace) and remove the namespace file. Relying on pasta to quit once the file is gone is not
@@ -147,7 +153,11 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
 export function teardownNetwork(state: NetworkState): void {
   if (!state.nsPath) return;
   let pid = state.helperPid;
-  try { pid = Number(fs.readFileSync(helperPidFile(state.nsPath), 'utf8')) || pid; } catch { /* none written */ }
+  let written = false;
+  try { pid = Number(fs.readFileSync(helperPidFile(state.nsPath), 'utf8')) || pid; written = true; } catch { /* none written */ }
+  // A tspod killed between starting the helper and writing its pid file leaves no pid to go by:
+  // then the helper is found by the namespace it was given.
+  if (!written && !pid && fs.existsSync(state.nsPath)) pid = processWithArgument(state.nsPath);
   if (pid && processAlive(pid) && hasArgument(pid, state.nsPath)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   fs.rmSync(helperPidFile(state.nsPath), { force: true });
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);

@@ -166,6 +166,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const { runForeground, runtimeError, deleteContainer } = await import('../runtime/oci.js');
     const logFile = path.join(prepared.userdata, 'runtime.log');
     fs.rmSync(logFile, { force: true });
+    fs.rmSync(path.join(prepared.userdata, 'pidfile'), { force: true });
     const cfg = ref.config;
     const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, {
       stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile'),
@@ -175,11 +176,15 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     });
     mark(`start: ${prepared.rt.name} run returned`);
     const exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
-    const failure = exitCode !== 0 ? runtimeError(logFile) : undefined;
+    // A runtime that failed before the container's process existed (no pid file) failed itself,
+    // whatever its status: Podman's "OCI runtime error".
+    const failure = exitCode === 0 ? undefined : runtimeError(logFile)
+      ?? (fs.existsSync(path.join(prepared.userdata, 'pidfile')) ? undefined : `the runtime exited with status ${exitCode} before starting the container`);
     if (failure) deleteContainer(prepared.rt, prepared.stateRoot, ref.id);
     const after = await afterExit(store, ref.id, { runId: prepared.runId, exitCode, userStop: result.interrupted, noRestart: !!failure });
     if (failure) {
-      const code = /not found|no such file/i.test(failure) ? EXIT_NOT_FOUND : /permission denied/i.test(failure) ? EXIT_CANNOT_INVOKE : EXIT_TSPOD;
+      // Podman's statuses for runtime errors: 127 not found, else 126.
+      const code = /not found|no such file/i.test(failure) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
       const hint = /hybrid mode/.test(failure) ? `${prepared.rt.name} does not support this machine's cgroup v1 hybrid mode; use --runtime runc`
         : 'see the runtime\'s message above; `tspod --log-level debug run ...` shows more';
       throw new RuntimeError(`${prepared.rt.name}: ${failure}`, { exitCode: code, hint });

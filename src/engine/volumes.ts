@@ -25,7 +25,8 @@ const MOUNT_OPTIONS = ['ro', 'rw', 'z', 'Z', ...PASSED_ON];
 /** -v SOURCE:DEST[:OPTIONS] as Docker reads it; SOURCE is a host path (absolute or ./relative) or a volume name. */
 export function parseVolumeFlags(flags: string[]): VolumeMount[] {
   const seen = new Set<string>();
-  return flags.map((flag) => {
+  // The same -v twice is one mount, as Podman takes it; two sources for one destination are refused.
+  return [...new Set(flags)].map((flag) => {
     const parts = flag.split(':');
     if (parts.length > 3 || parts.some((p) => p === '')) throw new UsageError(`invalid volume "${flag}"`, 'use -v /host/path:/in/container[:ro], -v NAME:/in/container, or -v /in/container');
     const [source, destination, options] = parts.length === 1 ? [undefined, parts[0], undefined] : parts;

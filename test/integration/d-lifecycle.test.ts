@@ -180,6 +180,18 @@ test('rm -f stops a running container as Podman does: its stop signal first, SIG
   assert.ok(took >= 1000 && took < 5000, `sleep ignores SIGTERM as pid 1: SIGKILL after 1 s (took ${took} ms)`);
 });
 
+test('logs of several containers (or --names) prefix each line with whose it is; inspect -l is the newest container', () => {
+  const a = tspod(['run', '--name', 'log-a', '--network', 'none', image, 'echo', 'from-a']).status;
+  const b = tspod(['run', '--name', 'log-b', '--network', 'none', image, 'echo', 'from-b']).status;
+  assert.equal([a, b], [0, 0]);
+  const id = (n: string) => tspod(['inspect', '--format', '{{.Id}}', n]).stdout.trim().slice(0, 12);
+  assert.equal(tspod(['logs', 'log-a', 'log-b']).stdout.split('\n').sort(), ['', `${id('log-a')} from-a`, `${id('log-b')} from-b`]);
+  assert.is(tspod(['logs', '--names', 'log-a']).stdout, 'log-a from-a\n');
+  assert.is(tspod(['inspect', '-l', '--format', '{{.Name}}']).stdout, 'log-b\n');
+  assert.match(tspod(['inspect', '-l', 'log-a']).stderr, /^Error: --latest and containers cannot be used together/);
+  assert.is(tspod(['rm', 'log-a', 'log-b']).status, 0);
+});
+
 test('twenty run -d at once, then twenty rm -f at once: unique names, nothing lost, nothing leaked', async () => {
   const { spawn } = await import('node:child_process');
   const { ROOT } = await import('../fixtures/world.js');

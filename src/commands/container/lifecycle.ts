@@ -18,21 +18,47 @@ export class LogsCommand extends TspodCommand {
   });
 
   follow = Option.Boolean('-f,--follow', false, { description: 'keep printing until the container exits' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  names = Option.Boolean('-n,--names', false, { description: 'Output the container name in the log' });
   timestamps = Option.Boolean('-t,--timestamps', false, { description: 'prefix each line with its time' });
   tail = Option.String('--tail', { description: 'only the last N lines' });
   since = Option.String('--since', { description: 'only lines since this time: RFC 3339, Unix seconds, or a duration such as 10m' });
   until = Option.String('--until', { description: 'only lines before this time (same forms as --since)' });
-  container = Option.String({ name: 'CONTAINER' });
+  containers = Option.Rest({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
-    const e = await engine();
-    const rec = e.findContainer(e.store, this.container);
-    await e.containerLogs(e.store, rec, { stdout: process.stdout, stderr: process.stderr }, {
+    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
+    const flags = { names: this.containers, latest: this.latest };
+    checkTargetFlags(flags);
+    const targets = await resolveTargets(e.store, flags);
+    const opts = {
       follow: this.follow, timestamps: this.timestamps, tail: this.tail === undefined ? undefined : Number(this.tail),
       since: this.since === undefined ? undefined : e.parseLogTime(this.since), until: this.until === undefined ? undefined : e.parseLogTime(this.until),
-    });
+    };
+    // Several containers, or --names: each line says whose it is (the short id, or the name), as Podman's.
+    const prefixed = targets.length > 1 || this.names;
+    await Promise.all(targets.map(({ rec }) => {
+      const out = prefixed ? linePrefixed(`${this.names ? rec.name : rec.id.slice(0, 12)} `) : { stdout: process.stdout, stderr: process.stderr };
+      return e.containerLogs(e.store, rec, out, opts);
+    }));
     return 0;
   }
+}
+
+/** Streams that write each whole line to ours with a prefix. */
+function linePrefixed(prefix: string): { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } {
+  const make = (to: NodeJS.WriteStream) => {
+    let pending = '';
+    return {
+      write(chunk: string | Buffer) {
+        const lines = (pending + chunk.toString()).split('\n');
+        pending = lines.pop()!;
+        if (lines.length) to.write(lines.map((l) => `${prefix}${l}\n`).join(''));
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+  };
+  return { stdout: make(process.stdout), stderr: make(process.stderr) };
 }
 
 export class StopCommand extends TspodCommand {
@@ -167,12 +193,15 @@ export class ContainerInspectCommand extends TspodCommand {
   });
 
   format = Option.String('-f,--format', { description: 'json (default), or a Go template such as {{.State.ExitCode}}' });
-  containers = Option.Rest({ required: 1 });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  size = Option.Boolean('-s,--size', false, { description: 'Display total file size (accepted; sizes are not computed)' });
+  containers = Option.Rest({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
-    const e = await engine();
+    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
     const { printReports } = await import('../report.js');
-    const reports = this.containers.map((c) => e.inspectContainer(e.store, e.findContainer(e.store, c)));
+    checkTargetFlags({ names: this.containers, latest: this.latest });
+    const reports = (await resolveTargets(e.store, { names: this.containers, latest: this.latest })).map((t) => e.inspectContainer(e.store, t.rec));
     printReports(reports, this.format);
     return 0;
   }

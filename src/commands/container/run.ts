@@ -79,12 +79,17 @@ export class RunCommand extends ContainerFlags {
   detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   attach = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR (default: all of them)' });
   conmonPidFile = Option.String('--conmon-pidfile', { description: 'Path to the file that will receive the PID of conmon' });
+  rmi = Option.Boolean('--rmi', false, { description: 'Remove the image after the container exits, unless other containers use it (implies --rm)' });
+  kernelMemory = Option.String('--kernel-memory', { description: 'No longer supported: a warning, nothing else (as Podman)' });
 
   async run(): Promise<number> {
     const streams = this.attach.flatMap((a) => a.split(',')).map((a) => a.toLowerCase());
     for (const a of streams) if (!['stdin', 'stdout', 'stderr'].includes(a)) throw new UsageError(`invalid stream "${a}" for --attach - must be one of stdin, stdout, or stderr: invalid argument`);
     if (streams.length && this.detach) throw new UsageError('the --detach and --attach flags cannot be used together');
+    if (this.kernelMemory !== undefined) process.stderr.write('Warning: The --kernel-memory flag is no longer supported. This flag is a noop.\n');
+    if (this.rmi && this.detach) throw new UsageError('the --rmi option does not work with -d/--detach');
     const opts = await this.createOptions();
+    if (this.rmi) opts.rm = true;
     if (opts.tty && opts.interactive && !process.stdin.isTTY && !this.detach) {
       // As Podman: a warning, and the container runs without a terminal it could not have.
       process.stderr.write('Warning: The input device is not a TTY. The --tty and --interactive flags might not work properly\n');
@@ -94,6 +99,12 @@ export class RunCommand extends ContainerFlags {
     const report = await runContainer(new Store(), { ...opts, detach: this.detach, attach: streams, conmonPidFile: this.conmonPidFile });
     // Detached, or attached to neither output: the id is the only thing to say.
     if (this.detach || (streams.length && !streams.includes('stdout') && !streams.includes('stderr'))) process.stdout.write(`${report.id}\n`);
+    if (this.rmi) {
+      // Kept when another container still uses it, as Podman keeps it.
+      const [{ removeImages, findImage }, store] = [await import('../../engine/images.js'), new Store()];
+      const img = await findImage(store, this.image);
+      if (img && !store.listContainers().some((c) => c.imageId === img.id)) await removeImages(store, [img.id], { ignoreMissing: true });
+    }
     return report.exitCode;
   }
 }

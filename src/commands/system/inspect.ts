@@ -13,7 +13,9 @@ export class InspectCommand extends TspodCommand {
 
   format = Option.String('-f,--format', { description: 'json (default), or a Go template such as {{.Id}} or {{json .Config}}' });
   type = Option.String('-t,--type', 'all', { description: 'container, image, or all' });
-  names = Option.Rest({ required: 1 });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  size = Option.Boolean('-s,--size', false, { description: 'Display total file size (accepted; sizes are not computed)' });
+  names = Option.Rest({ name: 'NAME' });
 
   async run(): Promise<number> {
     if (!['all', 'container', 'image'].includes(this.type)) throw new UsageError(`--type takes container, image or all, not "${this.type}"`);
@@ -21,6 +23,9 @@ export class InspectCommand extends TspodCommand {
       import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../engine/images.js'), import('../../storage/store.js'), import('../report.js')]);
     const store = new Store();
     const reports: object[] = [];
+    const { checkTargetFlags, resolveTargets } = await import('../container/targets.js');
+    checkTargetFlags({ names: this.names, latest: this.latest });
+    if (this.latest) for (const t of await resolveTargets(store, { names: [], latest: true })) reports.push(inspectContainer(store, t.rec));
     for (const name of this.names) {
       if (this.type !== 'image') {
         try { reports.push(inspectContainer(store, findContainer(store, name))); continue; } catch (e) {

@@ -170,6 +170,13 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
     store.withLock(() => {
       const current = store.readImages().find((i) => i.id === img.id);
       if (!current) return;
+      // `rmi REPO@DIGEST` of an image that also has tags only drops that reference, as Podman does.
+      const digestRef = input.includes('@') ? current.repoDigests.find((d) => d === input || d.endsWith(`/${input}`)) : undefined;
+      if (digestRef && current.names.length && !opts.force) {
+        store.untag(img.id, digestRef);
+        report.untagged.push(digestRef);
+        return;
+      }
       // `rmi name` of an image with several names only untags, as Docker and Podman do.
       const byName = img.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`));
       if (byName && current.names.length > 1 && !opts.force) {
@@ -214,6 +221,39 @@ function matchesReference(name: string, pattern: string): boolean {
 }
 
 /** Stored images, newest first, narrowed by Podman's image filters. */
+/** A name as `tag` stores it: a short one is localhost's (localhost/NAME:latest), as Podman does. */
+function tagName(input: string): string {
+  const ref = parseReference(input);
+  if (ref.digest) throw new TspodError('E_USAGE', `${input}: a tag cannot name a digest; give NAME[:TAG]`);
+  return formatReference(qualify(ref, ref.domain || 'localhost'));
+}
+
+/** tspod tag IMAGE NAME...: more names for a stored image. */
+export async function tagImage(store: Store, input: string, names: string[]): Promise<void> {
+  const img = await findImage(store, input);
+  if (!img) throw new ImageNotFoundError(input);
+  const full = names.map(tagName);
+  store.withLock(() => { for (const n of full) store.tag(img.id, n); });
+}
+
+/** tspod untag IMAGE [NAME...]: drop names (all of them when none is given); the image stays. */
+export async function untagImage(store: Store, input: string, names: string[]): Promise<void> {
+  const img = await findImage(store, input);
+  if (!img) throw new ImageNotFoundError(input);
+  store.withLock(() => {
+    const current = store.readImages().find((i) => i.id === img.id);
+    if (!current) return;
+    if (names.length === 0) { for (const n of [...current.names, ...current.repoDigests]) store.untag(img.id, n); return; }
+    for (const given of names) {
+      // REPO:TAG@DIGEST names the digest reference REPO@DIGEST.
+      const full = given.includes('@') ? given.replace(/:[\w][\w.-]*@/, '@') : tagName(given);
+      const found = [...current.names, ...current.repoDigests].find((n) => n === full || n === given || n.endsWith(`/${given}`));
+      if (!found) throw new TspodError('E_NOT_TAGGED', `${given}: tag not known`);
+      store.untag(img.id, found);
+    }
+  });
+}
+
 export function listImages(store: Store, opts: { filters?: string[] } = {}): ImageRecord[] {
   const filters = parseFilters(opts.filters ?? [], IMAGE_FILTERS, 'images');
   const images = store.readImages().sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));

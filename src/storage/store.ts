@@ -226,11 +226,23 @@ export class Store {
   }
 
   /** Untag: drop one name from an image. Call under lock. */
+  /** Drop a name (REPO:TAG) or a digest reference (REPO@sha256:...) from an image. Call under the store lock. */
   untag(id: string, name: string): void {
     const images = this.readImages();
     const img = images.find((i) => i.id === id);
     if (!img) return;
     img.names = img.names.filter((n) => n !== name);
+    img.repoDigests = img.repoDigests.filter((n) => n !== name);
+    this.writeImages(images);
+  }
+
+  /** Give an image another name; a name moves from whichever image had it. Call under the store lock. */
+  tag(id: string, name: string): void {
+    const images = this.readImages();
+    const img = images.find((i) => i.id === id);
+    if (!img) return;
+    for (const other of images) other.names = other.names.filter((n) => n !== name);
+    img.names.push(name);
     this.writeImages(images);
   }
 

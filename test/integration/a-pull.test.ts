@@ -89,6 +89,24 @@ test('pull by digest verifies the manifest digest', () => {
   assert.match(wrong.stderr, /^Error: .*manifest unknown/m);
 });
 
+test('tag, untag, and rmi of a digest reference only drop names; the image stays', () => {
+  const img = `${reg}/alpine:3.20`;
+  const id = tspod(['pull', '-q', img]).stdout.trim();
+  assert.is(tspod(['tag', img, 'mine', `${reg}/other:x`]).status, 0);
+  const rows = () => tspod(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']).stdout;
+  assert.match(rows(), new RegExp(`^localhost/mine:latest ${id.slice(0, 12)}$`, 'm'), 'a short name is localhost\'s');
+  assert.match(rows(), new RegExp(`^${reg}/other:x ${id.slice(0, 12)}$`, 'm'));
+  const digest = tspod(['inspect', '--format', '{{.Digest}}', img]).stdout.trim();
+  assert.is(tspod(['pull', '-q', `${reg}/alpine@${digest}`]).stdout.trim(), id);
+  const before = rows();
+  const untagged = tspod(['rmi', `${reg}/alpine@${digest}`]);
+  assert.equal([untagged.status, untagged.stdout], [0, `Untagged: ${reg}/alpine@${digest}\n`]);
+  assert.is(rows(), before, 'the image and its tags stay');
+  assert.is(tspod(['untag', img, 'mine', `${reg}/other:x`]).status, 0);
+  assert.not.match(rows(), /mine|other/);
+  assert.match(tspod(['untag', img, 'never-tagged']).stderr, /never-tagged: tag not known/);
+});
+
 test('unknown images, bad references and unreachable registries fail with one clear line and 125', () => {
   const unknown = tspod(['pull', `${reg}/does-not-exist:1`]);
   assert.is(unknown.status, 125);

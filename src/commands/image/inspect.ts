@@ -42,3 +42,41 @@ export class ImageExistsCommand extends TspodCommand {
     return (await findImage(new Store(), this.image)) ? 0 : 1;
   }
 }
+
+export class TagCommand extends TspodCommand {
+  static paths = [['tag'], ['image', 'tag']];
+  static usage = TspodCommand.Usage({
+    category: 'Images',
+    description: 'Add an additional name to a local image',
+    details: 'A short name is localhost\'s: `tspod tag alpine mine` names it localhost/mine:latest.',
+    examples: [['Another name', '$0 tag alpine:3.20 registry.example/alpine:stable']],
+  });
+
+  image = Option.String({ name: 'IMAGE' });
+  names = Option.Rest({ required: 1, name: 'TARGET_NAME' });
+
+  async run(): Promise<number> {
+    const [{ tagImage }, { Store }] = await Promise.all([import('../../engine/images.js'), import('../../storage/store.js')]);
+    await tagImage(new Store(), this.image, this.names);
+    return 0;
+  }
+}
+
+export class UntagCommand extends TspodCommand {
+  static paths = [['untag'], ['image', 'untag']];
+  static usage = TspodCommand.Usage({
+    category: 'Images',
+    description: 'Remove a name from a local image',
+    details: 'Without a name, every name goes; the image stays, as <none>.',
+    examples: [['One name', '$0 untag alpine:3.20 registry.example/alpine:stable'], ['All of them', '$0 untag alpine:3.20']],
+  });
+
+  image = Option.String({ name: 'IMAGE' });
+  names = Option.Rest({ name: 'NAME' });
+
+  async run(): Promise<number> {
+    const [{ untagImage }, { Store }] = await Promise.all([import('../../engine/images.js'), import('../../storage/store.js')]);
+    await untagImage(new Store(), this.image, this.names);
+    return 0;
+  }
+}

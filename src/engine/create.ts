@@ -64,6 +64,12 @@ async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageReco
   return img;
 }
 
+/** The image's name the user meant (an image may have several), as Podman records it; the first when given an id. */
+function nameAsGiven(img: ImageRecord, input: string): string {
+  const tagged = /:[\w][\w.-]*$/.test(input.slice(input.lastIndexOf('/') + 1)) ? input : `${input}:latest`;
+  return img.names.find((n) => n === tagged || n.endsWith(`/${tagged}`)) ?? img.names[0] ?? img.id;
+}
+
 /** --restart as Docker spells it. */
 export function parseRestartPolicy(value: string | undefined): RestartPolicy | undefined {
   if (value === undefined || value === '' || value === 'no') return undefined;
@@ -127,7 +133,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const conf = (await import('../config.js')).containersConf();
     const runtime = opts.runtime ?? process.env.TSPOD_RUNTIME ?? conf.runtime ?? (await import('../runtime/oci.js')).findRuntime().name;
     const rec: ContainerRecord = {
-      id, name, imageId: img.id, imageName: img.names[0] ?? img.id, created: new Date().toISOString(), command: args, state: 'created', labels,
+      id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
       autoRemove: !!opts.rm, stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,

@@ -162,6 +162,18 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
   for (const input of inputs) {
     const img = await findImage(store, input);
     if (!img) { if (!opts.ignoreMissing) report.missing.push(new ImageNotFoundError(input)); continue; }
+    // A name (or REPO@DIGEST) of an image that has other names only drops that name, -f or not, and
+    // leaves its containers alone: Podman's rule (Docker's too).
+    const untagged = store.withLock(() => {
+      const current = store.readImages().find((i) => i.id === img.id);
+      if (!current) return true;
+      const digestRef = input.includes('@') ? current.repoDigests.find((d) => d === input.replace(/:[\w][\w.-]*@/, '@') || d.endsWith(`/${input}`)) : undefined;
+      if (digestRef && current.names.length) { store.untag(img.id, digestRef); report.untagged.push(digestRef); return true; }
+      const byName = current.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`));
+      if (byName && current.names.length > 1) { store.untag(img.id, byName); report.untagged.push(byName); return true; }
+      return false;
+    });
+    if (untagged) continue;
     const users = store.listContainers().filter((c) => c.imageId === img.id);
     if (users.length && !opts.force) {
       throw new TspodError('E_IMAGE_IN_USE', `image used by ${users[0].id}: image is in use by a container: consider listing external containers and force-removing image`, { exitCode: 2 });
@@ -170,20 +182,6 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
     store.withLock(() => {
       const current = store.readImages().find((i) => i.id === img.id);
       if (!current) return;
-      // `rmi REPO@DIGEST` of an image that also has tags only drops that reference, as Podman does.
-      const digestRef = input.includes('@') ? current.repoDigests.find((d) => d === input || d.endsWith(`/${input}`)) : undefined;
-      if (digestRef && current.names.length && !opts.force) {
-        store.untag(img.id, digestRef);
-        report.untagged.push(digestRef);
-        return;
-      }
-      // `rmi name` of an image with several names only untags, as Docker and Podman do.
-      const byName = img.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`));
-      if (byName && current.names.length > 1 && !opts.force) {
-        store.untag(img.id, byName);
-        report.untagged.push(byName);
-        return;
-      }
       report.untagged.push(...current.names);
       store.removeImage(img.id);
       report.deleted.push(img.id);

@@ -253,7 +253,12 @@ test('rmi: an image in use needs -f, which removes its containers; unused layers
   assert.is(layered.status, 0, layered.stderr);
   assert.match(layered.stdout, /^Deleted: [a-f0-9]{64}$/m);
   assert.is(fs.readdirSync(path.join(STORE, 'layers')).length, layersBefore - 2, 'its two own layers went; the shared base stayed');
-  const forced = tspod(['rmi', '-f', `${reg}/alpine:3.20`]);
+  // A name of an image with other names only goes itself, -f or not, and the containers stay (Podman's rule).
+  assert.is(tspod(['tag', `${reg}/alpine:3.20`, 'extra']).status, 0);
+  assert.is(tspod(['rmi', '-f', 'extra']).stdout, 'Untagged: localhost/extra:latest\n');
+  assert.ok(fs.readdirSync(path.join(STORE, 'containers')).length > 0, 'its containers stay');
+  const imageId = tspod(['inspect', '--format', '{{.Id}}', `${reg}/alpine:3.20`]).stdout.trim();
+  const forced = tspod(['rmi', '-f', imageId]);
   assert.is(forced.status, 0, forced.stderr);
   assert.not.match(tspod(['images']).stdout, /alpine\s+3\.20/);
   assert.is(fs.readdirSync(path.join(STORE, 'containers')).length, 0);

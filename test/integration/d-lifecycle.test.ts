@@ -185,7 +185,7 @@ test('logs of several containers (or --names) prefix each line with whose it is;
   const b = tspod(['run', '--name', 'log-b', '--network', 'none', image, 'echo', 'from-b']).status;
   assert.equal([a, b], [0, 0]);
   const id = (n: string) => tspod(['inspect', '--format', '{{.Id}}', n]).stdout.trim().slice(0, 12);
-  assert.equal(tspod(['logs', 'log-a', 'log-b']).stdout.split('\n').sort(), ['', `${id('log-a')} from-a`, `${id('log-b')} from-b`]);
+  assert.equal(tspod(['logs', 'log-a', 'log-b']).stdout.split('\n').sort(), ['', `${id('log-a')} from-a`, `${id('log-b')} from-b`].sort());
   assert.is(tspod(['logs', '--names', 'log-a']).stdout, 'log-a from-a\n');
   assert.is(tspod(['inspect', '-l', '--format', '{{.Name}}']).stdout, 'log-b\n');
   assert.match(tspod(['inspect', '-l', 'log-a']).stderr, /^Error: --latest and containers cannot be used together/);

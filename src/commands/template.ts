@@ -480,9 +480,19 @@ export class Template {
   private readonly nodes: Node[];
   private readonly funcs: Record<string, Fn>;
 
+  /** Text and plain field actions only ({{.ID}}\t{{.Names}}, every table's default): executed without the general walk. */
+  private readonly plain?: Array<string | { names: string[]; at: At }>;
+
   constructor(readonly source: string, readonly name = 'template', funcs: Record<string, Fn> = {}) {
     this.funcs = { ...BUILTINS, ...funcs };
     this.nodes = new Parser(lex(source, name), name, this.funcs).parse();
+    const plain = this.nodes.map((n) => {
+      if (n.n === 'text') return n.text;
+      if (n.n !== 'action' || n.pipe.decl.length || n.pipe.cmds.length !== 1 || n.pipe.cmds[0].args.length !== 1) return undefined;
+      const a = n.pipe.cmds[0].args[0];
+      return a.a === 'field' ? { names: a.names, at: a.at } : undefined;
+    });
+    if (plain.every((x) => x !== undefined)) this.plain = plain as Array<string | { names: string[]; at: At }>;
   }
 
   /** The names of the top-level fields the template reads ({{.A}} and {{.A.B}} give "A"), in order: table headers. */
@@ -495,6 +505,11 @@ export class Template {
   }
 
   execute(data: unknown): string {
+    if (this.plain) {
+      let text = '';
+      for (const p of this.plain) text += typeof p === 'string' ? p : formatValue(this.fieldChain(data, p.names, p.at));
+      return text;
+    }
     const out: string[] = [];
     const scope: Scope = { vars: [['$', data]] };
     this.run(this.nodes, data, scope, out);
@@ -623,7 +638,8 @@ export class Template {
 export function tabwrite(text: string, minwidth = 12, padding = 2): string {
   const endsWithNewline = text.endsWith('\n');
   const lines = (endsWithNewline ? text.slice(0, -1) : text).split('\n').map((l) => l.split('\t'));
-  const width = (s: string) => [...s].length;
+  // Go counts runes: code points, which is .length unless there are surrogate pairs.
+  const width = (s: string) => (/[\uD800-\uDFFF]/.test(s) ? [...s].length : s.length);
   const out: string[] = [];
   const widths: number[] = [];
   const writeLines = (from: number, to: number) => {

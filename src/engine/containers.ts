@@ -7,7 +7,7 @@ import type { Store, ContainerRecord } from '../storage/store.js';
 import { runtimeDir } from '../paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { SweepOptions } from './recover.js';
-import { parseFilters, matchesAll, matchesLabel } from './filters.js';
+import { parseFilters, matchesAll, matchesLabel, byText } from './filters.js';
 
 /** Where the runtime keeps its container state: one root for every tspod process of this user. */
 export const runcStateRoot = () => path.join(runtimeDir(), 'runc');
@@ -151,6 +151,6 @@ export async function listContainers(store: Store, opts: ListContainersOptions &
   // A status (or exited) filter implies -a, as in Podman.
   const all = opts.all || filters.has('status') || filters.has('exited') || opts.last !== undefined;
   const list = out.filter((c) => (all || c.state === 'running' || c.state === 'restarting') && matchesAll(filters, (key, v) => matchesFilter(c, key, v, out)))
-    .sort((a, b) => a.created.localeCompare(b.created));
+    .sort((a, b) => byText(a.created, b.created));
   return opts.last !== undefined ? (opts.last > 0 ? list.slice(-opts.last) : []) : list;
 }

@@ -1,5 +1,5 @@
-// --filter KEY=VALUE as Podman reads it for every listing: the same key given twice matches either
-// value, different keys must all match.
+// What every listing shares: --filter KEY=VALUE as Podman reads it (the same key given twice
+// matches either value, different keys must all match), and its order.
 import { TspodError } from '../errors.js';
 
 export function parseFilters(filters: string[], keys: string[], what: string): Map<string, string[]> {
@@ -46,3 +46,6 @@ export function globMatch(pattern: string, name: string): boolean {
   }
   return new RegExp(`${re}$`).test(name);
 }
+
+/** Byte order, as Go sorts strings (and ISO times sort as times); localeCompare costs ~30 µs a call here. */
+export const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

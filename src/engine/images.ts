@@ -5,7 +5,7 @@ import { ImageNotFoundError, TspodError, RegistryError } from '../errors.js';
 import { Store, type ImageRecord } from '../storage/store.js';
 import { parseReference, qualify, formatReference, repoName, DOCKER_HUB, type Reference } from '../registry/reference.js';
 import type { ProgressEvent } from '../copy/types.js';
-import { parseFilters, matchesAll, matchesLabel, globMatch } from './filters.js';
+import { parseFilters, matchesAll, matchesLabel, globMatch, byText } from './filters.js';
 
 export interface PullOptions {
   platform?: string;
@@ -254,7 +254,7 @@ export async function untagImage(store: Store, input: string, names: string[]): 
 
 export function listImages(store: Store, opts: { filters?: string[] } = {}): ImageRecord[] {
   const filters = parseFilters(opts.filters ?? [], IMAGE_FILTERS, 'images');
-  const images = store.readImages().sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+  const images = store.readImages().sort((a, b) => byText(b.created ?? '', a.created ?? ''));
   if (filters.size === 0) return images;
   const refImage = (value: string): ImageRecord => {
     const hex = value.replace(/^sha256:/, '');

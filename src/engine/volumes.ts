@@ -10,6 +10,7 @@ import type { Store, ContainerRecord, VolumeMount } from '../storage/store.js';
 import type { ImageConfig } from './process.js';
 import { NAME_PATTERN } from './containers.js';
 import { parseLabels } from './labels.js';
+import { byText } from './filters.js';
 
 export interface VolumeRecord { name: string; created: string; anonymous: boolean; labels: Record<string, string> }
 
@@ -112,7 +113,7 @@ export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootf
 export function listVolumes(store: Store): VolumeRecord[] {
   let names: string[];
   try { names = fs.readdirSync(volumesRoot(store)); } catch { return []; }
-  return names.map((n) => readVolume(store, n)).filter((v): v is VolumeRecord => !!v).sort((a, b) => a.name.localeCompare(b.name));
+  return names.map((n) => readVolume(store, n)).filter((v): v is VolumeRecord => !!v).sort((a, b) => byText(a.name, b.name));
 }
 
 /** The containers that mount a volume. */

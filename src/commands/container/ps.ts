@@ -3,6 +3,8 @@ import { TspodCommand } from '../base.js';
 import { Store, type ContainerRecord } from '../../storage/store.js';
 import { UsageError } from '../../errors.js';
 import { goTime, humanDuration } from '../format.js';
+import { mark } from '../../trace.js';
+import { byText } from '../../engine/filters.js';
 
 /** Podman's default ps table. */
 const DEFAULT = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -21,7 +23,7 @@ function reporter(c: ContainerRecord, noTrunc: boolean, now: number) {
     Image: c.imageName,
     ImageID: () => (noTrunc ? c.imageId : c.imageId.slice(0, 12)),
     Command: () => { const cmd = c.command.join(' '); return !noTrunc && cmd.length > 17 ? `${cmd.slice(0, 17)}...` : cmd; },
-    Created: goTime(c.created),
+    Created: () => goTime(c.created),
     CreatedAt: () => goTime(c.created),
     CreatedHuman: () => `${since(c.created)} ago`,
     RunningFor: () => `${since(c.created)} ago`,
@@ -85,13 +87,15 @@ export class PsCommand extends TspodCommand {
     const last = this.latest ? 1 : this.last === undefined ? undefined : Number(this.last);
     if (last !== undefined && !Number.isInteger(last)) throw new UsageError(`invalid argument "${this.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${this.last}": invalid syntax`);
     const [{ listContainers }, { writeReport }] = await Promise.all([import('../../engine/containers.js'), import('../report.js')]);
+    mark('ps: modules loaded');
     const list = await listContainers(new Store(), { all: this.all, filters: this.filter, last, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
     const key = (c: ContainerRecord): string => ({ command: c.command.join(' '), created: c.created, id: c.id, image: c.imageName, names: c.name, runningfor: c.created, size: c.created, status: c.state } as Record<string, string>)[this.sort];
-    if (this.sort !== 'created') list.sort((a, b) => key(a).localeCompare(key(b)));
+    if (this.sort !== 'created') list.sort((a, b) => byText(key(a), key(b)));
     if (this.quiet && !this.format) {
       process.stdout.write(list.map((c) => `${this.noTrunc ? c.id : c.id.slice(0, 12)}\n`).join(''));
       return 0;
     }
+    mark('ps: listed');
     const now = Date.now();
     writeReport({
       name: 'ps', format: this.format, rows: list.map((c) => reporter(c, this.noTrunc, now)), json: () => list.map(listContainerJson),

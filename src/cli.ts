@@ -14,7 +14,7 @@ import { RmiCommand } from './commands/image/rm.js';
 import { ImageInspectCommand, ImageExistsCommand, TagCommand, UntagCommand } from './commands/image/inspect.js';
 import { RunCommand, CreateCommand } from './commands/container/run.js';
 import { StartCommand, RestartCommand, AttachCommand } from './commands/container/start.js';
-import { VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand } from './commands/volume/volume.js';
+import { VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand } from './commands/volume/volume.js';
 import { PsCommand } from './commands/container/ps.js';
 import { RmCommand } from './commands/container/rm.js';
 import { ExecCommand } from './commands/container/exec.js';
@@ -24,7 +24,7 @@ import { InfoCommand } from './commands/system/info.js';
 import { InspectCommand } from './commands/system/inspect.js';
 
 const COMMANDS = [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
-  VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand];
+  VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand];
 
 const GLOBAL_OPTIONS = [
   '      --log-level string       Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic) (default "warn")',

@@ -1,4 +1,5 @@
 // The base of every command: run() does the work; errors become one line, a hint and an exit code.
+import fs from 'node:fs';
 import { Command } from './kit.js';
 import { TspodError, UsageError, EXIT_TSPOD } from '../errors.js';
 
@@ -44,4 +45,15 @@ export function tlsVerifyFlag(value: string | boolean | undefined): boolean | un
   if (value === 'true') return true;
   if (value === 'false') return false;
   throw new TspodError('E_USAGE', `--tls-verify takes true or false, not "${value}"`);
+}
+
+/** Ask on stderr and read one answer line from stdin, as Podman's prune does; anything but y/yes (or no input at all) is no. */
+export function confirm(question: string): boolean {
+  process.stderr.write(`${question} [y/N] `);
+  let answer = '';
+  const byte = Buffer.alloc(1);
+  try {
+    while (fs.readSync(0, byte, 0, 1, null) === 1 && byte[0] !== 10) answer += String.fromCharCode(byte[0]);
+  } catch { /* no stdin: no */ }
+  return /^y(es)?$/i.test(answer.trim());
 }

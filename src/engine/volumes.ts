@@ -12,7 +12,14 @@ import { NAME_PATTERN } from './containers.js';
 import { parseLabels } from './labels.js';
 import { byText } from './filters.js';
 
-export interface VolumeRecord { name: string; created: string; anonymous: boolean; labels: Record<string, string> }
+export interface VolumeRecord {
+  name: string; created: string; anonymous: boolean; labels: Record<string, string>;
+  /** -o type=bind|tmpfs, device=..., o=...: the local driver's options, as Podman's */
+  options?: Record<string, string>;
+  /** Podman's flags: the first mount over a non-empty image directory copies it in, and the first mount chowns it */
+  needsCopyUp?: boolean;
+  needsChown?: boolean;
+}
 
 /** --volumepath, else the store's volumes directory. */
 export const volumesRoot = (store: Store) => process.env.TSPOD_VOLUME_PATH || path.join(store.root, 'volumes');
@@ -65,8 +72,28 @@ export function readVolume(store: Store, name: string): VolumeRecord | undefined
 }
 
 /** Create a volume unless it exists; mkdir's EEXIST makes two racing creators agree. */
-export function createVolume(store: Store, name: string, o: { anonymous?: boolean; labels?: string[] } = {}): VolumeRecord {
+/** -o KEY=VALUE for the local driver: type (bind, tmpfs, or a file system), device, o (mount options). */
+function volumeOptions(given: string[]): Record<string, string> | undefined {
+  if (!given.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const g of given) {
+    const i = g.indexOf('=');
+    const key = i < 0 ? g : g.slice(0, i);
+    if (!['type', 'device', 'o'].includes(key)) throw new UsageError(`invalid mount option ${key} for driver 'local': tspod's local driver takes type, device and o`);
+    out[key] = i < 0 ? '' : g.slice(i + 1);
+  }
+  if (out.type === 'bind') {
+    if (!out.device) throw new UsageError("invalid volume option type=bind for driver 'local': it needs device=PATH");
+    if (!fs.existsSync(out.device)) throw new TspodError('E_USAGE', `invalid volume option device for driver 'local': stat ${out.device}: no such file or directory`);
+  } else if (out.type && out.type !== 'tmpfs') {
+    throw new UsageError(`invalid volume option type=${out.type} for driver 'local': tspod mounts bind and tmpfs volumes (other file systems need root)`);
+  }
+  return out;
+}
+
+export function createVolume(store: Store, name: string, o: { anonymous?: boolean; labels?: string[]; options?: string[] } = {}): VolumeRecord {
   if (!NAME_PATTERN.test(name)) throw new UsageError(`invalid volume name "${name}"`, 'volume names use [a-zA-Z0-9][a-zA-Z0-9_.-]*');
+  const options = volumeOptions(o.options ?? []);
   fs.mkdirSync(volumesRoot(store), { recursive: true, mode: 0o700 });
   const dir = volumeDir(store, name);
   try { fs.mkdirSync(dir, { mode: 0o700 }); } catch (e) {
@@ -74,7 +101,7 @@ export function createVolume(store: Store, name: string, o: { anonymous?: boolea
     return readVolume(store, name) ?? { name, created: '', anonymous: false, labels: {} };
   }
   fs.mkdirSync(path.join(dir, '_data'), { mode: 0o755 });
-  const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous: !!o.anonymous, labels: parseLabels(o.labels ?? []) };
+  const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous: !!o.anonymous, labels: parseLabels(o.labels ?? []), options, needsCopyUp: true, needsChown: true };
   store.writeAtomic(path.join(dir, 'volume.json'), JSON.stringify(rec));
   return rec;
 }
@@ -92,22 +119,39 @@ export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootf
   if (mounts.length === 0) return [];
   const { resolveInRoot } = await import('../runtime/rootpath.js');
   return mounts.map((m) => {
-    let source = m.source;
-    if (m.type === 'volume') {
-      createVolume(store, m.source, { anonymous: m.anonymous });
-      source = dataDir(store, m.source);
-      const fromImage = resolveInRoot(rootfs, m.destination);
-      let st: fs.Stats | undefined;
-      try { st = fs.statSync(fromImage); } catch { /* nothing there in the image */ }
-      if (st?.isDirectory() && fs.readdirSync(source).length === 0) {
-        const r = spawnSync('cp', ['-a', `${fromImage}/.`, `${source}/`], { encoding: 'utf8' });
-        if (r.status !== 0) throw new TspodError('E_VOLUME', `cannot fill volume ${m.source} from the image's ${m.destination}: ${(r.stderr || '').trim()}`);
-        fs.chownSync(source, st.uid, st.gid);
-        fs.chmodSync(source, st.mode & 0o7777);
-      }
+    const flags = [...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? [])];
+    if (m.type !== 'volume') return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rprivate', ...flags] };
+    const vol = createVolume(store, m.source, { anonymous: m.anonymous });
+    // -o type=tmpfs: a fresh tmpfs at each start; -o type=bind,device=DIR: that directory.
+    if (vol.options?.type === 'tmpfs') return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(vol.options.o ? vol.options.o.split(',') : []), ...flags] };
+    if (vol.options?.type === 'bind') return { destination: m.destination, type: 'bind', source: vol.options.device!, options: ['rbind', 'rprivate', ...flags] };
+    const source = dataDir(store, m.source);
+    const fromImage = resolveInRoot(rootfs, m.destination);
+    let st: fs.Stats | undefined;
+    try { st = fs.statSync(fromImage); } catch { /* nothing there in the image */ }
+    // As Podman: the first mount over a non-empty image directory copies it in (once), and the
+    // first mount gives the volume the owner and mode of what is there in the image.
+    const changes: Partial<VolumeRecord> = {};
+    if (st?.isDirectory() && (vol.needsCopyUp ?? true) && fs.readdirSync(fromImage).length > 0 && fs.readdirSync(source).length === 0) {
+      const r = spawnSync('cp', ['-a', `${fromImage}/.`, `${source}/`], { encoding: 'utf8' });
+      if (r.status !== 0) throw new TspodError('E_VOLUME', `cannot fill volume ${m.source} from the image's ${m.destination}: ${(r.stderr || '').trim()}`);
+      changes.needsCopyUp = false;
     }
-    return { destination: m.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? [])] };
+    if (vol.needsChown ?? true) {
+      if (st?.isDirectory()) { fs.chownSync(source, st.uid, st.gid); fs.chmodSync(source, st.mode & 0o7777); }
+      changes.needsChown = false;
+    }
+    if (Object.keys(changes).length) store.writeAtomic(path.join(volumeDir(store, m.source), 'volume.json'), JSON.stringify({ ...vol, ...changes }));
+    return { destination: m.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...flags] };
   });
+}
+
+/** A volume as Podman's inspect and ls --format json show it. */
+export function volumeReport(store: Store, v: VolumeRecord) {
+  return {
+    Name: v.name, Driver: 'local', Mountpoint: v.options?.type === 'bind' ? v.options.device : `${volumeDir(store, v.name)}/_data`, CreatedAt: v.created,
+    Labels: v.labels, Scope: 'local', Options: v.options ?? {}, MountCount: volumeUsers(store, v.name).filter((c) => c.state === 'running').length, NeedsCopyUp: v.needsCopyUp ?? true, NeedsChown: v.needsChown ?? true, Anonymous: v.anonymous,
+  };
 }
 
 export function listVolumes(store: Store): VolumeRecord[] {
@@ -138,4 +182,24 @@ export function removeAnonymousVolumes(store: Store, rec: ContainerRecord): void
       try { removeVolume(store, m.source, { force: true }); } catch { /* already gone */ }
     }
   }
+}
+
+/**
+ * volume export / import: the volume's data as a tar stream, through the system's tar run in the
+ * user namespace (so owners inside the volume stay as they are). `file` is a path, or "-" for
+ * stdout/stdin. tar drops leading "/" and refuses ".." members; what it writes lands in the
+ * volume's own directory, with no more rights than the user has.
+ */
+export async function tarVolume(store: Store, name: string, how: 'export' | 'import', file: string): Promise<void> {
+  const v = readVolume(store, name);
+  if (!v) throw new VolumeNotFoundError(name);
+  if (v.options?.type === 'tmpfs') throw new TspodError('E_USAGE', `volume ${name} is a tmpfs volume: it has no data between runs to ${how}`);
+  const dir = v.options?.type === 'bind' ? v.options.device! : dataDir(store, name);
+  const { startProcess } = await import('../sys/spawn.js');
+  const args = how === 'export' ? ['-C', dir, '-cf', file, '.'] : ['-C', dir, '-xf', file];
+  const child = startProcess('tar', args, { stdio: [how === 'import' && file === '-' ? 'inherit' : 'ignore', how === 'export' && file === '-' ? 'inherit' : 'ignore', 'pipe'] });
+  let stderr = '';
+  child.pipes.get(2)!.on('data', (d: Buffer) => { stderr += d; });
+  const { code } = await child.exited;
+  if (code !== 0) throw new TspodError('E_VOLUME', `volume ${how} of ${name} failed: ${stderr.trim().split('\n').pop() || `tar exited with ${code}`}`, { hint: how === 'import' ? 'check that the input is a tar archive' : undefined });
 }

@@ -109,7 +109,11 @@ test('kill -s, rename, container inspect, container prune', () => {
   assert.match(notRunning.stderr, /container renamed is not running/);
   const keep = tspod(['run', '-d', '--name', 'still-up', '--network', 'none', image, 'sleep', '30']);
   assert.is(keep.status, 0, keep.stderr);
-  const pruned = tspod(['container', 'prune']);
+  const asked = tspod(['container', 'prune'], { input: 'n\n' });
+  assert.match(asked.stdout, /^WARNING! This will remove all non running containers\.\n$/);
+  assert.match(asked.stderr, /Are you sure you want to continue\? \[y\/N\] $/);
+  assert.match(tspod(['ps', '-a', '--format', '{{.ID}}', '--no-trunc']).stdout, new RegExp(id), 'a no keeps them');
+  const pruned = tspod(['container', 'prune'], { input: 'y\n' });
   assert.is(pruned.status, 0, pruned.stderr);
   assert.match(pruned.stdout, new RegExp(id));
   assert.equal(tspod(['ps', '-a', '--format', '{{.Names}}']).stdout.trim().split('\n'), ['still-up']);

@@ -186,7 +186,9 @@ test('volumes: named ones persist, binds (ro too), anonymous ones from -v and th
   assert.is(tspod(['rm', 'keeper']).status, 0);
   assert.is(tspod(['volume', 'ls', '-q']).stdout.trim().split('\n').length, 2);
   // prune removes every volume no container uses, named ones too (as Podman 4 does).
-  assert.is(tspod(['volume', 'prune']).stdout.trim().split('\n').length, 2);
+  const asked = tspod(['volume', 'prune']);
+  assert.match(asked.stdout, /^WARNING! This will remove all volumes not used by at least one container\. The following volumes will be removed:\n/);
+  assert.is(tspod(['volume', 'prune', '-f']).stdout.trim().split('\n').length, 2, 'nothing went without a yes; -f removes them');
   assert.is(tspod(['volume', 'ls', '-q']).stdout, '');
   assert.is(tspod(['volume', 'create', 'keep']).stdout, 'keep\n');
   assert.is(tspod(['run', '--rm', '--network', 'none', '-v', '/anon', image, 'true']).status, 0);
@@ -212,6 +214,40 @@ test('volumes: named ones persist, binds (ro too), anonymous ones from -v and th
   const relative = tspod(['run', '--rm', '-v', 'data:rel', image, 'true']);
   assert.is(relative.status, 125);
   assert.match(relative.stderr, /is not absolute/);
+});
+
+test('volume create -o type=tmpfs|bind,device=DIR, and Podman\'s copy-up and chown flags', () => {
+  assert.is(tspod(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', 'tmpvol']).stdout, 'tmpvol\n');
+  assert.is(tspod(['run', '--rm', '--network', 'none', '-v', 'tmpvol:/vol', image, 'stat', '-f', '-c', '%T', '/vol']).stdout, 'tmpfs\n');
+  const bogus = tspod(['volume', 'create', '-o', 'type=bind', '-o', 'device=/bogus', 'bindvol']);
+  assert.equal([bogus.status, bogus.stderr], [125, "Error: invalid volume option device for driver 'local': stat /bogus: no such file or directory\n"]);
+  const dir = `/home/${TEST_USER}/bindvol-dir`;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(`${dir}/here`, 'x');
+  spawnSync('chown', ['-R', `${TEST_USER}:`, dir]);
+  assert.is(tspod(['volume', 'create', '-o', 'type=bind', '-o', `device=${dir}`, 'bindvol']).status, 0);
+  assert.is(tspod(['run', '--rm', '--network', 'none', '-v', 'bindvol:/vol', image, 'cat', '/vol/here']).stdout, 'x');
+  assert.match(tspod(['volume', 'create', 'bindvol']).stderr, /^Error: volume with name bindvol already exists/);
+  assert.is(tspod(['volume', 'create', 'copyvol']).status, 0);
+  const flags = () => tspod(['volume', 'inspect', '--format', '{{.NeedsCopyUp}} {{.NeedsChown}}', 'copyvol']).stdout;
+  assert.is(flags(), 'true true\n');
+  tspod(['run', '--rm', '--network', 'none', '-v', 'copyvol:/mnt', image, 'true']);
+  assert.is(flags(), 'true false\n', 'an empty directory copies nothing: copy-up is still to come; the chown happened');
+  assert.is(tspod(['run', '--rm', '--network', 'none', '-v', 'copyvol:/etc', image, 'ls', '/etc/passwd']).stdout, '/etc/passwd\n');
+  assert.is(flags(), 'false false\n');
+  // export, then import into another volume (owners inside kept)
+  const tar = `/home/${TEST_USER}/copyvol-${process.pid}.tar`;
+  assert.is(tspod(['run', '--rm', '--network', 'none', '-v', 'copyvol:/data', image, 'sh', '-c', 'echo hello > /data/test; chown 123:456 /data/test']).status, 0);
+  assert.is(tspod(['volume', 'export', 'copyvol', `--output=${tar}`]).status, 0);
+  assert.is(tspod(['volume', 'create', 'copyvol2']).status, 0);
+  assert.is(tspod(['volume', 'import', 'copyvol2', '-'], { input: fs.readFileSync(tar, 'latin1') }).status, 0);
+  assert.is(tspod(['run', '--rm', '--network', 'none', '-v', 'copyvol2:/data', image, 'stat', '-c', '%u:%g %s', '/data/test']).stdout, '123:456 6\n');
+  const bad = tspod(['volume', 'import', 'copyvol2', '-'], { input: 'not a tar archive at all' });
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /^Error: volume import of copyvol2 failed: /);
+  fs.rmSync(tar, { force: true });
+  for (const v of ['tmpvol', 'bindvol', 'copyvol', 'copyvol2']) assert.is(tspod(['volume', 'rm', v]).status, 0);
+  assert.ok(fs.existsSync(`${dir}/here`), 'removing a bind volume leaves its directory');
 });
 
 test('twenty run -d, then twenty stop racing twenty rm -f on the same containers: consistent, nothing leaked', async () => {

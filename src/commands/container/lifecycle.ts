@@ -211,14 +211,20 @@ export class ContainerPruneCommand extends TspodCommand {
   static paths = [['container', 'prune']];
   static usage = TspodCommand.Usage({
     category: 'Containers',
-    description: 'remove all stopped containers',
-    examples: [['Remove every exited container', '$0 container prune'], ['Without asking (tspod never asks)', '$0 container prune -f']],
+    description: 'Remove all non running containers',
+    details: 'Asks first, as Podman does; `-f` removes them without asking.',
+    examples: [['Remove every exited container, after a question', '$0 container prune'], ['Without asking (scripts)', '$0 container prune -f']],
   });
 
-  force = Option.Boolean('-f,--force', false, { description: 'accepted for compatibility; tspod does not prompt' });
+  force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
 
   async run(): Promise<number> {
     const e = await engine();
+    const { confirm } = await import('../base.js');
+    if (!this.force) {
+      process.stdout.write('WARNING! This will remove all non running containers.\n');
+      if (!confirm('Are you sure you want to continue?')) return 0;
+    }
     for (const rec of (await e.listContainers(e.store, { all: true })).filter((c) => c.state !== 'running')) {
       await e.removeContainer(e.store, rec);
       process.stdout.write(`${rec.id}\n`);

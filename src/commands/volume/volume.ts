@@ -16,11 +16,17 @@ export class VolumeCreateCommand extends TspodCommand {
   });
 
   label = Option.Array('-l,--label', [], { description: 'KEY=VALUE metadata' });
+  driver = Option.String('-d,--driver', 'local', { description: 'Volume driver name (local)' });
+  opt = Option.Array('-o,--opt', [], { description: 'type=bind|tmpfs, device=PATH, o=MOUNT_OPTIONS for the local driver' });
+  ignore = Option.Boolean('--ignore', false, { description: 'Don\'t fail if the volume already exists' });
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
     const e = await engine();
-    e.createVolume(e.store, this.name, { labels: this.label });
+    const { TspodError } = await import('../../errors.js');
+    if (this.driver !== 'local') throw new TspodError('E_USAGE', `volume driver "${this.driver}" is not known: tspod has the local driver`);
+    if (e.readVolume(e.store, this.name) && !this.ignore) throw new TspodError('E_VOLUME_EXISTS', `volume with name ${this.name} already exists: volume already exists`);
+    e.createVolume(e.store, this.name, { labels: this.label, options: this.opt });
     process.stdout.write(`${this.name}\n`);
     return 0;
   }
@@ -55,7 +61,7 @@ export class VolumeListCommand extends TspodCommand {
       return false;
     }));
     if (this.quiet && !this.format) { process.stdout.write(vols.map((v) => `${v.name}\n`).join('')); return 0; }
-    const rows = vols.map((v) => ({ Name: v.name, Driver: 'local', Mountpoint: `${e.volumeDir(e.store, v.name)}/_data`, CreatedAt: v.created, Labels: v.labels, Scope: 'local', Options: {}, Anonymous: v.anonymous }));
+    const rows = vols.map((v) => e.volumeReport(e.store, v));
     writeReport({ name: 'volume ls', format: this.format, rows, defaultFormat: '{{.Driver}}\t{{.Name}}', headers: { Name: 'VOLUME NAME' }, noHeading: this.noHeading });
     return 0;
   }
@@ -79,7 +85,7 @@ export class VolumeInspectCommand extends TspodCommand {
     const reports = this.names.map((n) => {
       const v = e.readVolume(e.store, n);
       if (!v) throw new VolumeNotFoundError(n);
-      return { Name: v.name, Driver: 'local', Mountpoint: `${e.volumeDir(e.store, n)}/_data`, CreatedAt: v.created, Labels: v.labels, Anonymous: v.anonymous, Scope: 'local' };
+      return e.volumeReport(e.store, v);
     });
     printReports(reports, this.format);
     return 0;
@@ -146,19 +152,68 @@ export class VolumePruneCommand extends TspodCommand {
   static paths = [['volume', 'prune']];
   static usage = TspodCommand.Usage({
     category: 'Volumes',
-    description: 'remove every volume no container uses',
-    examples: [['Prune', '$0 volume prune'], ['Without asking (tspod never asks)', '$0 volume prune -f']],
+    description: 'Remove all unused volumes',
+    details: 'Lists the volumes no container uses and asks before removing them, as Podman does; `-f` removes them without asking.',
+    examples: [['Prune, after a question', '$0 volume prune'], ['Without asking (scripts)', '$0 volume prune -f'], ['Only some', '$0 volume prune -f --filter label=tmp']],
   });
 
-  force = Option.Boolean('-f,--force', false, { description: 'accepted for compatibility; tspod does not prompt' });
+  force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
+  filter = Option.Array('--filter', [], { description: 'Provide filter values (label=KEY[=VALUE], label!=...)' });
 
   async run(): Promise<number> {
     const e = await engine();
-    for (const v of e.listVolumes(e.store)) {
-      if (e.volumeUsers(e.store, v.name).length) continue;
+    const [{ parseFilters, matchesAll, matchesLabel }, { confirm }] = await Promise.all([import('../../engine/filters.js'), import('../base.js')]);
+    const filters = parseFilters(this.filter, ['label', 'label!'], 'volume prune');
+    const unused = e.listVolumes(e.store).filter((v) => !e.volumeUsers(e.store, v.name).length
+      && matchesAll(filters, (key, value) => (key === 'label' ? matchesLabel(v.labels, value) : !matchesLabel(v.labels, value))));
+    if (!this.force) {
+      if (!unused.length) return 0;
+      process.stdout.write(`WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n${unused.map((v) => `${v.name}\n`).join('')}`);
+      if (!confirm('Are you sure you want to continue?')) return 0;
+    }
+    for (const v of unused) {
       e.removeVolume(e.store, v.name);
       process.stdout.write(`${v.name}\n`);
     }
+    return 0;
+  }
+}
+
+export class VolumeExportCommand extends TspodCommand {
+  static paths = [['volume', 'export']];
+  static usage = TspodCommand.Usage({
+    category: 'Volumes',
+    description: 'Export volumes',
+    details: 'Writes the volume\'s contents as a tar archive to stdout, or to the file given with -o.',
+    examples: [['To a file', '$0 volume export data -o data.tar']],
+  });
+
+  output = Option.String('-o,--output', '-', { description: 'Write to a specified file (default: stdout, which must not be a terminal)' });
+  name = Option.String({ name: 'VOLUME' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    if (this.output === '-' && process.stdout.isTTY) throw new (await import('../../errors.js')).UsageError('refusing to write a tar archive to a terminal: use -o FILE or redirect stdout');
+    await e.tarVolume(e.store, this.name, 'export', this.output);
+    return 0;
+  }
+}
+
+export class VolumeImportCommand extends TspodCommand {
+  static paths = [['volume', 'import']];
+  static usage = TspodCommand.Usage({
+    category: 'Volumes',
+    description: 'Import a tarball contents into a volume',
+    details: 'Unpacks a tar archive (a file, or - for stdin) into an existing volume.',
+    examples: [['From a file', '$0 volume import data data.tar'], ['From stdin', 'cat data.tar | $0 volume import data -']],
+  });
+
+  name = Option.String({ name: 'VOLUME' });
+  source = Option.String({ name: 'SOURCE' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    await e.tarVolume(e.store, this.name, 'import', this.source);
     return 0;
   }
 }

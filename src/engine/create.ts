@@ -50,6 +50,10 @@ export interface CreateOptions {
   replace?: boolean;
   /** --cidfile: the new id is written there; an existing file is an error */
   cidFile?: string;
+  /** --tz ZONE or local */
+  tz?: string;
+  /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
+  hostUsers?: string[];
 }
 
 async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageRecord> {
@@ -68,6 +72,21 @@ async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageReco
 function nameAsGiven(img: ImageRecord, input: string): string {
   const tagged = /:[\w][\w.-]*$/.test(input.slice(input.lastIndexOf('/') + 1)) ? input : `${input}:latest`;
   return img.names.find((n) => n === tagged || n.endsWith(`/${tagged}`)) ?? img.names[0] ?? img.id;
+}
+
+/** The file a --tz names: the host's /etc/localtime for "local", else the zone from the host's zoneinfo. */
+export function zoneFile(tz: string): string {
+  const file = tz === 'local' ? '/etc/localtime' : path.join('/usr/share/zoneinfo', tz);
+  if (tz.includes('..') || !fs.existsSync(file)) throw new TspodError('E_USAGE', `running container create option: finding timezone: unknown time zone ${tz}`, { hint: 'give a zone from /usr/share/zoneinfo, e.g. Europe/Paris, or local' });
+  return fs.realpathSync(file);
+}
+
+/** --hostuser NAME|UID: that account's line of the host's /etc/passwd. */
+function hostPasswdLine(user: string): string {
+  const lines = fs.readFileSync('/etc/passwd', 'utf8').split('\n');
+  const line = lines.find((l) => { const [name, , uid] = l.split(':'); return name === user || uid === user; });
+  if (!line) throw new TspodError('E_NO_USER', `user ${user} not found in the host's /etc/passwd`, { exitCode: 126 });
+  return line;
 }
 
 /** --restart as Docker spells it. */
@@ -89,6 +108,10 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     throw new TspodError('E_USAGE', `running container create option: invalid log driver: ${opts.logDriver === 'journald' ? 'journald is not available to tspod (no journal socket here)' : 'invalid argument'}`, { hint: opts.logDriver === 'journald' ? 'use k8s-file (the default) or none' : undefined });
   }
   if (opts.stopSignal !== undefined) (await import('./lifecycle.js')).parseSignal(opts.stopSignal);
+  const { containersConf } = await import('../config.js');
+  const tz = opts.tz ?? containersConf().tz;
+  if (tz !== undefined) zoneFile(tz);
+  const hostUsers = (opts.hostUsers ?? []).map(hostPasswdLine);
   const restart = parseRestartPolicy(opts.restart);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
   const mounts = parseVolumeFlags(opts.volumes ?? []);
@@ -139,7 +162,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
-        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout,
+        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, tz, hostUsers: hostUsers.length ? hostUsers : undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

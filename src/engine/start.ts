@@ -108,7 +108,17 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     const ready = await networkReady;
     mark(`start: network ${networkMode} ready`);
-    const etcFiles = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name), '/run/.containerenv': path.join(userdata, 'containerenv') };
+    const etcFiles: Record<string, string> = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name), '/run/.containerenv': path.join(userdata, 'containerenv') };
+    if (cfg.tz !== undefined) etcFiles['/etc/localtime'] = (await import('./create.js')).zoneFile(cfg.tz);
+    if (cfg.hostUsers?.length) {
+      // --hostuser: the image's /etc/passwd with the host's accounts added, over the image's.
+      let passwd = '';
+      try { passwd = fs.readFileSync(resolveInRoot(rootfs, '/etc/passwd'), 'utf8'); } catch { /* none in the image */ }
+      const names = new Set(passwd.split('\n').map((l) => l.split(':')[0]));
+      const added = cfg.hostUsers.filter((l) => !names.has(l.split(':')[0]));
+      fs.writeFileSync(path.join(userdata, 'passwd'), `${passwd}${passwd && !passwd.endsWith('\n') ? '\n' : ''}${added.map((l) => `${l}\n`).join('')}`);
+      etcFiles['/etc/passwd'] = path.join(userdata, 'passwd');
+    }
     const spec = buildSpec({
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach ? terminalSize() : undefined, hostname, volumes,

@@ -46,6 +46,10 @@ export interface ContainerConfig {
   logDriver?: string;
   /** seconds stop waits by default (--stop-timeout) */
   stopTimeout?: number;
+  /** --tz: ZONE or local */
+  tz?: string;
+  /** --hostuser: host passwd lines added to the container's /etc/passwd */
+  hostUsers?: string[];
   restart?: RestartPolicy;
   volumes?: VolumeMount[];
 }

@@ -308,6 +308,13 @@ test('run flags as Podman\'s: --attach, --log-driver none, --entrypoint JSON, --
   const dup = run(['--network', 'none', '-v', '/tmp:/x', '-v', `/home/${TEST_USER}:/x`, img, 'true']);
   assert.equal([dup.status, dup.stderr], [125, 'Error: /x: duplicate mount destination\n']);
   assert.is(run(['--network', 'none', '-v', `/home/${TEST_USER}:/x:noexec`, img, 'sh', '-c', 'grep " /x " /proc/mounts | grep -c noexec']).stdout, '1\n');
+  // --tz: the last one wins; local is the host's /etc/localtime; an unknown zone is refused
+  assert.match(run(['--network', 'none', '--tz=Iceland', '--tz=MST7MDT', img, 'date', '-d', '@1600000000']).stdout, /^Sun Sep 13 06:26:40 MDT 2020$/m);
+  assert.match(run(['--tz=Nope/Zone', img, 'true']).stderr, /^Error: running container create option: finding timezone: unknown time zone Nope\/Zone/);
+  // --hostuser: the host's account appears in the container's /etc/passwd
+  assert.match(run(['--network', 'none', `--hostuser=${TEST_USER}`, img, 'grep', TEST_USER, '/etc/passwd']).stdout, new RegExp(`^${TEST_USER}:x:\\d+:`));
+  assert.is(run(['--network', 'none', img, 'grep', TEST_USER, '/etc/passwd']).status, 1, 'not without it');
+  assert.is(run(['--hostuser=bogus-user', img, 'true']).status, 126);
   tspod(['rm', '-f', '-t', '0', 'att', 'att-in', 'nolog', 'twice']);
   fs.rmSync(cid, { force: true });
 });

@@ -31,6 +31,8 @@ abstract class ContainerFlags extends TspodCommand {
   stopTimeout = Option.String('--stop-timeout', { description: 'Timeout (in seconds) that containers stopped by the user are given before SIGKILL (default 10)' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
   cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
+  tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
+  hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy();
 
@@ -44,6 +46,7 @@ abstract class ContainerFlags extends TspodCommand {
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
+      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),

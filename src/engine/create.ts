@@ -50,6 +50,8 @@ export interface CreateOptions {
   replace?: boolean;
   /** --cidfile: the new id is written there; an existing file is an error */
   cidFile?: string;
+  /** --tmpfs PATH[:OPTIONS] */
+  tmpfs?: string[];
   /** --tz ZONE or local */
   tz?: string;
   /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
@@ -114,7 +116,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const hostUsers = (opts.hostUsers ?? []).map(hostPasswdLine);
   const restart = parseRestartPolicy(opts.restart);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
-  const mounts = parseVolumeFlags(opts.volumes ?? []);
+  const mounts = parseVolumeFlags(opts.volumes ?? [], opts.tmpfs ?? []);
   // -e and --env-file are read now, as Docker does (a later change of the file does not matter),
   // and before any pull: a missing file is the user's mistake, found at once.
   const env = [...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];

@@ -22,6 +22,7 @@ export interface RunOptions extends CreateOptions {
   attach?: string[];
   /** run --conmon-pidfile: conmon's pid is written there too */
   conmonPidFile?: string;
+  preserveFds?: number;
 }
 
 export interface RunReport { id: string; name: string; exitCode: number }
@@ -35,6 +36,8 @@ export interface StartOptions {
   byPolicy?: boolean;
   /** with attach: which output streams reach ours (run --attach) */
   streams?: { stdout: boolean; stderr: boolean };
+  /** with attach: --preserve-fds N */
+  preserveFds?: number;
 }
 
 const signals = os.constants.signals as Record<string, number>;
@@ -181,7 +184,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, {
       stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile'),
       // With a terminal the runtime owns the pty and our terminal: nothing passes through to log.
-      attach: o.streams,
+      attach: o.streams, preserveFds: o.preserveFds,
       containerLog: cfg?.tty || cfg?.logDriver === 'none' ? undefined : { path: path.join(prepared.userdata, 'ctr.log'), maxSize: cfg?.logSizeMax },
     });
     mark(`start: ${prepared.rt.name} run returned`);
@@ -297,7 +300,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
   const rec = await createContainer(store, opts);
   const streams = opts.attach?.length ? { stdout: opts.attach.includes('stdout'), stderr: opts.attach.includes('stderr') } : undefined;
   try {
-    const exitCode = await startContainer(store, rec, { attach: !opts.detach, interactive: (!!opts.interactive || !!opts.tty) && (!opts.attach?.length || opts.attach.includes('stdin')), streams });
+    const exitCode = await startContainer(store, rec, { attach: !opts.detach, interactive: (!!opts.interactive || !!opts.tty) && (!opts.attach?.length || opts.attach.includes('stdin')), streams, preserveFds: opts.preserveFds });
     if (opts.conmonPidFile && opts.detach) fs.copyFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), opts.conmonPidFile);
     return { id: rec.id, name: rec.name, exitCode: exitCode ?? 0 };
   } catch (e) {

@@ -31,19 +31,31 @@ const PASSED_ON = ['exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev'];
 const MOUNT_OPTIONS = ['ro', 'rw', 'z', 'Z', ...PASSED_ON];
 
 /** -v SOURCE:DEST[:OPTIONS] as Docker reads it; SOURCE is a host path (absolute or ./relative) or a volume name. */
-export function parseVolumeFlags(flags: string[]): VolumeMount[] {
+export function parseVolumeFlags(flags: string[], tmpfs: string[] = []): VolumeMount[] {
   const seen = new Set<string>();
+  const claim = (destination: string) => {
+    const dest = path.posix.normalize(destination).replace(/(.)\/+$/, '$1');
+    if (seen.has(dest)) throw new UsageError(`${dest}: duplicate mount destination`);
+    seen.add(dest);
+  };
+  // --tmpfs PATH[:OPTIONS]: a fresh tmpfs there (Podman's defaults: rw, noexec, nosuid, nodev).
+  const tmpfsMounts = [...new Set(tmpfs)].map((flag): VolumeMount => {
+    const i = flag.indexOf(':');
+    const destination = i < 0 ? flag : flag.slice(0, i);
+    if (!destination.startsWith('/')) throw new UsageError(`invalid --tmpfs "${flag}": the container path "${destination}" is not absolute`);
+    claim(destination);
+    const options = i < 0 ? [] : flag.slice(i + 1).split(',').filter(Boolean);
+    return { type: 'tmpfs', source: 'tmpfs', destination, mountOptions: ['rw', 'noexec', 'nosuid', 'nodev', ...options] };
+  });
   // The same -v twice is one mount, as Podman takes it; two sources for one destination are refused.
-  return [...new Set(flags)].map((flag) => {
+  return [...tmpfsMounts, ...[...new Set(flags)].map((flag): VolumeMount => {
     const parts = flag.split(':');
     if (parts.length > 3 || parts.some((p) => p === '')) throw new UsageError(`invalid volume "${flag}"`, 'use -v /host/path:/in/container[:ro], -v NAME:/in/container, or -v /in/container');
     const [source, destination, options] = parts.length === 1 ? [undefined, parts[0], undefined] : parts;
     if (!destination.startsWith('/')) throw new UsageError(`invalid volume "${flag}": the container path "${destination}" is not absolute`, 'give the path inside the container as an absolute path');
     const opts = (options ?? '').split(',').filter(Boolean);
     for (const o of opts) if (!MOUNT_OPTIONS.includes(o)) throw new UsageError(`invalid volume option "${o}" in "${flag}"`, `tspod accepts ${MOUNT_OPTIONS.join(', ')}`);
-    const dest = path.posix.normalize(destination).replace(/(.)\/+$/, '$1');
-    if (seen.has(dest)) throw new UsageError(`${dest}: duplicate mount destination`);
-    seen.add(dest);
+    claim(destination);
     const readOnly = opts.includes('ro');
     const flagsOf = opts.filter((o) => PASSED_ON.includes(o));
     const extra = flagsOf.length ? { mountOptions: flagsOf } : {};
@@ -55,7 +67,7 @@ export function parseVolumeFlags(flags: string[]): VolumeMount[] {
     }
     if (!NAME_PATTERN.test(source)) throw new UsageError(`invalid volume name "${source}"`, 'volume names use [a-zA-Z0-9][a-zA-Z0-9_.-]*; host paths start with / or .');
     return { type: 'volume', source, destination, readOnly, ...extra };
-  });
+  })];
 }
 
 const anonymousName = () => crypto.randomBytes(32).toString('hex');
@@ -120,6 +132,7 @@ export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootf
   const { resolveInRoot } = await import('../runtime/rootpath.js');
   return mounts.map((m) => {
     const flags = [...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? [])];
+    if (m.type === 'tmpfs') return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: flags };
     if (m.type !== 'volume') return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rprivate', ...flags] };
     const vol = createVolume(store, m.source, { anonymous: m.anonymous });
     // -o type=tmpfs: a fresh tmpfs at each start; -o type=bind,device=DIR: that directory.

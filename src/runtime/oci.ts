@@ -58,6 +58,8 @@ export interface ForegroundOptions {
   containerLog?: { path: string; maxSize?: number };
   /** which of its streams reach ours (run --attach); both when not given */
   attach?: { stdout: boolean; stderr: boolean };
+  /** --preserve-fds N: our fds 3 .. 3+N-1 passed on to the container */
+  preserveFds?: number;
 }
 
 /**
@@ -66,13 +68,14 @@ export interface ForegroundOptions {
  * terminal, its output passes through us on its way to our stdout and stderr, and into its log.
  */
 export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: string, id: string, opts: ForegroundOptions): Promise<RunResult> {
-  const args = [...runtimeFlags(), '--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', bundle, '--pid-file', opts.pidFile, id];
+  const keep = opts.preserveFds ?? 0;
+  const args = [...runtimeFlags(), '--root', stateRoot, '--log', opts.logFile, '--log-format', 'json', 'run', ...(keep ? ['--preserve-fds', String(keep)] : []), '--bundle', bundle, '--pid-file', opts.pidFile, id];
   const log = opts.containerLog && new K8sLogWriter(opts.containerLog.path, opts.containerLog.maxSize);
   // Its own session, so the terminal's signals reach the container once, through us.
   let child: Started;
   try {
     const out = (attached: boolean) => (log ? 'pipe' : attached ? 'inherit' : 'ignore') as 'pipe' | 'inherit' | 'ignore';
-    child = startProcess(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', out(opts.attach?.stdout ?? true), out(opts.attach?.stderr ?? true)], newSession: true });
+    child = startProcess(rt.path, args, { stdio: [opts.stdin ? 'inherit' : 'ignore', out(opts.attach?.stdout ?? true), out(opts.attach?.stderr ?? true), ...Array<'inherit'>(keep).fill('inherit')], newSession: true });
   } catch (e) {
     throw new RuntimeError(`cannot start ${rt.name}: ${(e as Error).message}`);
   }

@@ -57,7 +57,7 @@ export interface ContainerConfig {
 export interface RestartPolicy { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries?: number }
 
 /** A bind mount (source is a host path) or a volume (source names a volume in the store). */
-export interface VolumeMount { type: 'bind' | 'volume'; source: string; destination: string; readOnly?: boolean; anonymous?: boolean; /** noexec, nodev, nosuid and their opposites, from -v */ mountOptions?: string[] }
+export interface VolumeMount { type: 'bind' | 'volume' | 'tmpfs'; source: string; destination: string; readOnly?: boolean; anonymous?: boolean; /** noexec, nodev, nosuid and their opposites, from -v */ mountOptions?: string[] }
 
 export interface ContainerRecord {
   id: string;

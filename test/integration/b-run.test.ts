@@ -315,6 +315,15 @@ test('run flags as Podman\'s: --attach, --log-driver none, --entrypoint JSON, --
   assert.match(run(['--network', 'none', `--hostuser=${TEST_USER}`, img, 'grep', TEST_USER, '/etc/passwd']).stdout, new RegExp(`^${TEST_USER}:x:\\d+:`));
   assert.is(run(['--network', 'none', img, 'grep', TEST_USER, '/etc/passwd']).status, 1, 'not without it');
   assert.is(run(['--hostuser=bogus-user', img, 'true']).status, 126);
+  // --tmpfs, its options, and its place among the destinations
+  assert.match(run(['--network', 'none', '--tmpfs', '/t:size=1m', '--tmpfs', '/t:size=1m', img, 'grep', ' /t ', '/proc/mounts']).stdout, /^tmpfs \/t tmpfs rw,nosuid,nodev,noexec,.*size=1024k/);
+  assert.is(run(['-v', '/tmp:/t', '--tmpfs', '/t', img, 'true']).stderr, 'Error: /t: duplicate mount destination\n');
+  // --preserve-fds: fd 4 of tspod is fd 4 of the container
+  const file = `/home/${TEST_USER}/preserved-${process.pid}`;
+  fs.writeFileSync(file, 'through fd 4\n');
+  const kept = spawnSync('runuser', ['-u', TEST_USER, '--', 'sh', '-c', `exec env -i HOME=/home/${TEST_USER} PATH=/usr/bin:/bin ${ROOT}/bin/tspod run --rm -i --network none --preserve-fds=2 ${img} sh -c 'cat <&4' 4<${file} 3</dev/null`], { encoding: 'utf8', input: '' });
+  assert.equal([kept.status, kept.stdout], [0, 'through fd 4\n'], kept.stderr);
+  fs.rmSync(file, { force: true });
   tspod(['rm', '-f', '-t', '0', 'att', 'att-in', 'nolog', 'twice']);
   fs.rmSync(cid, { force: true });
 });

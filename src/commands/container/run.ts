@@ -1,4 +1,5 @@
 // create and run share every container flag; run adds -d and attaches otherwise.
+import fs from 'node:fs';
 import { Option } from '../kit.js';
 import { TspodCommand, tlsVerifyFlag } from '../base.js';
 import { UsageError } from '../../errors.js';
@@ -31,6 +32,7 @@ abstract class ContainerFlags extends TspodCommand {
   stopTimeout = Option.String('--stop-timeout', { description: 'Timeout (in seconds) that containers stopped by the user are given before SIGKILL (default 10)' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
   cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
+  tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) at PATH[:OPTIONS], e.g. /cache:size=64m' });
   tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
   hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
   image = Option.String({ name: 'IMAGE' });
@@ -46,7 +48,7 @@ abstract class ContainerFlags extends TspodCommand {
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
-      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser,
+      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
@@ -82,6 +84,7 @@ export class RunCommand extends ContainerFlags {
   detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   attach = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR (default: all of them)' });
   conmonPidFile = Option.String('--conmon-pidfile', { description: 'Path to the file that will receive the PID of conmon' });
+  preserveFds = Option.String('--preserve-fds', { description: 'Pass N additional file descriptors (3 to 3+N-1) to the process' });
   rmi = Option.Boolean('--rmi', false, { description: 'Remove the image after the container exits, unless other containers use it (implies --rm)' });
   kernelMemory = Option.String('--kernel-memory', { description: 'No longer supported: a warning, nothing else (as Podman)' });
 
@@ -91,6 +94,12 @@ export class RunCommand extends ContainerFlags {
     if (streams.length && this.detach) throw new UsageError('the --detach and --attach flags cannot be used together');
     if (this.kernelMemory !== undefined) process.stderr.write('Warning: The --kernel-memory flag is no longer supported. This flag is a noop.\n');
     if (this.rmi && this.detach) throw new UsageError('the --rmi option does not work with -d/--detach');
+    const preserveFds = this.preserveFds === undefined ? undefined : Number(this.preserveFds);
+    if (preserveFds !== undefined && (!Number.isInteger(preserveFds) || preserveFds < 0)) throw new UsageError(`invalid argument "${this.preserveFds}" for "--preserve-fds" flag: it takes a number of descriptors`);
+    if (preserveFds && this.detach) throw new UsageError('--preserve-fds works with an attached run only in tspod (conmon keeps fd 3 for itself)');
+    for (let fd = 3; fd < 3 + (preserveFds ?? 0); fd++) {
+      try { fs.fstatSync(fd); } catch { throw new UsageError(`--preserve-fds=${preserveFds}: file descriptor ${fd} is not open`); }
+    }
     const opts = await this.createOptions();
     if (this.rmi) opts.rm = true;
     if (opts.tty && opts.interactive && !process.stdin.isTTY && !this.detach) {
@@ -99,7 +108,7 @@ export class RunCommand extends ContainerFlags {
       opts.tty = false;
     }
     const [{ runContainer }, { Store }] = await Promise.all([import('../../engine/start.js'), import('../../storage/store.js')]);
-    const report = await runContainer(new Store(), { ...opts, detach: this.detach, attach: streams, conmonPidFile: this.conmonPidFile });
+    const report = await runContainer(new Store(), { ...opts, detach: this.detach, attach: streams, conmonPidFile: this.conmonPidFile, preserveFds });
     // Detached, or attached to neither output: the id is the only thing to say.
     if (this.detach || (streams.length && !streams.includes('stdout') && !streams.includes('stderr'))) process.stdout.write(`${report.id}\n`);
     if (this.rmi) {

@@ -315,6 +315,10 @@ test('run flags as Podman\'s: --attach, --log-driver none, --entrypoint JSON, --
   assert.match(run(['--network', 'none', `--hostuser=${TEST_USER}`, img, 'grep', TEST_USER, '/etc/passwd']).stdout, new RegExp(`^${TEST_USER}:x:\\d+:`));
   assert.is(run(['--network', 'none', img, 'grep', TEST_USER, '/etc/passwd']).status, 1, 'not without it');
   assert.is(run(['--hostuser=bogus-user', img, 'true']).status, 126);
+  // Resource limits: rootless on cgroup v1 nothing enforces them, and that is said (Podman's words)
+  const limited = run(['--network', 'none', '--memory=0', img, 'echo', 'hello']);
+  if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) assert.equal([limited.status, limited.stderr, limited.stdout], [0, 'Resource limits are not supported and ignored on cgroups V1 rootless systems\n', 'hello\n']);
+  else assert.is(limited.status, 125);
   // --tmpfs, its options, and its place among the destinations
   assert.match(run(['--network', 'none', '--tmpfs', '/t:size=1m', '--tmpfs', '/t:size=1m', img, 'grep', ' /t ', '/proc/mounts']).stdout, /^tmpfs \/t tmpfs rw,nosuid,nodev,noexec,.*size=1024k/);
   assert.is(run(['-v', '/tmp:/t', '--tmpfs', '/t', img, 'true']).stderr, 'Error: /t: duplicate mount destination\n');

@@ -32,13 +32,29 @@ abstract class ContainerFlags extends TspodCommand {
   stopTimeout = Option.String('--stop-timeout', { description: 'Timeout (in seconds) that containers stopped by the user are given before SIGKILL (default 10)' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
   cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
+  memory = Option.String('-m,--memory', { description: 'Memory limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
+  cpus = Option.String('--cpus', { description: 'Number of CPUs (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
+  pidsLimit = Option.String('--pids-limit', { description: 'Tune container pids limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) at PATH[:OPTIONS], e.g. /cache:size=64m' });
   tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
   hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy();
 
+  /**
+   * Resource limits. Rootless on cgroup v1 nothing can enforce them, and Podman says so and runs
+   * without; elsewhere they need cgroup delegation, which tspod does not drive yet.
+   */
+  private async resourceLimits(): Promise<void> {
+    const given = [['--memory', this.memory], ['--cpus', this.cpus], ['--pids-limit', this.pidsLimit]].filter(([, v]) => v !== undefined);
+    if (!given.length) return;
+    const [{ cgroupVersion }, { isRootless }] = await Promise.all([import('../../runtime/oci.js'), import('../../paths.js')]);
+    if (isRootless() && cgroupVersion() === 'v1') { process.stderr.write('Resource limits are not supported and ignored on cgroups V1 rootless systems\n'); return; }
+    throw new UsageError(`${given.map(([f]) => f).join(', ')}: tspod does not set cgroup limits yet; drop the flag`);
+  }
+
   protected async createOptions(): Promise<CreateOptions> {
+    await this.resourceLimits();
     if (!['always', 'missing', 'never', 'newer'].includes(this.pull)) throw new UsageError(`--pull takes always, missing or never, not "${this.pull}"`);
     const stopTimeout = this.stopTimeout === undefined ? undefined : Number(this.stopTimeout);
     if (stopTimeout !== undefined && (!Number.isInteger(stopTimeout) || stopTimeout < 0)) throw new UsageError(`invalid argument "${this.stopTimeout}" for "--stop-timeout" flag: it takes a whole number of seconds`);

@@ -76,7 +76,7 @@ export class PsCommand extends TspodCommand {
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: 'Display the extended information' });
   noHeading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
-  ns = Option.Boolean('--ns', false, { description: 'Display namespace information' });
+  ns = Option.Boolean('--ns', false, { description: 'Display namespace information (accepted; the namespace columns are not shown yet)' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Print the numeric IDs of the containers only' });
   size = Option.Boolean('-s,--size', false, { description: 'Display the total file sizes' });
   sort = Option.String('--sort', 'created', { description: 'Sort output by: command, created, id, image, names, runningfor, size, status' });

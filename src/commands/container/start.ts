@@ -22,7 +22,7 @@ export class StartCommand extends TspodCommand {
   filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Make STDIN available to the contained process (with -a)' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
-  sigProxy = Option.Boolean('--sig-proxy', true, { description: 'Proxy received signals to the process (with -a)' });
+  sigProxy = Option.Boolean('--sig-proxy', true, { description: 'Proxy received signals to the process (with -a; tspod always does)' });
   containers = Option.Rest();
 
   async run(): Promise<number> {

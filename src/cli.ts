@@ -22,9 +22,10 @@ import { LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, Ren
 import { VersionCommand } from './commands/system/version.js';
 import { InfoCommand } from './commands/system/info.js';
 import { InspectCommand } from './commands/system/inspect.js';
+import { UnshareCommand } from './commands/system/unshare.js';
 
 const COMMANDS = [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
-  VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand];
+  VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand];
 
 const GLOBAL_OPTIONS = [
   '      --log-level string       Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic) (default "warn")',

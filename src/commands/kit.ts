@@ -109,7 +109,8 @@ export function parseInto(cmd: Command, args: string[]): void {
     const arg = args[i];
     const takeNext = () => (i + 1 < args.length ? args[++i] : undefined);
     // After the last positional (the image, the container), everything is the proxy's, as written.
-    if (proxy && positionals.length && nextPositional === positionals.length) { (values.get(proxy.key) as string[]).push(...args.slice(i)); break; }
+    // (With no positionals, the command's first word starts it.)
+    if (proxy && nextPositional === positionals.length && (positionals.length || (values.get(proxy.key) as string[]).length)) { (values.get(proxy.key) as string[]).push(...args.slice(i)); break; }
     if (optionsEnded || arg === '-' || !arg.startsWith('-')) { positional(arg); continue; }
     if (arg === '--') { optionsEnded = true; continue; }
     if (arg.startsWith('--')) {

@@ -106,7 +106,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     // Podman's marker that processes are in a container; empty, as for an unprivileged container.
     fs.writeFileSync(path.join(userdata, 'containerenv'), '');
     await checkExecutable(rootfs, rec.command[0], env, cwd);
-    const volumes = await volumeSpecMounts(store, rec, rootfs);
+    const volumes = await volumeSpecMounts(store, rec, rootfs, { uid: user.uid, gid: user.gid });
     mark('start: user, env, workdir, executable, volumes resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     const ready = await networkReady;

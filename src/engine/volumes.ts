@@ -26,9 +26,20 @@ export const volumesRoot = (store: Store) => process.env.TSPOD_VOLUME_PATH || pa
 export const volumeDir = (store: Store, name: string) => path.join(volumesRoot(store), name);
 const dataDir = (store: Store, name: string) => path.join(volumeDir(store, name), '_data');
 
-/** The mount flags -v passes on to the mount; z and Z (SELinux labels) mean nothing without SELinux. */
-const PASSED_ON = ['exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev'];
+/** The mount flags -v passes on to the mount; z and Z (SELinux labels) mean nothing without SELinux; U chowns the source to the container's user. */
+const PASSED_ON = ['exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', 'U'];
 const MOUNT_OPTIONS = ['ro', 'rw', 'z', 'Z', ...PASSED_ON];
+
+/** -v ...:U: the source becomes the container user's, recursively, when its top does not belong to them yet (as Podman). */
+function chownToUser(dir: string, user: { uid: number; gid: number }): void {
+  const st = fs.statSync(dir);
+  if (st.uid === user.uid && st.gid === user.gid) return;
+  const walk = (p: string) => {
+    fs.lchownSync(p, user.uid, user.gid);
+    if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+  };
+  walk(dir);
+}
 
 /** -v SOURCE:DEST[:OPTIONS] as Docker reads it; SOURCE is a host path (absolute or ./relative) or a volume name. */
 export function parseVolumeFlags(flags: string[], tmpfs: string[] = []): VolumeMount[] {
@@ -126,12 +137,18 @@ export function ensureVolumes(store: Store, mounts: VolumeMount[]): void {
  * The OCI mounts for a container's volumes. An empty volume first takes a copy of what the image has
  * at the mount point (owner and mode included), so e.g. a database image's VOLUME keeps its files.
  */
-export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootfs: string): Promise<Array<{ destination: string; type: string; source: string; options: string[] }>> {
+export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootfs: string, user: { uid: number; gid: number }): Promise<Array<{ destination: string; type: string; source: string; options: string[] }>> {
   const mounts = rec.config?.volumes ?? [];
   if (mounts.length === 0) return [];
   const { resolveInRoot } = await import('../runtime/rootpath.js');
   return mounts.map((m) => {
-    const flags = [...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? [])];
+    const flags = [...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? []).filter((o) => o !== 'U')];
+    const mount = specMount(m, flags);
+    if (m.mountOptions?.includes('U') && mount.type === 'bind') chownToUser(mount.source, user);
+    return mount;
+  });
+
+  function specMount(m: VolumeMount, flags: string[]): { destination: string; type: string; source: string; options: string[] } {
     if (m.type === 'tmpfs') return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: flags };
     if (m.type !== 'volume') return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rprivate', ...flags] };
     const vol = createVolume(store, m.source, { anonymous: m.anonymous });
@@ -156,7 +173,7 @@ export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootf
     }
     if (Object.keys(changes).length) store.writeAtomic(path.join(volumeDir(store, m.source), 'volume.json'), JSON.stringify({ ...vol, ...changes }));
     return { destination: m.destination, type: 'bind', source, options: ['rbind', 'rprivate', ...flags] };
-  });
+  }
 }
 
 /** A volume as Podman's inspect and ls --format json show it. */

@@ -250,6 +250,20 @@ test('volume create -o type=tmpfs|bind,device=DIR, and Podman\'s copy-up and cho
   assert.ok(fs.existsSync(`${dir}/here`), 'removing a bind volume leaves its directory');
 });
 
+test('-v SRC:DEST:U gives the source to the container\'s user (recursively, when its top is not theirs yet); unshare runs a command in tspod\'s user namespace', () => {
+  const dir = `/home/${TEST_USER}/u-volume-${process.pid}`;
+  spawnSync('runuser', ['-u', TEST_USER, '--', 'sh', '-c', `mkdir -p ${dir} && touch ${dir}/f`]);
+  const first = tspod(['run', '--name', 'uvol', '--network', 'none', '--user', '1000:2000', '-v', `${dir}:/data:U`, image, 'stat', '-c', '%u:%g', '/data']);
+  assert.equal([first.status, first.stdout], [0, '1000:2000\n'], first.stderr);
+  assert.is(tspod(['unshare', 'stat', '-c', '%u:%g', `${dir}/f`]).stdout, '1000:2000\n', 'recursively');
+  assert.is(tspod(['unshare', 'chown', '100:200', `${dir}/f`]).status, 0);
+  assert.is(tspod(['start', '--attach', 'uvol']).stdout, '1000:2000\n');
+  assert.is(tspod(['unshare', 'stat', '-c', '%u:%g', `${dir}/f`]).stdout, '100:200\n', 'the top was theirs already: nothing below changed');
+  assert.is(tspod(['unshare', 'sh', '-c', 'exit 7']).status, 7);
+  assert.is(tspod(['rm', 'uvol']).status, 0);
+  tspod(['unshare', 'rm', '-rf', dir]);
+});
+
 test('twenty run -d, then twenty stop racing twenty rm -f on the same containers: consistent, nothing leaked', async () => {
   const shell = (args: string[]) => new Promise<number>((resolve) => {
     spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', `HOME=/home/${TEST_USER}`, 'PATH=/usr/bin:/bin:/usr/sbin:/sbin', `${ROOT}/bin/tspod`, ...args], { stdio: 'ignore' })

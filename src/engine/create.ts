@@ -52,6 +52,9 @@ export interface CreateOptions {
   cidFile?: string;
   /** --tmpfs PATH[:OPTIONS] */
   tmpfs?: string[];
+  /** --unsetenv NAME (repeatable), --unsetenv-all */
+  unsetenv?: string[];
+  unsetenvAll?: boolean;
   /** --tz ZONE or local */
   tz?: string;
   /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
@@ -164,7 +167,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
-        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, tz, hostUsers: hostUsers.length ? hostUsers : undefined,
+        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, tz, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

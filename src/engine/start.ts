@@ -95,7 +95,9 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));
     // Defaults, then the image's Env, then --env-file and -e: later ones win.
     const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm'];
-    const env = mergeEnv(mergeEnv(defaults, imageCfg.Env ?? []), cfg.env);
+    // --unsetenv drops defaults and the image's variables by name, --unsetenv-all all of them; -e still applies.
+    const kept = (list: string[]) => (cfg.unsetenvAll ? [] : list.filter((e) => !cfg.unsetenv?.includes(e.split('=')[0])));
+    const env = mergeEnv(mergeEnv(kept(defaults), kept(imageCfg.Env ?? [])), cfg.env);
     const cwd = cfg.workdir ?? (imageCfg.WorkingDir || '/');
     // The image's working directory is made when missing; one given with -w must exist, or be a
     // volume (or hold one), as in Podman.

@@ -48,6 +48,9 @@ export interface ContainerConfig {
   stopTimeout?: number;
   /** --tz: ZONE or local */
   tz?: string;
+  /** --unsetenv NAME, --unsetenv-all */
+  unsetenv?: string[];
+  unsetenvAll?: boolean;
   /** --hostuser: host passwd lines added to the container's /etc/passwd */
   hostUsers?: string[];
   restart?: RestartPolicy;

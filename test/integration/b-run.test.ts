@@ -319,6 +319,11 @@ test('run flags as Podman\'s: --attach, --log-driver none, --entrypoint JSON, --
   const limited = run(['--network', 'none', '--memory=0', img, 'echo', 'hello']);
   if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) assert.equal([limited.status, limited.stderr, limited.stdout], [0, 'Resource limits are not supported and ignored on cgroups V1 rootless systems\n', 'hello\n']);
   else assert.is(limited.status, 125);
+  // --unsetenv NAME and --unsetenv-all drop defaults and the image's variables; -e still applies
+  assert.not.match(run(['--network', 'none', '--unsetenv', 'TERM', img, 'printenv']).stdout, /^TERM=/m);
+  const bare = run(['--network', 'none', '--unsetenv-all', '-e', 'TERM=abc', img, '/bin/printenv']).stdout;
+  assert.match(bare, /^TERM=abc$/m);
+  assert.not.match(bare, /^(PATH|container|HOSTNAME)=/m, 'runc itself still sets HOME when none is given');
   // --tmpfs, its options, and its place among the destinations
   assert.match(run(['--network', 'none', '--tmpfs', '/t:size=1m', '--tmpfs', '/t:size=1m', img, 'grep', ' /t ', '/proc/mounts']).stdout, /^tmpfs \/t tmpfs rw,nosuid,nodev,noexec,.*size=1024k/);
   assert.is(run(['-v', '/tmp:/t', '--tmpfs', '/t', img, 'true']).stderr, 'Error: /t: duplicate mount destination\n');

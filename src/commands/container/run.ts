@@ -35,6 +35,8 @@ abstract class ContainerFlags extends TspodCommand {
   memory = Option.String('-m,--memory', { description: 'Memory limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
   cpus = Option.String('--cpus', { description: 'Number of CPUs (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
   pidsLimit = Option.String('--pids-limit', { description: 'Tune container pids limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
+  unsetenv = Option.Array('--unsetenv', [], { description: 'Unset the default or image environment variable NAME' });
+  unsetenvAll = Option.Boolean('--unsetenv-all', false, { description: 'Unset all default and image environment variables' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) at PATH[:OPTIONS], e.g. /cache:size=64m' });
   tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
   hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
@@ -64,7 +66,7 @@ abstract class ContainerFlags extends TspodCommand {
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
-      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs,
+      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs, unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),

@@ -6,7 +6,7 @@ mark('node started, cli.ts evaluating');
 import { Cli, type Command } from './commands/kit.js';
 import { reportError } from './commands/base.js';
 import { TspodError } from './errors.js';
-import { takeGlobalFlags } from './commands/globals.js';
+import { takeGlobalFlags, GLOBAL_FLAGS } from './commands/globals.js';
 import { log } from './log.js';
 import { PullCommand } from './commands/image/pull.js';
 import { ImagesCommand } from './commands/image/list.js';
@@ -27,19 +27,7 @@ import { UnshareCommand } from './commands/system/unshare.js';
 const COMMANDS = [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand];
 
-const GLOBAL_OPTIONS = [
-  '      --log-level string       Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic) (default "warn")',
-  '  -D, --debug                  Same as --log-level debug',
-  '      --noout                  Do not output to stdout',
-  '      --root string            Path to the store (default ~/.local/share/tspod)',
-  '      --runroot string         Path to the run state (default $XDG_RUNTIME_DIR/tspod)',
-  '      --runtime string         Path to the OCI runtime, or its name (runc, crun)',
-  '      --runtime-flag stringArray  Add global flags for the container runtime',
-  '      --storage-driver string  Select which storage driver is used (overlay)',
-  '      --storage-opt stringArray  Used to pass an option to the storage driver (accepted, unused)',
-  '      --volumepath string      Path to the volume directory',
-];
-const cli = new Cli({ name: 'tspod', version: '0.1.0', globalOptions: GLOBAL_OPTIONS });
+const cli = new Cli({ name: 'tspod', version: '0.1.0', globalOptions: GLOBAL_FLAGS.filter((f) => f.description) });
 for (const c of COMMANDS) cli.register(c);
 
 // For the startup budget test: which CommonJS packages did this command load?

@@ -16,8 +16,6 @@ export interface ContainersConf {
   runtime?: string;
   /** [engine.runtimes]: name -> candidate paths */
   runtimes: Record<string, string[]>;
-  /** [engine] volume_path */
-  volumePath?: string;
   /** [containers] env: KEY=VALUE set in every container, under the image's and the user's */
   env: string[];
   /** [containers] tz */
@@ -75,7 +73,6 @@ function parseConf(files: string[]): ContainersConf {
     if (engine.runtimes && typeof engine.runtimes === 'object') {
       for (const [name, paths] of Object.entries(engine.runtimes as Record<string, unknown>)) if (Array.isArray(paths)) conf.runtimes[name] = paths.map(String);
     }
-    if (typeof engine.volume_path === 'string') conf.volumePath = engine.volume_path;
     if (Array.isArray(containers.env)) conf.env = containers.env.map(String);
     if (typeof containers.tz === 'string') conf.tz = containers.tz;
     if (typeof containers.log_size_max === 'number' || typeof containers.log_size_max === 'bigint') conf.logSizeMax = Number(containers.log_size_max);

@@ -3,14 +3,28 @@
 import { UsageError, TspodError } from '../errors.js';
 import { LEVELS } from '../log.js';
 
-/** flag -> the variable it sets; "" = accepted and not used by tspod (what it governs, tspod does not have) */
-const VALUED: Record<string, string> = {
-  '--root': 'TSPOD_STORE', '--runroot': 'TSPOD_RUNTIME_DIR', '--runtime': 'TSPOD_RUNTIME', '--storage-driver': 'TSPOD_STORAGE_DRIVER',
-  '--volumepath': 'TSPOD_VOLUME_PATH', '--tmpdir': 'TSPOD_TMPDIR', '--conmon': 'TSPOD_CONMON', '--log-level': 'TSPOD_LOG_LEVEL',
-  '--config': '', '--cgroup-manager': '', '--events-backend': '', '--hooks-dir': '', '--network-cmd-path': '', '--network-config-dir': '', '--namespace': '',
-};
-const REPEATED: Record<string, string> = { '--storage-opt': 'TSPOD_STORAGE_OPTS', '--runtime-flag': 'TSPOD_RUNTIME_FLAGS' };
-const SWITCHES = ['--noout', '--debug', '-D', '--syslog', '--trace'];
+/**
+ * Podman's global flags tspod takes: the variable each sets, and the help shown for it. One without
+ * a variable is accepted and governs nothing tspod has; one without a description is not listed.
+ */
+export interface GlobalFlag { names: string[]; kind: 'boolean' | 'string' | 'array'; variable?: string; description?: string }
+
+export const GLOBAL_FLAGS: GlobalFlag[] = [
+  { names: ['--log-level'], kind: 'string', variable: 'TSPOD_LOG_LEVEL', description: `Log messages above specified level (${LEVELS.join(', ')}) (default "warn")` },
+  { names: ['-D', '--debug'], kind: 'boolean', description: 'Same as --log-level debug' },
+  { names: ['--noout'], kind: 'boolean', description: 'Do not output to stdout' },
+  { names: ['--root'], kind: 'string', variable: 'TSPOD_STORE', description: 'Path to the store (default ~/.local/share/tspod)' },
+  { names: ['--runroot'], kind: 'string', variable: 'TSPOD_RUNTIME_DIR', description: 'Path to the run state (default $XDG_RUNTIME_DIR/tspod)' },
+  { names: ['--runtime'], kind: 'string', variable: 'TSPOD_RUNTIME', description: 'Path to the OCI runtime, or its name (runc, crun)' },
+  { names: ['--runtime-flag'], kind: 'array', variable: 'TSPOD_RUNTIME_FLAGS', description: 'Add global flags for the container runtime' },
+  { names: ['--storage-driver'], kind: 'string', variable: 'TSPOD_STORAGE_DRIVER', description: 'Select which storage driver is used (overlay)' },
+  { names: ['--storage-opt'], kind: 'array', variable: 'TSPOD_STORAGE_OPTS', description: 'Used to pass an option to the storage driver (accepted, unused)' },
+  { names: ['--volumepath'], kind: 'string', variable: 'TSPOD_VOLUME_PATH', description: 'Path to the volume directory' },
+  { names: ['--tmpdir'], kind: 'string', variable: 'TSPOD_TMPDIR' },
+  { names: ['--conmon'], kind: 'string', variable: 'TSPOD_CONMON' },
+  ...['--config', '--cgroup-manager', '--events-backend', '--hooks-dir', '--network-cmd-path', '--network-config-dir', '--namespace'].map((n): GlobalFlag => ({ names: [n], kind: 'string' })),
+  ...['--syslog', '--trace'].map((n): GlobalFlag => ({ names: [n], kind: 'boolean' })),
+];
 const REMOTE = ['--remote', '-r', '--url', '--connection', '-c', '--identity'];
 
 export interface Globals { argv: string[]; noout: boolean }
@@ -25,20 +39,20 @@ export function takeGlobalFlags(argv: string[]): Globals {
     if (arg === '--help' || arg === '-h' || arg === '--version' || arg === '-v') { out.unshift(arg); break; }
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (SWITCHES.includes(name)) {
+    if (REMOTE.includes(name)) throw new UsageError(`${name}: tspod has no remote mode (it runs every command itself); drop the flag`);
+    const flag = GLOBAL_FLAGS.find((f) => f.names.includes(name));
+    if (!flag) throw new UsageError(`unknown flag: ${name}`, `See 'tspod --help'`);
+    if (flag.kind === 'boolean') {
       if (name === '--noout') noout = true;
       if (name === '--debug' || name === '-D') debug = true;
       continue;
     }
-    if (REMOTE.includes(name)) throw new UsageError(`${name}: tspod has no remote mode (it runs every command itself); drop the flag`);
-    const variable = VALUED[name] ?? REPEATED[name];
-    if (variable === undefined) throw new UsageError(`unknown flag: ${name}`, `See 'tspod --help'`);
     const value = eq > 0 ? arg.slice(eq + 1) : out.shift();
     if (value === undefined) throw new UsageError(`flag needs an argument: ${name}`, `See 'tspod --help'`);
     if (name === '--log-level') level = value;
     else if (name === '--config') process.stderr.write('Warning: The --config flag is ignored by tspod. Exists for Docker compatibility\n');
-    else if (name in REPEATED) (repeated[variable] ??= []).push(value);
-    else if (variable) process.env[variable] = value;
+    else if (flag.variable && flag.kind === 'array') (repeated[flag.variable] ??= []).push(value);
+    else if (flag.variable) process.env[flag.variable] = value;
   }
   for (const [variable, values] of Object.entries(repeated)) process.env[variable] = JSON.stringify(values);
   if (level !== undefined) {

@@ -152,18 +152,27 @@ function synopsis(c: CommandClass, path = c.paths[0]): string {
   return `tspod ${path.join(' ')}${fields.some((f) => 'names' in f.spec) ? ' [options]' : ''}${words.length ? ` ${words.join(' ')}` : ''}`;
 }
 
-/** One "Options:" line as Podman's help writes it: "  -a, --all              Show all" / "      --format string  ...". */
-function optionLines(c: CommandClass): string[] {
-  const rows = fieldsOf(new c()).filter((f) => 'names' in f.spec).map((f) => {
-    const s = f.spec as Extract<Spec, { names: string[] }>;
-    const short = s.names.find((n) => /^-[^-]$/.test(n));
-    const long = s.names.filter((n) => n.startsWith('--'));
-    const kind = s.kind === 'boolean' ? '' : s.kind === 'array' ? ' stringArray' : ' string';
-    const initial = s.kind === 'string' && s.initial !== undefined ? ` (default "${s.initial}")` : '';
-    return [`${short ? `${short}, ` : '    '}${long.join(', ')}${kind}`, `${s.description ?? ''}${initial}`];
+/** What an options table shows of a flag. */
+export interface OptionHelp { names: string[]; kind: 'boolean' | 'string' | 'array'; description?: string; initial?: string }
+
+/** "Options:" lines as Podman's help writes them: "  -a, --all              Show all" / "      --format string  ...". */
+function optionTable(options: OptionHelp[]): string[] {
+  const rows = options.map((o) => {
+    const short = o.names.find((n) => /^-[^-]$/.test(n));
+    const long = o.names.filter((n) => n.startsWith('--'));
+    const kind = o.kind === 'boolean' ? '' : o.kind === 'array' ? ' stringArray' : ' string';
+    const initial = o.kind === 'string' && o.initial !== undefined ? ` (default "${o.initial}")` : '';
+    return [`${short ? `${short}, ` : '    '}${long.join(', ')}${kind}`, `${o.description ?? ''}${initial}`];
   });
   const width = Math.max(0, ...rows.map(([a]) => a.length));
   return rows.map(([a, b]) => `  ${a.padEnd(width)}   ${b}`.trimEnd());
+}
+
+function optionLines(c: CommandClass): string[] {
+  return optionTable(fieldsOf(new c()).filter((f) => 'names' in f.spec).map((f) => {
+    const s = f.spec as Extract<Spec, { names: string[] }>;
+    return { names: s.names, kind: s.kind, description: s.description, initial: s.kind === 'string' ? s.initial : undefined };
+  }));
 }
 
 /** What a command group (container, image, volume, system) is for. */
@@ -173,7 +182,7 @@ const GROUPS: Record<string, string> = {
 
 export class Cli {
   private readonly commands: CommandClass[] = [];
-  constructor(private readonly opts: { name: string; version: string; globalOptions?: string[] }) {}
+  constructor(private readonly opts: { name: string; version: string; globalOptions?: OptionHelp[] }) {}
 
   register(c: CommandClass): void { this.commands.push(c); }
 
@@ -239,7 +248,7 @@ export class Cli {
     const who = [this.opts.name, ...group].join(' ');
     const title = group.length ? GROUPS[group[0]] : 'Manage pods, containers and images';
     return [title, '', 'Usage:', `  ${who} [options] [command]`, '', 'Available Commands:', ...names.map((n) => `  ${n.padEnd(width)}${entries.get(n)}`), '',
-      ...(group.length ? [] : ['Options:', ...(this.opts.globalOptions ?? []), '']),
+      ...(group.length ? [] : ['Options:', ...optionTable(this.opts.globalOptions ?? []), '']),
       `Run '${who} COMMAND --help' for more information on a command.`, ''].join('\n');
   }
 

@@ -9,6 +9,7 @@ import { Store } from '../storage/store.js';
 import { isRootless, packageVersion, runtimeDir, storageDriver, userConfigHome } from '../paths.js';
 import { findExecutable } from '../sys/proc.js';
 import { log } from '../log.js';
+import { volumesRoot } from './volumes.js';
 
 /** What a program prints for `--version`, or "" when it cannot run. */
 function versionOf(file: string | null, args = ['--version']): Promise<string> {
@@ -66,8 +67,7 @@ function cpuUtilization(): { userPercent: number; systemPercent: number; idlePer
 export type InfoReport = Awaited<ReturnType<typeof info>>;
 
 export async function info(store: Store) {
-  const [{ findRuntime, cgroupVersion }, { defaultNetworkMode }, { containersConf }] = await Promise.all([
-    import('../runtime/oci.js'), import('../net/slirp/network.js'), import('../config.js')]);
+  const [{ findRuntime, cgroupVersion }, { defaultNetworkMode }] = await Promise.all([import('../runtime/oci.js'), import('../net/slirp/network.js')]);
   let runtime: { name: string; path: string } | undefined;
   try { runtime = findRuntime(); } catch { /* none installed: reported empty */ }
   const conmon = findExecutable('conmon'), slirp = findExecutable('slirp4netns');
@@ -77,8 +77,6 @@ export async function info(store: Store) {
   const mem = meminfo();
   const containers = store.listContainers();
   const count = (state: string) => containers.filter((c) => c.state === state).length;
-  const conf = containersConf();
-  const volumePath = process.env.TSPOD_VOLUME_PATH || conf.volumePath || path.join(store.root, 'volumes');
   let fsStats: { blocks: number; bavail: number; bsize: number } | undefined;
   try { const st = fs.statfsSync(fs.existsSync(store.root) ? store.root : path.dirname(store.root)); fsStats = { blocks: st.blocks, bavail: st.bavail, bsize: st.bsize }; } catch { /* no store yet */ }
   log.debug(`using graph root ${store.root}, run root ${runtimeDir()}, OCI runtime ${runtime?.path ?? 'none'}`);
@@ -127,7 +125,7 @@ export async function info(store: Store) {
       imageCopyTmpDir: path.join(store.root, 'tmp'),
       imageStore: { number: store.readImages().length },
       runRoot: runtimeDir(),
-      volumePath,
+      volumePath: volumesRoot(store),
     },
     registries: await registriesReport(),
     plugins: { volume: ['local'], network: [defaultNetworkMode()], log: ['k8s-file'], authorization: null },

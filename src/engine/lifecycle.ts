@@ -9,6 +9,8 @@ import { processAlive } from '../sys/proc.js';
 import { mark } from '../trace.js';
 import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone } from './containers.js';
 import { validateName } from './create.js';
+import { volumeDataDir } from './volumes.js';
+import { humanSizeWithPrecision } from '../units.js';
 
 export interface RemoveContainerOptions {
   force?: boolean;
@@ -36,15 +38,10 @@ function signalName(n: number): string {
 /** A signal as Podman parses one (docker's ParseSignal): a number 1-64, or a name with or without SIG, a leading "-" dropped. */
 export function parseSignal(raw: string): number {
   const s = raw.startsWith('-') ? raw.slice(1) : raw;
-  if (/^-?\d+$/.test(s)) {
-    const n = Number(s);
-    if (n === 0) throw new TspodError('E_USAGE', `invalid signal: ${s}`);
-    if (n < 1 || n > 64) throw new TspodError('E_USAGE', 'valid signals are 1 through 64');
-    return n;
-  }
-  const n = signalNumbers[`SIG${s.toUpperCase().replace(/^SIG/, '')}`];
-  if (n === undefined || !s) throw new TspodError('E_USAGE', `invalid signal: ${s}`);
-  return n;
+  const n = s ? signalNumber(s) : undefined;
+  if (n !== undefined) return n;
+  if (/^-?\d+$/.test(s) && Number(s) !== 0) throw new TspodError('E_USAGE', 'valid signals are 1 through 64');
+  throw new TspodError('E_USAGE', `invalid signal: ${s}`);
 }
 
 /**
@@ -251,7 +248,6 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
   const pidFrom = (file: string) => { try { return rec.state === 'running' ? Number(fs.readFileSync(path.join(dir, 'userdata', file), 'utf8')) : 0; } catch { return 0; } };
   const pid = pidFrom('pidfile');
   const cfg = rec.config;
-  const volumesRoot = process.env.TSPOD_VOLUME_PATH || path.join(store.root, 'volumes');
   return {
     Id: rec.id,
     Name: rec.name,
@@ -273,25 +269,17 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
       Labels: rec.labels ?? {},
     },
     Mounts: (cfg?.volumes ?? []).map((m) => ({
-      Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? path.join(volumesRoot, m.source, '_data') : m.source,
+      Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? volumeDataDir(store, m.source) : m.source,
       Destination: m.destination, RW: !m.readOnly,
     })),
     NetworkSettings: { Mode: rec.network?.mode ?? cfg?.network ?? '', SandboxKey: rec.network?.nsPath ?? '' },
     HostConfig: {
-      LogConfig: { Type: cfg?.logDriver ?? 'k8s-file', Config: null, Path: cfg?.logDriver === 'none' ? '' : path.join(dir, 'userdata/ctr.log'), Tag: '', Size: cfg?.logSizeMax ? humanSize4(cfg.logSizeMax) : '0B' },
+      LogConfig: { Type: cfg?.logDriver ?? 'k8s-file', Config: null, Path: cfg?.logDriver === 'none' ? '' : path.join(dir, 'userdata/ctr.log'), Tag: '', Size: cfg?.logSizeMax ? humanSizeWithPrecision(cfg.logSizeMax, 4) : '0B' },
       AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? cfg?.network ?? '',
       RestartPolicy: { Name: cfg?.restart?.name ?? 'no', MaximumRetryCount: cfg?.restart?.maxRetries ?? 0 },
     },
     LogPath: path.join(dir, 'userdata/ctr.log'),
   };
-}
-
-/** go-units' HumanSize (4 significant digits, no space): "3.045MB", as Podman shows a log size. */
-function humanSize4(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes, i = 0;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
 /** The pids of a running container: every process in its pid namespace, found through /proc. */

@@ -9,7 +9,7 @@ import { TspodError, RuntimeError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE, EXIT_TSPO
 import { shortLayerName, type Store, type ContainerRecord } from '../storage/store.js';
 import { isRootless, runtimeDir } from '../paths.js';
 import { mark } from '../trace.js';
-import { createContainer, type CreateOptions } from './create.js';
+import { createContainer, zoneFile, type CreateOptions } from './create.js';
 import { DEFAULT_PATH, mergeEnv, checkExecutable, type ImageConfig } from './process.js';
 import { withContainer, current, exitFileCode, runcStateRoot, containerGone, sleep, launcher } from './containers.js';
 
@@ -22,6 +22,7 @@ export interface RunOptions extends CreateOptions {
   attach?: string[];
   /** run --conmon-pidfile: conmon's pid is written there too */
   conmonPidFile?: string;
+  /** run --preserve-fds N (attached runs) */
   preserveFds?: number;
 }
 
@@ -114,7 +115,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const ready = await networkReady;
     mark(`start: network ${networkMode} ready`);
     const etcFiles: Record<string, string> = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name), '/run/.containerenv': path.join(userdata, 'containerenv') };
-    if (cfg.tz !== undefined) etcFiles['/etc/localtime'] = (await import('./create.js')).zoneFile(cfg.tz);
+    if (cfg.tz !== undefined) etcFiles['/etc/localtime'] = zoneFile(cfg.tz);
     if (cfg.hostUsers?.length) {
       // --hostuser: the image's /etc/passwd with the host's accounts added, over the image's.
       let passwd = '';

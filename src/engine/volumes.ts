@@ -24,6 +24,10 @@ export interface VolumeRecord {
 /** --volumepath, else the store's volumes directory. */
 export const volumesRoot = (store: Store) => process.env.TSPOD_VOLUME_PATH || path.join(store.root, 'volumes');
 export const volumeDir = (store: Store, name: string) => path.join(volumesRoot(store), name);
+/** Where a volume's files are: its directory in the store, or the directory a bind volume names. */
+export function volumeDataDir(store: Store, name: string, v = readVolume(store, name)): string {
+  return v?.options?.type === 'bind' ? v.options.device! : dataDir(store, name);
+}
 const dataDir = (store: Store, name: string) => path.join(volumeDir(store, name), '_data');
 
 /** The mount flags -v passes on to the mount; z and Z (SELinux labels) mean nothing without SELinux; U chowns the source to the container's user. */
@@ -177,10 +181,13 @@ export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootf
 }
 
 /** A volume as Podman's inspect and ls --format json show it. */
-export function volumeReport(store: Store, v: VolumeRecord) {
+export function volumeReport(store: Store, v: VolumeRecord, usage: () => Map<string, ContainerRecord[]> = () => volumeUsage(store)) {
   return {
-    Name: v.name, Driver: 'local', Mountpoint: v.options?.type === 'bind' ? v.options.device : `${volumeDir(store, v.name)}/_data`, CreatedAt: v.created,
-    Labels: v.labels, Scope: 'local', Options: v.options ?? {}, MountCount: volumeUsers(store, v.name).filter((c) => c.state === 'running').length, NeedsCopyUp: v.needsCopyUp ?? true, NeedsChown: v.needsChown ?? true, Anonymous: v.anonymous,
+    Name: v.name, Driver: 'local', Mountpoint: volumeDataDir(store, v.name, v), CreatedAt: v.created,
+    Labels: v.labels, Scope: 'local', Options: v.options ?? {},
+    // read only when shown: it needs every container's record
+    get MountCount() { return (usage().get(v.name) ?? []).filter((c) => c.state === 'running').length; },
+    NeedsCopyUp: v.needsCopyUp ?? true, NeedsChown: v.needsChown ?? true, Anonymous: v.anonymous,
   };
 }
 
@@ -191,8 +198,17 @@ export function listVolumes(store: Store): VolumeRecord[] {
 }
 
 /** The containers that mount a volume. */
+/** Which containers use each volume, from one read of every container record. */
+export function volumeUsage(store: Store): Map<string, ContainerRecord[]> {
+  const usage = new Map<string, ContainerRecord[]>();
+  for (const c of store.listContainers()) {
+    for (const m of c.config?.volumes ?? []) if (m.type === 'volume' && !usage.get(m.source)?.includes(c)) usage.set(m.source, [...(usage.get(m.source) ?? []), c]);
+  }
+  return usage;
+}
+
 export function volumeUsers(store: Store, name: string): ContainerRecord[] {
-  return store.listContainers().filter((c) => c.config?.volumes?.some((m) => m.type === 'volume' && m.source === name));
+  return volumeUsage(store).get(name) ?? [];
 }
 
 /** Remove a volume and its data; one in use by a container is refused unless force, which needs no container to run. */
@@ -224,7 +240,7 @@ export async function tarVolume(store: Store, name: string, how: 'export' | 'imp
   const v = readVolume(store, name);
   if (!v) throw new VolumeNotFoundError(name);
   if (v.options?.type === 'tmpfs') throw new TspodError('E_USAGE', `volume ${name} is a tmpfs volume: it has no data between runs to ${how}`);
-  const dir = v.options?.type === 'bind' ? v.options.device! : dataDir(store, name);
+  const dir = volumeDataDir(store, name, v);
   const { startProcess } = await import('../sys/spawn.js');
   const args = how === 'export' ? ['-C', dir, '-cf', file, '.'] : ['-C', dir, '-xf', file];
   const child = startProcess('tar', args, { stdio: [how === 'import' && file === '-' ? 'inherit' : 'ignore', how === 'export' && file === '-' ? 'inherit' : 'ignore', 'pipe'] });

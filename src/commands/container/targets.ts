@@ -16,10 +16,8 @@ export interface Target { rec: ContainerRecord; shown: string }
 
 /** Podman's checks (validate.CheckAllLatestAndIDFile), in its words. */
 export function checkTargetFlags(f: TargetFlags): void {
-  if (f.filter?.length) {
-    if (f.names.length && !f.all) return; // --filter narrows the named containers (start) or all of them
-    return;
-  }
+  // --filter narrows the named containers (start), or picks from all of them: nothing to check.
+  if (f.filter?.length) return;
   if (f.all && f.latest) throw new UsageError('--all and --latest cannot be used together');
   if (f.names.length && f.all) throw new UsageError('no arguments are needed with --all');
   if (f.names.length && f.latest) throw new UsageError('--latest and containers cannot be used together');

@@ -3,16 +3,9 @@ import { TspodCommand } from '../base.js';
 import { Store, type ImageRecord } from '../../storage/store.js';
 import { UsageError } from '../../errors.js';
 import { goTime, humanDuration } from '../format.js';
+import { humanSizeWithPrecision } from '../../units.js';
 
 const SORT_KEYS = ['created', 'id', 'repository', 'size', 'tag'];
-
-/** docker/go-units' HumanSizeWithPrecision(size, 3) with a space before the unit, as Podman prints image sizes. */
-export function imageSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = bytes, i = 0;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${Number(v.toPrecision(3))} ${units[i]}`;
-}
 
 /** One row per repository:tag (an untagged image has one <none> row), Podman's imageReporter fields. */
 interface Lazy { labelsOf(img: ImageRecord): Record<string, string> | null; containersOf(img: ImageRecord): number }
@@ -23,18 +16,19 @@ function rowsOf(images: ImageRecord[], lazy: Lazy, noTrunc: boolean, now: number
     return names.map((n) => {
       const colon = n.lastIndexOf(':');
       const tagged = colon > n.lastIndexOf('/');
+      const repository = tagged ? n.slice(0, colon) : n, tag = tagged ? n.slice(colon + 1) : '<none>';
       const created = img.created ?? '';
+      const since = () => `${humanDuration(now - Date.parse(created))} ago`;
       return {
-        Repository: tagged ? n.slice(0, colon) : n, Tag: tagged ? n.slice(colon + 1) : '<none>',
+        Repository: repository, Tag: tag,
         ID: () => (noTrunc ? `sha256:${img.id}` : img.id.slice(0, 12)),
         Id: img.id, Digest: img.digest, Names: img.names, RepoTags: img.names, RepoDigests: img.repoDigests,
-        Created: () => `${humanDuration(now - Date.parse(created))} ago`,
-        CreatedSince: () => `${humanDuration(now - Date.parse(created))} ago`,
+        Created: since, CreatedSince: since,
         CreatedAt: () => goTime(created), CreatedTime: () => goTime(created),
-        Size: () => imageSize(img.size), VirtualSize: img.size, SharedSize: 0, Containers: () => lazy.containersOf(img), ReadOnly: false, Dangling: img.names.length === 0,
+        Size: () => humanSizeWithPrecision(img.size, 3, ' '), VirtualSize: img.size, SharedSize: 0, Containers: () => lazy.containersOf(img), ReadOnly: false, Dangling: img.names.length === 0,
         Labels: () => lazy.labelsOf(img),
         History: '', ParentId: '',
-        sortKey: { created, id: img.id, repository: tagged ? n.slice(0, colon) : n, size: img.size, tag: tagged ? n.slice(colon + 1) : '<none>' } as Record<string, string | number>,
+        sortKey: { created, id: img.id, repository, size: img.size, tag } as Record<string, string | number>,
       };
     });
   });

@@ -49,8 +49,9 @@ export class VolumeListCommand extends TspodCommand {
     const e = await engine();
     const [{ writeReport }, { parseFilters, matchesAll, matchesLabel }] = await Promise.all([import('../report.js'), import('../../engine/filters.js')]);
     const filters = parseFilters(this.filter, ['name', 'label', 'driver', 'dangling'], 'volume ls');
-    let users: Set<string> | undefined;
-    const inUse = (name: string) => (users ??= new Set(e.store.listContainers().flatMap((c) => (c.config?.volumes ?? []).filter((m) => m.type === 'volume').map((m) => m.source)))).has(name);
+    let usage: Map<string, import('../../storage/store.js').ContainerRecord[]> | undefined;
+    const usageOf = () => (usage ??= e.volumeUsage(e.store));
+    const inUse = (name: string) => usageOf().has(name);
     const vols = e.listVolumes(e.store).filter((v) => matchesAll(filters, (key, value) => {
       switch (key) {
         case 'name': return new RegExp(value).test(v.name);
@@ -61,7 +62,7 @@ export class VolumeListCommand extends TspodCommand {
       return false;
     }));
     if (this.quiet && !this.format) { process.stdout.write(vols.map((v) => `${v.name}\n`).join('')); return 0; }
-    const rows = vols.map((v) => e.volumeReport(e.store, v));
+    const rows = vols.map((v) => e.volumeReport(e.store, v, usageOf));
     writeReport({ name: 'volume ls', format: this.format, rows, defaultFormat: '{{.Driver}}\t{{.Name}}', headers: { Name: 'VOLUME NAME' }, noHeading: this.noHeading });
     return 0;
   }
@@ -164,7 +165,8 @@ export class VolumePruneCommand extends TspodCommand {
     const e = await engine();
     const [{ parseFilters, matchesAll, matchesLabel }, { confirm }] = await Promise.all([import('../../engine/filters.js'), import('../base.js')]);
     const filters = parseFilters(this.filter, ['label', 'label!'], 'volume prune');
-    const unused = e.listVolumes(e.store).filter((v) => !e.volumeUsers(e.store, v.name).length
+    const usage = e.volumeUsage(e.store);
+    const unused = e.listVolumes(e.store).filter((v) => !usage.has(v.name)
       && matchesAll(filters, (key, value) => (key === 'label' ? matchesLabel(v.labels, value) : !matchesLabel(v.labels, value))));
     if (!this.force) {
       if (!unused.length) return 0;

@@ -129,6 +129,8 @@ export function parseInto(cmd: Command, args: string[]): void {
       const name = `-${arg[k]}`;
       const f = byName.get(name);
       if (!f) throw new UsageError(`unknown shorthand flag: '${arg[k]}' in ${arg}`, `See '${who} --help'`);
+      // -i=false, as pflag reads it: the rest of the word is the boolean's value.
+      if (f.spec.kind === 'boolean' && arg[k + 1] === '=') { set(f, name, arg.slice(k + 2), takeNext); break; }
       if (f.spec.kind === 'boolean') { set(f, name, undefined, takeNext); continue; }
       const attached = arg.slice(k + 1);
       set(f, name, attached === '' ? undefined : attached.replace(/^=/, ''), takeNext, `'${arg[k]}' in ${arg}`);

@@ -1,6 +1,7 @@
-// attach: join a detached container's console through conmon's attach socket (SOCK_SEQPACKET; each
-// packet from conmon starts with 2 for stdout or 3 for stderr). Our stdin goes the other way when
-// the container keeps its stdin open. Ctrl-P Ctrl-Q detaches, as in Docker and Podman.
+// attach: join a container's console through conmon's attach socket (SOCK_SEQPACKET; each packet
+// from conmon starts with 2 for stdout or 3 for stderr). Our stdin goes the other way when the
+// container keeps its stdin open. Ctrl-P Ctrl-Q detaches, as in Docker and Podman. `run -t` in the
+// foreground comes this way too: conmon owns the pty, as with Podman.
 import fs from 'node:fs';
 import path from 'node:path';
 import { TspodError } from '../errors.js';
@@ -23,26 +24,37 @@ const PACKET = 8192 + 1;
 export async function attachContainer(store: Store, rec: ContainerRecord, o: AttachOptions): Promise<number | undefined> {
   requireRunning(store, rec);
   if (!rec.detached) throw new TspodError('E_NOT_ATTACHABLE', `container ${rec.name} runs in the foreground of another tspod`, { hint: 'attach works with containers started with -d, or by tspod start' });
-  const { connectSeqpacket, shutdownSocket } = await import('../sys/index.js');
-  const dir = store.containerDir(rec.id);
+  const sock = await connectAttach(store, rec);
+  if (!(await pumpAttach(store, rec, sock, o))) return undefined;
+  return waitContainer(store, rec, 10_000);
+}
+
+/** A connection to the container's conmon; output sent before it exists goes only to the log. */
+export async function connectAttach(store: Store, rec: ContainerRecord): Promise<number> {
+  const { connectSeqpacket } = await import('../sys/index.js');
   // The socket's full path is longer than a sockaddr allows: reach it through an fd of its directory.
-  const dirFd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-  let sock: number;
-  try { sock = connectSeqpacket(`/proc/self/fd/${dirFd}/attach`); } catch (e) {
+  const dirFd = fs.openSync(store.containerDir(rec.id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try { return connectSeqpacket(`/proc/self/fd/${dirFd}/attach`); } catch (e) {
     throw new TspodError('E_ATTACH', `cannot attach to ${rec.name}: ${(e as Error).message}`, { hint: 'is its conmon still running? see `tspod ps`' });
   } finally {
     fs.closeSync(dirFd);
   }
+}
+
+/** Copy between us and the container until its console closes (true) or the user detaches (false). Closes `sock`. */
+export async function pumpAttach(store: Store, rec: ContainerRecord, sock: number, o: AttachOptions): Promise<boolean> {
+  const { shutdownSocket, callerTerminalSize, makeRawTerminal } = await import('../sys/index.js');
+  const dir = store.containerDir(rec.id);
   const tty = !!rec.config?.tty;
   const stdin = process.stdin;
   let detached = false;
   const resize = () => {
-    const t = process.stdout as NodeJS.WriteStream;
-    if (!t.isTTY) return;
+    const size = callerTerminalSize();
+    if (!size) return;
     // conmon's control fifo: "1 HEIGHT WIDTH" resizes the container's terminal.
     try {
       const ctl = fs.openSync(path.join(dir, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      fs.writeSync(ctl, `1 ${t.rows} ${t.columns}\n`);
+      fs.writeSync(ctl, `1 ${size.rows} ${size.columns}\n`);
       fs.closeSync(ctl);
     } catch { /* conmon gone */ }
   };
@@ -57,8 +69,9 @@ export async function attachContainer(store: Store, rec: ContainerRecord, o: Att
   const proxied: NodeJS.Signals[] = o.sigProxy !== false && !tty ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] : [];
   const proxy = (sig: NodeJS.Signals) => { killContainer(store, rec, sig).catch(() => { /* it ended meanwhile */ }); };
   for (const sg of proxied) process.on(sg, proxy);
+  // Our keys go to the container as they are typed, Ctrl-C included.
+  const restoreTerminal = o.stdin && tty ? makeRawTerminal(0) : undefined;
   if (o.stdin) {
-    if (tty && stdin.isTTY) stdin.setRawMode(true);
     stdin.on('data', onInput);
     // End of our input closes the container's stdin unless it was started to keep it open.
     stdin.on('end', () => { try { shutdownSocket(sock, 'write'); } catch { /* gone */ } });
@@ -73,9 +86,9 @@ export async function attachContainer(store: Store, rec: ContainerRecord, o: Att
   } finally {
     if (tty) process.off('SIGWINCH', resize);
     for (const sg of proxied) process.off(sg, proxy);
-    if (o.stdin) { stdin.off('data', onInput); if (tty && stdin.isTTY) stdin.setRawMode(false); stdin.pause(); }
+    if (o.stdin) { stdin.off('data', onInput); stdin.pause(); }
+    restoreTerminal?.();
     try { fs.closeSync(sock); } catch { /* closed */ }
   }
-  if (detached) return undefined;
-  return waitContainer(store, rec, 10_000);
+  return !detached;
 }

@@ -44,6 +44,8 @@ export interface CreateOptions {
   logDriver?: string;
   /** seconds `stop` waits before SIGKILL when it is given no -t */
   stopTimeout?: number;
+  /** --timeout: seconds the container may run before it is killed */
+  timeout?: number;
   /** --stop-signal */
   stopSignal?: string;
   /** --replace: a container holding the name is removed first */
@@ -167,7 +169,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
-        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, tz, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
+        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, tz, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

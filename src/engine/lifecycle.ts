@@ -218,7 +218,7 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
   const emit = (text: string, final: boolean) => {
     const lines = (pending + text).split('\n');
     pending = final ? '' : lines.pop()!;
-    let parsed = lines.filter(Boolean).map((l) => /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m && inWindow(m[1]));
+    let parsed = lines.filter(Boolean).map((l) => /^(\S+) (stdout|stderr) ([FP]) ?([^]*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m && inWindow(m[1]));
     if (opts.tail !== undefined && offset === 0) parsed = parsed.slice(Math.max(0, parsed.length - opts.tail));
     for (const m of parsed) (m[2] === 'stderr' ? out.stderr : out.stdout).write(`${opts.timestamps ? `${m[1]} ` : ''}${m[4]}${m[3] === 'F' ? '\n' : ''}`);
   };
@@ -239,8 +239,48 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
   }
 }
 
-/** Docker-shaped inspect data for a container, with Podman's additions. */
-export function inspectContainer(store: Store, input: ContainerRecord): Record<string, unknown> {
+/** The pid of a running container's first process, from the runtime's pid file; 0 when it is not running. */
+export function containerPid(store: Store, rec: ContainerRecord): number {
+  if (rec.state !== 'running') return 0;
+  try { return Number(fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/pidfile'), 'utf8')) || 0; } catch { return 0; }
+}
+
+export interface Namespaces { Cgroup: string; IPC: string; MNT: string; NET: string; PIDNS: string; User: string; UTS: string }
+
+/** The namespaces of process `pid` as `ps --ns` shows them: the inode numbers of /proc/PID/ns/*. */
+export function processNamespaces(pid: number): Namespaces | undefined {
+  if (!pid) return undefined;
+  const ns = (name: string) => { try { return /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${name}`))?.[1] ?? ''; } catch { return ''; } };
+  return { Cgroup: ns('cgroup'), IPC: ns('ipc'), MNT: ns('mnt'), NET: ns('net'), PIDNS: ns('pid'), User: ns('user'), UTS: ns('uts') };
+}
+
+/**
+ * What a container's files take (inspect --size, ps --size): its writable layer's bytes, and those
+ * plus its image's. Files hard-linked within the layer count once; directories a user namespace
+ * made unreadable to us are left out.
+ */
+export function containerSizes(store: Store, rec: ContainerRecord): { rw: number; rootFs: number } {
+  let rw = 0;
+  const seen = new Set<string>();
+  const walk = (dir: string) => {
+    let names: string[];
+    try { names = fs.readdirSync(dir); } catch { return; }
+    for (const name of names) {
+      const p = path.join(dir, name);
+      let st: fs.Stats;
+      try { st = fs.lstatSync(p); } catch { continue; }
+      if (st.isDirectory()) { walk(p); continue; }
+      if (st.nlink > 1) { const key = `${st.dev}:${st.ino}`; if (seen.has(key)) continue; seen.add(key); }
+      rw += st.size;
+    }
+  };
+  walk(path.join(store.containerDir(rec.id), 'upper'));
+  const image = store.readImages().find((i) => i.id === rec.imageId)?.size ?? 0;
+  return { rw, rootFs: rw + image };
+}
+
+/** Docker-shaped inspect data for a container, with Podman's additions (and its sizes, with --size). */
+export function inspectContainer(store: Store, input: ContainerRecord, o: { size?: boolean } = {}): Record<string, unknown> {
   const rec = current(store, input.id) ?? input;
   const dir = store.containerDir(rec.id);
   let spec: { process?: { env?: string[]; cwd?: string; user?: { uid: number; gid: number }; terminal?: boolean; args?: string[] }; hostname?: string; root?: { readonly?: boolean } } = {};
@@ -279,6 +319,7 @@ export function inspectContainer(store: Store, input: ContainerRecord): Record<s
       RestartPolicy: { Name: cfg?.restart?.name ?? 'no', MaximumRetryCount: cfg?.restart?.maxRetries ?? 0 },
     },
     LogPath: path.join(dir, 'userdata/ctr.log'),
+    ...(o.size ? (({ rw, rootFs }) => ({ SizeRw: rw, SizeRootFs: rootFs }))(containerSizes(store, rec)) : {}),
   };
 }
 

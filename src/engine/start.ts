@@ -9,6 +9,7 @@ import { TspodError, RuntimeError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE, EXIT_TSPO
 import { shortLayerName, type Store, type ContainerRecord } from '../storage/store.js';
 import { isRootless, runtimeDir } from '../paths.js';
 import { mark } from '../trace.js';
+import { processAlive } from '../sys/proc.js';
 import { createContainer, zoneFile, type CreateOptions } from './create.js';
 import { DEFAULT_PATH, mergeEnv, checkExecutable, type ImageConfig } from './process.js';
 import { withContainer, current, exitFileCode, runcStateRoot, containerGone, sleep, launcher } from './containers.js';
@@ -43,12 +44,10 @@ export interface StartOptions {
 
 const signals = os.constants.signals as Record<string, number>;
 
-function terminalSize(): { height: number; width: number } | undefined {
-  for (const s of [process.stdin, process.stdout, process.stderr] as Array<NodeJS.ReadStream | NodeJS.WriteStream>) {
-    const t = s as NodeJS.WriteStream;
-    if (t.isTTY && t.columns && t.rows) return { height: t.rows, width: t.columns };
-  }
-  return undefined;
+/** The caller's terminal size, for the container's pty to start with. */
+async function terminalSize(): Promise<{ height: number; width: number } | undefined> {
+  const size = (await import('../sys/index.js')).callerTerminalSize();
+  return size && { height: size.rows, width: size.columns };
 }
 
 interface Prepared {
@@ -127,7 +126,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     }
     const spec = buildSpec({
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
-      terminal: !!cfg.tty, consoleSize: attach ? terminalSize() : undefined, hostname, volumes,
+      terminal: !!cfg.tty, consoleSize: attach && cfg.tty ? await terminalSize() : undefined, hostname, volumes,
       network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
@@ -160,15 +159,22 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
       const back = { ...rec, state: rec.state === 'restarting' ? 'exited' as const : rec.state };
       let p: Prepared;
       try { p = await prepare(store, rec, !!o.attach); } catch (e) { store.writeContainer(back); throw e; }
-      const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: !o.attach, exitCode: undefined, finishedAt: undefined, runId, starting: runId };
-      if (!o.attach) {
-        try { await launchDetached(store, next, p); } catch (e) {
+      // With a terminal, conmon owns the pty even in the foreground, as with Podman: the runtime's
+      // own foreground pty copies only to a terminal of ours and leaves out the \r before \n.
+      const viaConmon = !o.attach || (!!rec.config?.tty && !o.preserveFds);
+      const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: viaConmon, attachedPid: o.attach && viaConmon ? process.pid : undefined, exitCode: undefined, finishedAt: undefined, runId, starting: runId };
+      if (viaConmon) {
+        let sock: number | undefined;
+        try {
+          await launchDetached(store, next, p, o.attach ? async () => { sock = await (await import('./attach.js')).connectAttach(store, next); } : undefined);
+        } catch (e) {
+          if (sock !== undefined) fs.closeSync(sock);
           p.undo();
           (await import('../runtime/oci.js')).deleteContainer(p.rt, p.stateRoot, rec.id);
           store.writeContainer(back);
           throw e;
         }
-        return null;
+        return sock === undefined ? null : { attachSock: sock as number, runId };
       }
       store.writeContainer({ ...next, starting: undefined, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
       return { ...p, runId };
@@ -178,6 +184,24 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
       throw containerGone(ref.name);
     }
     if (prepared === null) return lastExit;
+    if ('attachSock' in prepared && prepared.attachSock !== undefined) {
+      const { pumpAttach } = await import('./attach.js');
+      const ended = await pumpAttach(store, ref, prepared.attachSock, { stdin: !!o.interactive, sigProxy: false, out: { stdout: process.stdout, stderr: process.stderr } });
+      // Detached with Ctrl-P Ctrl-Q: it runs on, and its cleanup removes it (--rm) once we are gone.
+      if (!ended) return undefined;
+      const { waitContainer, removeContainer } = await import('./lifecycle.js');
+      await waitContainer(store, ref);
+      const after = await afterExit(store, ref.id, { runId: prepared.runId, runtimeDelete: true });
+      const exitCode = after.rec?.exitCode ?? EXIT_TSPOD;
+      if (!after.restart) {
+        if (ref.autoRemove) await removeContainer(store, ref, { force: true, volumes: true });
+        return exitCode;
+      }
+      lastExit = exitCode;
+      o = { ...o, byPolicy: true };
+      await sleep(restartDelay(after.rec!.restartCount ?? 1));
+      continue;
+    }
 
     const { runForeground, runtimeError, deleteContainer } = await import('../runtime/oci.js');
     const logFile = path.join(prepared.userdata, 'runtime.log');
@@ -187,11 +211,12 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, {
       stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile'),
       // With a terminal the runtime owns the pty and our terminal: nothing passes through to log.
-      attach: o.streams, preserveFds: o.preserveFds,
+      attach: o.streams, preserveFds: o.preserveFds, timeoutSec: cfg?.timeout,
       containerLog: cfg?.tty || cfg?.logDriver === 'none' ? undefined : { path: path.join(prepared.userdata, 'ctr.log'), maxSize: cfg?.logSizeMax },
     });
     mark(`start: ${prepared.rt.name} run returned`);
-    const exitCode = result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
+    // Killed by --timeout: -1, as conmon reports it.
+    const exitCode = result.timedOut ? -1 : result.signal ? 128 + (signals[result.signal] ?? 0) : result.exitCode ?? EXIT_TSPOD;
     // A runtime that failed before the container's process existed (no pid file) failed itself,
     // whatever its status: Podman's "OCI runtime error".
     const failure = exitCode === 0 ? undefined : runtimeError(logFile)
@@ -214,7 +239,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
 }
 
 /** Hand the container to conmon, start it, and record who watches it. Called under the container's lock. */
-async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared): Promise<void> {
+async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared, beforeStart?: () => Promise<void>): Promise<void> {
   const [{ startConmon }, { runtimeCommand }] = await Promise.all([import('../runtime/conmon.js'), import('../runtime/oci.js')]);
   const exitDir = path.join(p.userdata, 'exits');
   fs.rmSync(exitDir, { recursive: true, force: true });
@@ -223,10 +248,11 @@ async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared): 
   await startConmon({
     runtime: p.rt, stateRoot: p.stateRoot, bundle: p.dir, id: rec.id, name: rec.name,
     pidFile: path.join(p.userdata, 'pidfile'), conmonPidFile: path.join(p.userdata, 'conmon.pid'), exitDir,
-    logPath: rec.config?.logDriver === 'none' ? undefined : path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive,
+    logPath: rec.config?.logDriver === 'none' ? undefined : path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive, timeoutSec: rec.config?.timeout,
     exitCommand: [launcher(), 'container', 'cleanup', '--run', rec.runId!, rec.id],
   });
   const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
+  await beforeStart?.();
   const r = await runtimeCommand(p.stateRoot, ['start', rec.id], p.rt);
   if (r.status !== 0) throw new RuntimeError(`${p.rt.name} start failed: ${(r.stderr || '').trim().split('\n').pop()}`);
   store.writeContainer({ ...rec, starting: undefined, monitorPid, state: 'running', startedAt: new Date().toISOString() });
@@ -272,7 +298,8 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
   } finally {
     release();
   }
-  if (rec.autoRemove && !restart) {
+  // An attached run removes it itself once it has read the exit code, unless it is gone.
+  if (rec.autoRemove && !restart && !(rec.attachedPid && rec.attachedPid !== process.pid && processAlive(rec.attachedPid))) {
     const { removeContainer } = await import('./lifecycle.js');
     // --rm takes the anonymous volumes along, as in Docker and Podman.
     await removeContainer(store, rec, { force: true, volumes: true });

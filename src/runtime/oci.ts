@@ -45,6 +45,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   /** we forwarded SIGINT, SIGTERM or SIGHUP: somebody asked for the container to end */
   interrupted: boolean;
+  /** --timeout ran out and the container was killed */
+  timedOut?: boolean;
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -60,6 +62,8 @@ export interface ForegroundOptions {
   attach?: { stdout: boolean; stderr: boolean };
   /** --preserve-fds N: our fds 3 .. 3+N-1 passed on to the container */
   preserveFds?: number;
+  /** --timeout: the container is killed after this many seconds */
+  timeoutSec?: number;
 }
 
 /**
@@ -95,11 +99,15 @@ export async function runForeground(rt: RuntimeInfo, stateRoot: string, bundle: 
     child.kill(sig);
   };
   for (const s of FORWARDED) process.on(s, forward);
+  // SIGKILL cannot be forwarded through the runtime: it is asked to kill the container itself.
+  let timedOut = false;
+  const timer = opts.timeoutSec ? setTimeout(() => { timedOut = true; void runtimeCommand(stateRoot, ['kill', id, 'KILL'], rt); }, opts.timeoutSec * 1000) : undefined;
   try {
     // The last output may still be in the pipes when runc exits.
     const [{ code, signal }] = await Promise.all([child.exited, ...outputs.map(([, from]) => drained(from))]);
-    return { exitCode: code, signal, interrupted };
+    return { exitCode: code, signal, interrupted, timedOut };
   } finally {
+    clearTimeout(timer);
     for (const s of FORWARDED) process.off(s, forward);
     log?.close();
   }

@@ -46,6 +46,8 @@ export interface ContainerConfig {
   logDriver?: string;
   /** seconds stop waits by default (--stop-timeout) */
   stopTimeout?: number;
+  /** --timeout: seconds it may run before it is killed (exit code -1) */
+  timeout?: number;
   /** --tz: ZONE or local */
   tz?: string;
   /** --unsetenv NAME, --unsetenv-all */
@@ -89,6 +91,8 @@ export interface ContainerRecord {
   monitorPid?: number;
   detached?: boolean;
   autoRemove?: boolean;
+  /** the tspod that runs it attached through conmon (-t): it removes a --rm container once it has the exit code */
+  attachedPid?: number;
   /** how to tear the network down after the container ends */
   network?: { mode: string; nsPath?: string; helperPid?: number };
   stopSignal?: string;

@@ -19,6 +19,9 @@ interface Native {
   spawn(file: string, argv: string[], envp: string[], fds: number[], newSession: boolean): number;
   pipe(): [number, number] | number;
   waitExit(pid: number): number;
+  windowSize(fd: number): number;
+  makeRaw(fd: number): Buffer | number;
+  restoreTerminal(fd: number, saved: Buffer): number;
 }
 let native: Native | undefined;
 
@@ -139,3 +142,31 @@ export function waitExit(pid: number): number {
 }
 
 export const ERRNO = { EPERM: 1, ENOENT: 2, EEXIST: 17, EINVAL: 22, ENOTSUP: 95, ERANGE: 34, ENAMETOOLONG: 36, ENODATA: 61, ECONNREFUSED: 111 } as const;
+
+/** The size of the terminal on `fd`, or undefined when it is none (or has no size yet). */
+export function windowSize(fd: number): { rows: number; columns: number } | undefined {
+  const r = load().windowSize(fd);
+  if (r <= 0) return undefined;
+  const rows = Math.floor(r / 65536), columns = r % 65536;
+  return rows && columns ? { rows, columns } : undefined;
+}
+
+/** The size of our terminal: the first of stdin, stdout and stderr that is one. */
+export function callerTerminalSize(): { rows: number; columns: number } | undefined {
+  for (const fd of [0, 1, 2]) {
+    const size = windowSize(fd);
+    if (size) return size;
+  }
+  return undefined;
+}
+
+/**
+ * Put the terminal on `fd` in raw mode, as cfmakeraw does (no output processing either: the
+ * container's pty already turns \n into \r\n). Returns what gives its settings back, or undefined
+ * when `fd` is not a terminal.
+ */
+export function makeRawTerminal(fd: number): (() => void) | undefined {
+  const saved = load().makeRaw(fd);
+  if (typeof saved === 'number') return undefined;
+  return () => { load().restoreTerminal(fd, saved); };
+}

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
-import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+import { getWorld, tspod, tspodCommand, TEST_USER, ROOT } from '../fixtures/world.js';
 
 let image = '';
 let registry = '';
@@ -126,6 +126,64 @@ test('attach: input to a run -di container, its output by stream, its exit code;
   assert.is(gone.status, 125);
   assert.match(gone.stderr, /not running/);
   assert.is(tspod(['rm', 'reader', 'shell']).status, 0);
+});
+
+/** Run tspod with a terminal of ROWS x COLS on its stdin only (stdout stays a pipe), as `podman run -it ... <$PTY` in Podman's tests. */
+function withTerminalStdin(rows: number, cols: number, args: string[]) {
+  const py = 'import os,sys,fcntl,termios,struct,subprocess\n'
+    + 'm,s=os.openpty()\n'
+    + 'fcntl.ioctl(s,termios.TIOCSWINSZ,struct.pack("HHHH",int(sys.argv[1]),int(sys.argv[2]),0,0))\n'
+    + 'sys.exit(subprocess.run(sys.argv[3:],stdin=s).returncode)\n';
+  const r = spawnSync('python3', ['-c', py, String(rows), String(cols), ...tspodCommand(args)], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+test('run -t in the foreground: conmon\'s pty, sized from a terminal on stdin alone, \\r\\n as in Podman, logged; --rm still removes', () => {
+  const sized = withTerminalStdin(21, 60, ['run', '-it', '--rm', '--name', 'sized', '--network', 'none', image, 'stty', 'size']);
+  assert.is(sized.status, 0, sized.stderr);
+  assert.is(sized.stdout, '21 60\r\n');
+  assert.is(tspod(['container', 'exists', 'sized']).status, 1, '--rm removed it once its exit code was read');
+  const plain = tspod(['run', '-t', '--name', 'ttylog', '--network', 'none', image, 'sh', '-c', 'echo hello; exit 3']);
+  assert.is(plain.status, 3, plain.stderr);
+  assert.is(plain.stdout, 'hello\r\n');
+  assert.is(tspod(['logs', 'ttylog']).stdout, 'hello\r\n', 'a terminal container\'s output is in its log too');
+  assert.is(field('ttylog', '{{.State.ExitCode}} {{.Config.Tty}}'), '3 true');
+  assert.is(tspod(['rm', 'ttylog']).status, 0);
+});
+
+test('--timeout kills the container after N seconds: exit 255, ExitCode -1, attached and detached', async () => {
+  const t0 = Date.now();
+  const fg = tspod(['run', '--timeout', '2', '--name', 'limited', '--network', 'none', image, 'sh', '-c', 'trap "echo caught" TERM; sleep 60 & wait']);
+  const took = Date.now() - t0;
+  assert.is(fg.status, 255, fg.stderr);
+  assert.ok(took >= 1900 && took < 10_000, `took ${took} ms`);
+  assert.not.match(fg.stdout, /caught/, 'SIGKILL, which no trap sees');
+  assert.is(field('limited', '{{.State.Status}} {{.State.ExitCode}}'), 'exited -1');
+  assert.is(tspod(['run', '-d', '--timeout', '1', '--name', 'limited-d', '--network', 'none', image, 'sleep', '60']).status, 0);
+  await sleep(2500);
+  assert.is(field('limited-d', '{{.State.Status}} {{.State.ExitCode}}'), 'exited -1');
+  const bad = tspod(['run', '--timeout', 'soon', image, 'true']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /invalid argument "soon" for "--timeout"/);
+  assert.is(tspod(['rm', 'limited', 'limited-d']).status, 0);
+});
+
+test('ps --ns shows the pid and namespaces of running containers; inspect --size and ps --size their bytes', async () => {
+  assert.is(tspod(['run', '-d', '--name', 'nsbox', '--network', 'none', image, 'sh', '-c', 'head -c 5000 /dev/zero > /blob; sleep 60']).status, 0);
+  const pid = field('nsbox', '{{.State.Pid}}');
+  const ns = tspod(['ps', '--ns']).stdout.split('\n');
+  assert.match(ns[0], /^CONTAINER ID +NAMES +PID +CGROUPNS +IPC +MNT +NET +PIDNS +USERNS +UTS$/);
+  const row = ns.find((l) => / nsbox /.test(l))!.split(/ +/);
+  assert.is(row[2], pid);
+  const inode = (name: string) => /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${name}`))![1];
+  assert.equal(row.slice(3), ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'user', 'uts'].map(inode));
+  const sizesNow = () => tspod(['inspect', '--size', '--format', '{{.SizeRw}} {{.SizeRootFs}}', 'nsbox']).stdout.trim().split(' ').map(Number);
+  let sizes = sizesNow();
+  for (let i = 0; i < 50 && sizes[0] < 5000; i++) { await sleep(100); sizes = sizesNow(); }
+  assert.ok(sizes[0] >= 5000 && sizes[0] < 20_000, `SizeRw ${sizes[0]}`);
+  assert.ok(sizes[1] > sizes[0] + 1_000_000, `SizeRootFs ${sizes[1]}`);
+  assert.match(tspod(['ps', '--size', '--format', '{{.Size}}']).stdout, /^\d+(\.\d+)?kB \(virtual \d+(\.\d+)?MB\)\n$/);
+  assert.is(tspod(['rm', '-f', '-t', '0', 'nsbox']).status, 0);
 });
 
 test('attach passes the signals it receives on to the container (--sig-proxy)', async () => {

@@ -51,6 +51,9 @@ test('booleans take =true/=false and --no-FLAG; a string may tolerate a bare fla
   assert.is(parse<Run>('run', '--no-sig-proxy', '--tls-verify=false', 'x').sigProxy, false);
   assert.is(parse<Run>('run', '--tls-verify=false', 'x').tlsVerify, 'false');
   assert.throws(() => parse('run', '--rm=maybe', 'x'), /invalid argument "maybe" for --rm: it takes true or false/);
+  const short = parse<Run>('run', '--tty', '-i=false', 'x');
+  assert.equal([short.tty, short.interactive], [true, false], 'a short boolean takes =false too, as pflag reads -i=false');
+  assert.is(parse<Run>('run', '-t=true', 'x').tty, true);
 });
 
 test('after the image, everything is the container\'s command, flags and -- included', () => {

@@ -194,14 +194,14 @@ export class ContainerInspectCommand extends TspodCommand {
 
   format = Option.String('-f,--format', { description: 'json (default), or a Go template such as {{.State.ExitCode}}' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
-  size = Option.Boolean('-s,--size', false, { description: 'Display total file size (accepted; sizes are not computed)' });
+  size = Option.Boolean('-s,--size', false, { description: 'Display total file size (SizeRw and SizeRootFs)' });
   containers = Option.Rest({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
     const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
     const { printReports } = await import('../report.js');
     checkTargetFlags({ names: this.containers, latest: this.latest });
-    const reports = (await resolveTargets(e.store, { names: this.containers, latest: this.latest })).map((t) => e.inspectContainer(e.store, t.rec));
+    const reports = (await resolveTargets(e.store, { names: this.containers, latest: this.latest })).map((t) => e.inspectContainer(e.store, t.rec, { size: this.size }));
     printReports(reports, this.format);
     return 0;
   }

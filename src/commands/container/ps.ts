@@ -5,14 +5,23 @@ import { UsageError } from '../../errors.js';
 import { goTime, humanDuration } from '../format.js';
 import { mark } from '../../trace.js';
 import { byText } from '../../engine/filters.js';
+import { humanSizeWithPrecision } from '../../units.js';
+
+type Engine = typeof import('../../engine/lifecycle.js');
 
 /** Podman's default ps table. */
 const DEFAULT = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+/** ps --ns */
+const NS_FORMAT = '{{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}';
 const HEADERS = { ID: 'CONTAINER ID', CreatedHuman: 'CREATED', RunningFor: 'CREATED', Pod: 'POD ID', PodName: 'PODNAME', Networks: 'NETWORKS', User: 'USERNS', Cgroup: 'CGROUPNS', IPC: 'IPC', MNT: 'MNT', NET: 'NET', PIDNS: 'PIDNS', UTS: 'UTS' };
 const SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'];
 
 /** A container as ps's templates see it: Podman's field names; the computed ones are methods. */
-function reporter(c: ContainerRecord, noTrunc: boolean, now: number) {
+function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Store, e: Engine) {
+  let pid: number | undefined;
+  const pidOf = () => (pid ??= e.containerPid(store, c));
+  let ns: import('../../engine/lifecycle.js').Namespaces | undefined;
+  const nsOf = () => (ns ??= e.processNamespaces(pidOf()) ?? { Cgroup: '', IPC: '', MNT: '', NET: '', PIDNS: '', User: '', UTS: '' });
   const since = (iso?: string) => humanDuration(now - Date.parse(iso ?? c.created));
   const state = () => c.state === 'running' ? `Up ${since(c.startedAt)} ago`
     : c.state === 'exited' ? `Exited (${c.exitCode ?? 0}) ${since(c.finishedAt ?? c.created)} ago`
@@ -33,23 +42,28 @@ function reporter(c: ContainerRecord, noTrunc: boolean, now: number) {
     Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
     Names: c.name,
     Networks: () => (c.config?.network && c.config.network !== 'none' ? c.config.network : ''),
-    Pid: 0,
+    Pid: pidOf,
+    Namespaces: nsOf,
+    // Podman's shorthands for the namespace columns of ps --ns
+    Cgroup: () => nsOf().Cgroup, IPC: () => nsOf().IPC, MNT: () => nsOf().MNT, NET: () => nsOf().NET, PIDNS: () => nsOf().PIDNS, User: () => nsOf().User, UTS: () => nsOf().UTS,
     Pod: '', PodName: '',
     Ports: '',
-    Size: '',
+    Size: () => { const s = e.containerSizes(store, c); return `${humanSizeWithPrecision(s.rw, 3)} (virtual ${humanSizeWithPrecision(s.rootFs, 3)})`; },
     State: state,
     Status: state,
   };
 }
 
 /** `ps --format json`: Podman's ListContainer shape. */
-function listContainerJson(c: ContainerRecord) {
+function listContainerJson(c: ContainerRecord, store: Store, e: Engine, size: boolean) {
+  const pid = e.containerPid(store, c), ns = e.processNamespaces(pid);
   const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800);
   return {
     AutoRemove: !!c.autoRemove, Command: c.command, CreatedAt: `${humanDuration(Date.now() - Date.parse(c.created))} ago`,
     Exited: c.state === 'exited', ExitedAt: unix(c.finishedAt), ExitCode: c.exitCode ?? 0, Id: c.id, Image: c.imageName, ImageID: c.imageId,
     IsInfra: false, Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
-    Names: [c.name], Namespaces: {}, Networks: [], Pid: 0, Pod: '', PodName: '', Ports: null, Size: null,
+    Names: [c.name], Namespaces: ns ? { Mnt: ns.MNT, Cgroup: ns.Cgroup, Ipc: ns.IPC, Net: ns.NET, Pidns: ns.PIDNS, Uts: ns.UTS, User: ns.User } : {},
+    Networks: [], Pid: pid, Pod: '', PodName: '', Ports: null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.containerSizes(store, c)) : null,
     StartedAt: unix(c.startedAt), State: c.state, Status: '', Created: unix(c.created),
   };
 }
@@ -76,7 +90,7 @@ export class PsCommand extends TspodCommand {
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: 'Display the extended information' });
   noHeading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
-  ns = Option.Boolean('--ns', false, { description: 'Display namespace information (accepted; the namespace columns are not shown yet)' });
+  ns = Option.Boolean('--ns', false, { description: 'Display namespace information' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Print the numeric IDs of the containers only' });
   size = Option.Boolean('-s,--size', false, { description: 'Display the total file sizes' });
   sort = Option.String('--sort', 'created', { description: 'Sort output by: command, created, id, image, names, runningfor, size, status' });
@@ -86,9 +100,10 @@ export class PsCommand extends TspodCommand {
     if (!SORT_KEYS.includes(this.sort)) throw new UsageError(`invalid option for --sort, options are: ${SORT_KEYS.join(', ')}`);
     const last = this.latest ? 1 : this.last === undefined ? undefined : Number(this.last);
     if (last !== undefined && !Number.isInteger(last)) throw new UsageError(`invalid argument "${this.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${this.last}": invalid syntax`);
-    const [{ listContainers }, { writeReport }] = await Promise.all([import('../../engine/containers.js'), import('../report.js')]);
+    const [{ listContainers }, { writeReport }, e] = await Promise.all([import('../../engine/containers.js'), import('../report.js'), import('../../engine/lifecycle.js')]);
     mark('ps: modules loaded');
-    const list = await listContainers(new Store(), { all: this.all, filters: this.filter, last, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
+    const store = new Store();
+    const list = await listContainers(store, { all: this.all, filters: this.filter, last, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
     const key = (c: ContainerRecord): string => ({ command: c.command.join(' '), created: c.created, id: c.id, image: c.imageName, names: c.name, runningfor: c.created, size: c.created, status: c.state } as Record<string, string>)[this.sort];
     if (this.sort !== 'created') list.sort((a, b) => byText(key(a), key(b)));
     if (this.quiet && !this.format) {
@@ -98,8 +113,8 @@ export class PsCommand extends TspodCommand {
     mark('ps: listed');
     const now = Date.now();
     writeReport({
-      name: 'ps', format: this.format, rows: list.map((c) => reporter(c, this.noTrunc, now)), json: () => list.map(listContainerJson),
-      defaultFormat: this.size ? `${DEFAULT}\t{{.Size}}` : DEFAULT, headers: HEADERS, noHeading: this.noHeading,
+      name: 'ps', format: this.format, rows: list.map((c) => reporter(c, this.noTrunc, now, store, e)), json: () => list.map((c) => listContainerJson(c, store, e, this.size)),
+      defaultFormat: this.ns ? NS_FORMAT : this.size ? `${DEFAULT}\t{{.Size}}` : DEFAULT, headers: HEADERS, noHeading: this.noHeading,
     });
     return 0;
   }

@@ -30,6 +30,7 @@ abstract class ContainerFlags extends TspodCommand {
   logDriver = Option.String('--log-driver', { description: 'Logging driver for the container: k8s-file (default) or none' });
   replace = Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it' });
   stopTimeout = Option.String('--stop-timeout', { description: 'Timeout (in seconds) that containers stopped by the user are given before SIGKILL (default 10)' });
+  timeout = Option.String('--timeout', { description: 'Maximum time in seconds the container may run; then it is killed (exit code -1)' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
   cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
   memory = Option.String('-m,--memory', { description: 'Memory limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
@@ -60,12 +61,14 @@ abstract class ContainerFlags extends TspodCommand {
     if (!['always', 'missing', 'never', 'newer'].includes(this.pull)) throw new UsageError(`--pull takes always, missing or never, not "${this.pull}"`);
     const stopTimeout = this.stopTimeout === undefined ? undefined : Number(this.stopTimeout);
     if (stopTimeout !== undefined && (!Number.isInteger(stopTimeout) || stopTimeout < 0)) throw new UsageError(`invalid argument "${this.stopTimeout}" for "--stop-timeout" flag: it takes a whole number of seconds`);
+    const timeout = this.timeout === undefined ? undefined : Number(this.timeout);
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new UsageError(`invalid argument "${this.timeout}" for "--timeout" flag: it takes a whole number of seconds`);
     const { progressPrinter } = await import('../progress.js');
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
-      restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
+      restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
       tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs, unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {

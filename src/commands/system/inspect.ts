@@ -14,7 +14,7 @@ export class InspectCommand extends TspodCommand {
   format = Option.String('-f,--format', { description: 'json (default), or a Go template such as {{.Id}} or {{json .Config}}' });
   type = Option.String('-t,--type', 'all', { description: 'container, image, or all' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
-  size = Option.Boolean('-s,--size', false, { description: 'Display total file size (accepted; sizes are not computed)' });
+  size = Option.Boolean('-s,--size', false, { description: 'Display total file size (SizeRw and SizeRootFs of containers)' });
   names = Option.Rest({ name: 'NAME' });
 
   async run(): Promise<number> {
@@ -25,10 +25,10 @@ export class InspectCommand extends TspodCommand {
     const reports: object[] = [];
     const { checkTargetFlags, resolveTargets } = await import('../container/targets.js');
     checkTargetFlags({ names: this.names, latest: this.latest });
-    if (this.latest) for (const t of await resolveTargets(store, { names: [], latest: true })) reports.push(inspectContainer(store, t.rec));
+    if (this.latest) for (const t of await resolveTargets(store, { names: [], latest: true })) reports.push(inspectContainer(store, t.rec, { size: this.size }));
     for (const name of this.names) {
       if (this.type !== 'image') {
-        try { reports.push(inspectContainer(store, findContainer(store, name))); continue; } catch (e) {
+        try { reports.push(inspectContainer(store, findContainer(store, name), { size: this.size })); continue; } catch (e) {
           if (this.type === 'container' || !(e instanceof TspodError) || e.code !== 'E_NO_CONTAINER') throw e;
         }
       }

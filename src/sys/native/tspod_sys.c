@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -294,11 +296,46 @@ static napi_value js_wait_exit(napi_env env, napi_callback_info info) {
   return int_value(env, fds[0]);
 }
 
+// A terminal's size (TIOCGWINSZ) as rows * 65536 + columns, or -errno: Node asks only its own
+// output streams, and a foreground -t run may have a terminal only on stdin.
+static napi_value js_window_size(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  struct winsize ws;
+  if (ioctl((int)number_arg(env, argv[0]), TIOCGWINSZ, &ws) < 0) return int_value(env, -errno);
+  return int_value(env, (long long)ws.ws_row * 65536 + ws.ws_col);
+}
+
+// cfmakeraw(3) on a terminal, returning its settings before (to give back to restoreTerminal), or
+// -errno. Node's raw mode keeps ONLCR, which doubles the \r of a container's own pty.
+static napi_value js_make_raw(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int fd = (int)number_arg(env, argv[0]);
+  struct termios before, raw;
+  if (tcgetattr(fd, &before) < 0) return int_value(env, -errno);
+  raw = before;
+  cfmakeraw(&raw);
+  if (tcsetattr(fd, TCSANOW, &raw) < 0) return int_value(env, -errno);
+  napi_value out;
+  void *data;
+  napi_create_buffer_copy(env, sizeof(before), &before, &data, &out);
+  return out;
+}
+
+static napi_value js_restore_terminal(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  void *data;
+  size_t len;
+  napi_get_buffer_info(env, argv[1], &data, &len);
+  if (len != sizeof(struct termios)) return int_value(env, -EINVAL);
+  return result(env, tcsetattr((int)number_arg(env, argv[0]), TCSANOW, (struct termios *)data));
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } fns[] = {
     { "flock", js_flock }, { "mount", js_mount }, { "umount2", js_umount2 }, { "mknod", js_mknod },
     { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "connectSeqpacket", js_connect_seqpacket }, { "shutdown", js_shutdown },
     { "bindNewNetns", js_bind_new_netns }, { "spawn", js_spawn }, { "pipe", js_pipe }, { "waitExit", js_wait_exit },
+    { "windowSize", js_window_size }, { "makeRaw", js_make_raw }, { "restoreTerminal", js_restore_terminal },
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
     napi_value f;

@@ -44,6 +44,14 @@ export interface CreateOptions {
   logDriver?: string;
   /** seconds `stop` waits before SIGKILL when it is given no -t */
   stopTimeout?: number;
+  /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO] */
+  publish?: string[];
+  /** -P: every exposed port on a free host port */
+  publishAll?: boolean;
+  /** --expose PORT[/PROTO] */
+  expose?: string[];
+  /** the warning for ports a network mode discards */
+  onWarning?: (message: string) => void;
   /** --timeout: seconds the container may run before it is killed */
   timeout?: number;
   /** --stop-signal */
@@ -128,13 +136,22 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const img = await ensureImage(store, opts);
   mark('create: image found');
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
+  const { resolvePorts, exposedKeys } = await import('./ports.js');
+  const imageExposed = Object.keys(imageCfg.ExposedPorts ?? {});
+  let ports = opts.publish?.length || opts.publishAll ? await resolvePorts(opts.publish ?? [], { publishAll: opts.publishAll, expose: opts.expose, imageExposed }) : [];
+  // As Podman: a network the container does not own has no ports of its own to publish.
+  if (ports.length && ['host', 'none'].includes(opts.network ?? '')) {
+    opts.onWarning?.('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+    ports = [];
+  }
+  const exposed = exposedKeys(opts.expose, imageExposed);
   const args = containerArgs(imageCfg, opts.command, opts.entrypoint);
   if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
   if (opts.network !== undefined) {
-    const { parseNetworkMode } = await import('../net/slirp/network.js');
+    const { parseNetwork } = await import('../net/slirp/network.js');
     const { isRootless } = await import('../paths.js');
-    parseNetworkMode(opts.network, isRootless());
+    parseNetwork(opts.network, isRootless(), ports.length > 0);
   }
 
   const id = crypto.randomBytes(32).toString('hex');
@@ -169,7 +186,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
-        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, tz, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
+        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

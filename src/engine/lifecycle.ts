@@ -11,6 +11,7 @@ import { current, requireRunning, updateContainer, withContainer, runcStateRoot,
 import { validateName } from './create.js';
 import { volumeDataDir } from './volumes.js';
 import { humanSizeWithPrecision } from '../units.js';
+import { inspectPorts } from './ports.js';
 
 export interface RemoveContainerOptions {
   force?: boolean;
@@ -288,6 +289,7 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
   const pidFrom = (file: string) => { try { return rec.state === 'running' ? Number(fs.readFileSync(path.join(dir, 'userdata', file), 'utf8')) : 0; } catch { return 0; } };
   const pid = pidFrom('pidfile');
   const cfg = rec.config;
+  const ports = inspectPorts(cfg?.ports, cfg?.exposed ?? []);
   return {
     Id: rec.id,
     Name: rec.name,
@@ -312,10 +314,10 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
       Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? volumeDataDir(store, m.source) : m.source,
       Destination: m.destination, RW: !m.readOnly,
     })),
-    NetworkSettings: { Mode: rec.network?.mode ?? cfg?.network ?? '', SandboxKey: rec.network?.nsPath ?? '' },
+    NetworkSettings: { Mode: rec.network?.mode ?? cfg?.network ?? '', SandboxKey: rec.network?.nsPath ?? '', Ports: ports.ports },
     HostConfig: {
       LogConfig: { Type: cfg?.logDriver ?? 'k8s-file', Config: null, Path: cfg?.logDriver === 'none' ? '' : path.join(dir, 'userdata/ctr.log'), Tag: '', Size: cfg?.logSizeMax ? humanSizeWithPrecision(cfg.logSizeMax, 4) : '0B' },
-      AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? cfg?.network ?? '',
+      PortBindings: ports.bindings, AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? cfg?.network ?? '',
       RestartPolicy: { Name: cfg?.restart?.name ?? 'no', MaximumRetryCount: cfg?.restart?.maxRetries ?? 0 },
     },
     LogPath: path.join(dir, 'userdata/ctr.log'),

@@ -7,7 +7,7 @@ import { TspodError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE } from '../errors.js';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface ImageConfig {
-  config?: { Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string; StopSignal?: string; Volumes?: Record<string, unknown> | null };
+  config?: { Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string; StopSignal?: string; Volumes?: Record<string, unknown> | null; ExposedPorts?: Record<string, unknown> | null };
 }
 
 /** KEY=VALUE lines; a bare KEY takes the host's value, as Docker does. */

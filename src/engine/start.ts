@@ -74,7 +74,8 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   mark('start: runtime modules loaded');
   const rt = findRuntime(cfg.runtime);
   const rootless = isRootless();
-  const networkMode = net.parseNetworkMode(cfg.network, rootless);
+  const networkSpec = net.parseNetwork(cfg.network, rootless, !!cfg.ports?.length);
+  const networkMode = networkSpec.mode;
   const dir = store.containerDir(rec.id);
   const rootfs = path.join(dir, 'merged');
   const userdata = path.join(dir, 'userdata');
@@ -82,7 +83,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   fs.rmSync(path.join(userdata, 'pidfile'), { force: true });
   // The network helper starts first and comes up while the root is mounted and the spec is built.
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
-  const networkReady = net.setupNetwork(networkMode, runtimeDir(), rec.id).then((n) => { network = n; return n; });
+  const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports).then((n) => { network = n; return n; });
   networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
   const undo = () => {
     try { network?.teardown(); } catch { /* best effort */ }

@@ -46,6 +46,10 @@ export interface ContainerConfig {
   logDriver?: string;
   /** seconds stop waits by default (--stop-timeout) */
   stopTimeout?: number;
+  /** -p/-P: published ports, host ports all chosen */
+  ports?: import('../net/ports.js').PortMapping[];
+  /** exposed ports ("80/tcp"), published or not: the image's EXPOSE and --expose */
+  exposed?: string[];
   /** --timeout: seconds it may run before it is killed (exit code -1) */
   timeout?: number;
   /** --tz: ZONE or local */

@@ -6,6 +6,7 @@ import { goTime, humanDuration } from '../format.js';
 import { mark } from '../../trace.js';
 import { byText } from '../../engine/filters.js';
 import { humanSizeWithPrecision } from '../../units.js';
+import { portsColumn } from '../../engine/ports.js';
 
 type Engine = typeof import('../../engine/lifecycle.js');
 
@@ -47,7 +48,7 @@ function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Stor
     // Podman's shorthands for the namespace columns of ps --ns
     Cgroup: () => nsOf().Cgroup, IPC: () => nsOf().IPC, MNT: () => nsOf().MNT, NET: () => nsOf().NET, PIDNS: () => nsOf().PIDNS, User: () => nsOf().User, UTS: () => nsOf().UTS,
     Pod: '', PodName: '',
-    Ports: '',
+    Ports: () => portsColumn(c.config?.ports),
     Size: () => { const s = e.containerSizes(store, c); return `${humanSizeWithPrecision(s.rw, 3)} (virtual ${humanSizeWithPrecision(s.rootFs, 3)})`; },
     State: state,
     Status: state,
@@ -63,7 +64,8 @@ function listContainerJson(c: ContainerRecord, store: Store, e: Engine, size: bo
     Exited: c.state === 'exited', ExitedAt: unix(c.finishedAt), ExitCode: c.exitCode ?? 0, Id: c.id, Image: c.imageName, ImageID: c.imageId,
     IsInfra: false, Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
     Names: [c.name], Namespaces: ns ? { Mnt: ns.MNT, Cgroup: ns.Cgroup, Ipc: ns.IPC, Net: ns.NET, Pidns: ns.PIDNS, Uts: ns.UTS, User: ns.User } : {},
-    Networks: [], Pid: pid, Pod: '', PodName: '', Ports: null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.containerSizes(store, c)) : null,
+    Networks: [], Pid: pid, Pod: '', PodName: '',
+    Ports: c.config?.ports?.length ? c.config.ports.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.containerSizes(store, c)) : null,
     StartedAt: unix(c.startedAt), State: c.state, Status: '', Created: unix(c.created),
   };
 }

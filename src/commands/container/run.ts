@@ -20,7 +20,10 @@ abstract class ContainerFlags extends TspodCommand {
   user = Option.String('-u,--user', { description: 'USER[:GROUP], by name or id' });
   entrypoint = Option.String('--entrypoint', { description: 'override the image\'s entrypoint' });
   hostname = Option.String('-h,--hostname', { description: 'the container\'s hostname' });
-  network = Option.String('--network,--net', { description: 'slirp4netns (default), pasta, none or host' });
+  network = Option.String('--network,--net', { description: 'slirp4netns (default; pasta when ports are published), pasta, none or host' });
+  publish = Option.Array('-p,--publish', [], { description: 'Publish a container\'s port to the host: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp], ranges as 8000-8001:80-81' });
+  publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish every exposed port (EXPOSE, --expose) on a free host port' });
+  expose = Option.Array('--expose', [], { description: 'Expose a port or range of ports (published by -P)' });
   readOnly = Option.Boolean('--read-only', false, { description: 'mount the root filesystem read-only (with tmpfs on /tmp, /var/tmp, /run)' });
   pull = Option.String('--pull', 'missing', { description: 'always, missing or never' });
   tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS and verified certificates when pulling' });
@@ -66,7 +69,7 @@ abstract class ContainerFlags extends TspodCommand {
     const { progressPrinter } = await import('../progress.js');
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
       tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs, unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
@@ -76,6 +79,7 @@ abstract class ContainerFlags extends TspodCommand {
         onProgress: progressPrinter(process.stderr, this.quiet), onWarning: (m) => { if (!this.quiet) process.stderr.write(`Warning: ${m}\n`); },
         onNotice: (m) => { if (!this.quiet) process.stderr.write(`${m}\n`); },
       },
+      onWarning: (m) => process.stderr.write(`${m}\n`),
     };
   }
 }
@@ -88,13 +92,14 @@ export class RunCommand extends ContainerFlags {
     details: `
       Pulls the image when it is missing, mounts the container's overlay root, writes an OCI runtime spec and runs it with runc or crun, in your own user namespace. tspod's exit status is the container's; 125 means tspod itself failed, 126 the command could not be invoked, 127 it was not found.
 
-      The default network is slirp4netns, as in Podman 4.3 (pasta when slirp4netns is not installed), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's.
+      The default network is slirp4netns, as in Podman 4.3 (pasta when slirp4netns is not installed), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's. \`-p 8080:80\` publishes a port: pasta forwards it from the host, and the container reaches neither the host's loopback nor its 127.0.0.1-only servers.
 
       With \`-d\` the container is handed to conmon, which outlives tspod, logs its output (\`tspod logs\`), records its exit and applies \`--restart\`. \`-dit\` keeps a terminal you can \`tspod attach\` to.
     `,
     examples: [
       ['Run a command', '$0 run --rm alpine echo hello'],
       ['An interactive shell', '$0 run -it --rm alpine sh'],
+      ['A web server on the host\'s port 8080', '$0 run -d -p 8080:80 nginx'],
       ['With environment, user and working directory', '$0 run --rm -e GREETING=hi -u nobody -w /tmp alpine sh -c \'echo $GREETING from $(pwd)\''],
       ['Without any network', '$0 run --rm --network none alpine ip addr'],
       ['In the background, restarted when it fails', '$0 run -d --name web --restart on-failure:3 alpine httpd -f -p 8080'],

@@ -9,8 +9,12 @@ import { TspodError } from '../../errors.js';
 import { findExecutable, hasArgument, processAlive } from '../../sys/proc.js';
 import { bindNewNetns, unmountLazy } from '../../sys/index.js';
 import { startProcess } from '../../sys/spawn.js';
+import { checkPortsFree, pastaPortArgs, type PortMapping } from '../ports.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
+
+/** A network as --network names it, with the helper's options (`pasta:OPTS`, `slirp4netns:OPT=V,...`). */
+export interface NetworkSpec { mode: NetworkMode; options: string[] }
 
 /**
  * What another process needs to tear the network down later (a detached container's cleanup). The
@@ -28,6 +32,8 @@ export interface NetworkHandle {
   nsPath?: string;
   /** the container's address, for /etc/hosts */
   address?: string;
+  /** what host.containers.internal names: an address of the host that leads to its public services */
+  hostGateway?: string;
   nameservers: string[];
   teardown(): void;
 }
@@ -43,15 +49,35 @@ export function defaultNetworkMode(): NetworkMode {
   return 'none';
 }
 
-export function parseNetworkMode(value: string | undefined, rootless: boolean): NetworkMode {
-  if (!value || value === 'default' || value === 'bridge' && rootless) return defaultNetworkMode();
-  if (value === 'none' || value === 'host' || value === 'pasta' || value === 'slirp4netns') {
-    if ((value === 'pasta' || value === 'slirp4netns') && !findExecutable(value)) {
-      throw new TspodError('E_NETWORK', `--network ${value}: ${value} is not installed`, { hint: `sudo apt-get install ${value === 'pasta' ? 'passt' : 'slirp4netns'}` });
-    }
-    return value;
+const SLIRP_OPTIONS = ['allow_host_loopback'];
+
+/**
+ * --network as Podman spells it. The default is slirp4netns, or pasta when ports are published:
+ * pasta forwards them itself, splicing loopback connections between sockets.
+ */
+export function parseNetwork(value: string | undefined, rootless: boolean, publishes = false): NetworkSpec {
+  const helper = (mode: 'pasta' | 'slirp4netns', options: string[]): NetworkSpec => {
+    if (!findExecutable(mode)) throw new TspodError('E_NETWORK', `--network ${mode}: ${mode} is not installed`, { hint: `sudo apt-get install ${mode === 'pasta' ? 'passt' : 'slirp4netns'}` });
+    return { mode, options };
+  };
+  if (!value || value === 'default' || value === 'bridge' && rootless) {
+    if (publishes) return helper('pasta', []);
+    const mode = defaultNetworkMode();
+    return { mode, options: [] };
   }
-  throw new TspodError('E_USAGE', `unknown network mode "${value}"`, { hint: 'use none, host, pasta or slirp4netns' });
+  const colon = value.indexOf(':');
+  const [name, rest] = colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
+  if ((name === 'none' || name === 'host') && colon < 0) return { mode: name, options: [] };
+  if (name === 'pasta') return helper('pasta', rest ? rest.split(',') : []);
+  if (name === 'slirp4netns') {
+    const options = rest ? rest.split(',') : [];
+    for (const o of options) {
+      const [k, v] = o.split('=');
+      if (!SLIRP_OPTIONS.includes(k) || !['true', 'false'].includes(v)) throw new TspodError('E_USAGE', `unknown slirp4netns option "${o}"`, { hint: `tspod takes ${SLIRP_OPTIONS.map((x) => `${x}=true|false`).join(', ')}` });
+    }
+    return helper('slirp4netns', options);
+  }
+  throw new TspodError('E_USAGE', `unknown network mode "${value}"`, { hint: 'use none, host, pasta[:OPTIONS] or slirp4netns[:OPTIONS]' });
 }
 
 function hostNameservers(): string[] {
@@ -99,8 +125,18 @@ function removeNetns(file: string): void {
   fs.rmSync(file, { force: true });
 }
 
+/**
+ * The address layout both helpers give a container, Podman's slirp4netns one: the container is
+ * 10.0.2.100, its gateway 10.0.2.2 and its DNS forwarder 10.0.2.3. The host's own addresses stay
+ * the host's, so the container reaches its public services there (host.containers.internal); the
+ * gateway leads to the host's loopback only when asked for (pasta:--map-gw,
+ * slirp4netns:allow_host_loopback=true).
+ */
+const CONTAINER_ADDRESS = '10.0.2.100', GATEWAY = '10.0.2.2', DNS_FORWARDER = '10.0.2.3';
+
 /** Set up the network before the container starts; teardown() after it ends. */
-export async function setupNetwork(mode: NetworkMode, runDir: string, id: string): Promise<NetworkHandle> {
+export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = []): Promise<NetworkHandle> {
+  const mode = spec.mode;
   if (mode === 'host') return { mode, state: { mode }, nameservers: hostNameservers(), address: hostAddress(), teardown() {} };
   if (mode === 'none') return { mode, state: { mode }, nameservers: [], teardown() {} };
   fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });
@@ -108,17 +144,24 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
   createNetns(nsPath);
   try {
     if (mode === 'pasta') {
-      // pasta copies the host's addresses and routes into the namespace and quits once it is gone.
-      // As real root pasta would drop to "nobody", who can't open the namespace file.
+      // pasta configures the namespace, binds the published ports and forks into the background;
+      // it quits once the namespace is gone. As real root it would drop to "nobody", who can't
+      // open the namespace file.
+      await checkPortsFree(ports);
       const runas = process.getuid!() === 0 && !process.env._TSPOD_IN_USERNS ? ['--runas', '0'] : [];
-      const r = spawnSync('pasta', ['--config-net', '-q', ...runas, '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none', '--pid', helperPidFile(nsPath), '--netns', nsPath], { encoding: 'utf8' });
-      if (r.status !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
-      const servers = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
+      const mapGw = spec.options.includes('--map-gw');
+      const r = spawnSync('pasta', [
+        '--config-net', '-q', ...runas, '-a', CONTAINER_ADDRESS, '-n', '24', '-g', GATEWAY, '--dns-forward', DNS_FORWARDER, ...(mapGw ? [] : ['--no-map-gw']),
+        ...pastaPortArgs(ports), '-T', 'none', '-U', 'none', '--pid', helperPidFile(nsPath), ...spec.options.filter((o) => o !== '--map-gw'), '--netns', nsPath,
+      ], { encoding: 'utf8' });
+      if (r.status !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${(r.stderr || r.error?.message || '').trim().split('\n').filter((l) => !/syslog/.test(l)).pop()}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
       const state: NetworkState = { mode, nsPath };
-      return { mode, state, nsPath, nameservers: servers, address: hostAddress(), teardown: () => teardownNetwork(state) };
+      return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: mapGw ? GATEWAY : hostAddress(), teardown: () => teardownNetwork(state) };
     }
+    if (ports.length) throw new TspodError('E_NETWORK', 'slirp4netns does not publish ports in tspod', { hint: 'leave --network out (pasta then forwards them), or use --network pasta' });
+    const allowLoopback = spec.options.includes('allow_host_loopback=true');
     // slirp4netns writes "1" to --ready-fd once tap0 is configured.
-    const slirp = startProcess('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', '--disable-host-loopback', nsPath, 'tap0'],
+    const slirp = startProcess('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', ...(allowLoopback ? [] : ['--disable-host-loopback']), nsPath, 'tap0'],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], newSession: true, wait: false });
     fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
     const stderrPipe = slirp.pipes.get(2)!, ready = slirp.pipes.get(3)!;
@@ -132,7 +175,7 @@ export async function setupNetwork(mode: NetworkMode, runDir: string, id: string
       ready.once('end', () => { clearTimeout(timer); fail(stderr.trim().split('\n').pop() || 'it exited before it was ready'); });
     }).finally(() => { stderrPipe.destroy(); ready.destroy(); });
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
-    return { mode, state, nsPath, nameservers: ['10.0.2.3'], address: '10.0.2.100', teardown: () => teardownNetwork(state) };
+    return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: allowLoopback ? GATEWAY : hostAddress(), teardown: () => teardownNetwork(state) };
   } catch (e) {
     teardownNetwork({ mode, nsPath });
     throw e;
@@ -171,7 +214,7 @@ export function writeEtcFiles(dir: string, net: NetworkHandle, hostname: string,
     '127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4',
     '::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6',
     `${net.address ?? '127.0.1.1'}\t${hostname} ${name}`,
-    ...(net.mode === 'slirp4netns' ? ['10.0.2.2\thost.containers.internal'] : []),
+    ...(net.hostGateway ? [`${net.hostGateway}\thost.containers.internal host.docker.internal`] : []),
   ].join('\n') + '\n';
   const files: Record<string, string> = {
     '/etc/resolv.conf': path.join(dir, 'resolv.conf'),

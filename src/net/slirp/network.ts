@@ -201,7 +201,13 @@ export function teardownNetwork(state: NetworkState): void {
   // A tspod killed between starting the helper and writing its pid file leaves no pid to go by:
   // then the helper is found by the namespace it was given.
   if (!written && !pid && fs.existsSync(state.nsPath)) pid = processWithArgument(state.nsPath);
-  if (pid && processAlive(pid) && hasArgument(pid, state.nsPath)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (pid && processAlive(pid) && hasArgument(pid, state.nsPath)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    // Its sockets close as it dies: wait for that, so the published ports are free when we return
+    // (a restart binds them again at once).
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
+  }
   fs.rmSync(helperPidFile(state.nsPath), { force: true });
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
 }

@@ -1,0 +1,208 @@
+// Published ports on the default network, as the unprivileged user: bodies fetched with curl, udp,
+// loopback-only and ranges, -P, a taken port, ports freed by stop and rm -f and back after restart,
+// and the host's loopback kept out of reach.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { getWorld, tspod, TEST_USER } from '../fixtures/world.js';
+
+let web = '';
+let alpine = '';
+test.before(async () => {
+  const { registry } = await getWorld();
+  web = `${registry}/web:latest`;
+  alpine = `${registry}/alpine:3.20`;
+  assert.is(tspod(['pull', '-q', web]).status, 0);
+  assert.is(tspod(['pull', '-q', alpine]).status, 0);
+});
+test.after(() => { tspod(['rm', '-a', '-f', '-t', '0']); });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const BODY = 'hello from the web image\n';
+const hostAddress = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)!.address;
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '0.0.0.0', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** curl's body, or '' when the connection failed; retried while the server comes up. */
+async function curl(url: string, tries = 40): Promise<string> {
+  for (let i = 0; i < tries; i++) {
+    const r = spawnSync('curl', ['-s', '-m', '3', url], { encoding: 'utf8' });
+    if (r.status === 0) return r.stdout;
+    if (i < tries - 1) await sleep(100);
+  }
+  return '';
+}
+
+/** A server in another process (tspod calls block this one): python's http.server on ADDR:PORT. */
+function hostServer(addr: string, port: number): ChildProcess {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-host-'));
+  fs.writeFileSync(path.join(dir, 'index.html'), `host ${addr}\n`);
+  return spawn('python3', ['-m', 'http.server', String(port), '--bind', addr], { cwd: dir, stdio: 'ignore' });
+}
+
+/** The user's live network helpers (a zombie is dead: this machine's PID 1 reaps late). */
+const userHelpers = () => spawnSync('ps', ['-u', TEST_USER, '-o', 'pid=,stat=,args='], { encoding: 'utf8' }).stdout.split('\n')
+  .filter((l) => /passt|pasta|slirp4netns/.test(l) && !/^\s*\d+\s+Z/.test(l)).join('\n');
+const listening = (port: number) => spawnSync('ss', ['-Htlnu', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim();
+
+test('-p HOST:80 serves on every host address, 127.0.0.1:HOST:80 on loopback only; ranges; udp; port, ps and inspect show them', async () => {
+  const [h1, h2, r1, u1] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const rangeStart = r1;
+  const up = tspod(['run', '-d', '--name', 'web1', '-p', `${h1}:80`, '-p', `127.0.0.1:${h2}:80`, web]);
+  assert.is(up.status, 0, up.stderr);
+  assert.is(await curl(`http://127.0.0.1:${h1}/`), BODY);
+  assert.is(await curl(`http://${hostAddress}:${h1}/`), BODY, 'on the host\'s public address too');
+  assert.is(await curl(`http://127.0.0.1:${h2}/`), BODY);
+  assert.is(await curl(`http://${hostAddress}:${h2}/`, 1), '', '127.0.0.1:HOST binds the loopback only');
+  assert.is(tspod(['port', 'web1']).stdout, `80/tcp -> 0.0.0.0:${h1}\n80/tcp -> 127.0.0.1:${h2}\n`);
+  assert.is(tspod(['port', 'web1', '80/tcp']).stdout, `0.0.0.0:${h1}\n127.0.0.1:${h2}\n`);
+  const missing = tspod(['port', 'web1', '99']);
+  assert.is(missing.status, 125);
+  assert.match(missing.stderr, /failed to find published port "99"/);
+  assert.is(tspod(['ps', '--filter', 'name=web1', '--format', '{{.Ports}}']).stdout, `0.0.0.0:${h1}->80/tcp, 127.0.0.1:${h2}->80/tcp\n`);
+  assert.equal(JSON.parse(tspod(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'web1']).stdout), { '80/tcp': [{ HostIp: '', HostPort: String(h1) }, { HostIp: '127.0.0.1', HostPort: String(h2) }] });
+  assert.equal(JSON.parse(tspod(['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'web1']).stdout), { '80/tcp': [{ HostIp: '', HostPort: String(h1) }, { HostIp: '127.0.0.1', HostPort: String(h2) }] });
+
+  // Two consecutive free ports for the range.
+  let base = rangeStart;
+  while (listening(base) || listening(base + 1)) base++;
+  const two = tspod(['run', '-d', '--name', 'web2', '-p', `${base}-${base + 1}:80-81`, web, '/opt/bb/busybox', 'sh', '-c', '/opt/bb/busybox httpd -p 80 -h /srv; exec /opt/bb/busybox httpd -f -p 81 -h /srv']);
+  assert.is(two.status, 0, two.stderr);
+  assert.is(await curl(`http://127.0.0.1:${base}/`), BODY);
+  assert.is(await curl(`http://127.0.0.1:${base + 1}/`), BODY);
+  assert.is(tspod(['ps', '--filter', 'name=web2', '--format', '{{.Ports}}']).stdout, `0.0.0.0:${base}-${base + 1}->80-81/tcp\n`);
+
+  const udp = tspod(['run', '-d', '--name', 'udp1', '-p', `${u1}:5353/udp`, alpine, 'sh', '-c', 'nc -l -u -p 5353 > /tmp/got']);
+  assert.is(udp.status, 0, udp.stderr);
+  let got = '';
+  for (let i = 0; i < 40 && !got; i++) {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.send('datagram\n', u1, '127.0.0.1', () => r()));
+    s.close();
+    await sleep(150);
+    got = tspod(['exec', 'udp1', 'cat', '/tmp/got']).stdout;
+  }
+  assert.match(got, /^(datagram\n)+$/);
+  assert.is(tspod(['port', 'udp1']).stdout, `5353/udp -> 0.0.0.0:${u1}\n`);
+  assert.is(tspod(['rm', '-f', '-t', '0', 'web1', 'web2', 'udp1']).status, 0);
+});
+
+test('-p PORT and -P take free host ports >= 1024, for EXPOSE and --expose; --network host discards ports with Podman\'s warning', async () => {
+  assert.is(tspod(['run', '-d', '--name', 'all', '-P', '--expose', '8125/udp', web]).status, 0);
+  const lines = tspod(['port', 'all']).stdout.trim().split('\n');
+  assert.is(lines.length, 2, lines.join('|'));
+  const [tcp, udp] = lines.map((l) => /^(\d+\/\w+) -> 0\.0\.0\.0:(\d+)$/.exec(l)!);
+  assert.is(tcp[1], '80/tcp');
+  assert.is(udp[1], '8125/udp');
+  for (const m of [tcp, udp]) assert.ok(Number(m[2]) >= 1024, m[2]);
+  assert.is(await curl(`http://127.0.0.1:${tcp[2]}/`), BODY);
+  assert.is(tspod(['run', '-d', '--name', 'one', '-p', '80', web]).status, 0);
+  const one = /^0\.0\.0\.0:(\d+)$/.exec(tspod(['port', 'one', '80']).stdout.trim())!;
+  assert.ok(one, 'a free host port was chosen');
+  assert.is(await curl(`http://127.0.0.1:${one[1]}/`), BODY);
+  // Exposed but not published: listed, as null.
+  assert.is(tspod(['create', '--name', 'exposed', '--expose', '9000', web]).status, 0);
+  assert.equal(JSON.parse(tspod(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'exposed']).stdout), { '80/tcp': null, '9000/tcp': null });
+  const host = tspod(['run', '--rm', '-p', '8080', '--net=host', alpine, 'echo', 'ran']);
+  assert.is(host.status, 0, host.stderr);
+  assert.is(host.stderr, 'Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use\n');
+  assert.is(host.stdout, 'ran\n');
+  assert.is(tspod(['rm', '-f', '-t', '0', 'all', 'one', 'exposed']).status, 0);
+});
+
+test('a taken host port: exit 125, one line naming it, nothing left running; stop and rm -f free ports at once, TCP and UDP', async () => {
+  const port = await freePort();
+  const holder = spawn('python3', ['-c', `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("0.0.0.0",${port}))\ns.listen()\nprint("up",flush=True)\ntime.sleep(60)`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((r) => holder.stdout!.once('data', r));
+  try {
+    const clash = tspod(['run', '-d', '--name', 'clash', '-p', `${port}:80`, web]);
+    assert.is(clash.status, 125);
+    assert.is(clash.stderr.trim().split('\n').length, 1, clash.stderr);
+    assert.match(clash.stderr, new RegExp(`^Error: cannot publish 0\\.0\\.0\\.0:${port}/tcp: address already in use`));
+    assert.is(tspod(['ps', '-a', '--filter', 'name=clash', '--format', '{{.Status}}']).stdout, 'Created\n', 'created, not started');
+    assert.is(userHelpers(), '', 'no helper left behind');
+    const rm = tspod(['run', '--rm', '--name', 'clash-rm', '-p', `${port}:80`, web]);
+    assert.is(rm.status, 125);
+    assert.is(tspod(['container', 'exists', 'clash-rm']).status, 1, '--rm removes what could not start');
+  } finally {
+    holder.kill();
+  }
+  await sleep(200);
+  assert.is(tspod(['start', 'clash']).status, 0, 'it starts once the port is free');
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  const udpPort = await freePort();
+  assert.is(tspod(['run', '-d', '--name', 'both', '-p', `${udpPort}:80`, '-p', `${udpPort}:80/udp`, web]).status, 0);
+  assert.ok(listening(udpPort).split('\n').length >= 2, listening(udpPort));
+  assert.is(tspod(['rm', '-f', '-t', '0', 'both']).status, 0);
+  assert.is(listening(udpPort), '', 'rm -f freed TCP and UDP at once');
+  const again = tspod(['run', '-d', '--name', 'both2', '-p', `${udpPort}:80`, '-p', `${udpPort}:80/udp`, web]);
+  assert.is(again.status, 0, again.stderr);
+  assert.is(tspod(['stop', '-t', '0', 'clash']).status, 0);
+  assert.is(listening(port), '', 'stop freed it');
+  assert.is(tspod(['rm', '-f', '-t', '0', 'clash', 'both2']).status, 0);
+});
+
+test('published ports come back after stop + start and restart', async () => {
+  const port = await freePort();
+  assert.is(tspod(['run', '-d', '--name', 'again', '-p', `${port}:80`, web]).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  assert.is(tspod(['stop', '-t', '0', 'again']).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`, 1), '');
+  assert.is(tspod(['start', 'again']).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  assert.is(tspod(['restart', '-t', '0', 'again']).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  assert.is(tspod(['port', 'again']).stdout, `80/tcp -> 0.0.0.0:${port}\n`);
+  assert.is(tspod(['rm', '-f', '-t', '0', 'again']).status, 0);
+});
+
+test('the host\'s loopback stays out of reach (gateway, host.containers.internal, the host\'s address) unless asked for', async () => {
+  const [lo, pub] = [await freePort(), await freePort()];
+  const servers = [hostServer('127.0.0.1', lo), hostServer('0.0.0.0', pub)];
+  try {
+    assert.is(await curl(`http://127.0.0.1:${lo}/`), 'host 127.0.0.1\n');
+    assert.is(await curl(`http://127.0.0.1:${pub}/`), 'host 0.0.0.0\n');
+    const probe = (flags: string[]) => {
+      const script = ['10.0.2.2', 'host.containers.internal', 'host.docker.internal', hostAddress].map((h) => `wget -q -T 2 -O /dev/null http://${h}:${lo}/ && echo "${h} reached" || echo "${h} closed"`).join('; ')
+        + `; wget -q -T 2 -O - http://host.containers.internal:${pub}/`;
+      const r = tspod(['run', '--rm', ...flags, alpine, 'sh', '-c', script]);
+      assert.is(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const closed = `10.0.2.2 closed\nhost.containers.internal closed\nhost.docker.internal closed\n${hostAddress} closed\nhost 0.0.0.0\n`;
+    assert.is(probe([]), closed, 'default network');
+    assert.is(probe(['-p', `${await freePort()}:80`]), closed, 'default network with published ports (pasta)');
+    assert.is(probe(['--network', 'pasta']), closed, '--network pasta');
+    const open = `10.0.2.2 reached\nhost.containers.internal reached\nhost.docker.internal reached\n${hostAddress} closed\nhost 0.0.0.0\n`;
+    assert.is(probe(['--network', 'pasta:--map-gw']), open);
+    assert.is(probe(['--network', 'slirp4netns:allow_host_loopback=true']), open);
+    const bad = tspod(['run', '--rm', '--network', 'slirp4netns:port_handler=x', alpine, 'true']);
+    assert.is(bad.status, 125);
+    assert.match(bad.stderr, /unknown slirp4netns option "port_handler=x"/);
+  } finally {
+    for (const s of servers) s.kill();
+  }
+});
+
+test('after everything is removed no helper of the user is left, nor a socket of its ports', async () => {
+  const port = await freePort();
+  assert.is(tspod(['run', '-d', '--name', 'last', '-p', `${port}:80`, '-p', `${port}:80/udp`, web]).status, 0);
+  assert.ok(userHelpers() !== '', 'pasta runs while the container does');
+  assert.is(tspod(['rm', '-a', '-f', '-t', '0']).status, 0);
+  assert.is(userHelpers(), '');
+  assert.is(listening(port), '');
+});
+
+test.run();

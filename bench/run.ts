@@ -195,7 +195,69 @@ async function main(): Promise<void> {
     growth.push({ what: '`ps -a` with 0 / 250 / 500 containers', ms: [...psAt, insideMs([TSPOD, 'ps', '-a'])] });
   }
 
+  section = 'net';
+  if (!ONLY || ONLY === 'net' || ONLY.includes('-p')) await networkCases(`${registry}/web:latest`);
+
   print(runSamples.map((s) => s.rssKb), pullRss);
+}
+
+/** A port nobody listens on, found by binding port 0 (the test user then binds it: above 1024). */
+function freePort(): number {
+  const r = spawnSync('python3', ['-c', 'import socket;s=socket.socket();s.bind(("0.0.0.0",0));print(s.getsockname()[1])'], { encoding: 'utf8' });
+  return Number(r.stdout.trim());
+}
+
+/** Poll the port with curl until the server answers: the first byte that reaches the host. */
+const FIRST_BYTE = (port: number) => `until curl -s -o /dev/null -m 1 http://127.0.0.1:${port}/; do sleep 0.005; done`;
+
+/**
+ * Published ports: throughput of a 200 MB download through -p from the container's httpd (and the
+ * same curl from an httpd on the host, the limit here), and the time from `run -d -p` to the first
+ * byte, one and eight at once.
+ */
+async function networkCases(webImage: string): Promise<void> {
+  for (const tool of [[TSPOD], PODMAN, ...(WITH_VFS ? [PODMAN_VFS] : [])]) timed([...tool, 'pull', '-q', webImage]);
+  const www = fs.mkdtempSync('/tmp/tspod-bench-www-');
+  fs.chmodSync(www, 0o755);
+  spawnSync('sh', ['-c', `head -c ${200 << 20} /dev/urandom > ${www}/big.bin && chmod 644 ${www}/big.bin`]);
+  const serve = ['-v', `${www}:/srv:ro`, webImage, '/opt/bb/busybox', 'httpd', '-f', '-p', '80', '-h', '/srv'];
+  const download = (port: number) => () => timed(['curl', '-s', '-o', '/dev/null', '-f', `http://127.0.0.1:${port}/big.bin`]);
+  const ports = { tspod: freePort(), overlay: freePort(), vfs: freePort(), host: freePort() };
+  const hostHttpd = spawn('runuser', asUser(['/bin/busybox', 'httpd', '-f', '-p', `127.0.0.1:${ports.host}`, '-h', www]), { stdio: 'ignore' });
+  try {
+    quiet([TSPOD, 'run', '-d', '--name', 'bench-web', '-p', `${ports.tspod}:80`, ...serve]);
+    quiet([...PODMAN, 'run', '-d', '--name', 'bench-web', '-p', `${ports.overlay}:80`, ...serve]);
+    if (WITH_VFS) quiet([...PODMAN_VFS, 'run', '-d', '--name', 'bench-web', '-p', `${ports.vfs}:80`, ...serve]);
+    for (const p of Object.values(ports)) timed(['sh', '-c', FIRST_BYTE(p)]);
+    const mb = 200 * 1.048576;
+    const rs = await compare('curl 200 MB through -p (default network)', RUNS, download(ports.tspod),
+      [['podman overlay', download(ports.overlay)], ...(WITH_VFS ? [['podman vfs', download(ports.vfs)] as [string, Runner]] : []), ['host httpd', download(ports.host)]], 1.0);
+    if (rs.length) {
+      const row = rows[rows.length - 1];
+      notes.push(`Throughput through -p, MB/s (median): tspod ${(mb / (q(row.tspod, 0.5) / 1000)).toFixed(0)}, ${row.others.map((o) => `${o.name} ${(mb / (q(o.ms, 0.5) / 1000)).toFixed(0)}`).join(', ')} (the host's own httpd is this machine's limit).`);
+    }
+  } finally {
+    hostHttpd.kill();
+    for (const tool of [[TSPOD], PODMAN, ...(WITH_VFS ? [PODMAN_VFS] : [])]) quiet([...tool, 'rm', '-f', '-t', '0', 'bench-web']);
+  }
+
+  // run -d -p until the first byte reaches the host; the container is removed after each sample.
+  const untilServed = (tool: string[]) => () => {
+    const port = freePort();
+    const s = timed(['sh', '-c', `${tool.join(' ')} run -d --name bench-fb -p ${port}:80 ${webImage} >/dev/null && ${FIRST_BYTE(port)}`]);
+    quiet([...tool, 'rm', '-f', '-t', '0', 'bench-fb']);
+    return s;
+  };
+  await compare('run -d -p H:80 httpd until its first byte', RUNS, untilServed([TSPOD]), podmans(untilServed), 0.5);
+  const eightServed = (tool: string[]) => () => {
+    const ps = Array.from({ length: 8 }, () => freePort());
+    const script = ps.map((p, i) => `(${tool.join(' ')} run -d --name bench-fb${i} -p ${p}:80 ${webImage} >/dev/null && ${FIRST_BYTE(p)}) &`).join(' ') + ' wait';
+    const s = timed(['sh', '-c', script]);
+    quiet([...tool, 'rm', '-f', '-t', '0', ...ps.map((_, i) => `bench-fb${i}`)]);
+    return s;
+  };
+  await compare('8 x run -d -p httpd at once, until every first byte (wall)', Math.max(3, Math.round(RUNS / 3)), eightServed([TSPOD]), podmans(eightServed), 0.5);
+  fs.rmSync(www, { recursive: true, force: true });
 }
 
 function seedManyImages(registry: string, n: number): void {

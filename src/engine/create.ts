@@ -44,6 +44,8 @@ export interface CreateOptions {
   logDriver?: string;
   /** seconds `stop` waits before SIGKILL when it is given no -t */
   stopTimeout?: number;
+  /** --http-proxy (default true): the caller's proxy variables go into the container */
+  httpProxy?: boolean;
   /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO] */
   publish?: string[];
   /** -P: every exposed port on a free host port */
@@ -104,6 +106,13 @@ function hostPasswdLine(user: string): string {
   return line;
 }
 
+const PROXY_VARS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy'].flatMap((v) => [v, v.toUpperCase()]);
+
+/** The proxy settings of the caller's environment, which a container gets unless --http-proxy=false (as Podman). */
+function proxyEnv(): string[] {
+  return PROXY_VARS.filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
+}
+
 /** --restart as Docker spells it. */
 export function parseRestartPolicy(value: string | undefined): RestartPolicy | undefined {
   if (value === undefined || value === '' || value === 'no') return undefined;
@@ -132,7 +141,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const mounts = parseVolumeFlags(opts.volumes ?? [], opts.tmpfs ?? []);
   // -e and --env-file are read now, as Docker does (a later change of the file does not matter),
   // and before any pull: a missing file is the user's mistake, found at once.
-  const env = [...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];
+  const env = [...(opts.httpProxy === false ? [] : proxyEnv()), ...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];
   const img = await ensureImage(store, opts);
   mark('create: image found');
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};

@@ -23,6 +23,7 @@ abstract class ContainerFlags extends TspodCommand {
   network = Option.String('--network,--net', { description: 'slirp4netns (default; pasta when ports are published), pasta, none or host' });
   publish = Option.Array('-p,--publish', [], { description: 'Publish a container\'s port to the host: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp], ranges as 8000-8001:80-81' });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish every exposed port (EXPOSE, --expose) on a free host port' });
+  httpProxy = Option.Boolean('--http-proxy', true, { description: 'Pass the proxy variables of your environment (http_proxy, https_proxy, ftp_proxy, no_proxy) into the container' });
   expose = Option.Array('--expose', [], { description: 'Expose a port or range of ports (published by -P)' });
   readOnly = Option.Boolean('--read-only', false, { description: 'mount the root filesystem read-only (with tmpfs on /tmp, /var/tmp, /run)' });
   pull = Option.String('--pull', 'missing', { description: 'always, missing or never' });
@@ -69,7 +70,7 @@ abstract class ContainerFlags extends TspodCommand {
     const { progressPrinter } = await import('../progress.js');
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
       tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs, unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,

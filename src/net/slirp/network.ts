@@ -49,7 +49,15 @@ export function defaultNetworkMode(): NetworkMode {
   return 'none';
 }
 
-const SLIRP_OPTIONS = ['allow_host_loopback'];
+/** Podman's slirp4netns options, and the values each takes. */
+const SLIRP_OPTIONS: Record<string, (v: string) => boolean> = {
+  allow_host_loopback: (v) => v === 'true' || v === 'false',
+  enable_ipv6: (v) => v === 'true' || v === 'false',
+  cidr: (v) => /^(\d{1,3}\.){3}\d{1,3}\/(\d|1\d|2[0-5])$/.test(v),
+  mtu: (v) => /^\d+$/.test(v) && Number(v) >= 68 && Number(v) <= 65521,
+  outbound_addr: (v) => v.length > 0,
+  port_handler: (v) => v === 'rootlesskit' || v === 'slirp4netns',
+};
 
 /**
  * --network as Podman spells it. The default is slirp4netns, or pasta when ports are published:
@@ -72,8 +80,10 @@ export function parseNetwork(value: string | undefined, rootless: boolean, publi
   if (name === 'slirp4netns') {
     const options = rest ? rest.split(',') : [];
     for (const o of options) {
-      const [k, v] = o.split('=');
-      if (!SLIRP_OPTIONS.includes(k) || !['true', 'false'].includes(v)) throw new TspodError('E_USAGE', `unknown slirp4netns option "${o}"`, { hint: `tspod takes ${SLIRP_OPTIONS.map((x) => `${x}=true|false`).join(', ')}` });
+      const eq = o.indexOf('=');
+      const [k, v] = eq < 0 ? [o, ''] : [o.slice(0, eq), o.slice(eq + 1)];
+      if (!SLIRP_OPTIONS[k]) throw new TspodError('E_USAGE', `unknown slirp4netns option "${o}"`, { hint: `tspod takes ${Object.keys(SLIRP_OPTIONS).join(', ')}` });
+      if (!SLIRP_OPTIONS[k](v)) throw new TspodError('E_USAGE', `slirp4netns option ${k}: "${v}" is not a valid value`, { hint: k === 'cidr' ? 'give an IPv4 network, e.g. cidr=10.0.3.0/24' : undefined });
     }
     return helper('slirp4netns', options);
   }
@@ -159,9 +169,16 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: mapGw ? GATEWAY : hostAddress(), teardown: () => teardownNetwork(state) };
     }
     if (ports.length) throw new TspodError('E_NETWORK', 'slirp4netns does not publish ports in tspod', { hint: 'leave --network out (pasta then forwards them), or use --network pasta' });
-    const allowLoopback = spec.options.includes('allow_host_loopback=true');
+    const opt = (k: string) => spec.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+    const allowLoopback = opt('allow_host_loopback') === 'true';
+    // slirp4netns gives the guest the network's .100, its gateway .2 and its DNS .3.
+    const cidr = opt('cidr');
+    const at = (n: number) => (cidr ? cidr.split('/')[0].split('.').slice(0, 3).concat(String(Number(cidr.split('/')[0].split('.')[3]) + n)).join('.') : `10.0.2.${n}`);
     // slirp4netns writes "1" to --ready-fd once tap0 is configured.
-    const slirp = startProcess('slirp4netns', ['--ready-fd=3', '--netns-type=path', '--configure', '--mtu=65520', ...(allowLoopback ? [] : ['--disable-host-loopback']), nsPath, 'tap0'],
+    const slirp = startProcess('slirp4netns', [
+      '--ready-fd=3', '--netns-type=path', '--configure', `--mtu=${opt('mtu') ?? 65520}`, ...(allowLoopback ? [] : ['--disable-host-loopback']),
+      ...(cidr ? [`--cidr=${cidr}`] : []), ...(opt('enable_ipv6') === 'true' ? ['--enable-ipv6'] : []), ...(opt('outbound_addr') ? [`--outbound-addr=${opt('outbound_addr')}`] : []),
+      nsPath, 'tap0'],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], newSession: true, wait: false });
     fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
     const stderrPipe = slirp.pipes.get(2)!, ready = slirp.pipes.get(3)!;
@@ -175,7 +192,7 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       ready.once('end', () => { clearTimeout(timer); fail(stderr.trim().split('\n').pop() || 'it exited before it was ready'); });
     }).finally(() => { stderrPipe.destroy(); ready.destroy(); });
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
-    return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: allowLoopback ? GATEWAY : hostAddress(), teardown: () => teardownNetwork(state) };
+    return { mode, state, nsPath, nameservers: [at(3)], address: at(100), hostGateway: allowLoopback ? at(2) : hostAddress(), teardown: () => teardownNetwork(state) };
   } catch (e) {
     teardownNetwork({ mode, nsPath });
     throw e;

@@ -48,7 +48,8 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
     ...(o.privileged ? ALL_CAPS.flatMap((c) => ['--cap', c]) : []), rec.id, ...o.command];
   let child: Started;
   try {
-    child = startProcess(rt.path, args, { stdio: [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+    // Detached, the process must not hold our output open: a caller reading it to its end would wait for the process.
+    child = startProcess(rt.path, args, { stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
   } catch (e) {
     throw new RuntimeError(`cannot start ${rt.name} exec: ${(e as Error).message}`);
   }

@@ -113,7 +113,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     mark('start: user, env, workdir, executable, volumes resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     const ready = await networkReady;
-    mark(`start: network ${networkMode} ready`);
+    mark(`start: network ${networkMode} started`);
     const etcFiles: Record<string, string> = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name), '/run/.containerenv': path.join(userdata, 'containerenv') };
     if (cfg.tz !== undefined) etcFiles['/etc/localtime'] = zoneFile(cfg.tz);
     if (cfg.hostUsers?.length) {
@@ -177,6 +177,8 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
         }
         return sock === undefined ? null : { attachSock: sock as number, runId };
       }
+      try { await p.network.up; } catch (e) { p.undo(); store.writeContainer(back); throw e; }
+      mark(`start: network up`);
       store.writeContainer({ ...next, starting: undefined, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
       return { ...p, runId };
     });
@@ -253,6 +255,9 @@ async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared, b
     exitCommand: [launcher(), 'container', 'cleanup', '--run', rec.runId!, rec.id],
   });
   const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
+  // The network helper came up while conmon had the runtime create the container.
+  await p.network.up;
+  mark('start: created, network up');
   await beforeStart?.();
   const r = await runtimeCommand(p.stateRoot, ['start', rec.id], p.rt);
   if (r.status !== 0) throw new RuntimeError(`${p.rt.name} start failed: ${(r.stderr || '').trim().split('\n').pop()}`);

@@ -85,6 +85,12 @@ test('exec joins a running container: output, exit codes, env, user, workdir, st
   assert.match(nf.stderr, /not found/);
   const sees = tspod(['exec', 'host', 'ps', '-o', 'comm']);
   assert.match(sees.stdout, /sleep/, 'it shares the container\'s pid namespace');
+  // exec -d leaves the caller's output alone: whoever reads it to its end (a shell's $(...)) is not held by the process.
+  const t0 = Date.now();
+  const detached = tspod(['exec', '-d', 'host', 'sh', '-c', 'echo never-seen; sleep 30'], { timeout: 20_000 });
+  assert.is(detached.status, 0, detached.stderr);
+  assert.ok(Date.now() - t0 < 10_000, `exec -d returned after ${Date.now() - t0} ms`);
+  assert.not.match(detached.stdout, /never-seen/);
   assert.is(tspod(['rm', '-f', '-t', '0', 'host']).status, 0);
   const stopped = tspod(['exec', 'host', 'true']);
   assert.is(stopped.status, 125);

@@ -34,6 +34,12 @@ export interface NetworkHandle {
   address?: string;
   /** what host.containers.internal names: an address of the host that leads to its public services */
   hostGateway?: string;
+  /**
+   * Settles once the helper has configured the namespace (and bound the ports). The handle comes
+   * before that, so the container can be created meanwhile, as Podman overlaps slirp4netns with
+   * the runtime's create; it must not start before. On failure the caller tears the network down.
+   */
+  up: Promise<void>;
   nameservers: string[];
   teardown(): void;
 }
@@ -144,11 +150,17 @@ function removeNetns(file: string): void {
  */
 const CONTAINER_ADDRESS = '10.0.2.100', GATEWAY = '10.0.2.2', DNS_FORWARDER = '10.0.2.3';
 
-/** Set up the network before the container starts; teardown() after it ends. */
+/** A promise whose rejection is handled where it is awaited, not as an unhandled rejection meanwhile. */
+function settled(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Set up the network before the container starts (wait for `up`); teardown() after it ends. */
 export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = []): Promise<NetworkHandle> {
   const mode = spec.mode;
-  if (mode === 'host') return { mode, state: { mode }, nameservers: hostNameservers(), address: hostAddress(), teardown() {} };
-  if (mode === 'none') return { mode, state: { mode }, nameservers: [], teardown() {} };
+  if (mode === 'host') return { mode, state: { mode }, nameservers: hostNameservers(), address: hostAddress(), up: Promise.resolve(), teardown() {} };
+  if (mode === 'none') return { mode, state: { mode }, nameservers: [], up: Promise.resolve(), teardown() {} };
   fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });
   const nsPath = netnsPath(runDir, id);
   createNetns(nsPath);
@@ -160,13 +172,21 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       await checkPortsFree(ports);
       const runas = process.getuid!() === 0 && !process.env._TSPOD_IN_USERNS ? ['--runas', '0'] : [];
       const mapGw = spec.options.includes('--map-gw');
-      const r = spawnSync('pasta', [
+      const pasta = startProcess('pasta', [
         '--config-net', '-q', ...runas, '-a', CONTAINER_ADDRESS, '-n', '24', '-g', GATEWAY, '--dns-forward', DNS_FORWARDER, ...(mapGw ? [] : ['--no-map-gw']),
         ...pastaPortArgs(ports), '-T', 'none', '-U', 'none', '--pid', helperPidFile(nsPath), ...spec.options.filter((o) => o !== '--map-gw'), '--netns', nsPath,
-      ], { encoding: 'utf8' });
-      if (r.status !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${(r.stderr || r.error?.message || '').trim().split('\n').filter((l) => !/syslog/.test(l)).pop()}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      pasta.pipes.get(2)!.on('data', (d: Buffer) => { stderr += d; });
+      // It forks into the background once the namespace is configured and its ports are bound.
+      // (The background pasta may keep its copy of the pipe: ours is let go of.)
+      const up = pasta.exited.then(async ({ code }) => {
+        await new Promise((r) => setImmediate(r));
+        pasta.pipes.get(2)!.destroy();
+        if (code !== 0) throw new TspodError('E_NETWORK', `pasta failed: ${stderr.trim().split('\n').filter((l) => !/syslog/.test(l)).pop() ?? `exit status ${code}`}`, { hint: 'check that /dev/net/tun is usable by you, or use --network slirp4netns or none' });
+      });
       const state: NetworkState = { mode, nsPath };
-      return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: mapGw ? GATEWAY : hostAddress(), teardown: () => teardownNetwork(state) };
+      return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: mapGw ? GATEWAY : hostAddress(), up: settled(up), teardown: () => teardownNetwork(state) };
     }
     if (ports.length) throw new TspodError('E_NETWORK', 'slirp4netns does not publish ports in tspod', { hint: 'leave --network out (pasta then forwards them), or use --network pasta' });
     const opt = (k: string) => spec.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
@@ -182,7 +202,7 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], newSession: true, wait: false });
     fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
     const stderrPipe = slirp.pipes.get(2)!, ready = slirp.pipes.get(3)!;
-    await new Promise<void>((resolve, reject) => {
+    const up = new Promise<void>((resolve, reject) => {
       let stderr = '';
       const fail = (why: string) => reject(new TspodError('E_NETWORK', `slirp4netns failed: ${why}`, { hint: 'check that /dev/net/tun is usable by you, or use --network pasta or none' }));
       const timer = setTimeout(() => fail('not ready after 5 s'), 5000);
@@ -192,7 +212,7 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       ready.once('end', () => { clearTimeout(timer); fail(stderr.trim().split('\n').pop() || 'it exited before it was ready'); });
     }).finally(() => { stderrPipe.destroy(); ready.destroy(); });
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
-    return { mode, state, nsPath, nameservers: [at(3)], address: at(100), hostGateway: allowLoopback ? at(2) : hostAddress(), teardown: () => teardownNetwork(state) };
+    return { mode, state, nsPath, nameservers: [at(3)], address: at(100), hostGateway: allowLoopback ? at(2) : hostAddress(), up: settled(up), teardown: () => teardownNetwork(state) };
   } catch (e) {
     teardownNetwork({ mode, nsPath });
     throw e;

@@ -22,6 +22,16 @@ export interface ContainersConf {
   tz?: string;
   /** [containers] log_size_max, bytes (-1: no limit) */
   logSizeMax?: number;
+  /** [containers] dns_servers, dns_searches, dns_options: under --dns, --dns-search, --dns-option */
+  dnsServers?: string[];
+  dnsSearches?: string[];
+  dnsOptions?: string[];
+  /** [containers] no_hosts: leave the image's /etc/hosts */
+  noHosts?: boolean;
+  /** [containers] base_hosts_file: the entries every container's /etc/hosts starts with (default: the host's /etc/hosts) */
+  baseHostsFile?: string;
+  /** [containers] host_containers_internal_ip */
+  hostContainersInternalIp?: string;
 }
 
 function confFiles(): string[] {
@@ -35,11 +45,14 @@ function confFiles(): string[] {
 }
 
 let cached: ContainersConf | undefined;
+/** Bumped whenever parseConf reads a new setting. */
+const CONF_FIELDS = 2;
 
 export function containersConf(): ContainersConf {
   if (cached) return cached;
   const files = confFiles();
-  const key = JSON.stringify(files.map((f) => { try { const st = fs.statSync(f); return [f, st.size, st.mtimeMs]; } catch { return [f]; } }));
+  // The fields read change with tspod's version: a cache of another version is not used.
+  const key = JSON.stringify([CONF_FIELDS, ...files.map((f) => { try { const st = fs.statSync(f); return [f, st.size, st.mtimeMs]; } catch { return [f]; } })]);
   const cacheFile = path.join(runtimeDir(), 'containers-conf.json');
   try {
     const saved = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { key: string; conf: ContainersConf };
@@ -76,6 +89,13 @@ function parseConf(files: string[]): ContainersConf {
     if (Array.isArray(containers.env)) conf.env = containers.env.map(String);
     if (typeof containers.tz === 'string') conf.tz = containers.tz;
     if (typeof containers.log_size_max === 'number' || typeof containers.log_size_max === 'bigint') conf.logSizeMax = Number(containers.log_size_max);
+    const strings = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
+    conf.dnsServers = strings(containers.dns_servers) ?? conf.dnsServers;
+    conf.dnsSearches = strings(containers.dns_searches) ?? conf.dnsSearches;
+    conf.dnsOptions = strings(containers.dns_options) ?? conf.dnsOptions;
+    if (typeof containers.no_hosts === 'boolean') conf.noHosts = containers.no_hosts;
+    if (typeof containers.base_hosts_file === 'string') conf.baseHostsFile = containers.base_hosts_file;
+    if (typeof containers.host_containers_internal_ip === 'string') conf.hostContainersInternalIp = containers.host_containers_internal_ip;
   }
   return conf;
 }

@@ -1,6 +1,7 @@
 // create: resolve the image (pulling it if asked), claim a name, and write the container's record
 // and directories. Nothing is mounted and nothing runs until `start`.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { TspodError, ImageNotFoundError, UsageError } from '../errors.js';
@@ -44,6 +45,14 @@ export interface CreateOptions {
   logDriver?: string;
   /** seconds `stop` waits before SIGKILL when it is given no -t */
   stopTimeout?: number;
+  /** --dns IP (or none), --dns-search DOMAIN, --dns-option OPT */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  /** --add-host NAME:IP */
+  addHost?: string[];
+  /** --no-hosts */
+  noHosts?: boolean;
   /** --http-proxy (default true): the caller's proxy variables go into the container */
   httpProxy?: boolean;
   /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO] */
@@ -106,6 +115,22 @@ function hostPasswdLine(user: string): string {
   return line;
 }
 
+/** --dns, --add-host and --no-hosts in Podman's words. */
+function checkDnsAndHosts(opts: CreateOptions): void {
+  const dnsError = (message: string, hint?: string) => new TspodError('E_USAGE', message, { hint });
+  for (const d of opts.dns ?? []) {
+    if (d !== 'none' && !net.isIP(d)) throw dnsError(`${d} is not an ip address`, 'give --dns an IPv4 or IPv6 address, or none');
+  }
+  if (opts.dns?.includes('none') && opts.dns.length > 1) throw dnsError('--dns none cannot be used with other --dns servers');
+  for (const h of opts.addHost ?? []) {
+    const i = h.indexOf(':');
+    const [name, ip] = i < 0 ? [h, ''] : [h.slice(0, i), h.slice(i + 1)];
+    if (!name || !ip) throw dnsError(`bad format for add-host: "${h}"`, 'use --add-host NAME:IP');
+    if (ip !== 'host-gateway' && !net.isIP(ip)) throw dnsError(`invalid IP address in add-host: "${ip}"`, 'use --add-host NAME:IP, or NAME:host-gateway for the host');
+  }
+  if (opts.noHosts && opts.addHost?.length) throw dnsError('--no-hosts and --add-host cannot be set together');
+}
+
 const PROXY_VARS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy'].flatMap((v) => [v, v.toUpperCase()]);
 
 /** The proxy settings of the caller's environment, which a container gets unless --http-proxy=false (as Podman). */
@@ -137,6 +162,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   if (tz !== undefined) zoneFile(tz);
   const hostUsers = (opts.hostUsers ?? []).map(hostPasswdLine);
   const restart = parseRestartPolicy(opts.restart);
+  checkDnsAndHosts(opts);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
   const mounts = parseVolumeFlags(opts.volumes ?? [], opts.tmpfs ?? []);
   // -e and --env-file are read now, as Docker does (a later change of the file does not matter),
@@ -195,7 +221,9 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
-        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
+        logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
+        dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
+        addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

@@ -1,7 +1,10 @@
 // -p/--publish, --expose and -P as Podman reads them, and published ports as Podman shows them
 // (`port`, the PORTS column of ps, inspect's NetworkSettings.Ports and HostConfig.PortBindings).
 import net from 'node:net';
-import { UsageError } from '../errors.js';
+import { TspodError } from '../errors.js';
+
+/** A bad flag value: one line, with what to write instead. */
+const usage = (message: string, hint?: string) => new TspodError('E_USAGE', message, { hint });
 import { freeHostPort, type PortMapping, type Protocol } from '../net/ports.js';
 
 export type { PortMapping } from '../net/ports.js';
@@ -20,12 +23,12 @@ function portSpan(text: string): { first: number; count: number } | undefined {
 function protocolOf(text: string | undefined, flag: string, spec: string): Protocol {
   const p = (text ?? 'tcp').toLowerCase();
   if (p === 'tcp' || p === 'udp') return p;
-  throw new UsageError(`invalid ${flag} "${spec}": protocol "${p}" cannot be published here`, 'rootless tspod forwards tcp and udp');
+  throw usage(`invalid ${flag} "${spec}": protocol "${p}" cannot be published here`, 'rootless tspod forwards tcp and udp');
 }
 
 /** One -p value. A host port of 0 means "a free one, chosen at create". */
 export function parsePublish(spec: string): PortMapping[] {
-  const bad = (why: string) => new UsageError(`invalid -p/--publish "${spec}": ${why}`, PUBLISH_USAGE);
+  const bad = (why: string) => usage(`invalid -p/--publish "${spec}": ${why}`, PUBLISH_USAGE);
   const slash = spec.lastIndexOf('/');
   const [body, proto] = slash > spec.lastIndexOf(']') && slash >= 0 ? [spec.slice(0, slash), spec.slice(slash + 1)] : [spec, undefined];
   const protocol = protocolOf(proto, '-p/--publish', spec);
@@ -49,7 +52,7 @@ export function parsePublish(spec: string): PortMapping[] {
 export function parseExpose(spec: string, flag = '--expose'): Array<{ port: number; protocol: Protocol }> {
   const [ports, proto] = spec.split('/');
   const span = portSpan(ports);
-  if (!span) throw new UsageError(`invalid ${flag} "${spec}": not a port (1-65535) or range of ports`, 'use PORT[/tcp|udp] or START-END[/tcp|udp]');
+  if (!span) throw usage(`invalid ${flag} "${spec}": not a port (1-65535) or range of ports`, 'use PORT[/tcp|udp] or START-END[/tcp|udp]');
   const protocol = protocolOf(proto, flag, spec);
   return Array.from({ length: span.count }, (_, i) => ({ port: span.first + i, protocol }));
 }
@@ -70,7 +73,7 @@ export async function resolvePorts(publish: string[], o: { publishAll?: boolean;
   for (const m of mappings) {
     for (let i = 0; i < m.range && m.hostPort; i++) {
       const key = `${m.hostIp || '0.0.0.0'}:${m.hostPort + i}/${m.protocol}`;
-      if (seen.has(key)) throw new UsageError(`host port ${key} is published twice`, 'give each -p its own host port');
+      if (seen.has(key)) throw usage(`host port ${key} is published twice`, 'give each -p its own host port');
       seen.add(key);
     }
   }

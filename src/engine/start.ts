@@ -112,9 +112,13 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const volumes = await volumeSpecMounts(store, rec, rootfs, { uid: user.uid, gid: user.gid });
     mark('start: user, env, workdir, executable, volumes resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
+    const conf = (await import('../config.js')).containersConf();
     const ready = await networkReady;
     mark(`start: network ${networkMode} started`);
-    const etcFiles: Record<string, string> = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name), '/run/.containerenv': path.join(userdata, 'containerenv') };
+    const etcFiles: Record<string, string> = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name, {
+      dnsServers: cfg.dns ?? conf.dnsServers, dnsSearches: cfg.dnsSearch ?? conf.dnsSearches, dnsOptions: cfg.dnsOption ?? conf.dnsOptions,
+      addHosts: cfg.addHost, noHosts: cfg.noHosts ?? conf.noHosts, baseHostsFile: conf.baseHostsFile, hostGatewayIp: conf.hostContainersInternalIp,
+    }), '/run/.containerenv': path.join(userdata, 'containerenv') };
     if (cfg.tz !== undefined) etcFiles['/etc/localtime'] = zoneFile(cfg.tz);
     if (cfg.hostUsers?.length) {
       // --hostuser: the image's /etc/passwd with the host's accounts added, over the image's.

@@ -46,6 +46,12 @@ export interface ContainerConfig {
   logDriver?: string;
   /** seconds stop waits by default (--stop-timeout) */
   stopTimeout?: number;
+  /** --dns, --dns-search, --dns-option, --add-host, --no-hosts */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  noHosts?: boolean;
   /** -p/-P: published ports, host ports all chosen */
   ports?: import('../net/ports.js').PortMapping[];
   /** exposed ports ("80/tcp"), published or not: the image's EXPOSE and --expose */

@@ -196,6 +196,37 @@ test('the host\'s loopback stays out of reach (gateway, host.containers.internal
   }
 });
 
+test('--dns, --dns-search, --dns-option, --add-host, --no-hosts; containers.conf dns_servers, dns_searches, base_hosts_file, host_containers_internal_ip', () => {
+  const r = tspod(['run', '--rm', '--dns', '1.1.1.1', '--dns', '8.8.8.8', '--dns-search', 'example.com', '--dns-option', 'ndots:3', '--add-host', 'db:10.1.2.3', '--add-host', 'gw:host-gateway',
+    '--hostname', 'hh', '--name', 'nn', alpine, 'sh', '-c', 'cat /etc/resolv.conf; echo ---; cat /etc/hosts']);
+  assert.is(r.status, 0, r.stderr);
+  const [resolv, hosts] = r.stdout.split('---\n');
+  assert.is(resolv, 'search example.com\nnameserver 1.1.1.1\nnameserver 8.8.8.8\noptions ndots:3\n');
+  const lines = hosts.trim().split('\n');
+  assert.equal(lines.slice(0, 2), ['10.1.2.3\tdb', `${hostAddress}\tgw`], '--add-host entries first');
+  assert.ok(lines.includes(`${hostAddress}\thost.containers.internal host.docker.internal`), hosts);
+  assert.is(lines[lines.length - 1], '10.0.2.100\thh nn');
+  const none = tspod(['run', '--rm', '--dns', 'none', '--no-hosts', alpine, 'sh', '-c', 'test -e /etc/resolv.conf && echo resolv; cat /etc/hosts']);
+  assert.match(none.stdout, /^127\.0\.0\.1\tlocalhost localhost\.localdomain\n/, 'the image\'s own /etc/hosts');
+  assert.not.match(none.stdout, /resolv|10\.0\.2\.100/);
+  for (const [args, msg] of [[['--add-host', 'db'], 'bad format for add-host: "db"'], [['--no-hosts', '--add-host', 'a:1.2.3.4'], '--no-hosts and --add-host cannot be set together'], [['--dns', 'bad'], 'bad is not an ip address']] as const) {
+    const bad = tspod(['run', '--rm', ...args, alpine, 'true']);
+    assert.is(bad.status, 125);
+    assert.is(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.match(bad.stderr, msg);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-conf-'));
+  fs.writeFileSync(path.join(dir, 'containers.conf'), `[containers]\ndns_searches = ["corp.example"]\ndns_servers = ["1.1.1.1", "100.100.100.100"]\nbase_hosts_file = "${dir}/hosts"\nhost_containers_internal_ip = "10.9.9.9"\n`);
+  fs.writeFileSync(path.join(dir, 'hosts'), '10.1.1.1 h1\n10.2.2.2 h2 # a comment\n');
+  fs.chmodSync(dir, 0o755);
+  const conf = tspod(['run', '--rm', '--name', 'h1', '--hostname', 'h1', alpine, 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts'], { env: { CONTAINERS_CONF: path.join(dir, 'containers.conf') } });
+  assert.is(conf.status, 0, conf.stderr);
+  assert.is(conf.stdout, 'search corp.example\nnameserver 1.1.1.1\nnameserver 100.100.100.100\n10.1.1.1 h1\n10.2.2.2 h2\n'
+    + '127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n10.9.9.9\thost.containers.internal host.docker.internal\n',
+    'the base file\'s entry for the hostname stands for the container');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('after everything is removed no helper of the user is left, nor a socket of its ports', async () => {
   const port = await freePort();
   assert.is(tspod(['run', '-d', '--name', 'last', '-p', `${port}:80`, '-p', `${port}:80/udp`, web]).status, 0);

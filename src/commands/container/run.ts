@@ -23,6 +23,11 @@ abstract class ContainerFlags extends TspodCommand {
   network = Option.String('--network,--net', { description: 'slirp4netns (default; pasta when ports are published), pasta, none or host' });
   publish = Option.Array('-p,--publish', [], { description: 'Publish a container\'s port to the host: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp], ranges as 8000-8001:80-81' });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish every exposed port (EXPOSE, --expose) on a free host port' });
+  dns = Option.Array('--dns', [], { description: 'Set custom DNS servers (none: no /etc/resolv.conf)' });
+  dnsSearch = Option.Array('--dns-search', [], { description: 'Set custom DNS search domains (.: none)' });
+  dnsOption = Option.Array('--dns-option,--dns-opt', [], { description: 'Set custom DNS options' });
+  addHost = Option.Array('--add-host', [], { description: 'Add a custom host-to-IP mapping (host:ip, or host:host-gateway)' });
+  noHosts = Option.Boolean('--no-hosts', false, { description: 'Do not create /etc/hosts within the container, instead use the version from the image' });
   httpProxy = Option.Boolean('--http-proxy', true, { description: 'Pass the proxy variables of your environment (http_proxy, https_proxy, ftp_proxy, no_proxy) into the container' });
   expose = Option.Array('--expose', [], { description: 'Expose a port or range of ports (published by -P)' });
   readOnly = Option.Boolean('--read-only', false, { description: 'mount the root filesystem read-only (with tmpfs on /tmp, /var/tmp, /run)' });
@@ -71,6 +76,7 @@ abstract class ContainerFlags extends TspodCommand {
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy,
+      dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
       tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs, unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,

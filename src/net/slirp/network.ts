@@ -249,23 +249,55 @@ export function teardownNetwork(state: NetworkState): void {
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
 }
 
+/** What the user asked of /etc/resolv.conf and /etc/hosts (flags, then containers.conf). */
+export interface EtcOptions {
+  /** --dns: these servers instead of the network's; ["none"]: no resolv.conf at all */
+  dnsServers?: string[];
+  /** --dns-search; ["."]: none */
+  dnsSearches?: string[];
+  dnsOptions?: string[];
+  /** --add-host NAME:IP, first in /etc/hosts */
+  addHosts?: string[];
+  /** --no-hosts: the image's /etc/hosts is left alone */
+  noHosts?: boolean;
+  /** the entries /etc/hosts starts with: a file, or the host's /etc/hosts when not given */
+  baseHostsFile?: string;
+  /** host.containers.internal's address, instead of the network's */
+  hostGatewayIp?: string;
+}
+
 /** Write resolv.conf, hosts and hostname into `dir`; returns container path -> host file. */
-export function writeEtcFiles(dir: string, net: NetworkHandle, hostname: string, name: string): Record<string, string> {
-  const resolv = net.nameservers.length ? net.nameservers.map((s) => `nameserver ${s}`).join('\n') + '\n' : '';
-  const hostSearch = (() => { try { return fs.readFileSync('/etc/resolv.conf', 'utf8').match(/^\s*search\s+.*$/m)?.[0] ?? ''; } catch { return ''; } })();
-  const hosts = [
-    '127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4',
-    '::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6',
-    `${net.address ?? '127.0.1.1'}\t${hostname} ${name}`,
-    ...(net.hostGateway ? [`${net.hostGateway}\thost.containers.internal host.docker.internal`] : []),
-  ].join('\n') + '\n';
-  const files: Record<string, string> = {
-    '/etc/resolv.conf': path.join(dir, 'resolv.conf'),
-    '/etc/hosts': path.join(dir, 'hosts'),
-    '/etc/hostname': path.join(dir, 'hostname'),
-  };
-  fs.writeFileSync(files['/etc/resolv.conf'], resolv + (hostSearch && net.mode !== 'none' ? `${hostSearch}\n` : ''));
-  fs.writeFileSync(files['/etc/hosts'], hosts);
+export function writeEtcFiles(dir: string, net: NetworkHandle, hostname: string, name: string, o: EtcOptions = {}): Record<string, string> {
+  const files: Record<string, string> = { '/etc/hostname': path.join(dir, 'hostname') };
   fs.writeFileSync(files['/etc/hostname'], `${hostname}\n`);
+  if (o.dnsServers?.[0] !== 'none') {
+    const hostResolv = (() => { try { return fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; } })();
+    const searches = o.dnsSearches?.length ? o.dnsSearches.filter((d) => d !== '.')
+      : net.mode === 'none' ? [] : (/^\s*search\s+(.*)$/m.exec(hostResolv)?.[1].trim().split(/\s+/) ?? []);
+    const servers = o.dnsServers?.length ? o.dnsServers : net.nameservers;
+    const options = o.dnsOptions?.length ? o.dnsOptions : [];
+    files['/etc/resolv.conf'] = path.join(dir, 'resolv.conf');
+    fs.writeFileSync(files['/etc/resolv.conf'], [
+      ...(searches.length ? [`search ${searches.join(' ')}`] : []), ...servers.map((s) => `nameserver ${s}`), ...(options.length ? [`options ${options.join(' ')}`] : []),
+    ].map((l) => `${l}\n`).join(''));
+  }
+  if (!o.noHosts) {
+    let base = '';
+    try { base = fs.readFileSync(o.baseHostsFile || '/etc/hosts', 'utf8'); } catch { /* none */ }
+    const entries = base.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+    const names = (line: string) => line.split(/\s+/).slice(1);
+    const gateway = o.hostGatewayIp ?? net.hostGateway;
+    // --add-host NAME:host-gateway names the host, as in Docker.
+    const added = (o.addHosts ?? []).map((h) => { const i = h.indexOf(':'); const ip = h.slice(i + 1); return `${ip === 'host-gateway' ? gateway ?? '' : ip}\t${h.slice(0, i)}`; });
+    const lines = [...added, ...entries];
+    const has = (n: string) => lines.some((l) => names(l).includes(n));
+    if (!lines.some((l) => l.startsWith('127.0.0.1') && names(l).includes('localhost'))) lines.push('127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4');
+    if (!lines.some((l) => l.startsWith('::1') && names(l).includes('localhost'))) lines.push('::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6');
+    if (gateway && !has('host.containers.internal')) lines.push(`${gateway}\thost.containers.internal host.docker.internal`);
+    // The container's own name, unless an entry already gives it.
+    if (!has(hostname)) lines.push(`${net.address ?? '127.0.1.1'}\t${hostname}${name !== hostname ? ` ${name}` : ''}`);
+    files['/etc/hosts'] = path.join(dir, 'hosts');
+    fs.writeFileSync(files['/etc/hosts'], lines.map((l) => `${l}\n`).join(''));
+  }
   return files;
 }

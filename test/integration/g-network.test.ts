@@ -227,6 +227,15 @@ test('--dns, --dns-search, --dns-option, --add-host, --no-hosts; containers.conf
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('--network slirp4netns with -p forwards through slirp4netns\'s own API, as Podman\'s port_handler=slirp4netns', async () => {
+  const port = await freePort();
+  const r = tspod(['run', '-d', '--name', 'slirpweb', '--network', 'slirp4netns:port_handler=slirp4netns', '-p', `${port}:80`, web]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  assert.is(tspod(['rm', '-f', '-t', '0', 'slirpweb']).status, 0);
+  assert.is(listening(port), '');
+});
+
 test('after everything is removed no helper of the user is left, nor a socket of its ports', async () => {
   const port = await freePort();
   assert.is(tspod(['run', '-d', '--name', 'last', '-p', `${port}:80`, '-p', `${port}:80/udp`, web]).status, 0);

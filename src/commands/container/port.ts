@@ -28,7 +28,7 @@ export class PortCommand extends TspodCommand {
     let out = '';
     for (const { rec } of targets) {
       const lines = portLines(rec.config?.ports, only);
-      if (only !== undefined && !lines.length && !this.all) throw new TspodError('E_NO_PORT', `failed to find published port "${only}"`, { hint: `see which ports it publishes: tspod port ${rec.name}` });
+      if (only !== undefined && !lines.length && !this.all) throw new TspodError('E_NO_PORT', `failed to find published port "${only}"`);
       out += lines.map((l) => `${this.all ? `${rec.id.slice(0, 12)}\t` : ''}${l}\n`).join('');
     }
     process.stdout.write(out);

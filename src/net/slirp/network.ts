@@ -2,6 +2,7 @@
 // slirp4netns attaches to it; the runtime joins it by path. /etc/resolv.conf, /etc/hosts and
 // /etc/hostname are generated for the container.
 import fs from 'node:fs';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -188,7 +189,10 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       const state: NetworkState = { mode, nsPath };
       return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: mapGw ? GATEWAY : hostAddress(), up: settled(up), teardown: () => teardownNetwork(state) };
     }
-    if (ports.length) throw new TspodError('E_NETWORK', 'slirp4netns does not publish ports in tspod', { hint: 'leave --network out (pasta then forwards them), or use --network pasta' });
+    // Ports with slirp4netns go through its own forwarder (its API's add_hostfwd), as Podman's
+    // port_handler=slirp4netns; pasta, the default with ports, is faster.
+    if (ports.length) await checkPortsFree(ports);
+    const api = ports.length ? apiSocketPath(nsPath) : undefined;
     const opt = (k: string) => spec.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
     const allowLoopback = opt('allow_host_loopback') === 'true';
     // slirp4netns gives the guest the network's .100, its gateway .2 and its DNS .3.
@@ -197,7 +201,7 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
     // slirp4netns writes "1" to --ready-fd once tap0 is configured.
     const slirp = startProcess('slirp4netns', [
       '--ready-fd=3', '--netns-type=path', '--configure', `--mtu=${opt('mtu') ?? 65520}`, ...(allowLoopback ? [] : ['--disable-host-loopback']),
-      ...(cidr ? [`--cidr=${cidr}`] : []), ...(opt('enable_ipv6') === 'true' ? ['--enable-ipv6'] : []), ...(opt('outbound_addr') ? [`--outbound-addr=${opt('outbound_addr')}`] : []),
+      ...(cidr ? [`--cidr=${cidr}`] : []), ...(api ? [`--api-socket=${api}`] : []), ...(opt('enable_ipv6') === 'true' ? ['--enable-ipv6'] : []), ...(opt('outbound_addr') ? [`--outbound-addr=${opt('outbound_addr')}`] : []),
       nsPath, 'tap0'],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], newSession: true, wait: false });
     fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
@@ -210,13 +214,37 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       ready.once('data', () => { clearTimeout(timer); resolve(); });
       // Its end of the ready pipe closes without a word when it quits early.
       ready.once('end', () => { clearTimeout(timer); fail(stderr.trim().split('\n').pop() || 'it exited before it was ready'); });
-    }).finally(() => { stderrPipe.destroy(); ready.destroy(); });
+    }).finally(() => { stderrPipe.destroy(); ready.destroy(); }).then(async () => {
+      for (const m of ports) {
+        for (let i = 0; i < m.range; i++) await slirpHostForward(api!, { proto: m.protocol, host_addr: m.hostIp || '0.0.0.0', host_port: m.hostPort + i, guest_port: m.containerPort + i });
+      }
+    });
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
     return { mode, state, nsPath, nameservers: [at(3)], address: at(100), hostGateway: allowLoopback ? at(2) : hostAddress(), up: settled(up), teardown: () => teardownNetwork(state) };
   } catch (e) {
     teardownNetwork({ mode, nsPath });
     throw e;
   }
+}
+
+/** slirp4netns's API socket beside the namespace, short enough for a unix socket's path. */
+const apiSocketPath = (nsPath: string) => path.join(path.dirname(nsPath), `${path.basename(nsPath).slice(0, 16)}.api`);
+
+/** One add_hostfwd request to slirp4netns's API (a connection per request). */
+function slirpHostForward(socket: string, args: { proto: string; host_addr: string; host_port: number; guest_port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = connect(socket);
+    let answer = '';
+    c.on('connect', () => c.write(JSON.stringify({ execute: 'add_hostfwd', arguments: args })));
+    c.on('data', (d) => { answer += d; });
+    c.on('error', (e) => reject(new TspodError('E_NETWORK', `slirp4netns did not forward port ${args.host_port}: ${e.message}`)));
+    c.on('close', () => {
+      let reply: { error?: { desc?: string } } = {};
+      try { reply = JSON.parse(answer); } catch { /* no answer */ }
+      if (reply.error || !answer) reject(new TspodError('E_NETWORK', `slirp4netns did not forward ${args.host_addr}:${args.host_port}/${args.proto}: ${reply.error?.desc ?? 'no answer'}`));
+      else resolve();
+    });
+  });
 }
 
 /** The first process whose command line has `arg` as one of its words, or 0. */
@@ -246,6 +274,7 @@ export function teardownNetwork(state: NetworkState): void {
     for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
   }
   fs.rmSync(helperPidFile(state.nsPath), { force: true });
+  fs.rmSync(apiSocketPath(state.nsPath), { force: true });
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
 }
 

@@ -175,7 +175,11 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const imageExposed = Object.keys(imageCfg.ExposedPorts ?? {});
   let ports = opts.publish?.length || opts.publishAll ? await resolvePorts(opts.publish ?? [], { publishAll: opts.publishAll, expose: opts.expose, imageExposed }) : [];
   // As Podman: a network the container does not own has no ports of its own to publish.
-  if (ports.length && ['host', 'none'].includes(opts.network ?? '')) {
+  if (opts.network?.startsWith('container:')) {
+    const { findContainer } = await import('./containers.js');
+    opts = { ...opts, network: `container:${findContainer(store, opts.network.slice('container:'.length)).id}` };
+  }
+  if (ports.length && (['host', 'none'].includes(opts.network ?? '') || opts.network?.startsWith('container:'))) {
     opts.onWarning?.('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     ports = [];
   }

@@ -21,6 +21,25 @@ export interface RemoveContainerOptions {
   timeoutSec?: number;
 }
 
+/** The containers that join `id`'s network namespace (--network container:ID). */
+export function dependentsOf(store: Store, id: string): ContainerRecord[] {
+  return store.listContainers().filter((c) => c.config?.network === `container:${id}`);
+}
+
+/**
+ * rm of a container others depend on: refused, as Podman, unless `depend` (rm --depend), which
+ * removes the dependents first, deepest first. `onRemoved` hears of each one removed.
+ */
+export async function removeWithDependents(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions & { depend?: boolean; onRemoved?: (id: string) => void }): Promise<void> {
+  const dependents = dependentsOf(store, rec.id);
+  if (dependents.length && !opts.depend) {
+    throw new TspodError('E_DEPENDENT', `container ${rec.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(', ')}`, { hint: 'remove them first, or use rm --depend' });
+  }
+  for (const d of dependents) await removeWithDependents(store, d, { ...opts, force: opts.force || opts.depend });
+  await removeContainer(store, rec, opts);
+  opts.onRemoved?.(rec.id);
+}
+
 const isUp = (rec: ContainerRecord | undefined) => rec?.state === 'running' || rec?.state === 'restarting';
 
 const signalNumbers = os.constants.signals as Record<string, number>;

@@ -61,6 +61,24 @@ interface Prepared {
   undo(): void;
 }
 
+/**
+ * --network container:ID: the other container must be running; this one joins its network
+ * namespace (by its first process) and sees its /etc/hosts and /etc/resolv.conf, as in Podman.
+ */
+function joinedNetwork(store: Store, id: string, rec: ContainerRecord): { nsPath: string; etcFiles: Record<string, string> } {
+  const other = current(store, id);
+  if (!other) throw new TspodError('E_NO_CONTAINER', `container ${id} whose network namespace ${rec.name} joins is gone`, { hint: `remove ${rec.name}, or create it again with another --network` });
+  let pid = 0;
+  try { pid = other.state === 'running' ? Number(fs.readFileSync(path.join(store.containerDir(id), 'userdata/pidfile'), 'utf8')) : 0; } catch { /* not started */ }
+  if (!pid) throw new TspodError('E_CONTAINER_NOT_RUNNING', `cannot join the network namespace of container ${other.name}: it is not running`, { hint: `start it first: tspod start ${other.name}` });
+  const files: Record<string, string> = {};
+  for (const [inside, name] of [['/etc/hosts', 'hosts'], ['/etc/resolv.conf', 'resolv.conf']]) {
+    const file = path.join(store.containerDir(id), 'userdata', name);
+    if (fs.existsSync(file)) files[inside] = file;
+  }
+  return { nsPath: `/proc/${pid}/ns/net`, etcFiles: files };
+}
+
 /** Everything the runtime needs: the overlay root, user, env, workdir, volumes, network and spec. Undone on failure. */
 async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Promise<Prepared> {
   const cfg = rec.config ?? { env: [] };
@@ -76,6 +94,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const rootless = isRootless();
   const networkSpec = net.parseNetwork(cfg.network, rootless, !!cfg.ports?.length);
   const networkMode = networkSpec.mode;
+  const joined = networkMode === 'container' ? joinedNetwork(store, networkSpec.options[0], rec) : undefined;
   const dir = store.containerDir(rec.id);
   const rootfs = path.join(dir, 'merged');
   const userdata = path.join(dir, 'userdata');
@@ -83,7 +102,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   fs.rmSync(path.join(userdata, 'pidfile'), { force: true });
   // The network helper starts first and comes up while the root is mounted and the spec is built.
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
-  const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports).then((n) => { network = n; return n; });
+  const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports, joined).then((n) => { network = n; return n; });
   networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
   const undo = () => {
     try { network?.teardown(); } catch { /* best effort */ }
@@ -115,7 +134,8 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const conf = (await import('../config.js')).containersConf();
     const ready = await networkReady;
     mark(`start: network ${networkMode} started`);
-    const etcFiles: Record<string, string> = { ...net.writeEtcFiles(userdata, ready, hostname, rec.name, {
+    if (joined) fs.writeFileSync(path.join(userdata, 'hostname'), `${hostname}\n`);
+    const etcFiles: Record<string, string> = joined ? { ...joined.etcFiles, '/etc/hostname': path.join(userdata, 'hostname'), '/run/.containerenv': path.join(userdata, 'containerenv') } : { ...net.writeEtcFiles(userdata, ready, hostname, rec.name, {
       dnsServers: cfg.dns ?? conf.dnsServers, dnsSearches: cfg.dnsSearch ?? conf.dnsSearches, dnsOptions: cfg.dnsOption ?? conf.dnsOptions,
       addHosts: cfg.addHost, noHosts: cfg.noHosts ?? conf.noHosts, baseHostsFile: conf.baseHostsFile, hostGatewayIp: conf.hostContainersInternalIp,
     }), '/run/.containerenv': path.join(userdata, 'containerenv') };

@@ -236,6 +236,26 @@ test('--network slirp4netns with -p forwards through slirp4netns\'s own API, as 
   assert.is(listening(port), '');
 });
 
+test('--network container:NAME joins another container\'s network (its loopback, its hosts); rm refuses to leave a dependent behind unless --depend', async () => {
+  const port = await freePort();
+  assert.is(tspod(['run', '-d', '--name', 'netowner', '-p', `${port}:80`, web]).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  const joined = tspod(['run', '--rm', '--network', 'container:netowner', alpine, 'sh', '-c', 'wget -q -O - http://127.0.0.1/; tail -n 1 /etc/hosts']);
+  assert.is(joined.status, 0, joined.stderr);
+  assert.match(joined.stdout, new RegExp(`^${BODY}10\\.0\\.2\\.100\\t\\w+ netowner\\n$`), 'the owner\'s server on its loopback, and its /etc/hosts');
+  const dep = tspod(['create', '--name', 'dependent', '--net=container:netowner', alpine, 'true']).stdout.trim();
+  const refused = tspod(['rm', '-f', 'netowner']);
+  assert.is(refused.status, 125);
+  assert.match(refused.stderr, new RegExp(`^Error: container [0-9a-f]{64} has dependent containers which must be removed before it: ${dep}`));
+  const both = tspod(['rm', '-f', '--depend', 'netowner']);
+  assert.is(both.status, 0, both.stderr);
+  assert.is(both.stdout, `${dep}\nnetowner\n`);
+  assert.is(listening(port), '');
+  const notUp = tspod(['create', '--name', 'owner2', alpine, 'true']);
+  assert.is(tspod(['run', '--rm', '--network', `container:${notUp.stdout.trim()}`, alpine, 'true']).status, 125, 'the owner must be running');
+  assert.is(tspod(['rm', '-a', '-f']).status, 0);
+});
+
 test('after everything is removed no helper of the user is left, nor a socket of its ports', async () => {
   const port = await freePort();
   assert.is(tspod(['run', '-d', '--name', 'last', '-p', `${port}:80`, '-p', `${port}:80/udp`, web]).status, 0);

@@ -15,7 +15,7 @@ export class RmCommand extends TspodCommand {
   });
 
   all = Option.Boolean('-a,--all', false, { description: 'Remove all containers' });
-  depend = Option.Boolean('--depend', false, { description: 'Remove container and all containers that depend on it (none can yet: containers do not share namespaces)' });
+  depend = Option.Boolean('--depend', false, { description: 'Remove container and all containers that depend on it (--network container:)' });
   force = Option.Boolean('-f,--force', false, { description: 'Force removal of a running or unusable container' });
   ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a specified container is missing' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
@@ -28,7 +28,7 @@ export class RmCommand extends TspodCommand {
     checkTargetFlags({ names: this.containers, all: this.all, latest: this.latest });
     const timeout = this.time === undefined ? 10 : Number(this.time);
     if (!Number.isInteger(timeout) || timeout < 0) throw new UsageError(`invalid argument "${this.time}" for "-t, --time" flag: it takes a whole number of seconds`);
-    const [{ listContainers }, { removeContainer }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
+    const [{ listContainers }, { removeWithDependents }, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
     const store = new Store();
     // Listing sweeps what killed creates and starts left (damaged records too): rm -a does it
     // always; rm NAME only when NAME is not found, as it may name what such a sweep frees.
@@ -47,10 +47,16 @@ export class RmCommand extends TspodCommand {
       }
     }
     let status = 0;
+    // rm -a: those others join go last, after the ones joining them.
+    const joined = new Set(targets.map((t) => t.rec.config?.network).filter((n): n is string => !!n?.startsWith('container:')).map((n) => n.slice('container:'.length)));
+    targets.sort((a, b) => Number(joined.has(a.rec.id)) - Number(joined.has(b.rec.id)));
     for (const t of targets) {
       try {
-        await removeContainer(store, t.rec, { force: this.force, volumes: this.volumes, timeoutSec: timeout });
-        process.stdout.write(`${t.shown}\n`);
+        if (!store.readContainer(t.rec.id)) continue; // removed with what it depended on
+        await removeWithDependents(store, t.rec, {
+          force: this.force, volumes: this.volumes, timeoutSec: timeout, depend: this.depend,
+          onRemoved: (id) => process.stdout.write(`${id === t.rec.id ? t.shown : id}\n`),
+        });
       } catch (e) {
         // As Podman: report each failure, remove the rest; 2 for a running container, else 125.
         reportError(e);

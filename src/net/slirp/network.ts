@@ -12,7 +12,7 @@ import { bindNewNetns, unmountLazy } from '../../sys/index.js';
 import { startProcess } from '../../sys/spawn.js';
 import { checkPortsFree, pastaPortArgs, type PortMapping } from '../ports.js';
 
-export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
+export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns' | 'container';
 
 /** A network as --network names it, with the helper's options (`pasta:OPTS`, `slirp4netns:OPT=V,...`). */
 export interface NetworkSpec { mode: NetworkMode; options: string[] }
@@ -83,6 +83,8 @@ export function parseNetwork(value: string | undefined, rootless: boolean, publi
   const colon = value.indexOf(':');
   const [name, rest] = colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
   if ((name === 'none' || name === 'host') && colon < 0) return { mode: name, options: [] };
+  // Another container's network namespace: options[0] names it (its id, once created).
+  if (name === 'container' && rest) return { mode: 'container', options: [rest] };
   if (name === 'pasta') return helper('pasta', rest ? rest.split(',') : []);
   if (name === 'slirp4netns') {
     const options = rest ? rest.split(',') : [];
@@ -157,9 +159,14 @@ function settled(p: Promise<void>): Promise<void> {
   return p;
 }
 
-/** Set up the network before the container starts (wait for `up`); teardown() after it ends. */
-export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = []): Promise<NetworkHandle> {
+/**
+ * Set up the network before the container starts (wait for `up`); teardown() after it ends.
+ * `joined`: for --network container:, the other container's namespace and the address in its hosts.
+ */
+export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = [], joined?: { nsPath: string }): Promise<NetworkHandle> {
   const mode = spec.mode;
+  // The other container owns the namespace and its helper: nothing here to tear down.
+  if (mode === 'container') return { mode, state: { mode }, nsPath: joined!.nsPath, nameservers: [], up: Promise.resolve(), teardown() {} };
   if (mode === 'host') return { mode, state: { mode }, nameservers: hostNameservers(), address: hostAddress(), up: Promise.resolve(), teardown() {} };
   if (mode === 'none') return { mode, state: { mode }, nameservers: [], up: Promise.resolve(), teardown() {} };
   fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });

@@ -188,6 +188,10 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
   if (opts.network !== undefined) {
+    const { lookupNetwork } = await import('./networks.js');
+    // Defined with `network create`, not yet something a container can join (the next step of this work).
+    const named = opts.network.split(',').find((n) => lookupNetwork(store, n));
+    if (named) throw new TspodError('E_NETWORK', `network ${named}: tspod does not attach containers to user networks yet`, { hint: 'leave --network out for the default network (with -p for ports), or use --network container:NAME to share one' });
     const { parseNetwork } = await import('../net/slirp/network.js');
     const { isRootless } = await import('../paths.js');
     parseNetwork(opts.network, isRootless(), ports.length > 0);

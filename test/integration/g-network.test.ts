@@ -256,6 +256,39 @@ test('--network container:NAME joins another container\'s network (its loopback,
   assert.is(tspod(['rm', '-a', '-f']).status, 0);
 });
 
+test('network create, ls, inspect, exists, rm, prune: netavark\'s definitions, Podman\'s output and exit codes', () => {
+  assert.is(tspod(['network', 'create', 'front']).stdout, 'front\n');
+  const dup = tspod(['network', 'create', 'front']);
+  assert.is(dup.status, 125);
+  assert.match(dup.stderr, /network name front already used: network already exists/);
+  assert.is(tspod(['network', 'create', '--subnet', '10.99.5.0/24', '--gateway', '10.99.5.9', '--ip-range', '10.99.5.128/25', '--internal', '--disable-dns', '--label', 'tier=db', 'back']).status, 0);
+  assert.is(tspod(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']).stdout, 'back bridge\nfront bridge\npodman bridge\n', 'the default network is listed too');
+  assert.is(tspod(['network', 'ls', '-q', '--filter', 'label=tier=db']).stdout, 'back\n');
+  const [front, back] = JSON.parse(tspod(['network', 'inspect', 'front', 'back']).stdout);
+  assert.equal([front.driver, front.subnets, front.dns_enabled, front.internal], ['bridge', [{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }], true, false]);
+  assert.match(front.id, /^[0-9a-f]{64}$/);
+  assert.match(front.network_interface, /^podman\d+$/);
+  assert.equal(back.subnets, [{ subnet: '10.99.5.0/24', gateway: '10.99.5.9', lease_range: { start_ip: '10.99.5.129', end_ip: '10.99.5.255' } }]);
+  assert.equal([back.internal, back.dns_enabled, back.labels], [true, false, { tier: 'db' }]);
+  assert.is(tspod(['network', 'inspect', '--format', '{{.Name}} {{(index .Subnets 0).Gateway}}', 'podman']).stdout, 'podman 10.88.0.1\n');
+  assert.is(tspod(['network', 'exists', 'front']).status, 0);
+  assert.is(tspod(['network', 'exists', 'nowhere']).status, 1);
+  const missing = tspod(['network', 'rm', 'nowhere']);
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr, /unable to find network with name or ID nowhere: network not found/);
+  const clash = tspod(['network', 'create', '--subnet', '10.89.0.0/24', 'again']);
+  assert.is(clash.status, 125);
+  assert.match(clash.stderr, /subnet 10\.89\.0\.0\/24 is already used/);
+  assert.match(tspod(['network', 'create', '--subnet', 'bad', 'x']).stderr, /invalid CIDR address: bad/);
+  const used = tspod(['run', '--rm', '--network', 'front', alpine, 'true']);
+  assert.is(used.status, 125);
+  assert.match(used.stderr, /network front: tspod does not attach containers to user networks yet/);
+  assert.is(tspod(['network', 'rm', 'front']).stdout, 'front\n');
+  assert.is(tspod(['network', 'prune', '-f']).stdout, 'back\n');
+  assert.is(tspod(['network', 'ls', '-q']).stdout, 'podman\n');
+  assert.is(tspod(['network', 'rm', 'podman']).status, 125, 'the default network stays');
+});
+
 test('after everything is removed no helper of the user is left, nor a socket of its ports', async () => {
   const port = await freePort();
   assert.is(tspod(['run', '-d', '--name', 'last', '-p', `${port}:80`, '-p', `${port}:80/udp`, web]).status, 0);

@@ -1,0 +1,172 @@
+// User-defined networks: their definitions, in netavark's own JSON (what `netavark setup` reads and
+// what Podman keeps in storage/networks/NAME.json), one file per network under the store's
+// networks/ directory. The default network "podman" is not stored: it is always there.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import net from 'node:net';
+import { TspodError } from '../errors.js';
+import type { Store } from '../storage/store.js';
+
+export interface Subnet { subnet: string; gateway?: string; lease_range?: { start_ip: string; end_ip: string } }
+
+/** netavark's network definition, field for field. */
+export interface NetworkConfig {
+  name: string;
+  id: string;
+  driver: string;
+  network_interface: string;
+  created: string;
+  subnets: Subnet[];
+  ipv6_enabled: boolean;
+  internal: boolean;
+  dns_enabled: boolean;
+  labels?: Record<string, string>;
+  options?: Record<string, string>;
+  ipam_options: { driver: string };
+}
+
+export interface CreateNetworkOptions {
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  internal?: boolean;
+  disableDns?: boolean;
+  labels?: string[];
+  driver?: string;
+}
+
+export const DEFAULT_NETWORK = 'podman';
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// Podman's: the default network's id is fixed, and new networks take /24s of 10.89.0.0/16 in turn.
+const DEFAULT_ID = '2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9';
+const POOL_BASE = (10 << 24) | (89 << 16);
+
+const dir = (store: Store) => path.join(store.root, 'networks');
+const file = (store: Store, name: string) => path.join(dir(store), `${name}.json`);
+
+function defaultNetwork(): NetworkConfig {
+  return {
+    name: DEFAULT_NETWORK, id: DEFAULT_ID, driver: 'bridge', network_interface: 'podman0', created: new Date().toISOString(),
+    subnets: [{ subnet: '10.88.0.0/16', gateway: '10.88.0.1' }], ipv6_enabled: false, internal: false, dns_enabled: false, ipam_options: { driver: 'host-local' },
+  };
+}
+
+/** Every network, the default one first, then by name. */
+export function listNetworks(store: Store): NetworkConfig[] {
+  let names: string[] = [];
+  try { names = fs.readdirSync(dir(store)).filter((n) => n.endsWith('.json')).sort(); } catch { /* none yet */ }
+  const stored = names.flatMap((n) => { try { return [JSON.parse(fs.readFileSync(path.join(dir(store), n), 'utf8')) as NetworkConfig]; } catch { return []; } });
+  return [defaultNetwork(), ...stored].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A network by name, full id or id prefix; undefined when there is none. */
+export function lookupNetwork(store: Store, ref: string): NetworkConfig | undefined {
+  const all = listNetworks(store);
+  const byName = all.find((n) => n.name === ref);
+  if (byName) return byName;
+  const byId = all.filter((n) => /^[0-9a-f]+$/.test(ref) && n.id.startsWith(ref));
+  if (byId.length > 1) throw new TspodError('E_USAGE', `more than one network matches the id prefix ${ref}`, { hint: 'give more of the id, or the name' });
+  return byId[0];
+}
+
+export function findNetwork(store: Store, ref: string): NetworkConfig {
+  const n = lookupNetwork(store, ref);
+  if (!n) throw new TspodError('E_NO_NETWORK', `unable to find network with name or ID ${ref}: network not found`, { exitCode: 1 });
+  return n;
+}
+
+const ipToInt = (ip: string) => ip.split('.').reduce((v, o) => ((v << 8) | Number(o)) >>> 0, 0);
+const intToIp = (v: number) => [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
+
+function parseCidr(cidr: string, flag: string): { base: number; bits: number } {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
+  if (!m || !net.isIPv4(m[1]) || Number(m[2]) > 30) throw new TspodError('E_USAGE', `invalid CIDR address: ${cidr}`, { hint: `give ${flag} an IPv4 network with room for containers, e.g. 10.90.0.0/24` });
+  const bits = Number(m[2]);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return { base: (ipToInt(m[1]) & mask) >>> 0, bits };
+}
+
+const overlaps = (a: { base: number; bits: number }, b: { base: number; bits: number }) => {
+  const bits = Math.min(a.bits, b.bits);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
+};
+
+export function createNetwork(store: Store, name: string | undefined, o: CreateNetworkOptions = {}): NetworkConfig {
+  if ((o.driver ?? 'bridge') !== 'bridge') throw new TspodError('E_USAGE', `unsupported driver ${o.driver}: invalid argument`, { hint: 'tspod networks use the bridge driver' });
+  if (o.gateway && !o.subnet) throw new TspodError('E_USAGE', 'cannot set gateway or range without subnet', { hint: 'give --subnet too' });
+  if (o.ipRange && !o.subnet) throw new TspodError('E_USAGE', 'cannot set gateway or range without subnet', { hint: 'give --subnet too' });
+  const labels: Record<string, string> = {};
+  for (const l of o.labels ?? []) { const i = l.indexOf('='); labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1); }
+  store.init();
+  return store.withLock(() => {
+    const all = listNetworks(store);
+    const chosen = name ?? (() => { let i = 1; while (all.some((n) => n.name === `podman${i}`)) i++; return `podman${i}`; })();
+    if (!NAME_PATTERN.test(chosen)) throw new TspodError('E_USAGE', `network name ${chosen} invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument`);
+    if (all.some((n) => n.name === chosen)) throw new TspodError('E_NETWORK_EXISTS', `network name ${chosen} already used: network already exists`);
+    const used = all.flatMap((n) => n.subnets.map((s) => parseCidr(s.subnet, '--subnet')));
+    let subnet: { base: number; bits: number };
+    if (o.subnet) {
+      subnet = parseCidr(o.subnet, '--subnet');
+      const clash = all.find((n) => n.subnets.some((s) => overlaps(parseCidr(s.subnet, '--subnet'), subnet)));
+      if (clash) throw new TspodError('E_USAGE', `subnet ${o.subnet} is already used on the host or by another config`, { hint: `network ${clash.name} has it: pick another --subnet` });
+    } else {
+      let k = 0;
+      while (k < 256 && used.some((u) => overlaps(u, { base: (POOL_BASE | (k << 8)) >>> 0, bits: 24 }))) k++;
+      if (k === 256) throw new TspodError('E_NETWORK', 'no free /24 left in 10.89.0.0/16 for a new network', { hint: 'give one with --subnet' });
+      subnet = { base: (POOL_BASE | (k << 8)) >>> 0, bits: 24 };
+    }
+    const size = 2 ** (32 - subnet.bits);
+    const inside = (ip: string) => net.isIPv4(ip) && ipToInt(ip) > subnet.base && ipToInt(ip) < subnet.base + size - 1;
+    if (o.gateway && !inside(o.gateway)) throw new TspodError('E_USAGE', `gateway ${o.gateway} not in subnet ${intToIp(subnet.base)}/${subnet.bits}`, { hint: 'give a gateway address inside --subnet' });
+    const entry: Subnet = { subnet: `${intToIp(subnet.base)}/${subnet.bits}`, gateway: o.gateway ?? intToIp(subnet.base + 1) };
+    if (o.ipRange) {
+      const r = parseCidr(o.ipRange, '--ip-range');
+      if (!overlaps(r, subnet) || r.bits < subnet.bits) throw new TspodError('E_USAGE', `ip range ${o.ipRange} is not in subnet ${entry.subnet}`, { hint: 'give --ip-range a part of --subnet' });
+      const rsize = 2 ** (32 - r.bits);
+      entry.lease_range = { start_ip: intToIp(r.base + 1), end_ip: intToIp(r.base + rsize - 1) };
+    }
+    let ifIndex = 1;
+    while (all.some((n) => n.network_interface === `podman${ifIndex}`)) ifIndex++;
+    const config: NetworkConfig = {
+      name: chosen, id: crypto.randomBytes(32).toString('hex'), driver: 'bridge', network_interface: `podman${ifIndex}`, created: new Date().toISOString(),
+      subnets: [entry], ipv6_enabled: false, internal: !!o.internal, dns_enabled: !o.disableDns,
+      ...(Object.keys(labels).length ? { labels } : {}), ipam_options: { driver: 'host-local' },
+    };
+    fs.mkdirSync(dir(store), { recursive: true, mode: 0o700 });
+    const tmp = `${file(store, chosen)}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(config, null, 5));
+    fs.renameSync(tmp, file(store, chosen));
+    return config;
+  });
+}
+
+/** The containers that use a network (their --network names it). */
+export function networkUsers(store: Store, name: string): string[] {
+  return store.listContainers().filter((c) => (c.config?.network ?? '').split(',').includes(name)).map((c) => c.id);
+}
+
+/** Remove a network; one in use needs force, which removes its containers first (Podman's exit 2 otherwise). */
+export async function removeNetwork(store: Store, ref: string, o: { force?: boolean; timeoutSec?: number } = {}): Promise<string> {
+  const n = findNetwork(store, ref);
+  if (n.name === DEFAULT_NETWORK) throw new TspodError('E_USAGE', `default network ${DEFAULT_NETWORK} cannot be removed`);
+  const users = networkUsers(store, n.name);
+  if (users.length && !o.force) throw new TspodError('E_NETWORK_IN_USE', `"${n.name}" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used`, { exitCode: 2 });
+  const { removeContainer } = await import('./lifecycle.js');
+  const { findContainer } = await import('./containers.js');
+  for (const id of users) await removeContainer(store, findContainer(store, id), { force: true, timeoutSec: o.timeoutSec ?? 0, volumes: false });
+  fs.rmSync(file(store, n.name), { force: true });
+  return n.name;
+}
+
+/** Remove every network no container uses (the default one stays). */
+export async function pruneNetworks(store: Store): Promise<string[]> {
+  const gone: string[] = [];
+  for (const n of listNetworks(store)) {
+    if (n.name === DEFAULT_NETWORK || networkUsers(store, n.name).length) continue;
+    fs.rmSync(file(store, n.name), { force: true });
+    gone.push(n.name);
+  }
+  return gone;
+}

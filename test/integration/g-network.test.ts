@@ -276,6 +276,7 @@ test('network create, ls, inspect, exists, rm, prune: netavark\'s definitions, P
   const missing = tspod(['network', 'rm', 'nowhere']);
   assert.is(missing.status, 1);
   assert.match(missing.stderr, /unable to find network with name or ID nowhere: network not found/);
+  assert.equal([tspod(['network', 'rm', '-f', 'nowhere']).status, tspod(['network', 'rm', '-f', 'nowhere']).stdout], [0, ''], '-f passes over a missing one');
   const clash = tspod(['network', 'create', '--subnet', '10.89.0.0/24', 'again']);
   assert.is(clash.status, 125);
   assert.match(clash.stderr, /subnet 10\.89\.0\.0\/24 is already used/);

@@ -109,6 +109,8 @@ export class NetworkRmCommand extends TspodCommand {
     const e = await engine();
     let status = 0;
     for (const name of this.names) {
+      // -f also passes over networks that are not there, as Podman's does.
+      if (this.force && !e.lookupNetwork(e.store, name)) continue;
       try { process.stdout.write(`${await e.removeNetwork(e.store, name, { force: this.force, timeoutSec: this.time === undefined ? 0 : Number(this.time) })}\n`); } catch (err) {
         reportError(err);
         const code = err instanceof TspodError ? err.exitCode : 125;

@@ -179,7 +179,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const { findContainer } = await import('./containers.js');
     opts = { ...opts, network: `container:${findContainer(store, opts.network.slice('container:'.length)).id}` };
   }
-  if (ports.length && (['host', 'none'].includes(opts.network ?? '') || opts.network?.startsWith('container:'))) {
+  if (ports.length && (['host', 'none'].includes(opts.network ?? '') || opts.network?.startsWith('container:') || opts.network?.startsWith('ns:'))) {
     opts.onWarning?.('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     ports = [];
   }

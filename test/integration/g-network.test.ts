@@ -251,6 +251,14 @@ test('--network container:NAME joins another container\'s network (its loopback,
   assert.is(both.status, 0, both.stderr);
   assert.is(both.stdout, `${dep}\nnetowner\n`);
   assert.is(listening(port), '');
+  // ns:PATH joins a namespace file someone else keeps: here the owner's, through /proc.
+  assert.is(tspod(['run', '-d', '--name', 'netowner2', alpine, 'sleep', '60']).status, 0);
+  const pid = tspod(['inspect', '--format', '{{.State.Pid}}', 'netowner2']).stdout.trim();
+  const ns = tspod(['run', '--rm', '--network', `ns:/proc/${pid}/ns/net`, alpine, 'sh', '-c', 'ip -4 -o addr show tap0']);
+  assert.match(ns.stdout, /inet 10\.0\.2\.100\/24/, ns.stderr);
+  const noFile = tspod(['run', '--rm', '--network', 'ns:/nonexistent/ns', alpine, 'true']);
+  assert.is(noFile.status, 125);
+  assert.match(noFile.stderr, /no such network namespace file/);
   const notUp = tspod(['create', '--name', 'owner2', alpine, 'true']);
   assert.is(tspod(['run', '--rm', '--network', `container:${notUp.stdout.trim()}`, alpine, 'true']).status, 125, 'the owner must be running');
   assert.is(tspod(['rm', '-a', '-f']).status, 0);

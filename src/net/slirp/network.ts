@@ -12,7 +12,7 @@ import { bindNewNetns, unmountLazy } from '../../sys/index.js';
 import { startProcess } from '../../sys/spawn.js';
 import { checkPortsFree, pastaPortArgs, type PortMapping } from '../ports.js';
 
-export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns' | 'container';
+export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns' | 'container' | 'ns';
 
 /** A network as --network names it, with the helper's options (`pasta:OPTS`, `slirp4netns:OPT=V,...`). */
 export interface NetworkSpec { mode: NetworkMode; options: string[] }
@@ -85,6 +85,11 @@ export function parseNetwork(value: string | undefined, rootless: boolean, publi
   if ((name === 'none' || name === 'host') && colon < 0) return { mode: name, options: [] };
   // Another container's network namespace: options[0] names it (its id, once created).
   if (name === 'container' && rest) return { mode: 'container', options: [rest] };
+  // A network namespace someone else made and keeps (a bind-mounted nsfs file, /proc/PID/ns/net).
+  if (name === 'ns' && rest) {
+    if (!rest.startsWith('/')) throw new TspodError('E_USAGE', `--network ns:${rest}: the path must be absolute`, { hint: 'e.g. --network ns:/run/user/1000/netns/mine' });
+    return { mode: 'ns', options: [rest] };
+  }
   if (name === 'pasta') return helper('pasta', rest ? rest.split(',') : []);
   if (name === 'slirp4netns') {
     const options = rest ? rest.split(',') : [];
@@ -167,6 +172,10 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
   const mode = spec.mode;
   // The other container owns the namespace and its helper: nothing here to tear down.
   if (mode === 'container') return { mode, state: { mode }, nsPath: joined!.nsPath, nameservers: [], up: Promise.resolve(), teardown() {} };
+  if (mode === 'ns') {
+    if (!fs.existsSync(spec.options[0])) throw new TspodError('E_NETWORK', `--network ns:${spec.options[0]}: no such network namespace file`, { hint: 'give the path of a bind-mounted namespace, or /proc/PID/ns/net' });
+    return { mode, state: { mode }, nsPath: spec.options[0], nameservers: hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1'), up: Promise.resolve(), teardown() {} };
+  }
   if (mode === 'host') return { mode, state: { mode }, nameservers: hostNameservers(), address: hostAddress(), up: Promise.resolve(), teardown() {} };
   if (mode === 'none') return { mode, state: { mode }, nameservers: [], up: Promise.resolve(), teardown() {} };
   fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });

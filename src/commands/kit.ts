@@ -179,7 +179,7 @@ function optionLines(c: CommandClass): string[] {
 
 /** What a command group (container, image, volume, system) is for. */
 const GROUPS: Record<string, string> = {
-  container: 'Manage containers', image: 'Manage images', volume: 'Manage volumes', system: 'Manage tspod',
+  container: 'Manage containers', image: 'Manage images', network: 'Manage networks', volume: 'Manage volumes', system: 'Manage tspod',
 };
 
 export class Cli {

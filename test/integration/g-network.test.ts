@@ -296,6 +296,10 @@ test('network create, ls, inspect, exists, rm, prune: netavark\'s definitions, P
   assert.is(tspod(['network', 'prune', '-f']).stdout, 'back\n');
   assert.is(tspod(['network', 'ls', '-q']).stdout, 'podman\n');
   assert.is(tspod(['network', 'rm', 'podman']).status, 125, 'the default network stays');
+  const bare = tspod(['network']);
+  assert.is(bare.status, 125);
+  assert.match(bare.stdout, /^Manage networks\n[^]*\n  create +Create a network\n/);
+  assert.match(bare.stderr, /missing command 'tspod network COMMAND'/);
 });
 
 test('after everything is removed no helper of the user is left, nor a socket of its ports', async () => {

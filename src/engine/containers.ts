@@ -61,6 +61,12 @@ export function current(store: Store, id: string): ContainerRecord | undefined {
   return rec && reconcile(store, rec);
 }
 
+/** The pid of a running container's first process, from the runtime's pid file; 0 when it is not running. */
+export function containerPid(store: Store, rec: ContainerRecord): number {
+  if (rec.state !== 'running') return 0;
+  try { return Number(fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/pidfile'), 'utf8')) || 0; } catch { return 0; }
+}
+
 export function requireRunning(store: Store, rec: ContainerRecord, hint = 'see `tspod ps -a`'): void {
   if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint });
 }

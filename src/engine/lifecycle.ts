@@ -7,7 +7,7 @@ import { TspodError, RuntimeError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { processAlive } from '../sys/proc.js';
 import { mark } from '../trace.js';
-import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone } from './containers.js';
+import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone, containerPid } from './containers.js';
 import { validateName } from './create.js';
 import { volumeDataDir } from './volumes.js';
 import { humanSizeWithPrecision } from '../units.js';
@@ -259,12 +259,6 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
   }
 }
 
-/** The pid of a running container's first process, from the runtime's pid file; 0 when it is not running. */
-export function containerPid(store: Store, rec: ContainerRecord): number {
-  if (rec.state !== 'running') return 0;
-  try { return Number(fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/pidfile'), 'utf8')) || 0; } catch { return 0; }
-}
-
 export interface Namespaces { Cgroup: string; IPC: string; MNT: string; NET: string; PIDNS: string; User: string; UTS: string }
 
 /** The namespaces of process `pid` as `ps --ns` shows them: the inode numbers of /proc/PID/ns/*. */
@@ -279,7 +273,7 @@ export function processNamespaces(pid: number): Namespaces | undefined {
  * plus its image's. Files hard-linked within the layer count once; directories a user namespace
  * made unreadable to us are left out.
  */
-export function containerSizes(store: Store, rec: ContainerRecord): { rw: number; rootFs: number } {
+export function containerSizes(store: Store, rec: ContainerRecord, images = store.readImages()): { rw: number; rootFs: number } {
   let rw = 0;
   const seen = new Set<string>();
   const walk = (dir: string) => {
@@ -295,7 +289,7 @@ export function containerSizes(store: Store, rec: ContainerRecord): { rw: number
     }
   };
   walk(path.join(store.containerDir(rec.id), 'upper'));
-  const image = store.readImages().find((i) => i.id === rec.imageId)?.size ?? 0;
+  const image = images.find((i) => i.id === rec.imageId)?.size ?? 0;
   return { rw, rootFs: rw + image };
 }
 
@@ -306,7 +300,7 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
   let spec: { process?: { env?: string[]; cwd?: string; user?: { uid: number; gid: number }; terminal?: boolean; args?: string[] }; hostname?: string; root?: { readonly?: boolean } } = {};
   try { spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')); } catch { /* never started */ }
   const pidFrom = (file: string) => { try { return rec.state === 'running' ? Number(fs.readFileSync(path.join(dir, 'userdata', file), 'utf8')) : 0; } catch { return 0; } };
-  const pid = pidFrom('pidfile');
+  const pid = containerPid(store, rec);
   const cfg = rec.config;
   const ports = inspectPorts(cfg?.ports, cfg?.exposed ?? []);
   return {

@@ -6,6 +6,9 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import { TspodError } from '../errors.js';
+import { ipToInt, intToIp, parseNetworkCidr, overlaps } from '../net/ipv4.js';
+import { parseLabels } from './labels.js';
+import { byText } from './filters.js';
 import type { Store } from '../storage/store.js';
 
 export interface Subnet { subnet: string; gateway?: string; lease_range?: { start_ip: string; end_ip: string } }
@@ -52,12 +55,12 @@ function defaultNetwork(): NetworkConfig {
   };
 }
 
-/** Every network, the default one first, then by name. */
+/** Every network, the default one among them, by name. */
 export function listNetworks(store: Store): NetworkConfig[] {
   let names: string[] = [];
   try { names = fs.readdirSync(dir(store)).filter((n) => n.endsWith('.json')).sort(); } catch { /* none yet */ }
   const stored = names.flatMap((n) => { try { return [JSON.parse(fs.readFileSync(path.join(dir(store), n), 'utf8')) as NetworkConfig]; } catch { return []; } });
-  return [defaultNetwork(), ...stored].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [defaultNetwork(), ...stored].sort((a, b) => byText(a.name, b.name));
 }
 
 /** A network by name, full id or id prefix; undefined when there is none. */
@@ -76,41 +79,28 @@ export function findNetwork(store: Store, ref: string): NetworkConfig {
   return n;
 }
 
-const ipToInt = (ip: string) => ip.split('.').reduce((v, o) => ((v << 8) | Number(o)) >>> 0, 0);
-const intToIp = (v: number) => [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
-
 function parseCidr(cidr: string, flag: string): { base: number; bits: number } {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-  if (!m || !net.isIPv4(m[1]) || Number(m[2]) > 30) throw new TspodError('E_USAGE', `invalid CIDR address: ${cidr}`, { hint: `give ${flag} an IPv4 network with room for containers, e.g. 10.90.0.0/24` });
-  const bits = Number(m[2]);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return { base: (ipToInt(m[1]) & mask) >>> 0, bits };
+  const parsed = parseNetworkCidr(cidr);
+  if (!parsed || parsed.bits > 30) throw new TspodError('E_USAGE', `invalid CIDR address: ${cidr}`, { hint: `give ${flag} an IPv4 network with room for containers, e.g. 10.90.0.0/24` });
+  return parsed;
 }
-
-const overlaps = (a: { base: number; bits: number }, b: { base: number; bits: number }) => {
-  const bits = Math.min(a.bits, b.bits);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
-};
 
 export function createNetwork(store: Store, name: string | undefined, o: CreateNetworkOptions = {}): NetworkConfig {
   if ((o.driver ?? 'bridge') !== 'bridge') throw new TspodError('E_USAGE', `unsupported driver ${o.driver}: invalid argument`, { hint: 'tspod networks use the bridge driver' });
-  if (o.gateway && !o.subnet) throw new TspodError('E_USAGE', 'cannot set gateway or range without subnet', { hint: 'give --subnet too' });
-  if (o.ipRange && !o.subnet) throw new TspodError('E_USAGE', 'cannot set gateway or range without subnet', { hint: 'give --subnet too' });
-  const labels: Record<string, string> = {};
-  for (const l of o.labels ?? []) { const i = l.indexOf('='); labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1); }
+  if ((o.gateway || o.ipRange) && !o.subnet) throw new TspodError('E_USAGE', 'cannot set gateway or range without subnet', { hint: 'give --subnet too' });
+  const labels = parseLabels(o.labels ?? []);
   store.init();
   return store.withLock(() => {
     const all = listNetworks(store);
     const chosen = name ?? (() => { let i = 1; while (all.some((n) => n.name === `podman${i}`)) i++; return `podman${i}`; })();
     if (!NAME_PATTERN.test(chosen)) throw new TspodError('E_USAGE', `network name ${chosen} invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument`);
     if (all.some((n) => n.name === chosen)) throw new TspodError('E_NETWORK_EXISTS', `network name ${chosen} already used: network already exists`);
-    const used = all.flatMap((n) => n.subnets.map((s) => parseCidr(s.subnet, '--subnet')));
+    const used = all.flatMap((n) => n.subnets.map((s) => ({ network: n.name, ...parseCidr(s.subnet, '--subnet') })));
     let subnet: { base: number; bits: number };
     if (o.subnet) {
       subnet = parseCidr(o.subnet, '--subnet');
-      const clash = all.find((n) => n.subnets.some((s) => overlaps(parseCidr(s.subnet, '--subnet'), subnet)));
-      if (clash) throw new TspodError('E_USAGE', `subnet ${o.subnet} is already used on the host or by another config`, { hint: `network ${clash.name} has it: pick another --subnet` });
+      const clash = used.find((u) => overlaps(u, subnet));
+      if (clash) throw new TspodError('E_USAGE', `subnet ${o.subnet} is already used on the host or by another config`, { hint: `network ${clash.network} has it: pick another --subnet` });
     } else {
       let k = 0;
       while (k < 256 && used.some((u) => overlaps(u, { base: (POOL_BASE | (k << 8)) >>> 0, bits: 24 }))) k++;
@@ -143,8 +133,8 @@ export function createNetwork(store: Store, name: string | undefined, o: CreateN
 }
 
 /** The containers that use a network (their --network names it). */
-export function networkUsers(store: Store, name: string): string[] {
-  return store.listContainers().filter((c) => (c.config?.network ?? '').split(',').includes(name)).map((c) => c.id);
+export function networkUsers(store: Store, name: string, containers = store.listContainers()): string[] {
+  return containers.filter((c) => (c.config?.network ?? '').split(',').includes(name)).map((c) => c.id);
 }
 
 /** Remove a network; one in use needs force, which removes its containers first (Podman's exit 2 otherwise). */
@@ -163,8 +153,9 @@ export async function removeNetwork(store: Store, ref: string, o: { force?: bool
 /** Remove every network no container uses (the default one stays). */
 export async function pruneNetworks(store: Store): Promise<string[]> {
   const gone: string[] = [];
+  const containers = store.listContainers();
   for (const n of listNetworks(store)) {
-    if (n.name === DEFAULT_NETWORK || networkUsers(store, n.name).length) continue;
+    if (n.name === DEFAULT_NETWORK || networkUsers(store, n.name, containers).length) continue;
     fs.rmSync(file(store, n.name), { force: true });
     gone.push(n.name);
   }

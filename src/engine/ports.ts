@@ -2,10 +2,10 @@
 // (`port`, the PORTS column of ps, inspect's NetworkSettings.Ports and HostConfig.PortBindings).
 import net from 'node:net';
 import { TspodError } from '../errors.js';
+import { freeHostPort, shownIp, portSpanText, type PortMapping, type Protocol } from '../net/ports.js';
 
 /** A bad flag value: one line, with what to write instead. */
 const usage = (message: string, hint?: string) => new TspodError('E_USAGE', message, { hint });
-import { freeHostPort, type PortMapping, type Protocol } from '../net/ports.js';
 
 export type { PortMapping } from '../net/ports.js';
 
@@ -63,8 +63,8 @@ export function parseExpose(spec: string, flag = '--expose'): Array<{ port: numb
  */
 export async function resolvePorts(publish: string[], o: { publishAll?: boolean; expose?: string[]; imageExposed?: string[] }): Promise<PortMapping[]> {
   const mappings = publish.flatMap(parsePublish);
-  const exposed = [...(o.imageExposed ?? []).flatMap((e) => parseExpose(e, 'EXPOSE')), ...(o.expose ?? []).flatMap((e) => parseExpose(e))];
   if (o.publishAll) {
+    const exposed = exposedPorts(o.expose, o.imageExposed);
     const covered = (port: number, protocol: Protocol) => mappings.some((m) => m.protocol === protocol && port >= m.containerPort && port < m.containerPort + m.range);
     for (const e of exposed) if (!covered(e.port, e.protocol)) mappings.push({ hostIp: '', hostPort: 0, containerPort: e.port, range: 1, protocol: e.protocol });
   }
@@ -81,17 +81,19 @@ export async function resolvePorts(publish: string[], o: { publishAll?: boolean;
   return mappings;
 }
 
-/** The exposed ports a container shows in inspect without being published: --expose and the image's. */
-export function exposedKeys(expose: string[] | undefined, imageExposed: string[] | undefined): string[] {
-  return [...(imageExposed ?? []).flatMap((e) => parseExpose(e, 'EXPOSE')), ...(expose ?? []).flatMap((e) => parseExpose(e))].map((e) => `${e.port}/${e.protocol}`);
+/** The container's exposed ports: the image's EXPOSE, then --expose. */
+function exposedPorts(expose: string[] | undefined, imageExposed: string[] | undefined): Array<{ port: number; protocol: Protocol }> {
+  return [...(imageExposed ?? []).flatMap((e) => parseExpose(e, 'EXPOSE')), ...(expose ?? []).flatMap((e) => parseExpose(e))];
 }
 
-const hostShown = (ip: string) => (ip === '' ? '0.0.0.0' : ip.includes(':') ? `[${ip}]` : ip);
-const span = (first: number, n: number) => (n > 1 ? `${first}-${first + n - 1}` : `${first}`);
+/** The exposed ports a container shows in inspect without being published: --expose and the image's. */
+export function exposedKeys(expose: string[] | undefined, imageExposed: string[] | undefined): string[] {
+  return exposedPorts(expose, imageExposed).map((e) => `${e.port}/${e.protocol}`);
+}
 
 /** ps's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->90-91/udp". */
 export function portsColumn(mappings: PortMapping[] | undefined): string {
-  return (mappings ?? []).map((m) => `${hostShown(m.hostIp)}:${span(m.hostPort, m.range)}->${span(m.containerPort, m.range)}/${m.protocol}`).join(', ');
+  return (mappings ?? []).map((m) => `${shownIp(m.hostIp)}:${portSpanText(m.hostPort, m.range)}->${portSpanText(m.containerPort, m.range)}/${m.protocol}`).join(', ');
 }
 
 /** Every single published port: ranges taken apart, as `port` and inspect list them. */
@@ -104,9 +106,9 @@ export function eachPort(mappings: PortMapping[] | undefined): Array<{ key: stri
 /** `port`'s lines: "80/tcp -> 0.0.0.0:8080", or only the host side for one asked-for port. */
 export function portLines(mappings: PortMapping[] | undefined, only?: string): string[] {
   const all = eachPort(mappings);
-  if (only === undefined) return all.map((p) => `${p.key} -> ${hostShown(p.hostIp)}:${p.hostPort}`);
+  if (only === undefined) return all.map((p) => `${p.key} -> ${shownIp(p.hostIp)}:${p.hostPort}`);
   const wanted = only.includes('/') ? only.toLowerCase() : `${only}/tcp`;
-  return all.filter((p) => p.key === wanted).map((p) => `${hostShown(p.hostIp)}:${p.hostPort}`);
+  return all.filter((p) => p.key === wanted).map((p) => `${shownIp(p.hostIp)}:${p.hostPort}`);
 }
 
 /** inspect's NetworkSettings.Ports (exposed ports included, as null) and HostConfig.PortBindings. */

@@ -12,7 +12,7 @@ import { mark } from '../trace.js';
 import { processAlive } from '../sys/proc.js';
 import { createContainer, zoneFile, type CreateOptions } from './create.js';
 import { DEFAULT_PATH, mergeEnv, checkExecutable, type ImageConfig } from './process.js';
-import { withContainer, current, exitFileCode, runcStateRoot, containerGone, sleep, launcher } from './containers.js';
+import { withContainer, current, exitFileCode, runcStateRoot, containerGone, sleep, launcher, containerPid } from './containers.js';
 
 type Net = typeof import('../net/slirp/network.js');
 
@@ -68,8 +68,7 @@ interface Prepared {
 function joinedNetwork(store: Store, id: string, rec: ContainerRecord): { nsPath: string; etcFiles: Record<string, string> } {
   const other = current(store, id);
   if (!other) throw new TspodError('E_NO_CONTAINER', `container ${id} whose network namespace ${rec.name} joins is gone`, { hint: `remove ${rec.name}, or create it again with another --network` });
-  let pid = 0;
-  try { pid = other.state === 'running' ? Number(fs.readFileSync(path.join(store.containerDir(id), 'userdata/pidfile'), 'utf8')) : 0; } catch { /* not started */ }
+  const pid = containerPid(store, other);
   if (!pid) throw new TspodError('E_CONTAINER_NOT_RUNNING', `cannot join the network namespace of container ${other.name}: it is not running`, { hint: `start it first: tspod start ${other.name}` });
   const files: Record<string, string> = {};
   for (const [inside, name] of [['/etc/hosts', 'hosts'], ['/etc/resolv.conf', 'resolv.conf']]) {

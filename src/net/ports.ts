@@ -17,7 +17,10 @@ export interface PortMapping {
   protocol: Protocol;
 }
 
-const shownIp = (ip: string) => (ip === '' ? '0.0.0.0' : ip.includes(':') ? `[${ip}]` : ip);
+/** A host address as Podman shows it: every address as 0.0.0.0, IPv6 in brackets. */
+export const shownIp = (ip: string) => (ip === '' ? '0.0.0.0' : ip.includes(':') ? `[${ip}]` : ip);
+/** `n` ports from `first`: "80", or "8000-8001". */
+export const portSpanText = (first: number, n: number) => (n > 1 ? `${first}-${first + n - 1}` : `${first}`);
 
 /** Try to bind (ip, port) for the protocol; resolves to the error code, or '' when it was free. */
 function tryBind(ip: string, port: number, protocol: Protocol): Promise<{ code: string; port: number }> {
@@ -67,9 +70,8 @@ export async function checkPortsFree(mappings: PortMapping[]): Promise<void> {
 
 /** pasta's -t/-u options for the mappings: "[ADDR/]HOST[-END]:CTR[-END]". */
 export function pastaPortArgs(mappings: PortMapping[]): string[] {
-  const span = (first: number, n: number) => (n > 1 ? `${first}-${first + n - 1}` : `${first}`);
   const specs = (protocol: Protocol) => mappings.filter((m) => m.protocol === protocol)
-    .map((m) => `${m.hostIp ? `${m.hostIp}/` : ''}${span(m.hostPort, m.range)}:${span(m.containerPort, m.range)}`);
+    .map((m) => `${m.hostIp ? `${m.hostIp}/` : ''}${portSpanText(m.hostPort, m.range)}:${portSpanText(m.containerPort, m.range)}`);
   const tcp = specs('tcp'), udp = specs('udp');
   return [...(tcp.length ? tcp.flatMap((s) => ['-t', s]) : ['-t', 'none']), ...(udp.length ? udp.flatMap((s) => ['-u', s]) : ['-u', 'none'])];
 }

@@ -8,7 +8,12 @@ import { byText } from '../../engine/filters.js';
 import { humanSizeWithPrecision } from '../../units.js';
 import { portsColumn } from '../../engine/ports.js';
 
-type Engine = typeof import('../../engine/lifecycle.js');
+/** What ps's computed columns call: the container's pid, namespaces and sizes (images read once). */
+interface Probe {
+  containerPid: typeof import('../../engine/containers.js').containerPid;
+  processNamespaces: typeof import('../../engine/lifecycle.js').processNamespaces;
+  sizes: (c: ContainerRecord) => { rw: number; rootFs: number };
+}
 
 /** Podman's default ps table. */
 const DEFAULT = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -18,7 +23,7 @@ const HEADERS = { ID: 'CONTAINER ID', CreatedHuman: 'CREATED', RunningFor: 'CREA
 const SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'];
 
 /** A container as ps's templates see it: Podman's field names; the computed ones are methods. */
-function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Store, e: Engine) {
+function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Store, e: Probe) {
   let pid: number | undefined;
   const pidOf = () => (pid ??= e.containerPid(store, c));
   let ns: import('../../engine/lifecycle.js').Namespaces | undefined;
@@ -49,14 +54,14 @@ function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Stor
     Cgroup: () => nsOf().Cgroup, IPC: () => nsOf().IPC, MNT: () => nsOf().MNT, NET: () => nsOf().NET, PIDNS: () => nsOf().PIDNS, User: () => nsOf().User, UTS: () => nsOf().UTS,
     Pod: '', PodName: '',
     Ports: () => portsColumn(c.config?.ports),
-    Size: () => { const s = e.containerSizes(store, c); return `${humanSizeWithPrecision(s.rw, 3)} (virtual ${humanSizeWithPrecision(s.rootFs, 3)})`; },
+    Size: () => { const s = e.sizes(c); return `${humanSizeWithPrecision(s.rw, 3)} (virtual ${humanSizeWithPrecision(s.rootFs, 3)})`; },
     State: state,
     Status: state,
   };
 }
 
 /** `ps --format json`: Podman's ListContainer shape. */
-function listContainerJson(c: ContainerRecord, store: Store, e: Engine, size: boolean) {
+function listContainerJson(c: ContainerRecord, store: Store, e: Probe, size: boolean) {
   const pid = e.containerPid(store, c), ns = e.processNamespaces(pid);
   const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800);
   return {
@@ -65,7 +70,7 @@ function listContainerJson(c: ContainerRecord, store: Store, e: Engine, size: bo
     IsInfra: false, Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
     Names: [c.name], Namespaces: ns ? { Mnt: ns.MNT, Cgroup: ns.Cgroup, Ipc: ns.IPC, Net: ns.NET, Pidns: ns.PIDNS, Uts: ns.UTS, User: ns.User } : {},
     Networks: [], Pid: pid, Pod: '', PodName: '',
-    Ports: c.config?.ports?.length ? c.config.ports.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.containerSizes(store, c)) : null,
+    Ports: c.config?.ports?.length ? c.config.ports.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.sizes(c)) : null,
     StartedAt: unix(c.startedAt), State: c.state, Status: '', Created: unix(c.created),
   };
 }
@@ -102,9 +107,11 @@ export class PsCommand extends TspodCommand {
     if (!SORT_KEYS.includes(this.sort)) throw new UsageError(`invalid option for --sort, options are: ${SORT_KEYS.join(', ')}`);
     const last = this.latest ? 1 : this.last === undefined ? undefined : Number(this.last);
     if (last !== undefined && !Number.isInteger(last)) throw new UsageError(`invalid argument "${this.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${this.last}": invalid syntax`);
-    const [{ listContainers }, { writeReport }, e] = await Promise.all([import('../../engine/containers.js'), import('../report.js'), import('../../engine/lifecycle.js')]);
+    const [{ listContainers, containerPid }, { writeReport }, { processNamespaces, containerSizes }] = await Promise.all([import('../../engine/containers.js'), import('../report.js'), import('../../engine/lifecycle.js')]);
     mark('ps: modules loaded');
     const store = new Store();
+    let images: import('../../storage/store.js').ImageRecord[] | undefined;
+    const e: Probe = { containerPid, processNamespaces, sizes: (c) => containerSizes(store, c, images ??= store.readImages()) };
     const list = await listContainers(store, { all: this.all, filters: this.filter, last, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
     const key = (c: ContainerRecord): string => ({ command: c.command.join(' '), created: c.created, id: c.id, image: c.imageName, names: c.name, runningfor: c.created, size: c.created, status: c.state } as Record<string, string>)[this.sort];
     if (this.sort !== 'created') list.sort((a, b) => byText(key(a), key(b)));

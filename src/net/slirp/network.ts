@@ -11,6 +11,7 @@ import { findExecutable, hasArgument, processAlive } from '../../sys/proc.js';
 import { bindNewNetns, unmountLazy } from '../../sys/index.js';
 import { startProcess } from '../../sys/spawn.js';
 import { checkPortsFree, pastaPortArgs, type PortMapping } from '../ports.js';
+import { intToIp, parseNetworkCidr } from '../ipv4.js';
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns' | 'container' | 'ns';
 
@@ -60,7 +61,7 @@ export function defaultNetworkMode(): NetworkMode {
 const SLIRP_OPTIONS: Record<string, (v: string) => boolean> = {
   allow_host_loopback: (v) => v === 'true' || v === 'false',
   enable_ipv6: (v) => v === 'true' || v === 'false',
-  cidr: (v) => /^(\d{1,3}\.){3}\d{1,3}\/(\d|1\d|2[0-5])$/.test(v),
+  cidr: (v) => (parseNetworkCidr(v)?.bits ?? 99) <= 25,
   mtu: (v) => /^\d+$/.test(v) && Number(v) >= 68 && Number(v) <= 65521,
   outbound_addr: (v) => v.length > 0,
   port_handler: (v) => v === 'rootlesskit' || v === 'slirp4netns',
@@ -213,7 +214,8 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
     const allowLoopback = opt('allow_host_loopback') === 'true';
     // slirp4netns gives the guest the network's .100, its gateway .2 and its DNS .3.
     const cidr = opt('cidr');
-    const at = (n: number) => (cidr ? cidr.split('/')[0].split('.').slice(0, 3).concat(String(Number(cidr.split('/')[0].split('.')[3]) + n)).join('.') : `10.0.2.${n}`);
+    const base = parseNetworkCidr(cidr ?? '10.0.2.0/24')!.base;
+    const at = (n: number) => intToIp(base + n);
     // slirp4netns writes "1" to --ready-fd once tap0 is configured.
     const slirp = startProcess('slirp4netns', [
       '--ready-fd=3', '--netns-type=path', '--configure', `--mtu=${opt('mtu') ?? 65520}`, ...(allowLoopback ? [] : ['--disable-host-loopback']),

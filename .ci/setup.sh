@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PKGS="gcc libc6-dev uidmap util-linux runc crun conmon slirp4netns passt fuse-overlayfs zstd skopeo docker-registry podman busybox-static bsdutils procps python3 curl iproute2 nodejs npm"
+PKGS="gcc libc6-dev uidmap util-linux runc crun conmon slirp4netns passt netavark aardvark-dns iptables fuse-overlayfs zstd skopeo docker-registry podman busybox-static bsdutils procps python3 curl iproute2 nodejs npm"
 missing=""
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"; done
 # nodejs/npm may come from elsewhere (nodesource, nvm): only install them when node is absent.

@@ -1,5 +1,5 @@
 // Build tspod's C parts with the system C compiler: the launcher (src/launcher/tspod.c) into
-// dist/tspod, which bin/tspod links to, and the small Node-API addon (src/sys/native/tspod_sys.c)
+// dist/tspod, which bin/tspod links to, the port forwarder (src/net/portfwd.c) into dist/tspod-portfwd, and the small Node-API addon (src/sys/native/tspod_sys.c)
 // into dist/native/tspod_sys.node, against Node's own headers (node_api.h, in every Node install).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,4 +26,5 @@ function compile(source, args) {
   }
 }
 compile('src/launcher/tspod.c', ['-o', 'dist/tspod']);
+compile('src/net/portfwd.c', ['-pthread', '-o', 'dist/tspod-portfwd']);
 compile('src/sys/native/tspod_sys.c', ['-fPIC', '-shared', `-I${include}`, '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=tspod_sys', '-o', 'dist/native/tspod_sys.node']);

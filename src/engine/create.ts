@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { TspodError, ImageNotFoundError, UsageError } from '../errors.js';
+import { TspodError, ImageNotFoundError, UsageError, EXIT_TSPOD } from '../errors.js';
 import type { Store, ContainerRecord, ImageRecord, RestartPolicy } from '../storage/store.js';
 import { findImage, pullImage, type PullOptions } from './images.js';
 import { generateName } from './names.js';
@@ -27,6 +27,9 @@ export interface CreateOptions {
   entrypoint?: string[];
   hostname?: string;
   network?: string;
+  /** --ip, --network-alias: on user networks */
+  ip?: string;
+  networkAliases?: string[];
   readOnly?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -187,15 +190,18 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const args = containerArgs(imageCfg, opts.command, opts.entrypoint);
   if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
-  if (opts.network !== undefined) {
-    const { lookupNetwork } = await import('./networks.js');
-    // Defined with `network create`, not yet something a container can join (the next step of this work).
-    const named = opts.network.split(',').find((n) => lookupNetwork(store, n));
-    if (named) throw new TspodError('E_NETWORK', `network ${named}: tspod does not attach containers to user networks yet`, { hint: 'leave --network out for the default network (with -p for ports), or use --network container:NAME to share one' });
-    const { parseNetwork } = await import('../net/slirp/network.js');
-    const { isRootless } = await import('../paths.js');
-    parseNetwork(opts.network, isRootless(), ports.length > 0);
+  const { parseNetwork } = await import('../net/slirp/network.js');
+  const { isRootless } = await import('../paths.js');
+  const networkMode = parseNetwork(opts.network, isRootless(), ports.length > 0).mode;
+  if (networkMode === 'bridge') {
+    const { findNetwork } = await import('./networks.js');
+    const names = opts.network!.split(',');
+    for (const n of names) findNetwork(store, n, EXIT_TSPOD);
+    if (new Set(names).size < names.length) throw new UsageError(`--network ${opts.network}: a network is named twice`, 'name each network once');
+  } else if (opts.ip || opts.networkAliases?.length) {
+    throw new UsageError(`${opts.ip ? '--ip' : '--network-alias'} is only for containers on user networks`, 'create one (tspod network create NAME) and give --network NAME');
   }
+  if (opts.ip && !net.isIPv4(opts.ip)) throw new UsageError(`--ip ${opts.ip}: not an IPv4 address`, 'give one inside the network\'s subnet, e.g. --ip 10.89.0.10');
 
   const id = crypto.randomBytes(32).toString('hex');
   const dir = store.containerDir(id);
@@ -226,7 +232,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
       autoRemove: !!opts.rm, stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
-        env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, readOnly: opts.readOnly, tty: opts.tty,
+        env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,

@@ -12,6 +12,7 @@ import { validateName } from './create.js';
 import { volumeDataDir } from './volumes.js';
 import { humanSizeWithPrecision } from '../units.js';
 import { inspectPorts } from './ports.js';
+import { userNetworkNames } from '../net/mode.js';
 
 export interface RemoveContainerOptions {
   force?: boolean;
@@ -327,10 +328,10 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
       Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? volumeDataDir(store, m.source) : m.source,
       Destination: m.destination, RW: !m.readOnly,
     })),
-    NetworkSettings: { Mode: rec.network?.mode ?? cfg?.network ?? '', SandboxKey: rec.network?.nsPath ?? '', Ports: ports.ports },
+    NetworkSettings: { Mode: rec.network?.mode ?? cfg?.network ?? '', SandboxKey: rec.network?.nsPath ?? '', Ports: ports.ports, ...networkSettings(store, rec) },
     HostConfig: {
       LogConfig: { Type: cfg?.logDriver ?? 'k8s-file', Config: null, Path: cfg?.logDriver === 'none' ? '' : path.join(dir, 'userdata/ctr.log'), Tag: '', Size: cfg?.logSizeMax ? humanSizeWithPrecision(cfg.logSizeMax, 4) : '0B' },
-      PortBindings: ports.bindings, AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? cfg?.network ?? '',
+      PortBindings: ports.bindings, AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? (userNetworkNames(cfg?.network) ? 'bridge' : cfg?.network ?? ''),
       RestartPolicy: { Name: cfg?.restart?.name ?? 'no', MaximumRetryCount: cfg?.restart?.maxRetries ?? 0 },
     },
     LogPath: path.join(dir, 'userdata/ctr.log'),
@@ -371,4 +372,24 @@ export async function pauseContainer(store: Store, rec: ContainerRecord, pause: 
   requireRunning(store, rec);
   const r = await runtimeCommand(runcStateRoot(), [pause ? 'pause' : 'resume', rec.id]);
   if (r.status !== 0) throw new RuntimeError(`cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: ${(r.stderr || '').trim().split('\n').pop()}`);
+}
+
+/**
+ * The addresses a container on user networks has (while it runs), as Podman's inspect shows them:
+ * per network, and the first one's at the top.
+ */
+function networkSettings(store: Store, rec: ContainerRecord) {
+  const names = userNetworkNames(rec.config?.network) ?? (rec.network?.mode === 'bridge' ? [] : undefined);
+  if (!names) return {};
+  const running = rec.state === 'running' ? rec.network?.attachments ?? [] : [];
+  const networks: Record<string, unknown> = {};
+  for (const name of names) {
+    const a = running.find((x) => x.network === name);
+    networks[name] = {
+      EndpointID: '', Gateway: a?.gateway ?? '', IPAddress: a?.ip ?? '', IPPrefixLen: a?.prefix ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+      MacAddress: a?.mac ?? '', NetworkID: name, DriverOpts: null, IPAMConfig: null, Links: null, Aliases: a ? [...a.aliases] : [rec.id.slice(0, 12), ...(rec.config?.networkAliases ?? [])],
+    };
+  }
+  const first = running[0];
+  return { IPAddress: first?.ip ?? '', IPPrefixLen: first?.prefix ?? 0, Gateway: first?.gateway ?? '', MacAddress: first?.mac ?? '', Networks: networks };
 }

@@ -5,29 +5,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { TspodError } from '../errors.js';
+import { TspodError, EXIT_TSPOD } from '../errors.js';
 import { ipToInt, intToIp, parseNetworkCidr, overlaps } from '../net/ipv4.js';
+import type { NetavarkNetwork, Subnet } from '../net/usernet.js';
+import { userNetworkNames } from '../net/mode.js';
 import { parseLabels } from './labels.js';
 import { byText } from './filters.js';
 import type { Store } from '../storage/store.js';
 
-export interface Subnet { subnet: string; gateway?: string; lease_range?: { start_ip: string; end_ip: string } }
-
+export type { Subnet } from '../net/usernet.js';
 /** netavark's network definition, field for field. */
-export interface NetworkConfig {
-  name: string;
-  id: string;
-  driver: string;
-  network_interface: string;
-  created: string;
-  subnets: Subnet[];
-  ipv6_enabled: boolean;
-  internal: boolean;
-  dns_enabled: boolean;
-  labels?: Record<string, string>;
-  options?: Record<string, string>;
-  ipam_options: { driver: string };
-}
+export type NetworkConfig = NetavarkNetwork;
 
 export interface CreateNetworkOptions {
   subnet?: string;
@@ -73,9 +61,10 @@ export function lookupNetwork(store: Store, ref: string): NetworkConfig | undefi
   return byId[0];
 }
 
-export function findNetwork(store: Store, ref: string): NetworkConfig {
+/** A network by name or id; one that is not there ends the command with `exitCode` (network rm/inspect: 1, as Podman). */
+export function findNetwork(store: Store, ref: string, exitCode = 1): NetworkConfig {
   const n = lookupNetwork(store, ref);
-  if (!n) throw new TspodError('E_NO_NETWORK', `unable to find network with name or ID ${ref}: network not found`, { exitCode: 1 });
+  if (!n) throw new TspodError('E_NO_NETWORK', `unable to find network with name or ID ${ref}: network not found`, { exitCode, hint: exitCode === 1 ? undefined : 'create it first: tspod network create NAME' });
   return n;
 }
 
@@ -134,7 +123,7 @@ export function createNetwork(store: Store, name: string | undefined, o: CreateN
 
 /** The containers that use a network (their --network names it). */
 export function networkUsers(store: Store, name: string, containers = store.listContainers()): string[] {
-  return containers.filter((c) => (c.config?.network ?? '').split(',').includes(name)).map((c) => c.id);
+  return containers.filter((c) => userNetworkNames(c.config?.network)?.includes(name)).map((c) => c.id);
 }
 
 /** Remove a network; one in use needs force, which removes its containers first (Podman's exit 2 otherwise). */
@@ -160,4 +149,78 @@ export async function pruneNetworks(store: Store): Promise<string[]> {
     gone.push(n.name);
   }
   return gone;
+}
+
+/**
+ * network connect: the container joins one more network. A running one gets its interface at once
+ * (and the network's resolver in its resolv.conf); either way the network is kept for its next starts.
+ */
+export async function connectContainer(store: Store, netRef: string, ctrRef: string, o: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+  const n = findNetwork(store, netRef, EXIT_TSPOD);
+  const { findContainer, withContainer, containerGone } = await import('./containers.js');
+  const target = findContainer(store, ctrRef);
+  const done = await withContainer(store, target.id, async (rec) => {
+    const names = userNetworksOf(rec);
+    if (!names) throw new TspodError('E_NETWORK', `container ${rec.name} is not on a user network (its --network is ${rec.config?.network ?? 'the default'}): network connect is only for bridge networks`, { hint: 'create it with --network NAME to connect it to more networks later' });
+    if (names.includes(n.name)) throw new TspodError('E_NETWORK', `container ${rec.name} is already connected to network ${n.name}`);
+    const config = { ...rec.config!, network: [...names, n.name].join(',') };
+    let network = rec.network;
+    if (rec.state === 'running' && rec.network?.nsPath) {
+      const { joinNetworks } = await import('../net/usernet.js');
+      const { runtimeDir } = await import('../paths.js');
+      const got = await joinNetworks({ runDir: runtimeDir(), id: rec.id, name: rec.name, netns: rec.network.nsPath, wants: [{ network: n, ip: o.ip, aliases: [...(o.aliases ?? []), rec.id.slice(0, 12)] }] });
+      network = { ...rec.network, attachments: got };
+      rewriteNameservers(store, rec.id, got);
+    }
+    store.writeContainer({ ...rec, config, network });
+    return true;
+  });
+  if (!done) throw containerGone(target.name);
+}
+
+/** network disconnect: off one network, at once if it runs, and for its next starts. */
+export async function disconnectContainer(store: Store, netRef: string, ctrRef: string): Promise<void> {
+  const n = findNetwork(store, netRef, EXIT_TSPOD);
+  const { findContainer, withContainer, containerGone } = await import('./containers.js');
+  const target = findContainer(store, ctrRef);
+  const done = await withContainer(store, target.id, async (rec) => {
+    const names = userNetworksOf(rec);
+    if (!names?.includes(n.name)) throw new TspodError('E_NETWORK', `container ${rec.name} is not connected to network ${n.name}`);
+    const left = names.filter((x) => x !== n.name);
+    // With no network left it has only its loopback, as --network none.
+    const config = { ...rec.config!, network: left.length ? left.join(',') : 'none' };
+    let network = rec.network;
+    if (rec.state === 'running' && rec.network?.nsPath) {
+      const { leaveNetworks } = await import('../net/usernet.js');
+      const { runtimeDir } = await import('../paths.js');
+      const kept = leaveNetworks(runtimeDir(), rec.id, n.name);
+      network = { ...rec.network, attachments: kept };
+      rewriteNameservers(store, rec.id, kept);
+    }
+    store.writeContainer({ ...rec, config, network });
+    return true;
+  });
+  if (!done) throw containerGone(target.name);
+}
+
+/** The user networks a container is on, or undefined when its --network is something else. */
+function userNetworksOf(rec: import('../storage/store.js').ContainerRecord): string[] | undefined {
+  if (rec.config?.network === 'none' && rec.network?.mode === 'bridge') return [];
+  return userNetworkNames(rec.config?.network);
+}
+
+/**
+ * A running container's resolv.conf names the resolvers of the networks it is on now. Written in
+ * place: the container sees the file through a bind mount of this very inode.
+ */
+function rewriteNameservers(store: Store, id: string, attachments: import('../net/usernet.js').Attachment[]): void {
+  const file = path.join(store.containerDir(id), 'userdata', 'resolv.conf');
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  const dns = [...new Set(attachments.filter((a) => a.dns).map((a) => a.gateway))];
+  if (!dns.length) return;
+  const lines = text.split('\n').filter((l) => l && !/^\s*nameserver\s/.test(l));
+  const at = lines.findIndex((l) => /^\s*options\s/.test(l));
+  lines.splice(at < 0 ? lines.length : at, 0, ...dns.map((s) => `nameserver ${s}`));
+  fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
 }

@@ -78,6 +78,14 @@ function joinedNetwork(store: Store, id: string, rec: ContainerRecord): { nsPath
   return { nsPath: `/proc/${pid}/ns/net`, etcFiles: files };
 }
 
+/** What a container on user networks asks of each: its --ip (the first network's) and aliases, which always include its short id. */
+async function userNetworkWants(store: Store, rec: ContainerRecord): Promise<{ name: string; wants: import('../net/usernet.js').Want[] }> {
+  const { findNetwork } = await import('./networks.js');
+  const cfg = rec.config ?? { env: [] };
+  const names = (cfg.network ?? '').split(',');
+  return { name: rec.name, wants: names.map((n, i) => ({ network: findNetwork(store, n), ip: i === 0 ? cfg.ip : undefined, aliases: [...(cfg.networkAliases ?? []), rec.id.slice(0, 12)] })) };
+}
+
 /** Everything the runtime needs: the overlay root, user, env, workdir, volumes, network and spec. Undone on failure. */
 async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Promise<Prepared> {
   const cfg = rec.config ?? { env: [] };
@@ -101,7 +109,8 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   fs.rmSync(path.join(userdata, 'pidfile'), { force: true });
   // The network helper starts first and comes up while the root is mounted and the spec is built.
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
-  const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports, joined).then((n) => { network = n; return n; });
+  const bridge = networkMode === 'bridge' ? await userNetworkWants(store, rec) : undefined;
+  const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports, { joined: joined && { nsPath: joined.nsPath }, bridge }).then((n) => { network = n; return n; });
   networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
   const undo = () => {
     try { network?.teardown(); } catch { /* best effort */ }

@@ -4,6 +4,8 @@
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { TspodError } from '../errors.js';
+import { distFile } from '../sys/index.js';
+import { startProcess } from '../sys/spawn.js';
 
 export type Protocol = 'tcp' | 'udp';
 
@@ -74,4 +76,25 @@ export function pastaPortArgs(mappings: PortMapping[]): string[] {
     .map((m) => `${m.hostIp ? `${m.hostIp}/` : ''}${portSpanText(m.hostPort, m.range)}:${portSpanText(m.containerPort, m.range)}`);
   const tcp = specs('tcp'), udp = specs('udp');
   return [...(tcp.length ? tcp.flatMap((s) => ['-t', s]) : ['-t', 'none']), ...(udp.length ? udp.flatMap((s) => ['-u', s]) : ['-u', 'none'])];
+}
+
+/**
+ * Start tspod-portfwd for the mappings: it binds them on the host, then forwards each connection
+ * (and UDP flow) to targetIp from inside `netns`. `tag` (the container's netns path) is among its
+ * arguments, so that teardown finds it. `up` settles once every port is bound; a taken one rejects it.
+ */
+export function startPortForwarder(netns: string, tag: string, mappings: PortMapping[], targetIp: string): { pid: number; up: Promise<void> } {
+  const specs = mappings.flatMap((m) => Array.from({ length: m.range }, (_, i) => `${m.protocol}:${m.hostIp}:${m.hostPort + i}:${targetIp}:${m.containerPort + i}`));
+  const fwd = startProcess(distFile('tspod-portfwd'), [netns, tag, ...specs], { stdio: ['ignore', 'pipe', 'pipe'], newSession: true, wait: false });
+  const out = fwd.pipes.get(1)!, err = fwd.pipes.get(2)!;
+  const up = new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    err.on('data', (d: Buffer) => { stderr += d.toString(); });
+    out.once('data', () => resolve());
+    out.once('end', () => setImmediate(() => {
+      const line = stderr.trim().split('\n').pop() || 'tspod-portfwd exited before it was ready';
+      reject(new TspodError('E_PORT_IN_USE', line, { hint: /in use/.test(line) ? 'another process or container holds it: stop it, or publish on another host port' : undefined }));
+    }));
+  }).finally(() => { out.destroy(); err.destroy(); });
+  return { pid: fwd.pid, up };
 }

@@ -37,6 +37,9 @@ export interface ContainerConfig {
   workdir?: string;
   hostname?: string;
   network?: string;
+  /** --ip (on the first user network) and --network-alias */
+  ip?: string;
+  networkAliases?: string[];
   readOnly?: boolean;
   tty?: boolean;
   interactive?: boolean;
@@ -104,7 +107,7 @@ export interface ContainerRecord {
   /** the tspod that runs it attached through conmon (-t): it removes a --rm container once it has the exit code */
   attachedPid?: number;
   /** how to tear the network down after the container ends */
-  network?: { mode: string; nsPath?: string; helperPid?: number };
+  network?: { mode: string; nsPath?: string; helperPid?: number; attachments?: import('../net/usernet.js').Attachment[] };
   stopSignal?: string;
   labels?: Record<string, string>;
 }

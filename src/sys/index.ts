@@ -25,12 +25,16 @@ interface Native {
 }
 let native: Native | undefined;
 
-/** dist/native/tspod_sys.node, found from this module (bundled in dist/bundle, or built by tsc in dist/src/sys). */
-function load(): Native {
-  if (native) return native;
+/** A file tspod built into dist/, found from this module (bundled in dist/bundle, or built by tsc in dist/src/sys). */
+export function distFile(name: string): string {
   let dir = path.dirname(new URL(import.meta.url).pathname);
   while (path.basename(dir) !== 'dist' && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  native = createRequire(import.meta.url)(path.join(dir, 'native/tspod_sys.node')) as Native;
+  return path.join(dir, name);
+}
+
+function load(): Native {
+  if (native) return native;
+  native = createRequire(import.meta.url)(distFile('native/tspod_sys.node')) as Native;
   return native;
 }
 

@@ -289,9 +289,9 @@ test('network create, ls, inspect, exists, rm, prune: netavark\'s definitions, P
   assert.is(clash.status, 125);
   assert.match(clash.stderr, /subnet 10\.89\.0\.0\/24 is already used/);
   assert.match(tspod(['network', 'create', '--subnet', 'bad', 'x']).stderr, /invalid CIDR address: bad/);
-  const used = tspod(['run', '--rm', '--network', 'front', alpine, 'true']);
-  assert.is(used.status, 125);
-  assert.match(used.stderr, /network front: tspod does not attach containers to user networks yet/);
+  const unknown = tspod(['run', '--rm', '--network', 'nowhere', alpine, 'true']);
+  assert.is(unknown.status, 125);
+  assert.match(unknown.stderr, /unable to find network with name or ID nowhere: network not found/);
   assert.is(tspod(['network', 'rm', 'front']).stdout, 'front\n');
   assert.is(tspod(['network', 'prune', '-f']).stdout, 'back\n');
   assert.is(tspod(['network', 'ls', '-q']).stdout, 'podman\n');

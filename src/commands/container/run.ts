@@ -20,7 +20,9 @@ abstract class ContainerFlags extends TspodCommand {
   user = Option.String('-u,--user', { description: 'USER[:GROUP], by name or id' });
   entrypoint = Option.String('--entrypoint', { description: 'override the image\'s entrypoint' });
   hostname = Option.String('-h,--hostname', { description: 'the container\'s hostname' });
-  network = Option.String('--network,--net', { description: 'slirp4netns (default; pasta when ports are published), pasta, none or host' });
+  network = Option.String('--network,--net', { description: 'slirp4netns (default; pasta when ports are published), pasta, none, host, container:NAME, ns:PATH, or user networks NAME[,NAME...]' });
+  ip = Option.String('--ip', { description: 'The container\'s IPv4 address on its (first) user network' });
+  networkAlias = Option.Array('--network-alias', [], { description: 'Another name for the container on its user networks' });
   publish = Option.Array('-p,--publish', [], { description: 'Publish a container\'s port to the host: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp], ranges as 8000-8001:80-81' });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish every exposed port (EXPOSE, --expose) on a free host port' });
   dns = Option.Array('--dns', [], { description: 'Set custom DNS servers (none: no /etc/resolv.conf)' });
@@ -76,7 +78,7 @@ abstract class ContainerFlags extends TspodCommand {
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy,
-      dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
+      ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
       tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs, unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,

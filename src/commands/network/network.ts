@@ -1,4 +1,4 @@
-// network create, ls, inspect, rm, prune, exists: the definitions of user networks.
+// network create, ls, inspect, rm, prune, exists, connect, disconnect: user networks and who is on them.
 import { Option } from '../kit.js';
 import { TspodCommand, reportError, confirm } from '../base.js';
 import { TspodError } from '../../errors.js';
@@ -144,5 +144,44 @@ export class NetworkExistsCommand extends TspodCommand {
   async run(): Promise<number> {
     const e = await engine();
     return e.lookupNetwork(e.store, this.name) ? 0 : 1;
+  }
+}
+
+export class NetworkConnectCommand extends TspodCommand {
+  static paths = [['network', 'connect']];
+  static usage = TspodCommand.Usage({
+    category: 'Networks', description: 'Add container to a network',
+    details: 'A running container gets a new interface (eth1, ...) on the network at once, and is found there by its name, its short id and each `--alias`; a stopped one joins it at its next start.',
+    examples: [['Connect', '$0 network connect --alias db back mydb']],
+  });
+
+  alias = Option.Array('--alias', [], { description: 'network scoped alias for container' });
+  ip = Option.String('--ip', { description: 'set a static ipv4 address for this container network' });
+  network = Option.String({ name: 'NETWORK' });
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    await e.connectContainer(e.store, this.network, this.container, { aliases: this.alias, ip: this.ip });
+    return 0;
+  }
+}
+
+export class NetworkDisconnectCommand extends TspodCommand {
+  static paths = [['network', 'disconnect']];
+  static usage = TspodCommand.Usage({
+    category: 'Networks', description: 'Disconnect a container from a network',
+    details: 'A running container loses its interface on the network at once, and its name there is forgotten.',
+    examples: [['Disconnect', '$0 network disconnect back mydb']],
+  });
+
+  force = Option.Boolean('-f,--force', false, { description: 'force the container to disconnect from a network' });
+  network = Option.String({ name: 'NETWORK' });
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    await e.disconnectContainer(e.store, this.network, this.container);
+    return 0;
   }
 }

@@ -5,17 +5,19 @@ import fs from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { TspodError } from '../../errors.js';
 import { findExecutable, hasArgument, processAlive } from '../../sys/proc.js';
-import { bindNewNetns, unmountLazy } from '../../sys/index.js';
+import { createNetns, removeNetns } from '../netns.js';
+import { startSlirp4netns } from '../slirp4netns.js';
+import { userNetworkNames } from '../mode.js';
+import { joinNetworks, leaveNetworks, usernetNetns, USERNET_DNS, type Attachment, type Want } from '../usernet.js';
 import { startProcess } from '../../sys/spawn.js';
-import { checkPortsFree, pastaPortArgs, type PortMapping } from '../ports.js';
+import { checkPortsFree, pastaPortArgs, startPortForwarder, type PortMapping } from '../ports.js';
 import { intToIp, parseNetworkCidr } from '../ipv4.js';
 
-export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns' | 'container' | 'ns';
+export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns' | 'container' | 'ns' | 'bridge';
 
-/** A network as --network names it, with the helper's options (`pasta:OPTS`, `slirp4netns:OPT=V,...`). */
+/** A network as --network names it, with the helper's options (`pasta:OPTS`, `slirp4netns:OPT=V,...`), or the user networks' names (bridge). */
 export interface NetworkSpec { mode: NetworkMode; options: string[] }
 
 /**
@@ -23,7 +25,7 @@ export interface NetworkSpec { mode: NetworkMode; options: string[] }
  * helper's pid is also in a file beside the namespace (NSPATH.pid), written as it starts, so a
  * start killed before it recorded anything can still be undone.
  */
-export interface NetworkState { mode: NetworkMode; nsPath?: string; helperPid?: number }
+export interface NetworkState { mode: NetworkMode; nsPath?: string; helperPid?: number; attachments?: Attachment[] }
 
 const helperPidFile = (nsPath: string) => `${nsPath}.pid`;
 
@@ -43,6 +45,10 @@ export interface NetworkHandle {
    */
   up: Promise<void>;
   nameservers: string[];
+  /** search domains before the host's (dns.podman on user networks) */
+  searches?: string[];
+  /** on user networks: what the container got on each */
+  attachments?: Attachment[];
   teardown(): void;
 }
 
@@ -92,6 +98,8 @@ export function parseNetwork(value: string | undefined, rootless: boolean, publi
     return { mode: 'ns', options: [rest] };
   }
   if (name === 'pasta') return helper('pasta', rest ? rest.split(',') : []);
+  const names = userNetworkNames(value);
+  if (names) return { mode: 'bridge', options: names };
   if (name === 'slirp4netns') {
     const options = rest ? rest.split(',') : [];
     for (const o of options) {
@@ -118,37 +126,8 @@ function hostAddress(): string | undefined {
   return undefined;
 }
 
-/**
- * A namespace can only be bind-mounted onto a file whose mount is not shared. Rootless, the pause
- * process's mount namespace is private already; as root, make the netns dir a private mount, as
- * Podman does with /run/netns.
- */
-function ensurePrivateMount(dir: string): void {
-  const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  if (mountinfo.split('\n').some((l) => l.split(' ')[4] === dir)) return;
-  spawnSync('mount', ['--bind', dir, dir], { stdio: 'ignore' });
-  spawnSync('mount', ['--make-private', dir], { stdio: 'ignore' });
-}
-
-function createNetns(file: string): void {
-  if (process.getuid!() === 0 && !process.env._TSPOD_IN_USERNS) ensurePrivateMount(path.dirname(file));
-  fs.writeFileSync(file, '');
-  try {
-    bindNewNetns(file);
-  } catch (e) {
-    fs.rmSync(file, { force: true });
-    throw new TspodError('E_NETWORK', `cannot create a network namespace: ${(e as Error).message}`, { hint: 'check that unprivileged user namespaces may create network namespaces here' });
-  }
-}
-
 /** Where a container's network namespace is bound: known before anything is started, so a killed start can be undone. */
 export const netnsPath = (runDir: string, id: string) => path.join(runDir, 'netns', id);
-
-function removeNetns(file: string): void {
-  // Lazy: the runtime or pasta may still hold the namespace file open for a moment.
-  try { unmountLazy(file); } catch { /* not mounted */ }
-  fs.rmSync(file, { force: true });
-}
 
 /**
  * The address layout both helpers give a container, Podman's slirp4netns one: the container is
@@ -169,8 +148,8 @@ function settled(p: Promise<void>): Promise<void> {
  * Set up the network before the container starts (wait for `up`); teardown() after it ends.
  * `joined`: for --network container:, the other container's namespace and the address in its hosts.
  */
-export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = [], joined?: { nsPath: string }): Promise<NetworkHandle> {
-  const mode = spec.mode;
+export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = [], extra: { joined?: { nsPath: string }; bridge?: { name: string; wants: Want[] } } = {}): Promise<NetworkHandle> {
+  const mode = spec.mode, joined = extra.joined;
   // The other container owns the namespace and its helper: nothing here to tear down.
   if (mode === 'container') return { mode, state: { mode }, nsPath: joined!.nsPath, nameservers: [], up: Promise.resolve(), teardown() {} };
   if (mode === 'ns') {
@@ -183,6 +162,25 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
   const nsPath = netnsPath(runDir, id);
   createNetns(nsPath);
   try {
+    if (mode === 'bridge') {
+      // Joined first: the addresses go into /etc/hosts and the forwarder's targets.
+      const attachments = await joinNetworks({ runDir, id, name: extra.bridge!.name, netns: nsPath, wants: extra.bridge!.wants });
+      const state: NetworkState = { mode, nsPath, attachments };
+      let up = Promise.resolve();
+      if (ports.length) {
+        await checkPortsFree(ports);
+        const fwd = startPortForwarder(usernetNetns(runDir), nsPath, ports, attachments[0].ip);
+        fs.writeFileSync(helperPidFile(nsPath), `${fwd.pid}\n`);
+        state.helperPid = fwd.pid;
+        up = fwd.up;
+      }
+      const dns = [...new Set(attachments.filter((a) => a.dns).map((a) => a.gateway))];
+      const outside = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
+      return {
+        mode, state, nsPath, attachments, address: attachments[0].ip, hostGateway: hostAddress(), up: settled(up), teardown: () => teardownNetwork(state),
+        nameservers: dns.length ? dns : outside.length ? outside : [USERNET_DNS], searches: dns.length ? ['dns.podman'] : [],
+      };
+    }
     if (mode === 'pasta') {
       // pasta configures the namespace, binds the published ports and forks into the background;
       // it quits once the namespace is gone. As real root it would drop to "nobody", who can't
@@ -216,23 +214,10 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
     const cidr = opt('cidr');
     const base = parseNetworkCidr(cidr ?? '10.0.2.0/24')!.base;
     const at = (n: number) => intToIp(base + n);
-    // slirp4netns writes "1" to --ready-fd once tap0 is configured.
-    const slirp = startProcess('slirp4netns', [
-      '--ready-fd=3', '--netns-type=path', '--configure', `--mtu=${opt('mtu') ?? 65520}`, ...(allowLoopback ? [] : ['--disable-host-loopback']),
-      ...(cidr ? [`--cidr=${cidr}`] : []), ...(api ? [`--api-socket=${api}`] : []), ...(opt('enable_ipv6') === 'true' ? ['--enable-ipv6'] : []), ...(opt('outbound_addr') ? [`--outbound-addr=${opt('outbound_addr')}`] : []),
-      nsPath, 'tap0'],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], newSession: true, wait: false });
-    fs.writeFileSync(helperPidFile(nsPath), `${slirp.pid}\n`);
-    const stderrPipe = slirp.pipes.get(2)!, ready = slirp.pipes.get(3)!;
-    const up = new Promise<void>((resolve, reject) => {
-      let stderr = '';
-      const fail = (why: string) => reject(new TspodError('E_NETWORK', `slirp4netns failed: ${why}`, { hint: 'check that /dev/net/tun is usable by you, or use --network pasta or none' }));
-      const timer = setTimeout(() => fail('not ready after 5 s'), 5000);
-      stderrPipe.on('data', (d: Buffer) => { stderr += d.toString(); });
-      ready.once('data', () => { clearTimeout(timer); resolve(); });
-      // Its end of the ready pipe closes without a word when it quits early.
-      ready.once('end', () => { clearTimeout(timer); fail(stderr.trim().split('\n').pop() || 'it exited before it was ready'); });
-    }).finally(() => { stderrPipe.destroy(); ready.destroy(); }).then(async () => {
+    const slirp = startSlirp4netns(nsPath, helperPidFile(nsPath), {
+      cidr, mtu: opt('mtu'), allowHostLoopback: allowLoopback, apiSocket: api, ipv6: opt('enable_ipv6') === 'true', outboundAddr: opt('outbound_addr'),
+    });
+    const up = slirp.up.then(async () => {
       for (const m of ports) {
         for (let i = 0; i < m.range; i++) await slirpHostForward(api!, { proto: m.protocol, host_addr: m.hostIp || '0.0.0.0', host_port: m.hostPort + i, guest_port: m.containerPort + i });
       }
@@ -293,6 +278,8 @@ export function teardownNetwork(state: NetworkState): void {
   }
   fs.rmSync(helperPidFile(state.nsPath), { force: true });
   fs.rmSync(apiSocketPath(state.nsPath), { force: true });
+  // On user networks: off them (the last one out drops the usernet), while the namespace is there.
+  leaveNetworks(path.dirname(path.dirname(state.nsPath)), path.basename(state.nsPath));
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
 }
 
@@ -320,7 +307,7 @@ export function writeEtcFiles(dir: string, net: NetworkHandle, hostname: string,
   if (o.dnsServers?.[0] !== 'none') {
     const hostResolv = (() => { try { return fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; } })();
     const searches = o.dnsSearches?.length ? o.dnsSearches.filter((d) => d !== '.')
-      : net.mode === 'none' ? [] : (/^\s*search\s+(.*)$/m.exec(hostResolv)?.[1].trim().split(/\s+/) ?? []);
+      : net.mode === 'none' ? [] : [...(net.searches ?? []), ...(/^\s*search\s+(.*)$/m.exec(hostResolv)?.[1].trim().split(/\s+/) ?? [])];
     const servers = o.dnsServers?.length ? o.dnsServers : net.nameservers;
     const options = o.dnsOptions?.length ? o.dnsOptions : [];
     files['/etc/resolv.conf'] = path.join(dir, 'resolv.conf');

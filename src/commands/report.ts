@@ -2,7 +2,7 @@
 // (a header row from the template's fields, then the rows), all through Go's tabwriter with
 // Podman's settings, so "\t" aligns columns in any template. The default output is the command's
 // own table template.
-import { Template, TemplateError, goJson, tabwrite } from './template.js';
+import { Template, TemplateError, goJson, goMap, tabwrite } from './template.js';
 import { UsageError } from '../errors.js';
 
 export interface ReportOptions<T> {
@@ -66,9 +66,23 @@ export function writeReport<T>(o: ReportOptions<T>): void {
   process.stdout.write(renderReport(o));
 }
 
-/** Go's field names where Podman's JSON keys differ ("Id" in JSON, .ID in a template): added, hidden from JSON. */
+/** The fields that are Go maps in Podman's inspect types: a template ranges over them by key. */
+const GO_MAPS = new Set(['Labels', 'Annotations', 'Networks', 'Ports', 'PortBindings', 'Options', 'ExposedPorts', 'Volumes']);
+
+function markMaps(v: unknown, key: string): void {
+  if (!v || typeof v !== 'object') return;
+  if (Array.isArray(v)) { for (const x of v) markMaps(x, ''); return; }
+  if (GO_MAPS.has(key)) goMap(v);
+  for (const [k, x] of Object.entries(v)) markMaps(x, k);
+}
+
+/**
+ * Go's field names where Podman's JSON keys differ ("Id" in JSON, .ID in a template): added, hidden
+ * from JSON; and its maps marked as maps.
+ */
 function withGoNames<T extends object>(report: T): T {
   if ('Id' in report && !('ID' in report)) Object.defineProperty(report, 'ID', { value: (report as { Id: unknown }).Id, enumerable: false });
+  markMaps(report, '');
   return report;
 }
 

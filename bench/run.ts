@@ -222,23 +222,31 @@ async function networkCases(webImage: string): Promise<void> {
   spawnSync('sh', ['-c', `head -c ${200 << 20} /dev/urandom > ${www}/big.bin && chmod 644 ${www}/big.bin`]);
   const serve = ['-v', `${www}:/srv:ro`, webImage, '/opt/bb/busybox', 'httpd', '-f', '-p', '80', '-h', '/srv'];
   const download = (port: number) => () => timed(['curl', '-s', '-o', '/dev/null', '-f', `http://127.0.0.1:${port}/big.bin`]);
-  const ports = { tspod: freePort(), overlay: freePort(), vfs: freePort(), host: freePort() };
-  const hostHttpd = spawn('runuser', asUser(['/bin/busybox', 'httpd', '-f', '-p', `127.0.0.1:${ports.host}`, '-h', www]), { stdio: 'ignore' });
+  const tools: Array<[string, string[]]> = [['tspod', [TSPOD]], ['podman overlay', PODMAN], ...(WITH_VFS ? [['podman vfs', PODMAN_VFS] as [string, string[]]] : [])];
+  const hostPort = freePort();
+  const hostHttpd = spawn('runuser', asUser(['/bin/busybox', 'httpd', '-f', '-p', `127.0.0.1:${hostPort}`, '-h', www]), { stdio: 'ignore' });
+  // A user network of each tool's own (Podman's: netavark in its rootless netns, rootlessport per port).
+  for (const [, tool] of tools) { quiet([...tool, 'network', 'rm', '-f', 'bench-net']); quiet([...tool, 'network', 'create', 'bench-net']); }
   try {
-    quiet([TSPOD, 'run', '-d', '--name', 'bench-web', '-p', `${ports.tspod}:80`, ...serve]);
-    quiet([...PODMAN, 'run', '-d', '--name', 'bench-web', '-p', `${ports.overlay}:80`, ...serve]);
-    if (WITH_VFS) quiet([...PODMAN_VFS, 'run', '-d', '--name', 'bench-web', '-p', `${ports.vfs}:80`, ...serve]);
-    for (const p of Object.values(ports)) timed(['sh', '-c', FIRST_BYTE(p)]);
-    const mb = 200 * 1.048576;
-    const rs = await compare('curl 200 MB through -p (default network)', RUNS, download(ports.tspod),
-      [['podman overlay', download(ports.overlay)], ...(WITH_VFS ? [['podman vfs', download(ports.vfs)] as [string, Runner]] : []), ['host httpd', download(ports.host)]], 1.0);
-    if (rs.length) {
-      const row = rows[rows.length - 1];
-      notes.push(`Throughput through -p, MB/s (median): tspod ${(mb / (q(row.tspod, 0.5) / 1000)).toFixed(0)}, ${row.others.map((o) => `${o.name} ${(mb / (q(o.ms, 0.5) / 1000)).toFixed(0)}`).join(', ')} (the host's own httpd is this machine's limit).`);
+    for (const network of ['default', 'bench-net']) {
+      const ports = tools.map(() => freePort());
+      tools.forEach(([, tool], i) => quiet([...tool, 'run', '-d', '--name', 'bench-web', ...(network === 'default' ? [] : ['--network', network]), '-p', `${ports[i]}:80`, ...serve]));
+      for (const p of [...ports, hostPort]) timed(['sh', '-c', FIRST_BYTE(p)]);
+      const mb = 200 * 1.048576;
+      const label = network === 'default' ? 'default network' : 'user network';
+      const rs = await compare(`curl 200 MB through -p (${label})`, RUNS, download(ports[0]),
+        [...tools.slice(1).map(([name], i) => [name, download(ports[i + 1])] as [string, Runner]), ['host httpd', download(hostPort)]], 1.0);
+      if (rs.length) {
+        const row = rows[rows.length - 1];
+        notes.push(`Throughput through -p on the ${label}, MB/s (median): tspod ${(mb / (q(row.tspod, 0.5) / 1000)).toFixed(0)}, ${row.others.map((o) => `${o.name} ${(mb / (q(o.ms, 0.5) / 1000)).toFixed(0)}`).join(', ')} (the host's own httpd is this machine's limit).`);
+      }
+      for (const [, tool] of tools) quiet([...tool, 'rm', '-f', '-t', '0', 'bench-web']);
     }
+    await compare('run --rm --network NET true (user network)', RUNS, () => timed([TSPOD, 'run', '--rm', '--network', 'bench-net', webImage, 'true']),
+      podmans((p) => () => timed([...p, 'run', '--rm', '--network', 'bench-net', webImage, 'true'])), 0.5);
   } finally {
     hostHttpd.kill();
-    for (const tool of [[TSPOD], PODMAN, ...(WITH_VFS ? [PODMAN_VFS] : [])]) quiet([...tool, 'rm', '-f', '-t', '0', 'bench-web']);
+    for (const [, tool] of tools) { quiet([...tool, 'rm', '-f', '-t', '0', 'bench-web']); quiet([...tool, 'network', 'rm', '-f', 'bench-net']); }
   }
 
   // run -d -p until the first byte reaches the host; the container is removed after each sample.

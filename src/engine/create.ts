@@ -192,7 +192,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
   const { parseNetwork } = await import('../net/slirp/network.js');
   const { isRootless } = await import('../paths.js');
-  const networkMode = parseNetwork(opts.network, isRootless(), ports.length > 0).mode;
+  const networkMode = parseNetwork(opts.network, isRootless()).mode;
   if (networkMode === 'bridge') {
     const { findNetwork } = await import('./networks.js');
     const names = opts.network!.split(',');

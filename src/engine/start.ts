@@ -99,7 +99,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   mark('start: runtime modules loaded');
   const rt = findRuntime(cfg.runtime);
   const rootless = isRootless();
-  const networkSpec = net.parseNetwork(cfg.network, rootless, !!cfg.ports?.length);
+  const networkSpec = net.parseNetwork(cfg.network, rootless);
   const networkMode = networkSpec.mode;
   const joined = networkMode === 'container' ? joinedNetwork(store, networkSpec.options[0], rec) : undefined;
   const dir = store.containerDir(rec.id);

@@ -89,10 +89,10 @@ static void *splice_half(void *arg) {
   if (pipe2(p, O_CLOEXEC) == 0) {
     fcntl(p[1], F_SETPIPE_SZ, CHUNK);
     for (;;) {
-      ssize_t n = splice(h->from, NULL, p[1], NULL, CHUNK, SPLICE_F_MOVE | SPLICE_F_MORE);
+      ssize_t n = splice(h->from, NULL, p[1], NULL, CHUNK, SPLICE_F_MOVE);
       if (n <= 0) break;
       while (n > 0) {
-        ssize_t m = splice(p[0], NULL, h->to, NULL, n, SPLICE_F_MOVE | SPLICE_F_MORE);
+        ssize_t m = splice(p[0], NULL, h->to, NULL, n, SPLICE_F_MOVE);
         if (m <= 0) goto done;
         n -= m;
       }

@@ -28,6 +28,8 @@ export interface NetworkSpec { mode: NetworkMode; options: string[] }
 export interface NetworkState { mode: NetworkMode; nsPath?: string; helperPid?: number; attachments?: Attachment[] }
 
 const helperPidFile = (nsPath: string) => `${nsPath}.pid`;
+/** tspod-portfwd's, for published ports (except pasta's own and slirp4netns's port_handler). */
+const forwarderPidFile = (nsPath: string) => `${nsPath}.fwd.pid`;
 
 export interface NetworkHandle {
   mode: NetworkMode;
@@ -73,20 +75,13 @@ const SLIRP_OPTIONS: Record<string, (v: string) => boolean> = {
   port_handler: (v) => v === 'rootlesskit' || v === 'slirp4netns',
 };
 
-/**
- * --network as Podman spells it. The default is slirp4netns, or pasta when ports are published:
- * pasta forwards them itself, splicing loopback connections between sockets.
- */
-export function parseNetwork(value: string | undefined, rootless: boolean, publishes = false): NetworkSpec {
+/** --network as Podman spells it; the default is slirp4netns, with published ports by tspod-portfwd. */
+export function parseNetwork(value: string | undefined, rootless: boolean): NetworkSpec {
   const helper = (mode: 'pasta' | 'slirp4netns', options: string[]): NetworkSpec => {
     if (!findExecutable(mode)) throw new TspodError('E_NETWORK', `--network ${mode}: ${mode} is not installed`, { hint: `sudo apt-get install ${mode === 'pasta' ? 'passt' : 'slirp4netns'}` });
     return { mode, options };
   };
-  if (!value || value === 'default' || value === 'bridge' && rootless) {
-    if (publishes) return helper('pasta', []);
-    const mode = defaultNetworkMode();
-    return { mode, options: [] };
-  }
+  if (!value || value === 'default' || value === 'bridge' && rootless) return { mode: defaultNetworkMode(), options: [] };
   const colon = value.indexOf(':');
   const [name, rest] = colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
   if ((name === 'none' || name === 'host') && colon < 0) return { mode: name, options: [] };
@@ -170,8 +165,7 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       if (ports.length) {
         await checkPortsFree(ports);
         const fwd = startPortForwarder(usernetNetns(runDir), nsPath, ports, attachments[0].ip);
-        fs.writeFileSync(helperPidFile(nsPath), `${fwd.pid}\n`);
-        state.helperPid = fwd.pid;
+        fs.writeFileSync(forwarderPidFile(nsPath), `${fwd.pid}\n`);
         up = fwd.up;
       }
       const dns = [...new Set(attachments.filter((a) => a.dns).map((a) => a.gateway))];
@@ -204,11 +198,13 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
       const state: NetworkState = { mode, nsPath };
       return { mode, state, nsPath, nameservers: [DNS_FORWARDER], address: CONTAINER_ADDRESS, hostGateway: mapGw ? GATEWAY : hostAddress(), up: settled(up), teardown: () => teardownNetwork(state) };
     }
-    // Ports with slirp4netns go through its own forwarder (its API's add_hostfwd), as Podman's
-    // port_handler=slirp4netns; pasta, the default with ports, is faster.
+    // Published ports go through tspod-portfwd, which connects to them on the container's loopback
+    // (as Podman's rootlessport); with port_handler=slirp4netns through slirp4netns's own
+    // forwarder (its API's add_hostfwd), which is slower.
     if (ports.length) await checkPortsFree(ports);
-    const api = ports.length ? apiSocketPath(nsPath) : undefined;
     const opt = (k: string) => spec.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+    const slirpPorts = opt('port_handler') === 'slirp4netns' ? ports : [];
+    const api = slirpPorts.length ? apiSocketPath(nsPath) : undefined;
     const allowLoopback = opt('allow_host_loopback') === 'true';
     // slirp4netns gives the guest the network's .100, its gateway .2 and its DNS .3.
     const cidr = opt('cidr');
@@ -217,11 +213,16 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
     const slirp = startSlirp4netns(nsPath, helperPidFile(nsPath), {
       cidr, mtu: opt('mtu'), allowHostLoopback: allowLoopback, apiSocket: api, ipv6: opt('enable_ipv6') === 'true', outboundAddr: opt('outbound_addr'),
     });
-    const up = slirp.up.then(async () => {
-      for (const m of ports) {
+    let up = slirp.up.then(async () => {
+      for (const m of slirpPorts) {
         for (let i = 0; i < m.range; i++) await slirpHostForward(api!, { proto: m.protocol, host_addr: m.hostIp || '0.0.0.0', host_port: m.hostPort + i, guest_port: m.containerPort + i });
       }
     });
+    if (ports.length && !slirpPorts.length) {
+      const fwd = startPortForwarder(nsPath, nsPath, ports, '127.0.0.1');
+      fs.writeFileSync(forwarderPidFile(nsPath), `${fwd.pid}\n`);
+      up = Promise.all([settled(up), fwd.up]).then(() => undefined);
+    }
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
     return { mode, state, nsPath, nameservers: [at(3)], address: at(100), hostGateway: allowLoopback ? at(2) : hostAddress(), up: settled(up), teardown: () => teardownNetwork(state) };
   } catch (e) {
@@ -263,20 +264,25 @@ function processWithArgument(arg: string): number {
  */
 export function teardownNetwork(state: NetworkState): void {
   if (!state.nsPath) return;
-  let pid = state.helperPid;
-  let written = false;
-  try { pid = Number(fs.readFileSync(helperPidFile(state.nsPath), 'utf8')) || pid; written = true; } catch { /* none written */ }
-  // A tspod killed between starting the helper and writing its pid file leaves no pid to go by:
-  // then the helper is found by the namespace it was given.
-  if (!written && !pid && fs.existsSync(state.nsPath)) pid = processWithArgument(state.nsPath);
-  if (pid && processAlive(pid) && hasArgument(pid, state.nsPath)) {
+  const kill = (pid: number) => {
+    if (!pid || !processAlive(pid) || !hasArgument(pid, state.nsPath!)) return;
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     // Its sockets close as it dies: wait for that, so the published ports are free when we return
     // (a restart binds them again at once).
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
+  };
+  const pidIn = (file: string) => { try { return Number(fs.readFileSync(file, 'utf8')) || 0; } catch { return undefined; } };
+  // A tspod killed between starting a helper and writing its pid file leaves no pid to go by: then
+  // the helpers are found by the namespace they were given.
+  const helper = pidIn(helperPidFile(state.nsPath)), forwarder = pidIn(forwarderPidFile(state.nsPath));
+  if (helper === undefined && forwarder === undefined && !state.helperPid && fs.existsSync(state.nsPath)) {
+    for (let pid = processWithArgument(state.nsPath); pid; pid = processWithArgument(state.nsPath)) { kill(pid); if (processAlive(pid)) break; }
   }
+  kill(helper ?? state.helperPid ?? 0);
+  kill(forwarder ?? 0);
   fs.rmSync(helperPidFile(state.nsPath), { force: true });
+  fs.rmSync(forwarderPidFile(state.nsPath), { force: true });
   fs.rmSync(apiSocketPath(state.nsPath), { force: true });
   // On user networks: off them (the last one out drops the usernet), while the namespace is there.
   leaveNetworks(path.dirname(path.dirname(state.nsPath)), path.basename(state.nsPath));

@@ -19,7 +19,7 @@ import { PsCommand } from './commands/container/ps.js';
 import { RmCommand } from './commands/container/rm.js';
 import { ExecCommand } from './commands/container/exec.js';
 import { PortCommand } from './commands/container/port.js';
-import { NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand } from './commands/network/network.js';
+import { NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand } from './commands/network/network.js';
 import { LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, ContainerExistsCommand } from './commands/container/lifecycle.js';
 import { VersionCommand } from './commands/system/version.js';
 import { InfoCommand } from './commands/system/info.js';
@@ -28,7 +28,7 @@ import { UnshareCommand } from './commands/system/unshare.js';
 
 const COMMANDS = [PullCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, PortCommand,
-  NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand];
+  NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand];
 
 const cli = new Cli({ name: 'tspod', version: '0.1.0', globalOptions: GLOBAL_FLAGS.filter((f) => f.description) });
 for (const c of COMMANDS) cli.register(c);

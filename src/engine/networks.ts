@@ -170,7 +170,7 @@ export async function connectContainer(store: Store, netRef: string, ctrRef: str
       const { runtimeDir } = await import('../paths.js');
       const got = await joinNetworks({ runDir: runtimeDir(), id: rec.id, name: rec.name, netns: rec.network.nsPath, wants: [{ network: n, ip: o.ip, aliases: [...(o.aliases ?? []), rec.id.slice(0, 12)] }] });
       network = { ...rec.network, attachments: got };
-      rewriteNameservers(store, rec.id, got);
+      await follow(store, rec, got);
     }
     store.writeContainer({ ...rec, config, network });
     return true;
@@ -195,7 +195,7 @@ export async function disconnectContainer(store: Store, netRef: string, ctrRef: 
       const { runtimeDir } = await import('../paths.js');
       const kept = leaveNetworks(runtimeDir(), rec.id, n.name);
       network = { ...rec.network, attachments: kept };
-      rewriteNameservers(store, rec.id, kept);
+      await follow(store, rec, kept);
     }
     store.writeContainer({ ...rec, config, network });
     return true;
@@ -209,18 +209,24 @@ function userNetworksOf(rec: import('../storage/store.js').ContainerRecord): str
   return userNetworkNames(rec.config?.network);
 }
 
-/**
- * A running container's resolv.conf names the resolvers of the networks it is on now. Written in
- * place: the container sees the file through a bind mount of this very inode.
- */
-function rewriteNameservers(store: Store, id: string, attachments: import('../net/usernet.js').Attachment[]): void {
-  const file = path.join(store.containerDir(id), 'userdata', 'resolv.conf');
-  let text: string;
-  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
-  const dns = [...new Set(attachments.filter((a) => a.dns).map((a) => a.gateway))];
-  if (!dns.length) return;
-  const lines = text.split('\n').filter((l) => l && !/^\s*nameserver\s/.test(l));
-  const at = lines.findIndex((l) => /^\s*options\s/.test(l));
-  lines.splice(at < 0 ? lines.length : at, 0, ...dns.map((s) => `nameserver ${s}`));
-  fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+/** A running container's ports, resolv.conf and /etc/hosts after it joined or left a network. */
+async function follow(store: Store, rec: import('../storage/store.js').ContainerRecord, after: import('../net/usernet.js').Attachment[]): Promise<void> {
+  const [{ followAttachments }, { runtimeDir }] = await Promise.all([import('../net/slirp/network.js'), import('../paths.js')]);
+  await followAttachments({
+    nsPath: rec.network!.nsPath!, runDir: runtimeDir(), userdata: path.join(store.containerDir(rec.id), 'userdata'), ports: rec.config?.ports ?? [],
+    before: rec.network?.attachments ?? [], after, hostname: rec.config?.hostname ?? rec.id.slice(0, 12), name: rec.name,
+  });
+}
+
+/** network reload: each running container's networks set up again (addresses and MACs kept); returns their ids. */
+export async function reloadContainers(store: Store, refs: string[], all: boolean): Promise<string[]> {
+  const [{ findContainer, current }, { reloadNetworks }, { runtimeDir }] = await Promise.all([import('./containers.js'), import('../net/usernet.js'), import('../paths.js')]);
+  const targets = all ? store.listContainers().filter((c) => current(store, c.id)?.state === 'running') : refs.map((r) => findContainer(store, r));
+  const done: string[] = [];
+  for (const rec of targets) {
+    if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running: there is no network to reload`, { hint: `start it first: tspod start ${rec.name}` });
+    reloadNetworks(runtimeDir(), rec.id);
+    done.push(rec.id);
+  }
+  return done;
 }

@@ -45,7 +45,7 @@ export interface Attachment { network: string; interface: string; ip: string; pr
 interface Request {
   container_id: string;
   container_name: string;
-  networks: Record<string, { interface_name: string; static_ips: string[]; aliases: string[] }>;
+  networks: Record<string, { interface_name: string; static_ips: string[]; aliases: string[]; static_mac?: string }>;
   network_info: Record<string, NetavarkNetwork>;
 }
 
@@ -63,7 +63,12 @@ function helper(name: string): string {
 export const usernetDir = (runDir: string) => path.join(runDir, 'usernet');
 const paths = (runDir: string) => {
   const d = usernetDir(runDir);
-  return { dir: d, netns: path.join(d, 'netns'), slirpPid: path.join(d, 'netns.pid'), conf: path.join(d, 'netavark'), members: path.join(d, 'members'), lock: path.join(d, 'lock') };
+  return {
+    dir: d, netns: path.join(d, 'netns'), slirpPid: path.join(d, 'netns.pid'), conf: path.join(d, 'netavark'), members: path.join(d, 'members'), lock: path.join(d, 'lock'),
+    // The last address given out on each network, kept when the usernet is dropped: the next one
+    // is the next free after it, so a container that disconnects and connects again gets a new one.
+    lastIps: path.join(d, 'last-ips.json'),
+  };
 };
 
 /** The usernet's own address layout on tap0 (slirp4netns's): gateway 10.0.2.2, DNS 10.0.2.3. */
@@ -80,14 +85,25 @@ function readMembers(dir: string): Map<string, Member> {
   return members;
 }
 
-/** The usable addresses of a network, lowest first: its lease range, or the subnet less network, gateway and broadcast. */
-function* addresses(n: NetavarkNetwork): Generator<{ ip: string; prefix: number; gateway: string }> {
+/**
+ * The usable addresses of a network (its lease range, or the subnet less network, gateway and
+ * broadcast), starting after `after` and wrapping round, as host-local IPAM hands them out.
+ */
+function* addresses(n: NetavarkNetwork, after?: string): Generator<{ ip: string; prefix: number; gateway: string }> {
   const s = n.subnets[0];
   const cidr = parseNetworkCidr(s.subnet)!;
   const gateway = s.gateway ?? intToIp(cidr.base + 1);
   const first = s.lease_range ? ipToInt(s.lease_range.start_ip) : cidr.base + 1;
   const last = s.lease_range ? ipToInt(s.lease_range.end_ip) : cidr.base + 2 ** (32 - cidr.bits) - 2;
-  for (let a = first; a <= last; a++) if (intToIp(a) !== gateway) yield { ip: intToIp(a), prefix: cidr.bits, gateway };
+  const from = after && ipToInt(after) >= first && ipToInt(after) < last ? ipToInt(after) + 1 : first;
+  for (let i = 0; i <= last - first; i++) {
+    const a = first + ((from - first + i) % (last - first + 1));
+    if (intToIp(a) !== gateway) yield { ip: intToIp(a), prefix: cidr.bits, gateway };
+  }
+}
+
+function readLastIps(file: string): Record<string, string> {
+  try { return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>; } catch { return {}; }
 }
 
 function netavark(runDir: string, command: 'setup' | 'teardown', containerNetns: string, request: Request): string {
@@ -163,11 +179,12 @@ export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
     const attachments: Attachment[] = existing?.attachments ?? [];
     const added: Request = { ...request, networks: {}, network_info: {} };
     let ifIndex = Object.keys(request.networks).length;
+    const lastIps = readLastIps(p.lastIps);
     for (const w of o.wants) {
       const n = w.network;
       if (request.networks[n.name]) throw new TspodError('E_NETWORK', `container ${o.name} is already connected to network ${n.name}`, { hint: `disconnect it first: tspod network disconnect ${n.name} ${o.name}` });
       let chosen: { ip: string; prefix: number; gateway: string } | undefined;
-      for (const a of addresses(n)) {
+      for (const a of addresses(n, w.ip ? undefined : lastIps[n.name])) {
         if (w.ip ? a.ip === w.ip : !taken.has(`${n.name}/${a.ip}`)) { chosen = a; break; }
       }
       if (w.ip && (!chosen || taken.has(`${n.name}/${w.ip}`))) {
@@ -175,6 +192,7 @@ export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
       }
       if (!chosen) throw new TspodError('E_NETWORK', `IPAM error: failed to find free IP in network ${n.name}: every address of ${n.subnets[0].subnet} is taken`, { hint: 'remove a container from it, or make a network with a larger --subnet' });
       taken.add(`${n.name}/${chosen.ip}`);
+      if (!w.ip) lastIps[n.name] = chosen.ip;
       const iface = `eth${ifIndex++}`;
       const entry = { interface_name: iface, static_ips: [chosen.ip], aliases: w.aliases };
       // Networks are isolated from each other: a container reaches another network only by joining it.
@@ -185,6 +203,7 @@ export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
     }
     const out = JSON.parse(netavark(o.runDir, 'setup', o.netns, added)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
     for (const a of attachments) { const mac = out[a.network]?.interfaces?.[a.interface]?.mac_address; if (mac) a.mac = mac; }
+    fs.writeFileSync(p.lastIps, JSON.stringify(lastIps));
     const member: Member = { netns: o.netns, request, attachments };
     const file = path.join(p.members, `${o.id}.json`);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(member));
@@ -240,4 +259,28 @@ export const usernetNetns = (runDir: string) => paths(runDir).netns;
 /** A container's attachments as recorded, or [] when it is on no user network. */
 export function attachmentsOf(runDir: string, id: string): Attachment[] {
   try { return (JSON.parse(fs.readFileSync(path.join(paths(runDir).members, `${id}.json`), 'utf8')) as Member).attachments; } catch { return []; }
+}
+
+/**
+ * network reload: set a running container's networks up again as they were (the same addresses and
+ * MAC addresses), and netavark's firewall rules with them. False when it is on no user network.
+ */
+export function reloadNetworks(runDir: string, id: string): boolean {
+  const p = paths(runDir);
+  if (!fs.existsSync(path.join(p.members, `${id}.json`))) return false;
+  const release = acquireLock(p.lock);
+  try {
+    const me = readMembers(p.members).get(id);
+    if (!me || !fs.existsSync(me.netns)) return false;
+    try { netavark(runDir, 'teardown', me.netns, me.request); } catch { /* rules already gone: set up again below */ }
+    const request: Request = { ...me.request, networks: {} };
+    for (const [name, entry] of Object.entries(me.request.networks)) {
+      const mac = me.attachments.find((a) => a.network === name)?.mac;
+      request.networks[name] = { ...entry, ...(mac ? { static_mac: mac } : {}) };
+    }
+    netavark(runDir, 'setup', me.netns, request);
+    return true;
+  } finally {
+    release();
+  }
 }

@@ -1,4 +1,4 @@
-// network create, ls, inspect, rm, prune, exists, connect, disconnect: user networks and who is on them.
+// network create, ls, inspect, rm, prune, exists, connect, disconnect, reload: user networks and who is on them.
 import { Option } from '../kit.js';
 import { TspodCommand, reportError, confirm } from '../base.js';
 import { TspodError } from '../../errors.js';
@@ -182,6 +182,25 @@ export class NetworkDisconnectCommand extends TspodCommand {
   async run(): Promise<number> {
     const e = await engine();
     await e.disconnectContainer(e.store, this.network, this.container);
+    return 0;
+  }
+}
+
+export class NetworkReloadCommand extends TspodCommand {
+  static paths = [['network', 'reload']];
+  static usage = TspodCommand.Usage({
+    category: 'Networks', description: 'Reload firewall rules for one or more containers',
+    details: 'Sets each running container\'s user networks up again with the same addresses and MAC addresses, and their firewall rules with them (after something flushed them).',
+    examples: [['All running containers', '$0 network reload --all']],
+  });
+
+  all = Option.Boolean('-a,--all', false, { description: 'reload network configuration of all containers' });
+  containers = Option.Rest({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    if (!this.all && !this.containers.length) throw new TspodError('E_USAGE', 'give a container, or --all', { exitCode: 125, hint: 'tspod network reload --all' });
+    const e = await engine();
+    process.stdout.write((await e.reloadContainers(e.store, this.containers, this.all)).map((id) => `${id}\n`).join(''));
     return 0;
   }
 }

@@ -262,16 +262,19 @@ function processWithArgument(arg: string): number {
  * namespace) and remove the namespace file. Relying on pasta to quit once the file is gone is not
  * enough: seen here, some outlive it.
  */
+/** SIGKILL a helper if it is still the one given this namespace, and wait until it is gone. */
+function killHelper(pid: number, nsPath: string): void {
+  if (!pid || !processAlive(pid) || !hasArgument(pid, nsPath)) return;
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  // Its sockets close as it dies: wait for that, so the published ports are free when we return
+  // (a restart binds them again at once).
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
+}
+
 export function teardownNetwork(state: NetworkState): void {
   if (!state.nsPath) return;
-  const kill = (pid: number) => {
-    if (!pid || !processAlive(pid) || !hasArgument(pid, state.nsPath!)) return;
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    // Its sockets close as it dies: wait for that, so the published ports are free when we return
-    // (a restart binds them again at once).
-    const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
-  };
+  const kill = (pid: number) => killHelper(pid, state.nsPath!);
   const pidIn = (file: string) => { try { return Number(fs.readFileSync(file, 'utf8')) || 0; } catch { return undefined; } };
   // A tspod killed between starting a helper and writing its pid file leaves no pid to go by: then
   // the helpers are found by the namespace they were given.
@@ -287,6 +290,42 @@ export function teardownNetwork(state: NetworkState): void {
   // On user networks: off them (the last one out drops the usernet), while the namespace is there.
   leaveNetworks(path.dirname(path.dirname(state.nsPath)), path.basename(state.nsPath));
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
+}
+
+/**
+ * After network connect or disconnect of a running container: its published ports follow its first
+ * user-network address (with none left they lead nowhere), its resolv.conf names the resolvers of
+ * the networks it is on, and its /etc/hosts its addresses there. The files are rewritten in place:
+ * the container sees them through bind mounts of these very inodes.
+ */
+export async function followAttachments(o: { nsPath: string; runDir: string; userdata: string; ports: PortMapping[]; before: Attachment[]; after: Attachment[]; hostname: string; name: string }): Promise<void> {
+  const fwdFile = forwarderPidFile(o.nsPath);
+  if (o.ports.length && o.before[0]?.ip !== o.after[0]?.ip) {
+    try { killHelper(Number(fs.readFileSync(fwdFile, 'utf8')), o.nsPath); } catch { /* none */ }
+    fs.rmSync(fwdFile, { force: true });
+    if (o.after.length) {
+      const fwd = startPortForwarder(usernetNetns(o.runDir), o.nsPath, o.ports, o.after[0].ip);
+      fs.writeFileSync(fwdFile, `${fwd.pid}\n`);
+      await fwd.up;
+    }
+  }
+  const rewrite = (file: string, edit: (lines: string[]) => string[]) => {
+    let text: string;
+    try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+    fs.writeFileSync(file, edit(text.split('\n').filter(Boolean)).map((l) => `${l}\n`).join(''));
+  };
+  const dns = [...new Set(o.after.filter((a) => a.dns).map((a) => a.gateway))];
+  if (dns.length) {
+    rewrite(path.join(o.userdata, 'resolv.conf'), (lines) => {
+      const kept = lines.filter((l) => !/^\s*nameserver\s/.test(l));
+      const at = kept.findIndex((l) => /^\s*options\s/.test(l));
+      kept.splice(at < 0 ? kept.length : at, 0, ...dns.map((d) => `nameserver ${d}`));
+      return kept;
+    });
+  }
+  const gone = o.before.filter((b) => !o.after.some((a) => a.ip === b.ip)).map((b) => b.ip);
+  const added = o.after.filter((a) => !o.before.some((b) => b.ip === a.ip)).map((a) => `${a.ip}\t${o.hostname}${o.name !== o.hostname ? ` ${o.name}` : ''}`);
+  rewrite(path.join(o.userdata, 'hosts'), (lines) => [...lines.filter((l) => !gone.includes(l.split(/\s+/)[0])), ...added]);
 }
 
 /** What the user asked of /etc/resolv.conf and /etc/hosts (flags, then containers.conf). */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TspodError } from '../errors.js';
 import { acquireLock } from '../sys/lock.js';
-import { findExecutable, hasArgument, processAlive } from '../sys/proc.js';
+import { findExecutable, hasArgument, killHelper, processAlive } from '../sys/proc.js';
 import { intToIp, ipToInt, parseNetworkCidr } from './ipv4.js';
 import { createNetns, removeNetns } from './netns.js';
 import { startSlirp4netns } from './slirp4netns.js';
@@ -139,9 +139,7 @@ async function ensureUsernet(runDir: string): Promise<void> {
 function dropUsernet(runDir: string): void {
   const p = paths(runDir);
   const kill = (pidFile: string, arg: string) => {
-    let pid = 0;
-    try { pid = Number(fs.readFileSync(pidFile, 'utf8')); } catch { return; }
-    if (pid && processAlive(pid) && hasArgument(pid, arg)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    try { killHelper(Number(fs.readFileSync(pidFile, 'utf8')), arg); } catch { /* none */ }
   };
   kill(path.join(p.conf, 'aardvark-dns', 'aardvark.pid'), path.join(p.conf, 'aardvark-dns'));
   kill(p.slirpPid, p.netns);

@@ -57,3 +57,14 @@ export function processTree(root: number): number[] {
 export function hasArgument(pid: number, arg: string): boolean {
   try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg); } catch { return false; }
 }
+
+/**
+ * SIGKILL a helper if it is still the one started with `arg` among its arguments, and wait (up to
+ * a second) until it is gone: its sockets close as it dies, so its ports are free when we return.
+ */
+export function killHelper(pid: number, arg: string): void {
+  if (!pid || !processAlive(pid) || !hasArgument(pid, arg)) return;
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
+}

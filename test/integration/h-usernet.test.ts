@@ -78,6 +78,9 @@ test('on a network, containers find each other by name, alias and short id, 50 o
   const ip = tspod(['inspect', '--format', '{{.NetworkSettings.Networks.app.IPAddress}}', 'db']).stdout.trim();
   assert.match(ip, /^10\.89\.0\.\d+$/);
   assert.match(tspod(['exec', 'client', 'getent', 'hosts', 'db']).stdout, new RegExp(`^${ip.replace(/\./g, '\\.')}\\s`));
+  assert.match(tspod(['exec', 'db', 'cat', '/etc/hosts']).stdout, new RegExp(`\n${ip.replace(/\./g, '\\.')}\t${shortId} db\n`), 'its own address, hostname and name');
+  const same = tspod(['run', '--rm', '--network', 'app', '--name', 'same', '--hostname', 'same', alpine, 'tail', '-n', '1', '/etc/hosts']);
+  assert.match(same.stdout, /^10\.89\.0\.\d+\tsame same\n$/, 'both names, even when they are the same, as Podman writes them');
   // A container that starts later is found at once; one that stops is forgotten at once.
   assert.is(tspod(['run', '-d', '--name', 'late', '--network', 'app', alpine, 'sleep', '1000']).status, 0);
   assert.is(lookups('client', ['late'], 1), 'late 1\n');
@@ -100,7 +103,10 @@ test('network connect and disconnect act on a running container at once', () => 
   const again = tspod(['network', 'connect', 'back', 'proxy']);
   assert.is(again.status, 125);
   assert.match(again.stderr, /already connected to network back/);
+  const backIp = tspod(['inspect', '--format', '{{(index .NetworkSettings.Networks "back").IPAddress}}', 'proxy']).stdout.trim();
+  assert.match(tspod(['exec', 'proxy', 'cat', '/etc/hosts']).stdout, new RegExp(`^${backIp.replace(/\./g, '\\.')}\t`, 'm'));
   assert.is(tspod(['network', 'disconnect', 'back', 'proxy']).status, 0);
+  assert.not.match(tspod(['exec', 'proxy', 'cat', '/etc/hosts']).stdout, new RegExp(`^${backIp.replace(/\./g, '\\.')}\t`, 'm'), 'its address there gone from /etc/hosts');
   assert.not.match(tspod(['exec', 'proxy', 'ip', '-o', '-4', 'addr']).stdout, /eth1/);
   assert.is(lookups('api', ['proxy'], 1), 'proxy 0\n', 'forgotten at once');
   assert.is(tspod(['exec', 'proxy', 'wget', '-T', '2', '-qO-', 'http://api/']).status, 1);
@@ -181,6 +187,31 @@ test('published ports on a user network: TCP and UDP, kept across restart, freed
   assert.is(tspod(['rm', '-f', '-t', '0', 'site', 'clash']).status, 0);
   assert.is(listening(port), '');
   assert.is(listening(udpPort), '');
+});
+
+test('published ports follow the container across disconnect and connect; network reload keeps its address and MAC', async () => {
+  assert.is(tspod(['network', 'create', 'first']).status, 0);
+  assert.is(tspod(['network', 'create', 'second']).status, 0);
+  const port = await freePort();
+  assert.is(tspod(['run', '-d', '--name', 'mover', '--network', 'first', '-p', `${port}:80`, web]).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  const at = (net: string, field: string) => tspod(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").${field}}}`, 'mover']).stdout.trim();
+  const [ip, mac] = [at('first', 'IPAddress'), at('first', 'MacAddress')];
+  assert.match(mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  const reload = tspod(['network', 'reload', 'mover']);
+  assert.is(reload.stdout, tspod(['inspect', '--format', '{{.Id}}', 'mover']).stdout);
+  assert.equal([at('first', 'IPAddress'), at('first', 'MacAddress')], [ip, mac]);
+  assert.match(tspod(['exec', 'mover', 'ip', 'link', 'show', 'eth0']).stdout, new RegExp(`link/ether ${mac}`));
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY, 'served after reload');
+  assert.is(tspod(['network', 'disconnect', 'first', 'mover']).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`, 1), '', 'nowhere to go without a network');
+  assert.is(tspod(['network', 'connect', 'first', 'mover']).status, 0);
+  assert.is.not(at('first', 'IPAddress'), ip, 'a new address after connecting again');
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  assert.is(tspod(['network', 'connect', 'second', 'mover']).status, 0);
+  assert.is(tspod(['network', 'disconnect', 'first', 'mover']).status, 0);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY, 'through the network it is still on');
+  assert.is(tspod(['rm', '-f', '-t', '0', 'mover']).status, 0);
 });
 
 test('after everything is removed no helper of the user is left, nor its usernet', async () => {

@@ -101,7 +101,7 @@ export class RunCommand extends ContainerFlags {
     details: `
       Pulls the image when it is missing, mounts the container's overlay root, writes an OCI runtime spec and runs it with runc or crun, in your own user namespace. tspod's exit status is the container's; 125 means tspod itself failed, 126 the command could not be invoked, 127 it was not found.
 
-      The default network is slirp4netns, as in Podman 4.3 (pasta when slirp4netns is not installed), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's. \`-p 8080:80\` publishes a port: pasta forwards it from the host, and the container reaches neither the host's loopback nor its 127.0.0.1-only servers.
+      The default network is slirp4netns, as in Podman 4.3 (pasta when slirp4netns is not installed), so the container reaches the outside. \`--network none\` leaves only lo; \`--network host\` shares the host's; \`--network NAME\` (made with \`tspod network create\`) puts it on a user network, where containers find each other by name. \`-p 8080:80\` publishes a port through tspod-portfwd, and the container reaches neither the host's loopback nor its 127.0.0.1-only servers.
 
       With \`-d\` the container is handed to conmon, which outlives tspod, logs its output (\`tspod logs\`), records its exit and applies \`--restart\`. \`-dit\` keeps a terminal you can \`tspod attach\` to.
     `,

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TspodError } from '../../errors.js';
-import { findExecutable, hasArgument, processAlive } from '../../sys/proc.js';
+import { findExecutable, hasArgument, killHelper, processAlive } from '../../sys/proc.js';
 import { createNetns, removeNetns } from '../netns.js';
 import { startSlirp4netns } from '../slirp4netns.js';
 import { userNetworkNames } from '../mode.js';
@@ -262,16 +262,6 @@ function processWithArgument(arg: string): number {
  * namespace) and remove the namespace file. Relying on pasta to quit once the file is gone is not
  * enough: seen here, some outlive it.
  */
-/** SIGKILL a helper if it is still the one given this namespace, and wait until it is gone. */
-function killHelper(pid: number, nsPath: string): void {
-  if (!pid || !processAlive(pid) || !hasArgument(pid, nsPath)) return;
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  // Its sockets close as it dies: wait for that, so the published ports are free when we return
-  // (a restart binds them again at once).
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
-}
-
 export function teardownNetwork(state: NetworkState): void {
   if (!state.nsPath) return;
   const kill = (pid: number) => killHelper(pid, state.nsPath!);
@@ -324,7 +314,7 @@ export async function followAttachments(o: { nsPath: string; runDir: string; use
     });
   }
   const gone = o.before.filter((b) => !o.after.some((a) => a.ip === b.ip)).map((b) => b.ip);
-  const added = o.after.filter((a) => !o.before.some((b) => b.ip === a.ip)).map((a) => `${a.ip}\t${o.hostname}${o.name !== o.hostname ? ` ${o.name}` : ''}`);
+  const added = o.after.filter((a) => !o.before.some((b) => b.ip === a.ip)).map((a) => `${a.ip}\t${o.hostname} ${o.name}`);
   rewrite(path.join(o.userdata, 'hosts'), (lines) => [...lines.filter((l) => !gone.includes(l.split(/\s+/)[0])), ...added]);
 }
 
@@ -373,8 +363,8 @@ export function writeEtcFiles(dir: string, net: NetworkHandle, hostname: string,
     if (!lines.some((l) => l.startsWith('127.0.0.1') && names(l).includes('localhost'))) lines.push('127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4');
     if (!lines.some((l) => l.startsWith('::1') && names(l).includes('localhost'))) lines.push('::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6');
     if (gateway && !has('host.containers.internal')) lines.push(`${gateway}\thost.containers.internal host.docker.internal`);
-    // The container's own name, unless an entry already gives it.
-    if (!has(hostname)) lines.push(`${net.address ?? '127.0.1.1'}\t${hostname}${name !== hostname ? ` ${name}` : ''}`);
+    // The container's own name, unless an entry already gives it: "IP HOSTNAME NAME", both even when they are the same, as Podman writes it.
+    if (!has(hostname)) lines.push(`${net.address ?? '127.0.1.1'}\t${hostname} ${name}`);
     files['/etc/hosts'] = path.join(dir, 'hosts');
     fs.writeFileSync(files['/etc/hosts'], lines.map((l) => `${l}\n`).join(''));
   }

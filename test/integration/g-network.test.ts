@@ -6,10 +6,10 @@ import * as assert from 'uvu/assert';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import dgram from 'node:dgram';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { getWorld, tspod, TEST_USER } from '../fixtures/world.js';
+import { spawn } from 'node:child_process';
+import { getWorld, tspod } from '../fixtures/world.js';
+import { sleep, BODY, hostAddress, freePort, curl, hostServer, userHelpers, listening } from '../fixtures/net.js';
 
 let web = '';
 let alpine = '';
@@ -22,40 +22,6 @@ test.before(async () => {
 });
 test.after(() => { tspod(['rm', '-a', '-f', '-t', '0']); });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const BODY = 'hello from the web image\n';
-const hostAddress = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)!.address;
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '0.0.0.0', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** curl's body, or '' when the connection failed; retried while the server comes up. */
-async function curl(url: string, tries = 40): Promise<string> {
-  for (let i = 0; i < tries; i++) {
-    const r = spawnSync('curl', ['-s', '-m', '3', url], { encoding: 'utf8' });
-    if (r.status === 0) return r.stdout;
-    if (i < tries - 1) await sleep(100);
-  }
-  return '';
-}
-
-/** A server in another process (tspod calls block this one): python's http.server on ADDR:PORT. */
-function hostServer(addr: string, port: number): ChildProcess {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-host-'));
-  fs.writeFileSync(path.join(dir, 'index.html'), `host ${addr}\n`);
-  return spawn('python3', ['-m', 'http.server', String(port), '--bind', addr], { cwd: dir, stdio: 'ignore' });
-}
-
-/** The user's live network helpers (a zombie is dead: this machine's PID 1 reaps late). */
-const userHelpers = () => spawnSync('ps', ['-u', TEST_USER, '-o', 'pid=,stat=,args='], { encoding: 'utf8' }).stdout.split('\n')
-  .filter((l) => /passt|pasta|slirp4netns/.test(l) && !/^\s*\d+\s+Z/.test(l)).join('\n');
-const listening = (port: number) => spawnSync('ss', ['-Htlnu', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim();
 
 test('-p HOST:80 serves on every host address, 127.0.0.1:HOST:80 on loopback only; ranges; udp; port, ps and inspect show them', async () => {
   const [h1, h2, r1, u1] = [await freePort(), await freePort(), await freePort(), await freePort()];

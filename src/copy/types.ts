@@ -1,4 +1,6 @@
-// The two ends of every image copy: pull is registry -> store; push, load and save are other pairs.
+// The two ends of every image copy: pull is registry -> store, push store -> registry, save store ->
+// archive, load archive -> store. A layer travels compressed or as its plain tar (digest = diff id);
+// the copier compresses on the way when the destination wants it and the source has only the tar.
 import type { Descriptor, ImageManifest } from '../registry/manifest.js';
 
 export interface ResolvedManifest {
@@ -15,16 +17,26 @@ export interface ImageSource {
   resolveManifest(): Promise<ResolvedManifest>;
   /** The blob's bytes, never more than desc.size, failing if fewer. */
   streamBlob(desc: Descriptor): AsyncIterable<Buffer>;
+  /** Blobs known to hold this layer elsewhere (what the store pulled it as), for a destination to reuse. */
+  knownBlobs?(diffId: string): KnownBlob[];
   /** Stop: abort whatever is in flight. */
   close(): Promise<void>;
 }
 
-export interface ImageConfigSummary { diffIds: string[]; created?: string }
+/** A blob that holds a layer, and where it is known to be (a registry's "domain/path"). */
+export interface KnownBlob { desc: Descriptor; repository?: string }
 
 export interface ImageDestination {
-  hasLayer(diffId: string): boolean;
-  /** Verify `compressed` against desc.digest and the unpacked stream against diffId while they stream; commit last. */
-  putLayer(desc: Descriptor, diffId: string, compressed: AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<void>;
+  /** the form layers must arrive in: compressed (a registry, an OCI layout), the plain tar (docker-archive), or either (the store) */
+  readonly layerForm: 'compressed' | 'tar' | 'any';
+  /** The layer is there already, or can be had from a known blob without sending it: the descriptor to list. */
+  reuseLayer(diffId: string, known: KnownBlob[]): Promise<Descriptor | undefined>;
+  /**
+   * Store one layer blob, verifying it while it streams: against desc.digest when it is known, and
+   * against diffId. desc.digest is '' when the copier compressed the blob on the way (the
+   * destination computes it). `open` may be called again to retry. Returns the blob as stored.
+   */
+  putLayer(desc: Descriptor, diffId: string, open: () => AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<Descriptor>;
   /** The copy failed: take back what this destination added that nothing else uses. */
   abandon(): void;
   commitImage(args: { name: string; manifest: ResolvedManifest; configDigest: string; config: Buffer; diffIds: string[]; created?: string }): Promise<string>;

@@ -19,9 +19,20 @@ const redirect = requireUndici('undici/lib/interceptor/redirect') as typeof Inte
 const apiRequest = requireUndici('undici/lib/api/api-request') as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
 /** undici's request(url, opts), on the parts loaded above. */
-function request(url: string | URL, opts: { dispatcher: Dispatcher; method?: Dispatcher.HttpMethod; headers?: Record<string, string> }): Promise<Dispatcher.ResponseData> {
+function request(url: string | URL, opts: { dispatcher: Dispatcher; method?: Dispatcher.HttpMethod; headers?: Record<string, string>; body?: Dispatcher.DispatchOptions['body'] }): Promise<Dispatcher.ResponseData> {
   const u = new URL(url);
-  return apiRequest.call(opts.dispatcher, { origin: u.origin, path: `${u.pathname}${u.search}`, method: opts.method ?? 'GET', headers: opts.headers });
+  return apiRequest.call(opts.dispatcher, { origin: u.origin, path: `${u.pathname}${u.search}`, method: opts.method ?? 'GET', headers: opts.headers, body: opts.body });
+}
+
+export interface SendOptions {
+  method?: Dispatcher.HttpMethod;
+  headers?: Record<string, string>;
+  /** made again for each attempt, since a sent stream can't be sent twice */
+  body?: () => Dispatcher.DispatchOptions['body'];
+  /** the scope's actions: "pull" (default) or "pull,push" */
+  actions?: string;
+  /** an absolute Location the registry gave (upload URLs) instead of a path on it */
+  url?: string;
 }
 
 export const MEDIA = {
@@ -137,7 +148,7 @@ export class RegistryClient {
     if (!ch) return undefined;
     const creds = this.opts.credentials ?? findCredentials(this.domain, scope.split(':')[1]);
     if (ch.scheme === 'basic') {
-      if (!creds) throw new RegistryError(`registry ${this.domain} requires a login`, { status: 401, hint: `add credentials to auth.json (podman login ${this.domain})`, code: 'E_UNAUTHORIZED' });
+      if (!creds) throw new RegistryError(`${this.domain}: unauthorized: the registry requires a login`, { status: 401, hint: `log in first: tspod login ${this.domain}`, code: 'E_UNAUTHORIZED' });
       return basicHeader(creds);
     }
     if (ch.scheme !== 'bearer') return undefined;
@@ -163,15 +174,48 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
-  /** A GET with auth, retried on 5xx and dropped connections. */
-  async get(repo: string, urlPath: string, headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
+  /**
+   * Check credentials as login does: against /v2/ for Basic auth, against the token server (no
+   * scope) for Bearer. A registry that asks for nothing accepts anyone.
+   */
+  async checkLogin(creds: Credentials): Promise<void> {
     await this.ping();
-    const scope = `repository:${repo}:pull`;
+    const ch = this.challenge;
+    if (!ch) return;
+    let res: Dispatcher.ResponseData;
+    if (ch.scheme === 'bearer') {
+      if (!ch.params.realm) throw new RegistryError(`registry ${this.domain} sent a Bearer challenge without a realm`);
+      const url = new URL(ch.params.realm);
+      if (ch.params.service) url.searchParams.set('service', ch.params.service);
+      res = await this.withRetries(() => request(url, { dispatcher: this.dispatcher, headers: { authorization: basicHeader(creds) } }));
+    } else {
+      res = await this.withRetries(() => request(`${this.base}/v2/`, { dispatcher: this.dispatcher, headers: { authorization: basicHeader(creds) } }));
+    }
+    await res.body.dump();
+    if (res.statusCode === 401 || res.statusCode === 403) throw new RegistryError(`${this.domain}: unauthorized: invalid username/password for ${creds.username}`, { status: res.statusCode, code: 'E_UNAUTHORIZED', hint: 'check the user name and password; nothing was stored' });
+    if (res.statusCode >= 400) throw new RegistryError(`${this.domain}: login answered ${res.statusCode}`, { status: res.statusCode, hint: 'retry later, or check the registry' });
+  }
+
+  /** A GET with auth, retried on 5xx and dropped connections. */
+  get(repo: string, urlPath: string, headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
+    return this.send(repo, urlPath, { headers });
+  }
+
+  /** Where the registry's relative Locations lead. */
+  resolveLocation(location: string): string {
+    return new URL(location, `${this.base}/`).toString();
+  }
+
+  /** Any request with auth for the scope's actions, retried on 5xx and dropped connections. */
+  async send(repo: string, urlPath: string, o: SendOptions = {}): Promise<Dispatcher.ResponseData> {
+    await this.ping();
+    const scope = `repository:${repo}:${o.actions ?? 'pull'}`;
+    const headers = o.headers ?? {};
     for (let attempt = 0; ; attempt++) {
       const auth = await this.authorization(scope);
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(`${this.base}${urlPath}`, { dispatcher: this.dispatcher, headers: { ...headers, ...(auth ? { authorization: auth } : {}) } });
+        res = await request(o.url ?? `${this.base}${urlPath}`, { dispatcher: this.dispatcher, method: o.method, body: o.body?.(), headers: { ...headers, ...(auth ? { authorization: auth } : {}) } });
       } catch (e) {
         if (attempt < this.opts.retries && !this.closed && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
         throw new RegistryError(`connection to ${this.domain} failed: ${describeNetworkError(e)}`, { hint: 'check the network and the registry, then retry', code: 'E_REGISTRY_UNREACHABLE' });
@@ -182,7 +226,7 @@ export class RegistryClient {
         const ch = parseChallenge(Array.isArray(h) ? h[0] : h ?? '');
         await res.body.dump();
         if (ch) { this.challenge = ch; this.tokens.delete(scope); continue; }
-        throw new RegistryError(`registry ${this.domain} refused access to ${repo} (401)`, { status: 401, code: 'E_UNAUTHORIZED' });
+        throw new RegistryError(`${this.domain}: unauthorized: the registry refused access to ${repo} (401)`, { status: 401, code: 'E_UNAUTHORIZED', hint: `log in: tspod login ${this.domain}` });
       }
       if (res.statusCode >= 500 && attempt < this.opts.retries && !this.closed) {
         await res.body.dump();

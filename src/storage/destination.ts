@@ -6,8 +6,9 @@ import { DigestMismatchError, TspodError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store } from './store.js';
 import { unpackLayerStream } from './layer-stream.js';
+import { LAYOUT_FILE } from './tar-layout.js';
 import type { Descriptor } from '../registry/manifest.js';
-import type { ImageDestination, ResolvedManifest } from '../copy/types.js';
+import type { ImageDestination, KnownBlob, ResolvedManifest } from '../copy/types.js';
 
 async function* counted(source: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
   for await (const c of source) { onBytes(c.length); yield c; }
@@ -35,22 +36,28 @@ export class StoreDestination implements ImageDestination {
 
   constructor(private readonly store: Store, private readonly onWarning: (m: string) => void = () => {}) {}
 
-  hasLayer(diffId: string): boolean { return this.store.hasLayer(diffId); }
+  readonly layerForm = 'any' as const;
 
-  async putLayer(desc: Descriptor, diffId: string, compressed: AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<void> {
+  async reuseLayer(diffId: string, known: KnownBlob[]): Promise<Descriptor | undefined> {
+    return this.store.hasLayer(diffId) ? known[0]?.desc ?? { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: this.store.layerSize(diffId) } : undefined;
+  }
+
+  async putLayer(desc: Descriptor, diffId: string, open: () => AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<Descriptor> {
     const staging = this.store.stagingDir();
     try {
       const diff = path.join(staging, 'diff');
       fs.mkdirSync(diff, { mode: 0o755 });
-      const got = await unpackLayerStream(counted(compressed, onBytes), diff, {
+      const got = await unpackLayerStream(counted(open(), onBytes), diff, {
         digest: desc.digest,
         overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.',
         onWarning: this.onWarning,
+        layoutFile: path.join(staging, LAYOUT_FILE),
       });
-      if (got.compressedDigest !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, got.compressedDigest);
+      if (desc.digest && got.compressedDigest !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, got.compressedDigest);
       if (got.diffDigest !== diffId) throw new DigestMismatchError(`layer ${desc.digest} (uncompressed, rootfs.diff_ids)`, diffId, got.diffDigest);
       this.store.commitLayer(staging, diffId, got.size);
       this.committed.push(diffId);
+      return { mediaType: desc.mediaType, digest: got.compressedDigest, size: desc.size };
     } catch (e) {
       this.store.discard(staging);
       throw storageFailure(`layer ${desc.digest}`, e, this.store.root);

@@ -2,55 +2,21 @@
 // decompressor (chosen by magic bytes), the diff id, and the unpack, all in one pass over the stream.
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import { Duplex, Readable } from 'node:stream';
-import { spawn } from 'node:child_process';
+import { Readable, type Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { CorruptLayerError } from '../errors.js';
 import { findExecutable } from '../sys/proc.js';
+import { filterProcess } from '../sys/filter.js';
 import { unpackLayer } from './unpack.js';
 import { CorruptTarError } from './tar-reader.js';
-
-/**
- * zstd through the `zstd` program when it is installed: it decompresses on another core while this
- * thread unpacks, as `zstd -d | tar -x` does; zstd-napi would decompress on this thread.
- */
-function zstdProcess(binary: string): Duplex {
-  const child = spawn(binary, ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  // zstd may quit early on bad input: its exit status, not the broken pipe, says why.
-  let stdinBroken = false;
-  let pendingWrite: (() => void) | undefined;
-  child.stdin!.on('error', () => { stdinBroken = true; pendingWrite?.(); });
-  const stdout = child.stdout!;
-  const duplex = new Duplex({
-    write(chunk: Buffer, _enc, cb) {
-      if (stdinBroken || child.stdin!.write(chunk)) return cb();
-      pendingWrite = () => { pendingWrite = undefined; cb(); };
-      child.stdin!.once('drain', () => pendingWrite?.());
-    },
-    final(cb) { child.stdin!.end(); cb(); },
-    read() { stdout.resume(); },
-    destroy(err, cb) { if (child.exitCode === null) child.kill(); cb(err); },
-  });
-  stdout.on('data', (d: Buffer) => { if (!duplex.push(d)) stdout.pause(); });
-  // The output ends only once zstd has exited, and with its error if it failed.
-  stdout.on('end', () => {
-    void exited.then((code) => {
-      if (code === 0) duplex.push(null);
-      else duplex.destroy(Object.assign(new Error(`zstd: ${stderr.trim().split('\n').pop() || `exited with ${code}`}`), { code: 'ZSTD_FAILED' }));
-    });
-  });
-  return duplex;
-}
+import { LayoutRecorder } from './tar-layout.js';
 
 /** Pick the decompressor from the first bytes, whatever the media type claims. */
 export function decompressor(first: Buffer): Duplex | null {
   if (first[0] === 0x1f && first[1] === 0x8b) return zlib.createGunzip({ chunkSize: 256 * 1024 });
   if (first.readUInt32LE(0) === 0xfd2fb528) {
     const binary = process.env.TSPOD_ZSTD === 'napi' ? undefined : findExecutable('zstd');
-    if (binary) return zstdProcess(binary);
+    if (binary) return filterProcess(binary, ['-d', '-c', '-q']);
     const { DecompressStream } = createRequire(import.meta.url)('zstd-napi');
     return new DecompressStream();
   }
@@ -63,10 +29,12 @@ export interface LayerStreamOptions {
   /** xattr namespace overlayfs reads: "user.overlay." (rootless) or "trusted.overlay." */
   overlayXattrPrefix: string;
   onWarning?: (message: string) => void;
+  /** where to write the tar's layout (tar-layout.ts), when it can give the tar back */
+  layoutFile?: string;
 }
 
 /** What the stream turned out to be; the caller compares the digests with what it expected. */
-export interface UnpackedLayer { compressedDigest: string; diffDigest: string; size: number }
+export interface UnpackedLayer { compressedDigest: string; diffDigest: string; size: number; /** the uncompressed tar's length */ tarSize: number }
 
 /** Pass the chunks on, hashing each as it goes by. */
 async function* hashing(source: AsyncIterable<Buffer>, hash: crypto.Hash): AsyncGenerator<Buffer> {
@@ -93,8 +61,10 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
       source.on('error', (e) => dec.destroy(e));
       tar = source.pipe(dec);
     }
-    const result = await unpackLayer(hashing(tar, diffHash), diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning });
-    return { compressedDigest: `sha256:${compressedHash.digest('hex')}`, diffDigest: `sha256:${diffHash.digest('hex')}`, size: result.size };
+    const layout = opts.layoutFile ? new LayoutRecorder() : undefined;
+    const result = await unpackLayer(hashing(tar, diffHash), diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning, layout });
+    if (layout && result.replayable) layout.write(opts.layoutFile!);
+    return { compressedDigest: `sha256:${compressedHash.digest('hex')}`, diffDigest: `sha256:${diffHash.digest('hex')}`, size: result.size, tarSize: layout?.size ?? 0 };
   } catch (e) {
     source?.destroy();
     if (e instanceof CorruptTarError) throw new CorruptLayerError(opts.digest, `it is not a valid tar archive (${e.why})`);

@@ -29,6 +29,8 @@ export interface TarSink {
   begin(header: TarHeader): boolean;
   data(chunk: Buffer): void;
   end(): void;
+  /** Every byte that is not a delivered body (headers, metadata, skipped bodies, padding, the end), in order. */
+  raw?(chunk: Buffer): void;
 }
 
 export class CorruptTarError extends TspodError {
@@ -155,7 +157,10 @@ export class TarReader {
         const n = Math.min(this.remaining, chunk.length - pos);
         const piece = chunk.subarray(pos, pos + n);
         if (this.state === 'body') this.sink.data(piece);
-        else if (this.state === 'meta') this.meta.push(Buffer.from(piece));
+        else {
+          this.sink.raw?.(piece);
+          if (this.state === 'meta') this.meta.push(Buffer.from(piece));
+        }
         this.remaining -= n;
         pos += n;
         if (this.remaining === 0) this.bodyDone();
@@ -163,6 +168,7 @@ export class TarReader {
       }
       if (this.padding > 0) {
         const n = Math.min(this.padding, chunk.length - pos);
+        this.sink.raw?.(chunk.subarray(pos, pos + n));
         this.padding -= n;
         pos += n;
         continue;
@@ -181,8 +187,11 @@ export class TarReader {
         this.partialLength = 0;
         block = this.partial;
       }
+      this.sink.raw?.(block);
       this.header(block);
     }
+    // After the end-of-archive block: the rest (a second zero block, record padding) is still the layer's bytes.
+    if (this.state === 'done' && pos < chunk.length) this.sink.raw?.(chunk.subarray(pos));
   }
 
   /** The input has ended: it must have ended between entries. */

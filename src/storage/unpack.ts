@@ -9,14 +9,17 @@ import path from 'node:path';
 import { HostileLayerError, TspodError } from '../errors.js';
 import { lsetxattr, mknod, mknodChar, SysError } from '../sys/index.js';
 import { TarReader, type TarHeader, type TarSink } from './tar-reader.js';
+import type { LayoutRecorder } from './tar-layout.js';
 
 export interface UnpackOptions {
   /** xattr namespace overlayfs reads: "user.overlay." with the userxattr option (rootless), else "trusted.overlay." */
   overlayXattrPrefix: string;
   onWarning?: (message: string) => void;
+  /** records the tar's layout, so the layer can be written out again byte for byte */
+  layout?: LayoutRecorder;
 }
 
-export interface UnpackResult { size: number; entries: number }
+export interface UnpackResult { size: number; entries: number; /** the layout can give back this tar */ replayable: boolean }
 
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -67,6 +70,9 @@ class LayerWriter implements TarSink {
   private readonly warned = new Set<string>();
   size = 0;
   entries = 0;
+  /** false once a body the layout points at was replaced later in the layer */
+  replayable = true;
+  private readonly bodies = new Set<string>();
 
   private readonly ownerIsRoot = process.getuid?.() === 0 && process.getgid?.() === 0;
 
@@ -117,12 +123,15 @@ class LayerWriter implements TarSink {
     try { st = fs.lstatSync(this.abs(rel)); } catch { return false; }
     if (st.isDirectory() && keepDir) return true;
     if (st.isDirectory()) {
+      if (this.opts.layout) this.replayable = false;
       fs.rmSync(this.abs(rel), { recursive: true, force: true });
       for (const set of [this.dirs, this.fresh, this.written, this.whiteouts]) {
         for (const d of set) if (d === rel || d.startsWith(`${rel}/`)) set.delete(d);
       }
       this.written.add(rel);
     } else {
+      // A body the layout points at, replaced later in the same layer, can't be replayed from the diff.
+      if (this.bodies.has(rel)) this.replayable = false;
       fs.unlinkSync(this.abs(rel));
     }
     return false;
@@ -208,6 +217,8 @@ class LayerWriter implements TarSink {
       }
       case 'file': {
         this.clear(rel, false);
+        this.opts.layout?.addFile(rel, header.size);
+        this.bodies.add(rel);
         this.whiteouts.delete(rel);
         // 'wx' is O_CREAT|O_EXCL: it never follows a symlink at the final component.
         this.file = { fd: fs.openSync(full, 'wx', 0o600), header, full };
@@ -259,6 +270,8 @@ class LayerWriter implements TarSink {
     lsetxattr(this.abs(rel), `${this.opts.overlayXattrPrefix}opaque`, Buffer.from('y'));
   }
 
+  raw(chunk: Buffer): void { this.opts.layout?.addRaw(chunk); }
+
   /** A piece of the current file's data, written at once: on tmpfs or the page cache a write is a copy. */
   data(chunk: Buffer): void {
     const fd = this.file!.fd;
@@ -305,5 +318,5 @@ export async function unpackLayer(tar: AsyncIterable<Buffer>, root: string, opts
     writer.abandon();
   }
   writer.finish();
-  return { size: writer.size, entries: writer.entries };
+  return { size: writer.size, entries: writer.entries, replayable: writer.replayable };
 }

@@ -30,11 +30,13 @@ function destination(present: string[] = [], failOn?: string) {
   const put: string[] = [];
   const state = { committed: false, abandoned: false };
   const dest: ImageDestination = {
-    hasLayer: (d) => present.includes(d),
-    async putLayer(desc, diffId, stream) {
-      for await (const _ of stream) { /* drain */ }
+    layerForm: 'any',
+    reuseLayer: async (d, known) => present.includes(d) ? known[0]?.desc : undefined,
+    async putLayer(desc, diffId, open) {
+      for await (const _ of open()) { /* drain */ }
       if (desc.digest === failOn) throw new Error('injected');
       put.push(diffId);
+      return desc;
     },
     abandon: () => { state.abandoned = true; },
     commitImage: async () => { state.committed = true; return 'id'; },

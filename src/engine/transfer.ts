@@ -77,3 +77,130 @@ export async function pushImage(store: Store, input: string, destination: string
     await dest.close();
   }
 }
+
+export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir' | 'docker-dir';
+
+export interface SaveOptions {
+  /** a file (or a directory for oci-dir); stdout when not given */
+  output?: string;
+  format?: SaveFormat;
+  /** -m: every argument is an image of a multi-image docker-archive */
+  multiImage?: boolean;
+  /** oci formats: plain layer tars */
+  uncompressed?: boolean;
+  compressionFormat?: 'gzip' | 'zstd';
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+/** Writes to a file (staged beside it, renamed at the end) or to stdout, waiting on back-pressure. */
+function outputSink(output: string | undefined): { write(c: Buffer): Promise<void>; done(): Promise<void>; fail(): void } {
+  const file = output ? `${output}.tspod-${process.pid}.tmp` : undefined;
+  const stream = file ? fs.createWriteStream(file, { mode: 0o644 }) : process.stdout;
+  let failed: Error | undefined;
+  stream.on('error', (e) => { failed = e; });
+  return {
+    write: (c) => new Promise((resolve, reject) => {
+      if (failed) return reject(failed);
+      if (stream.write(c)) resolve(); else stream.once('drain', () => (failed ? reject(failed) : resolve()));
+    }),
+    done: () => new Promise((resolve, reject) => {
+      if (!file) return resolve();
+      (stream as fs.WriteStream).end(() => { if (failed) return reject(failed); fs.renameSync(file, output!); resolve(); });
+    }),
+    fail: () => { if (file) { (stream as fs.WriteStream).destroy(); fs.rmSync(file, { force: true }); } },
+  };
+}
+
+export async function saveImages(store: Store, inputs: string[], opts: SaveOptions = {}): Promise<void> {
+  const format = opts.format ?? 'docker-archive';
+  if (format === 'docker-dir') throw new UsageError('--format docker-dir is not supported', 'use docker-archive, oci-archive or oci-dir');
+  if (opts.multiImage && format !== 'docker-archive') throw new UsageError('--multi-image-archive (-m) is only for docker-archive');
+  if (!opts.output && format === 'oci-dir') throw new UsageError('--format oci-dir needs -o DIRECTORY');
+  if (!opts.output && process.stdout.isTTY) throw new UsageError('refusing to save to a terminal', 'use -o FILE, or redirect the output');
+  // Without -m, further arguments are more names for the first image.
+  const found = [];
+  for (const input of opts.multiImage ? inputs : inputs.slice(0, 1)) {
+    const img = await findImage(store, input);
+    if (!img) throw new ImageNotFoundError(input, 'list the images with tspod images');
+    found.push({ img, input });
+  }
+  const [{ StoreSource }, { copyImage }, { compressor }] = await Promise.all([import('../storage/source.js'), import('../copy/copy.js'), import('../layers/compress.js')]);
+  const nameOf = (img: { names: string[]; id: string }, input: string) => img.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`));
+  const copyOpts = { concurrency: 1, compressor: compressor(opts.compressionFormat ?? 'gzip'), onProgress: opts.onProgress };
+
+  if (format === 'docker-archive') {
+    const { DockerArchiveWriter } = await import('../archive/docker-archive.js');
+    const sink = outputSink(opts.output);
+    const writer = new DockerArchiveWriter(sink.write);
+    try {
+      for (const [i, { img, input }] of found.entries()) {
+        const name = nameOf(img, input);
+        const extra = !opts.multiImage && i === 0 ? inputs.slice(1).map((n) => formatReference(qualify(parseReference(n), parseReference(n).domain || 'localhost'))) : [];
+        const names = [...(name ? [name] : []), ...extra];
+        await copyImage(new StoreSource(store, img, name ?? img.id), writer.image(names), { ...copyOpts, format: 'v2s2' });
+      }
+      await writer.finish();
+      await sink.done();
+    } catch (e) { sink.fail(); throw e; }
+    return;
+  }
+
+  const { OciLayoutDestination, tarDirectory } = await import('../archive/oci-layout.js');
+  const { img, input } = found[0];
+  const name = nameOf(img, input);
+  const dir = format === 'oci-dir' ? opts.output! : store.stagingDir();
+  try {
+    await copyImage(new StoreSource(store, img, name ?? img.id), new OciLayoutDestination(dir, name, opts.uncompressed), { ...copyOpts, format: 'oci' });
+    if (format === 'oci-archive') {
+      const sink = outputSink(opts.output);
+      try { await tarDirectory(dir, sink.write); await sink.done(); } catch (e) { sink.fail(); throw e; }
+    }
+  } finally {
+    if (format === 'oci-archive') fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface LoadReport { names: string[] }
+
+/** docker-archive or oci-archive from a file or stdin ('-'), compressed or not; every image in it. */
+export async function loadImages(store: Store, input: string, opts: { onProgress?: (e: ProgressEvent) => void; onWarning?: (m: string) => void } = {}): Promise<LoadReport> {
+  const [{ plainArchive, TarIndex, ArchiveError }, { StoreDestination }, { copyImage }] = await Promise.all([
+    import('../archive/tar-index.js'), import('../storage/destination.js'), import('../copy/copy.js'),
+  ]);
+  store.init();
+  const tmp = store.stagingDir();
+  const label = input === '-' ? 'the archive on stdin' : input;
+  try {
+    let index: Awaited<ReturnType<typeof TarIndex.of>>;
+    try {
+      const plain = await plainArchive(input, tmp);
+      index = await TarIndex.of(plain.file, label);
+    } catch (e) {
+      if (e instanceof ArchiveError) throw new TspodError('E_ARCHIVE', `payload does not match any of the supported image formats: ${e.message}`, { hint: 'load takes a docker-archive or oci-archive (as tspod save writes them), gzip or zstd compressed or not; nothing was loaded' });
+      throw e;
+    }
+    const loaded: Array<{ id: string; names: string[] }> = [];
+    const normalize = (n: string) => { try { const r = parseReference(n); return formatReference(qualify(r, r.domain || 'docker.io')); } catch { return undefined; } };
+    if (index.has('manifest.json')) {
+      const { dockerArchiveEntries, DockerArchiveSource } = await import('../archive/docker-archive.js');
+      for (const entry of dockerArchiveEntries(index)) {
+        const names = (entry.RepoTags ?? []).map(normalize).filter((n): n is string => !!n);
+        const id = await copyImage(new DockerArchiveSource(index, entry, names[0] ?? ''), new StoreDestination(store, opts.onWarning), { concurrency: 2, onProgress: opts.onProgress });
+        loaded.push({ id, names });
+      }
+    } else if (index.has('index.json')) {
+      const { layoutImages, OciLayoutSource } = await import('../archive/oci-layout.js');
+      for (const { desc, name } of layoutImages(index)) {
+        const full = name && /[/:]/.test(name) ? normalize(name) : undefined;
+        const id = await copyImage(new OciLayoutSource(index, desc, full ?? ''), new StoreDestination(store, opts.onWarning), { concurrency: 2, onProgress: opts.onProgress });
+        loaded.push({ id, names: full ? [full] : [] });
+      }
+    } else {
+      throw new TspodError('E_ARCHIVE', `payload does not match any of the supported image formats: ${label} has neither manifest.json (docker-archive) nor index.json (oci-archive)`, { hint: 'nothing was loaded' });
+    }
+    store.withLock(() => { for (const l of loaded) for (const n of l.names.slice(1)) store.tag(l.id, n); });
+    return { names: loaded.flatMap((l) => (l.names.length ? l.names : [`sha256:${l.id}`])) };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -92,7 +92,8 @@ export class StoreDestination implements ImageDestination {
         id,
         names: hasTag ? [args.name.replace(/@sha256:[a-f0-9]+$/, '')] : [],
         digest: args.manifest.digest,
-        repoDigests: [`${repo}@${args.manifest.digest}`],
+        // An image loaded without a name has no repository to list its digest under.
+        repoDigests: repo ? [`${repo}@${args.manifest.digest}`] : [],
         layers: args.diffIds,
         created: args.created,
         size: args.diffIds.reduce((n, d) => n + this.store.layerSize(d), 0),

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
-import { getWorld, TEST_USER, ROOT, skopeoPush } from '../test/fixtures/world.js';
+import { getWorld, startRegistry, TEST_USER, ROOT, skopeoPush } from '../test/fixtures/world.js';
 import { OciLayout, gunzipFile } from '../test/fixtures/oci-layout.js';
 import { pushPullImage } from './pull-image.js';
 import { SHARED_IMAGES } from '../test/fixtures/world.js';
@@ -65,7 +65,7 @@ const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b)
 interface Row { case: string; tspod: number[]; others: Array<{ name: string; ms: number[] }>; target: number; maxMs?: number }
 type Runner = () => Sample | Promise<Sample>;
 const rows: Row[] = [];
-/** the part of the suite running: `--only run|pull|list` picks a whole part, other text the cases whose names hold it */
+/** the part of the suite running: `--only run|pull|list|transfer|net` picks a whole part, other text the cases whose names hold it */
 let section = 'run';
 /** A listing's own median time (Node's start left out) at none, half and all of its items. */
 interface Growth { what: string; ms: number[] }
@@ -195,10 +195,14 @@ async function main(): Promise<void> {
     growth.push({ what: '`ps -a` with 0 / 250 / 500 containers', ms: [...psAt, insideMs([TSPOD, 'ps', '-a'])] });
   }
 
+  section = 'transfer';
+  let pushRss: number[] = [];
+  if (!ONLY || ONLY === 'transfer' || ['push', 'save', 'load'].some((w) => ONLY.includes(w))) pushRss = await imageOutCases(registry);
+
   section = 'net';
   if (!ONLY || ONLY === 'net' || ONLY.includes('-p')) await networkCases(`${registry}/web:latest`);
 
-  print(runSamples.map((s) => s.rssKb), pullRss);
+  print(runSamples.map((s) => s.rssKb), pullRss, pushRss);
 }
 
 /** A port nobody listens on, found by binding port 0 (the test user then binds it: above 1024). */
@@ -268,6 +272,43 @@ async function networkCases(webImage: string): Promise<void> {
   fs.rmSync(www, { recursive: true, force: true });
 }
 
+/**
+ * push of the pull bench's image to an empty registry (a new one for every sample, so neither tool
+ * finds a blob there or a place to mount one from), save, and load into an empty store.
+ */
+async function imageOutCases(registry: string): Promise<number[]> {
+  const ref = pushPullImage(registry).gzip;
+  const stores = new PullStores(`${registry}/alpine:3.20`);
+  stores.next();
+  const tspodEnv = [`TSPOD_STORE=${stores.current}/tspod`];
+  timed([TSPOD, 'pull', '-q', ref], tspodEnv);
+  timed([...stores.podman('overlay'), 'pull', '-q', ref]);
+  const layerHexes = spawnSync('runuser', asUser([TSPOD, 'image', 'inspect', '--format', '{{range .RootFS.Layers}}{{.}} {{end}}', ref], tspodEnv), { encoding: 'utf8' }).stdout.trim().split(/\s+/).map((d) => d.slice(7));
+  const work = fs.mkdtempSync('/tmp/tspod-bench-out-');
+  fs.chmodSync(work, 0o777);
+  const pushTo = (cmd: string[], env: string[] = []) => async (): Promise<Sample> => {
+    const reg = await startRegistry();
+    try { return timed([...cmd, 'push', '-q', '--tls-verify=false', ref, `${reg.host}/pushed:1`], env); } finally { reg.proc.kill('SIGKILL'); fs.rmSync(reg.dir, { recursive: true, force: true }); }
+  };
+  const limit = async (): Promise<Sample> => {
+    const reg = await startRegistry();
+    try { return timed([TSPOD, 'unshare', path.join(ROOT, 'bench/tar-gzip-curl.sh'), `${stores.current}/tspod`, reg.host, ...layerHexes], tspodEnv); } finally { reg.proc.kill('SIGKILL'); fs.rmSync(reg.dir, { recursive: true, force: true }); }
+  };
+  const pushes = await compare('push, 3 layers gzip, to an empty registry', Math.max(3, Math.round(RUNS / 3)), pushTo([TSPOD], tspodEnv), [['podman overlay', pushTo(stores.podman('overlay'))], ['tar|gzip|curl', limit]], 0.5);
+  const archive = (tool: string) => path.join(work, `${tool}.tar`);
+  const save = (cmd: string[], tool: string, env: string[] = []) => () => { fs.rmSync(archive(tool), { force: true }); return timed([...cmd, 'save', '-q', '-o', archive(tool), ref], env); };
+  await compare('save, 3 layers (docker-archive)', Math.max(3, Math.round(RUNS / 3)), save([TSPOD], 'tspod', tspodEnv), [['podman overlay', save(stores.podman('overlay'), 'podman')]], 0.5);
+  // Both load the same archive (tspod's) into empty stores.
+  const loadStores = new PullStores(`${registry}/alpine:3.20`);
+  await compare('load, 3 layers, into an empty store', Math.max(3, Math.round(RUNS / 3)),
+    () => timed([TSPOD, 'load', '-q', '-i', archive('tspod')], [`TSPOD_STORE=${loadStores.current}/tspod`]),
+    [['podman overlay', () => timed([...loadStores.podman('overlay'), 'load', '-q', '-i', archive('tspod')])]], 0.5, { before: () => loadStores.next() });
+  loadStores.removeAll();
+  stores.removeAll();
+  fs.rmSync(work, { recursive: true, force: true });
+  return pushes.map((p) => p.rssKb);
+}
+
 function seedManyImages(registry: string, n: number): void {
   const dir = fs.mkdtempSync('/tmp/tspod-bench-many-');
   const layout = new OciLayout(dir);
@@ -316,7 +357,7 @@ async function parallelCreate(n: number, image: string): Promise<void> {
   }
 }
 
-function print(runRss: number[], pullRss: number[]): void {
+function print(runRss: number[], pullRss: number[], pushRss: number[] = []): void {
   const f = (n: number) => n.toFixed(0).padStart(7);
   const cell = (text: string) => text.replaceAll('|', '\\|'); // a pipe inside a cell would split it
   const lines = [
@@ -339,6 +380,7 @@ function print(runRss: number[], pullRss: number[]): void {
   const peak = (xs: number[]) => (xs.length ? Math.max(...xs) / 1024 : 0);
   if (runRss.length) lines.push(`| peak RSS of tspod during run | ${peak(runRss).toFixed(0)} MB | | | <= 80 MB | ${peak(runRss) <= 80 ? 'pass' : 'FAIL'} | | |`);
   if (pullRss.length) lines.push(`| peak RSS of tspod during the cold pulls | ${peak(pullRss).toFixed(0)} MB | | | <= 120 MB | ${peak(pullRss) <= 120 ? 'pass' : 'FAIL'} | | |`);
+  if (pushRss.length) lines.push(`| peak RSS of tspod during the pushes | ${peak(pushRss).toFixed(0)} MB | | | <= 120 MB | ${peak(pushRss) <= 120 ? 'pass' : 'FAIL'} | | |`);
   for (const g of growth) {
     lines.push(`| growth: ${g.what}, inside Node | ${g.ms.map((m) => m.toFixed(0)).join(' / ')} ms | | | half-way not below the line by > ${GROWTH_NOISE_MS} ms | ${linearEnough(g) ? 'pass' : 'FAIL'} | | |`);
   }

@@ -1,13 +1,19 @@
-// Drawing pull progress: bars on a terminal, plain lines otherwise. The engine only emits events.
+// Drawing copy progress (pull, push): bars on a terminal, plain lines otherwise. The engine only emits events.
 import type { ProgressEvent } from '../copy/types.js';
 import { humanSize } from './format.js';
 
-export function progressPrinter(out: NodeJS.WriteStream, quiet: boolean): (e: ProgressEvent) => void {
+const WORDS = {
+  pull: { doing: 'Pulling', done: 'Pulled', moving: 'downloading' },
+  push: { doing: 'Pushing', done: 'Pushed', moving: 'uploading' },
+};
+
+export function progressPrinter(out: NodeJS.WriteStream, quiet: boolean, kind: keyof typeof WORDS = 'pull'): (e: ProgressEvent) => void {
   if (quiet) return () => {};
+  const words = WORDS[kind];
   const short = (d: string) => d.slice(7, 19);
   if (!out.isTTY) {
     return (e) => {
-      if (e.type === 'resolved') out.write(`Resolved ${e.name} to ${e.digest}\n`);
+      if (e.type === 'resolved') { if (kind === 'pull') out.write(`Resolved ${e.name} to ${e.digest}\n`); }
       else if (e.type === 'layer-skip') out.write(`Layer ${short(e.digest)} already present\n`);
       else if (e.type === 'layer-start') out.write(`Copying blob ${short(e.digest)} (${humanSize(e.size)})\n`);
       else if (e.type === 'layer-done') out.write(`Copied blob ${short(e.digest)}\n`);
@@ -30,7 +36,7 @@ export function progressPrinter(out: NodeJS.WriteStream, quiet: boolean): (e: Pr
       const frac = s.size ? Math.min(1, s.bytes / s.size) : 1;
       const bar = '='.repeat(Math.round(frac * width)).padEnd(width, ' ');
       const secs = Math.max(0.001, (now - s.start) / 1000);
-      const rate = s.status === 'downloading' ? ` ${humanSize(s.bytes / secs)}/s` : '';
+      const rate = s.status === words.moving ? ` ${humanSize(s.bytes / secs)}/s` : '';
       out.write(`\x1b[2K${short(d)} [${bar}] ${humanSize(s.bytes)} / ${humanSize(s.size)} ${s.status}${rate}\n`);
     }
     drawn = order.length;
@@ -39,17 +45,17 @@ export function progressPrinter(out: NodeJS.WriteStream, quiet: boolean): (e: Pr
     switch (e.type) {
       case 'resolved':
         started = Date.now();
-        out.write(`Pulling ${e.name} (${e.digest.slice(0, 19)})\n`);
+        out.write(kind === 'pull' ? `Pulling ${e.name} (${e.digest.slice(0, 19)})\n` : `${words.doing} ${e.name}\n`);
         for (const l of e.layers) { if (!state.has(l.digest)) { order.push(l.digest); state.set(l.digest, { bytes: 0, size: l.size, status: 'waiting', start: Date.now() }); } }
         draw(true);
         break;
       case 'layer-skip': Object.assign(state.get(e.digest) ?? {}, { bytes: e.size, status: 'already exists' }); draw(true); break;
-      case 'layer-start': Object.assign(state.get(e.digest) ?? {}, { status: 'downloading', start: Date.now() }); draw(); break;
+      case 'layer-start': Object.assign(state.get(e.digest) ?? {}, { status: words.moving, start: Date.now() }); draw(); break;
       case 'layer-bytes': Object.assign(state.get(e.digest) ?? {}, { bytes: e.bytes }); draw(); break;
       case 'layer-done': Object.assign(state.get(e.digest) ?? {}, { status: 'done' }); draw(true); break;
       case 'done': {
         const total = [...state.values()].reduce((n, s) => n + (s.status === 'done' ? s.size : 0), 0);
-        out.write(`Pulled ${humanSize(total)} in ${((Date.now() - started) / 1000).toFixed(1)}s; image ${e.id.slice(0, 12)}\n`);
+        out.write(`${words.done} ${humanSize(total)} in ${((Date.now() - started) / 1000).toFixed(1)}s; image ${e.id.slice(0, 12)}\n`);
         break;
       }
     }

@@ -1,19 +1,19 @@
-// Layer compression for destinations that want it: gzip (pigz on every core when it is installed,
-// else zlib on this thread) or zstd (the zstd program, else zstd-napi).
+// Layer compression for destinations that want it: gzip on every core (parallelGzip), or zstd (the
+// zstd program, else zstd-napi).
 import os from 'node:os';
-import zlib from 'node:zlib';
+import { parallelGzip } from './pgzip.js';
 import { Readable, type Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { findExecutable } from '../sys/proc.js';
 import { filterProcess } from '../sys/filter.js';
 import type { Compressor } from '../copy/copy.js';
 
+/** deflate's level: TSPOD_GZIP_LEVEL, else 6 (zlib's and gzip's default). */
+const GZIP_LEVEL = Math.min(9, Math.max(1, Number(process.env.TSPOD_GZIP_LEVEL) || 6));
+
 function compressorStream(name: 'gzip' | 'zstd'): Duplex {
   const threads = String(Math.max(1, os.availableParallelism()));
-  if (name === 'gzip') {
-    const pigz = findExecutable('pigz');
-    return pigz ? filterProcess(pigz, ['-c', '-p', threads, '-6']) : zlib.createGzip({ level: 6, chunkSize: 256 * 1024 });
-  }
+  if (name === 'gzip') throw new Error('gzip is compressed by parallelGzip');
   const zstd = process.env.TSPOD_ZSTD === 'napi' ? undefined : findExecutable('zstd');
   if (zstd) return filterProcess(zstd, ['-c', '-q', '-3', `-T${threads}`]);
   const { CompressStream } = createRequire(import.meta.url)('zstd-napi');
@@ -24,6 +24,7 @@ export function compressor(name: 'gzip' | 'zstd'): Compressor {
   return {
     name,
     compress(tar: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+      if (name === 'gzip') return parallelGzip(tar, { level: GZIP_LEVEL });
       const input = Readable.from(tar, { objectMode: false });
       const out = compressorStream(name);
       input.on('error', (e) => out.destroy(e));

@@ -17,6 +17,11 @@ export interface UnpackOptions {
   onWarning?: (message: string) => void;
   /** records the tar's layout, so the layer can be written out again byte for byte */
   layout?: LayoutRecorder;
+  /**
+   * cp, not a layer: the directory may hold files already (entries replace them), `.wh.` names are
+   * plain names, and owners are `owner` for every entry, or left as this process makes them ('caller').
+   */
+  copy?: { owner: { uid: number; gid: number } | 'caller' | 'archive' };
 }
 
 export interface UnpackResult { size: number; entries: number; /** the layout can give back this tar */ replayable: boolean }
@@ -80,6 +85,7 @@ class LayerWriter implements TarSink {
   private readonly root: string;
 
   constructor(root: string, private readonly opts: UnpackOptions) {
+    if (opts.copy) this.fresh.clear();
     this.root = Buffer.from(root, 'utf8').toString('latin1');
   }
 
@@ -137,7 +143,10 @@ class LayerWriter implements TarSink {
     return false;
   }
 
-  private chown(target: Buffer | number, uid: number, gid: number, entryName: string): void {
+  private chown(target: Buffer | number, headerUid: number, headerGid: number, entryName: string): void {
+    const owner = this.opts.copy?.owner;
+    if (owner === 'caller') return;
+    const [uid, gid] = owner && owner !== 'archive' ? [owner.uid, owner.gid] : [headerUid, headerGid];
     // What this process creates is already owned by 0:0 (root of the user namespace, or real root).
     if (uid === 0 && gid === 0 && this.ownerIsRoot) return;
     try {
@@ -185,11 +194,11 @@ class LayerWriter implements TarSink {
     this.ensureParents(rel, header.name);
     const parent = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
 
-    if (base === OPAQUE) {
+    if (base === OPAQUE && !this.opts.copy) {
       this.makeOpaque(parent);
       return false;
     }
-    if (base.startsWith(WHITEOUT)) {
+    if (base.startsWith(WHITEOUT) && !this.opts.copy) {
       const target = path.posix.join(parent, base.slice(WHITEOUT.length));
       if (this.written.has(target) && !this.whiteouts.has(target)) {
         // This layer's own entry stays. A directory of its own still hides the lower one's contents.

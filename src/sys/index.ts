@@ -13,6 +13,7 @@ interface Native {
   mknod(path: string | Buffer, mode: number, major: number, minor: number): number;
   lsetxattr(path: string | Buffer, name: string, value: Buffer): number;
   lgetxattr(path: string | Buffer, name: string): Buffer | number;
+  llistxattr(path: string | Buffer): Buffer | number;
   connectSeqpacket(path: string): number;
   shutdown(fd: number, how: number): number;
   bindNewNetns(target: string): number;
@@ -91,6 +92,16 @@ export function lgetxattr(p: string | Buffer, name: string): Buffer | undefined 
   if (typeof r !== 'number') return r;
   if (-r === ERRNO.ENODATA) return undefined;
   throw new SysError('lgetxattr', -r, pathText(p));
+}
+
+/** The names of a file's xattrs (none where the file system keeps none). */
+export function llistxattr(p: string | Buffer): string[] {
+  const r = load().llistxattr(p);
+  if (typeof r === 'number') {
+    if (-r === ERRNO.ENOTSUP) return [];
+    throw new SysError('llistxattr', -r, pathText(p));
+  }
+  return r.toString('latin1').split('\0').filter(Boolean);
 }
 
 export const LOCK_SH = 1;

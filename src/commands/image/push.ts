@@ -40,7 +40,7 @@ export class PushCommand extends TspodCommand {
       compressionFormat: this.compression as 'gzip' | 'zstd' | undefined,
       digestFile: this.digestfile, authFile: this.authfile,
       credentials: this.creds ? { username, password: password.join(':') } : undefined,
-      onProgress: progressPrinter(process.stderr, this.quiet),
+      onProgress: progressPrinter(process.stderr, this.quiet, 'push'),
     });
     return 0;
   }

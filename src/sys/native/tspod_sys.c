@@ -131,6 +131,25 @@ static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// The names of a file's xattrs, as a Buffer of NUL-terminated names, or -errno.
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char *path = bytes_arg(env, argv[0]);
+  napi_value out;
+  for (;;) {
+    ssize_t size = llistxattr(path, NULL, 0);
+    if (size < 0) { out = int_value(env, -errno); break; }
+    void *data;
+    napi_create_buffer(env, (size_t)size, &data, &out);
+    if (size == 0) break;
+    ssize_t got = llistxattr(path, data, (size_t)size);
+    if (got == size) break;
+    if (got < 0 && errno != ERANGE) { out = int_value(env, -errno); break; }
+  }
+  free(path);
+  return out;
+}
+
 // A blocking, close-on-exec SOCK_SEQPACKET socket connected to a unix path (conmon's attach socket).
 static napi_value js_connect_seqpacket(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -333,7 +352,7 @@ static napi_value js_restore_terminal(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } fns[] = {
     { "flock", js_flock }, { "mount", js_mount }, { "umount2", js_umount2 }, { "mknod", js_mknod },
-    { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "connectSeqpacket", js_connect_seqpacket }, { "shutdown", js_shutdown },
+    { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr }, { "connectSeqpacket", js_connect_seqpacket }, { "shutdown", js_shutdown },
     { "bindNewNetns", js_bind_new_netns }, { "spawn", js_spawn }, { "pipe", js_pipe }, { "waitExit", js_wait_exit },
     { "windowSize", js_window_size }, { "makeRaw", js_make_raw }, { "restoreTerminal", js_restore_terminal },
   };

@@ -1,0 +1,110 @@
+// commit and diff: a container's upper directory as one more layer over its image. The layer comes
+// from the one layer writer; the new image goes into the store through the one copier, so it gets
+// a tar layout like every pulled layer and can be pushed or saved byte for byte.
+import fs from 'node:fs';
+import path from 'node:path';
+import { TspodError, UsageError } from '../errors.js';
+import { isRootless } from '../paths.js';
+import { Store, type ContainerRecord, type ImageRecord } from '../storage/store.js';
+import { parseReference, qualify, formatReference } from '../registry/reference.js';
+import { findContainer } from './containers.js';
+import { findImage } from './images.js';
+import { applyChanges } from './changes.js';
+import type { Change } from '../layers/writer.js';
+
+/** Files tspod puts into every container, whose mount points runc may have had to create in the upper dir. */
+const MOUNT_POINTS = ['etc/hosts', 'etc/resolv.conf', 'etc/hostname', 'run/.containerenv', 'etc/passwd', 'etc/localtime'];
+
+const overlayPrefix = () => (isRootless() ? 'user.overlay.' : 'trusted.overlay.');
+
+function imageOf(store: Store, rec: ContainerRecord): ImageRecord {
+  const img = store.readImages().find((i) => i.id === rec.imageId);
+  if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: 'pull it again first' });
+  return img;
+}
+
+/** A path as the topmost of the image's layers that has it holds it (a whiteout above it aside). */
+function lowerStat(store: Store, img: ImageRecord): (rel: string) => fs.Stats | undefined {
+  const dirs = img.layers.map((d) => store.diffDir(d)).reverse();
+  return (rel) => {
+    for (const d of dirs) { try { return fs.lstatSync(Buffer.concat([Buffer.from(`${d}/`), Buffer.from(rel, 'latin1')])); } catch { /* not in this one */ } }
+    return undefined;
+  };
+}
+
+/** What the writer leaves out of a container's upper dir: mount points made for tspod's files and volumes, when empty and not the image's. */
+function mountPointSkip(rec: ContainerRecord, has: (rel: string) => fs.Stats | undefined): (rel: string, st: fs.Stats, full: Buffer) => boolean {
+  const points = new Set([...MOUNT_POINTS, ...(rec.config?.volumes ?? []).map((v) => v.destination.replace(/^\/+/, ''))]);
+  return (rel, st, full) => points.has(rel) && !has(rel) && ((st.isFile() && st.size === 0) || (st.isDirectory() && fs.readdirSync(full).length === 0));
+}
+
+export interface CommitOptions {
+  changes?: string[];
+  message?: string;
+  author?: string;
+  pause?: boolean;
+  format?: 'oci' | 'docker';
+  onWarning?: (m: string) => void;
+}
+
+export async function commitContainer(store: Store, ref: string, name: string | undefined, o: CommitOptions = {}): Promise<string> {
+  const rec = findContainer(store, ref);
+  const img = imageOf(store, rec);
+  const target = name ? formatReference(qualify(parseReference(name), parseReference(name).domain || 'localhost')) : undefined;
+  if (o.format && !['oci', 'docker'].includes(o.format)) throw new UsageError(`unknown --format "${o.format}"`, 'use oci or docker');
+  const [{ writeLayer }, { measureLayer, BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
+    import('../layers/writer.js'), import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
+  ]);
+  const upper = path.join(store.containerDir(rec.id), 'upper');
+  const has = lowerStat(store, img);
+  const writeOpts = { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) };
+  const pause = o.pause && rec.state === 'running';
+  const { pauseContainer } = await import('./lifecycle.js');
+  if (pause) await pauseContainer(store, rec, true);
+  try {
+    const layer = await measureLayer(() => writeLayer(upper, writeOpts));
+    const base = JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as Record<string, unknown> & { config?: Record<string, unknown>; rootfs?: { diff_ids?: string[] }; history?: unknown[] };
+    const created = new Date().toISOString();
+    const config = {
+      ...base,
+      created,
+      ...(o.author ? { author: o.author } : {}),
+      config: applyChanges({ ...(base.config ?? {}), ...(rec.config?.env?.length ? { Env: mergeEnvList((base.config?.Env as string[] | undefined) ?? [], rec.config.env) } : {}) }, o.changes ?? []),
+      rootfs: { type: 'layers', diff_ids: [...img.layers, layer.diffId] },
+      history: [...(base.history ?? []), { created, created_by: `tspod commit ${rec.name}`, ...(o.message ? { comment: o.message } : {}), ...(o.author ? { author: o.author } : {}) }],
+    };
+    const source = new BuiltImageSource(target ?? '', config, img.layers, [layer]);
+    const id = await copyImage(source, new StoreDestination(store, o.onWarning), { concurrency: 1, format: o.format === 'docker' ? 'v2s2' : 'oci' });
+    return id;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'E_CHANGED' || (e as TspodError).code === 'E_DIGEST') {
+      throw new TspodError('E_CHANGED', `container ${rec.name} changed while it was committed: ${(e as Error).message}`, { hint: 'commit it again with --pause, or stop it first' });
+    }
+    throw e;
+  } finally {
+    if (pause) await pauseContainer(store, rec, false);
+  }
+}
+
+function mergeEnvList(base: string[], extra: string[]): string[] {
+  const map = new Map(base.map((e) => [e.split('=')[0], e] as [string, string]));
+  for (const e of extra) map.set(e.split('=')[0], e);
+  return [...map.values()];
+}
+
+/** diff CONTAINER: what its upper dir changed; diff IMAGE: what its top layer changed over the rest. */
+export async function changesOf(store: Store, ref: string): Promise<Change[]> {
+  const { upperChanges } = await import('../layers/writer.js');
+  let rec: ContainerRecord | undefined;
+  try { rec = findContainer(store, ref); } catch { /* maybe an image */ }
+  if (rec) {
+    const img = imageOf(store, rec);
+    const has = lowerStat(store, img);
+    return upperChanges(path.join(store.containerDir(rec.id), 'upper'), has, { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) });
+  }
+  const img = await findImage(store, ref);
+  if (!img) throw new TspodError('E_NO_SUCH', `${ref} is neither a container nor an image here`, { hint: 'see tspod ps -a and tspod images' });
+  if (!img.layers.length) return [];
+  const below = { ...img, layers: img.layers.slice(0, -1) };
+  return upperChanges(store.diffDir(img.layers[img.layers.length - 1]), lowerStat(store, below), { overlayXattrPrefix: overlayPrefix() });
+}

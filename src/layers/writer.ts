@@ -1,0 +1,145 @@
+// The layer writer: a directory as an OCI layer tar. It walks in a stable order (names sorted byte
+// by byte, a directory before what it holds), so the same tree always gives the same bytes and the
+// same diff id. From an overlay upper directory (commit, diff, build steps) it turns whiteouts back
+// into OCI entries: a 0/0 character device into `.wh.NAME`, an opaque directory into
+// `DIR/.wh..wh..opq`. Owners are written as seen from inside tspod's user namespace, which are the
+// container's own ids. Hard links, symlinks, modes, mtimes, xattrs and non-UTF-8 names are kept.
+import fs from 'node:fs';
+import path from 'node:path';
+import { tarHeader, padding, TAR_END, type WriteEntry } from './tar-writer.js';
+import { lgetxattr, llistxattr } from '../sys/index.js';
+
+export interface LayerWriteOptions {
+  /** overlay's xattr namespace in this directory ("user.overlay." rootless), when it is an upper dir */
+  overlayXattrPrefix?: string;
+  /** paths (relative, no leading "/") to leave out: the mount points tspod made for etc files and volumes */
+  skip?: (rel: string, st: fs.Stats, full: Buffer) => boolean;
+}
+
+/** A change a layer makes, as `diff` prints it. */
+export interface Change { kind: 'A' | 'C' | 'D'; path: string }
+
+const CHUNK = 1 << 20;
+const latin1 = (b: Buffer) => b.toString('latin1');
+
+interface Walked { rel: string; full: Buffer; st: fs.Stats }
+
+/** Every entry under `root`, sorted, parents first. */
+function* walk(root: Buffer, rel = ''): Generator<Walked> {
+  const dir = rel ? Buffer.concat([root, Buffer.from('/'), Buffer.from(rel, 'latin1')]) : root;
+  const names = (fs.readdirSync(dir, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare);
+  for (const name of names) {
+    const childRel = rel ? `${rel}/${latin1(name)}` : latin1(name);
+    const full = Buffer.concat([dir, Buffer.from('/'), name]);
+    const st = fs.lstatSync(full);
+    yield { rel: childRel, full, st };
+    if (st.isDirectory()) yield* walk(root, childRel);
+  }
+}
+
+function xattrsOf(full: Buffer, overlayPrefix?: string): Map<string, Buffer> | undefined {
+  let names: string[];
+  try { names = llistxattr(full); } catch { return undefined; }
+  const out = new Map<string, Buffer>();
+  for (const n of names) {
+    // overlayfs's own attributes say what the upper dir means; they are never content.
+    if (/^(trusted|user)\.overlay\./.test(n) || (overlayPrefix && n.startsWith(overlayPrefix))) continue;
+    const v = lgetxattr(full, n);
+    if (v) out.set(n, v);
+  }
+  return out.size ? out : undefined;
+}
+
+const isWhiteout = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
+
+/**
+ * The changes an upper directory holds (for `diff`): each path once, parents before children. A
+ * directory that overlay only copied up to hold what was left out (mount points) is no change.
+ */
+export function upperChanges(upper: string, lower: (rel: string) => fs.Stats | undefined, o: LayerWriteOptions = {}): Change[] {
+  const out: Array<Change & { dir?: boolean; same?: boolean }> = [];
+  for (const { rel, full, st } of walk(Buffer.from(upper))) {
+    if (o.skip?.(rel, st, full)) continue;
+    const shown = `/${Buffer.from(rel, 'latin1').toString('utf8')}`;
+    if (isWhiteout(st)) { out.push({ kind: 'D', path: shown }); continue; }
+    const opaque = st.isDirectory() && o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y';
+    const below = lower(rel);
+    const same = !!below && st.isDirectory() && below.isDirectory() && below.mode === st.mode && below.uid === st.uid && below.gid === st.gid;
+    out.push({ kind: below && !opaque ? 'C' : 'A', path: shown, dir: st.isDirectory(), same });
+  }
+  return out.filter((c) => !(c.kind === 'C' && c.same && !out.some((d) => d.path.startsWith(`${c.path}/`))))
+    .map(({ kind, path: p }) => ({ kind, path: p }));
+}
+
+/** The layer tar of `root`, streamed. */
+export async function* writeLayer(root: string, o: LayerWriteOptions = {}): AsyncGenerator<Buffer> {
+  const links = new Map<string, string>();
+  for (const w of walk(Buffer.from(root))) {
+    if (o.skip?.(w.rel, w.st, w.full)) continue;
+    yield* entry(w.rel, w.full, w.st, o, links);
+  }
+  yield TAR_END;
+}
+
+/**
+ * One path as a tar (cp): the path itself named `name`, and under it what a directory holds; with
+ * `name` '' a directory's contents alone (cp DIR/. DEST).
+ */
+export async function* writePath(full: string, name: string, o: LayerWriteOptions = {}): AsyncGenerator<Buffer> {
+  const links = new Map<string, string>();
+  const buf = Buffer.from(full);
+  const st = fs.lstatSync(buf);
+  if (name) yield* entry(name, buf, st, o, links);
+  if (st.isDirectory()) {
+    for (const w of walk(buf)) yield* entry(name ? `${name}/${w.rel}` : w.rel, w.full, w.st, o, links);
+  }
+  yield TAR_END;
+}
+
+/** An entry's header blocks, and its body when it is a file (a hard link's first name carries it). */
+async function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOptions, links: Map<string, string>): AsyncGenerator<Buffer> {
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  const parent = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+  const common = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+  if (o.overlayXattrPrefix && isWhiteout(st)) {
+    yield tarHeader({ ...common, name: parent ? `${parent}/.wh.${base}` : `.wh.${base}`, type: 'file', mode: 0o600, size: 0 });
+    return;
+  }
+  let e: WriteEntry;
+  if (st.isDirectory()) e = { ...common, name: `${rel}/`, type: 'directory' };
+  else if (st.isSymbolicLink()) e = { ...common, name: rel, type: 'symlink', linkname: latin1(fs.readlinkSync(full, { encoding: 'buffer' }) as Buffer) };
+  else if (st.isFIFO()) e = { ...common, name: rel, type: 'fifo' };
+  else if (st.isCharacterDevice() || st.isBlockDevice()) {
+    e = { ...common, name: rel, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: (st.rdev >> 8) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
+  } else if (st.isFile()) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? links.get(key) : undefined;
+    if (first !== undefined) { yield tarHeader({ ...common, name: rel, type: 'link', linkname: first }); return; }
+    if (st.nlink > 1) links.set(key, rel);
+    e = { ...common, name: rel, type: 'file', size: st.size };
+  } else return; // sockets: nothing a layer can hold
+  e.xattrs = xattrsOf(full, o.overlayXattrPrefix);
+  yield tarHeader(e);
+  if (e.type === 'file') yield* fileBody(full, st.size, rel);
+  if (e.type === 'directory' && o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y') {
+    yield tarHeader({ ...common, name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0o600, size: 0 });
+  }
+}
+
+/** Exactly `size` bytes of the file (what its header said), padded to the block. */
+async function* fileBody(full: Buffer, size: number, rel: string): AsyncGenerator<Buffer> {
+  const fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    let left = size;
+    while (left > 0) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) throw Object.assign(new Error(`${path.posix.join('/', rel)} shrank while it was written into the layer`), { code: 'E_CHANGED' });
+      left -= n;
+      yield n === buf.length ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  yield padding(size);
+}

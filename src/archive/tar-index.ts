@@ -101,7 +101,8 @@ export async function plainArchive(input: string, tmpDir: string): Promise<{ fil
   const regular = fs.fstatSync(fd).isFile();
   const head = Buffer.alloc(4);
   const got = regular ? fs.readSync(fd, head, 0, 4, 0) : 0;
-  if (regular && got === 4 && !decompressor(head)) { if (fd !== 0) fs.closeSync(fd); return { file: input, cleanup: () => {} }; }
+  // A plain tar in a file (stdin redirected from one too) is read where it is.
+  if (regular && got === 4 && !decompressor(head)) { if (fd !== 0) fs.closeSync(fd); return { file: fd === 0 ? '/proc/self/fd/0' : input, cleanup: () => {} }; }
   const copy = path.join(tmpDir, `archive-${process.pid}.tar`);
   const cleanup = () => fs.rmSync(copy, { force: true });
   try {

@@ -3,6 +3,8 @@
 // a tar layout like every pulled layer and can be pushed or saved byte for byte.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { TspodError, UsageError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store, type ContainerRecord, type ImageRecord } from '../storage/store.js';
@@ -107,4 +109,69 @@ export async function changesOf(store: Store, ref: string): Promise<Change[]> {
   if (!img.layers.length) return [];
   const below = { ...img, layers: img.layers.slice(0, -1) };
   return upperChanges(store.diffDir(img.layers[img.layers.length - 1]), lowerStat(store, below), { overlayXattrPrefix: overlayPrefix() });
+}
+
+/** export CONTAINER: its whole root (without volumes) as one tar, to a file (staged, renamed at the end) or stdout. */
+export async function exportContainer(store: Store, ref: string, output: string | undefined): Promise<void> {
+  const rec = findContainer(store, ref);
+  if (!output && process.stdout.isTTY) throw new UsageError('refusing to export to a terminal', 'use -o FILE, or redirect the output');
+  const [{ writeLayer }, { mountOverlay, unmount, overlayLowers }, { shortLayerName }] = await Promise.all([import('../layers/writer.js'), import('../runtime/rootfs.js'), import('../storage/store.js')]);
+  const img = imageOf(store, rec);
+  const dir = store.containerDir(rec.id);
+  const merged = path.join(dir, 'merged');
+  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === merged);
+  if (!mounted) mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: merged, rootless: isRootless() });
+  const tmp = output ? `${output}.tspod-${process.pid}.tmp` : undefined;
+  try {
+    const out = tmp ? fs.createWriteStream(tmp, { mode: 0o644 }) : process.stdout;
+    for await (const chunk of writeLayer(merged)) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (tmp) { await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve()))); fs.renameSync(tmp, output!); }
+  } catch (e) {
+    if (tmp) fs.rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    if (!mounted) unmount(merged);
+  }
+}
+
+export interface ImportOptions { changes?: string[]; message?: string; onWarning?: (m: string) => void }
+
+/** import FILE|URL|-: a root file system tarball (compressed or not) as a one-layer image. */
+export async function importTarball(store: Store, input: string, name: string | undefined, o: ImportOptions = {}): Promise<string> {
+  const [{ plainArchive, ArchiveError }, { measureLayer, BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
+    import('../archive/tar-index.js'), import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
+  ]);
+  store.init();
+  const tmp = store.stagingDir();
+  try {
+    let file = input;
+    if (/^https?:\/\//.test(input)) {
+      file = path.join(tmp, 'download');
+      const res = await fetch(input).catch((e: Error) => { throw new TspodError('E_IMPORT', `cannot fetch ${input}: ${(e.cause as Error)?.message ?? e.message}`, { hint: 'check the URL' }); });
+      if (!res.ok || !res.body) throw new TspodError('E_IMPORT', `${input} answered ${res.status}`, { hint: 'check the URL' });
+      await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(file));
+    }
+    let plain: string;
+    try { plain = (await plainArchive(file, tmp)).file; } catch (e) {
+      if (e instanceof ArchiveError) throw new TspodError('E_IMPORT', `cannot import ${input}: ${e.message}`, { hint: 'import takes a tar of a root file system (as tspod export writes it), gzip or zstd compressed or not' });
+      throw e;
+    }
+    const layer = await measureLayer(() => fs.createReadStream(plain, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
+    const created = new Date().toISOString();
+    const config = {
+      created, architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux',
+      config: applyChanges({}, o.changes ?? []),
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, created_by: `tspod import ${input === '-' ? 'from stdin' : input}`, ...(o.message ? { comment: o.message } : {}) }],
+    };
+    const target = name ? formatReference(qualify(parseReference(name), parseReference(name).domain || 'localhost')) : '';
+    try {
+      return await copyImage(new BuiltImageSource(target, config, [], [layer]), new StoreDestination(store, o.onWarning), { concurrency: 1 });
+    } catch (e) {
+      if ((e as TspodError).code === 'E_CORRUPT_LAYER' || (e as TspodError).code === 'E_DIGEST') throw new TspodError('E_IMPORT', `cannot import ${input}: ${(e as Error).message}`, { hint: 'give a whole, valid tar; nothing was stored' });
+      throw e;
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }

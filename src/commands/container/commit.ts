@@ -67,3 +67,43 @@ export class DiffCommand extends TspodCommand {
     return 0;
   }
 }
+
+export class ExportCommand extends TspodCommand {
+  static paths = [['export'], ['container', 'export']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'write a container\'s whole file system as a tar (its volumes left out)',
+    examples: [['Export to a file', '$0 export -o web.tar web'], ['Through a pipe', '$0 export web | tar -t']],
+  });
+
+  output = Option.String('-o,--output', { description: 'write to this file instead of stdout' });
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const [{ exportContainer }, { Store }] = await Promise.all([import('../../engine/commit.js'), import('../../storage/store.js')]);
+    await exportContainer(new Store(), this.container, this.output);
+    return 0;
+  }
+}
+
+export class ImportCommand extends TspodCommand {
+  static paths = [['import'], ['image', 'import']];
+  static usage = TspodCommand.Usage({
+    category: 'Images',
+    description: 'make a one-layer image of a root file system tarball (a file, a URL, or - for stdin)',
+    examples: [['Import an export under a name', '$0 import web.tar localhost/web:flat'], ['With a command', '$0 import -c \'CMD ["/bin/sh"]\' rootfs.tar.gz base']],
+  });
+
+  change = Option.Array('-c,--change', [], { description: 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ...)' });
+  message = Option.String('-m,--message', { description: 'commit message for the imported image' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'print only the image id' });
+  source = Option.String({ name: 'FILE|URL|-' });
+  rest = Option.Rest({ name: 'NAME' });
+
+  async run(): Promise<number> {
+    const [{ importTarball }, { Store }] = await Promise.all([import('../../engine/commit.js'), import('../../storage/store.js')]);
+    const id = await importTarball(new Store(), this.source, this.rest[0], { changes: this.change, message: this.message, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
+    process.stdout.write(`sha256:${id}\n`);
+    return 0;
+  }
+}

@@ -12,6 +12,8 @@ import { PullCommand } from './commands/image/pull.js';
 import { PushCommand } from './commands/image/push.js';
 import { LoginCommand, LogoutCommand } from './commands/image/login.js';
 import { SaveCommand, LoadCommand } from './commands/image/archive.js';
+import { HistoryCommand } from './commands/image/history.js';
+import { SystemDfCommand, ImagePruneCommand, SystemPruneCommand, SystemResetCommand } from './commands/system/prune.js';
 import { CommitCommand, DiffCommand, ExportCommand, ImportCommand } from './commands/container/commit.js';
 import { CpCommand } from './commands/container/cp.js';
 import { ImagesCommand } from './commands/image/list.js';
@@ -31,7 +33,7 @@ import { InfoCommand } from './commands/system/info.js';
 import { InspectCommand } from './commands/system/inspect.js';
 import { UnshareCommand } from './commands/system/unshare.js';
 
-const COMMANDS = [PullCommand, PushCommand, LoginCommand, LogoutCommand, SaveCommand, LoadCommand, CommitCommand, DiffCommand, CpCommand, ExportCommand, ImportCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
+const COMMANDS = [PullCommand, PushCommand, LoginCommand, LogoutCommand, SaveCommand, LoadCommand, HistoryCommand, SystemDfCommand, ImagePruneCommand, SystemPruneCommand, SystemResetCommand, CommitCommand, DiffCommand, CpCommand, ExportCommand, ImportCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, PortCommand,
   NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand];
 

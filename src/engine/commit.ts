@@ -73,7 +73,8 @@ export async function commitContainer(store: Store, ref: string, name: string | 
       ...(o.author ? { author: o.author } : {}),
       config: applyChanges({ ...(base.config ?? {}), ...(rec.config?.env?.length ? { Env: mergeEnvList((base.config?.Env as string[] | undefined) ?? [], rec.config.env) } : {}) }, o.changes ?? []),
       rootfs: { type: 'layers', diff_ids: [...img.layers, layer.diffId] },
-      history: [...(base.history ?? []), { created, created_by: `tspod commit ${rec.name}`, ...(o.message ? { comment: o.message } : {}), ...(o.author ? { author: o.author } : {}) }],
+      // As Podman: the container's command made the layer, and the comment says what it came from.
+      history: [...(base.history ?? []), { created, created_by: rec.command.join(' '), comment: o.message ?? `FROM ${rec.imageName}`, ...(o.author ? { author: o.author } : {}) }],
     };
     const source = new BuiltImageSource(target ?? '', config, img.layers, [layer]);
     const id = await copyImage(source, new StoreDestination(store, o.onWarning), { concurrency: 1, format: o.format === 'docker' ? 'v2s2' : 'oci' });

@@ -299,3 +299,20 @@ export async function inspectImage(store: Store, input: string): Promise<ImageIn
     RootFS: { Type: 'layers', Layers: img.layers }, ManifestType: img.manifestMediaType,
   };
 }
+
+export interface HistoryEntry { id: string; created?: string; createdBy: string; size: number; comment: string; emptyLayer: boolean }
+
+/** The image's history, newest first: each entry that made a layer has that layer's size; only the newest names the image. */
+export function imageHistory(store: Store, img: ImageRecord): HistoryEntry[] {
+  const config = JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as { history?: Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }> };
+  const history = config.history ?? [];
+  // Entries that made layers name the last layers when the history is shorter than the layer list.
+  let layer = Math.max(0, img.layers.length - history.filter((h) => !h.empty_layer).length);
+  const out = history.map((h) => {
+    const diff = h.empty_layer ? undefined : img.layers[layer++];
+    return { id: '<missing>', created: h.created, createdBy: h.created_by ?? '', size: diff ? store.layerSize(diff) : 0, comment: h.comment ?? '', emptyLayer: !!h.empty_layer };
+  });
+  out.reverse();
+  if (out.length) out[0].id = img.id;
+  return out;
+}

@@ -93,6 +93,7 @@ export class TarIndex {
  * decompressed (gzip, zstd) on the way. `cleanup` removes any copy.
  */
 export async function plainArchive(input: string, tmpDir: string): Promise<{ file: string; cleanup(): void }> {
+  if (/^https?:\/\//.test(input)) input = await download(input, path.join(tmpDir, `download-${process.pid}`));
   const label = input === '-' ? 'the archive on stdin' : input;
   let fd: number;
   try { fd = input === '-' ? 0 : fs.openSync(input, 'r'); } catch (e) {
@@ -125,4 +126,15 @@ export async function plainArchive(input: string, tmpDir: string): Promise<{ fil
     cleanup();
     throw e;
   }
+}
+
+/** An http(s) URL's body into `file` (load -i URL, import URL). */
+async function download(url: string, file: string): Promise<string> {
+  let res: Response;
+  try { res = await fetch(url); } catch (e) {
+    throw new TspodError('E_ARCHIVE', `cannot fetch ${url}: ${((e as Error).cause as Error)?.message ?? (e as Error).message}`, { hint: 'check the URL' });
+  }
+  if (!res.ok || !res.body) throw new TspodError('E_ARCHIVE', `${url} answered ${res.status}`, { hint: 'check the URL' });
+  await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(file));
+  return file;
 }

@@ -59,7 +59,8 @@ export function renderReport<T>(o: ReportOptions<T>): string {
     try { out += t.execute(header); } catch { out += `${t.fields().map((f) => o.headers?.[f] ?? headerFor(f)).join('\t')}\n`; }
   }
   for (const row of o.rows) out += executeFormat(t, row);
-  return tabwrite(out);
+  // As Podman's formatter: a table is aligned; a user's own template is printed as it says (a \t stays a tab).
+  return table ? tabwrite(out) : out;
 }
 
 export function writeReport<T>(o: ReportOptions<T>): void {

@@ -3,8 +3,6 @@
 // a tar layout like every pulled layer and can be pushed or saved byte for byte.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { TspodError, UsageError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store, type ContainerRecord, type ImageRecord } from '../storage/store.js';
@@ -145,13 +143,7 @@ export async function importTarball(store: Store, input: string, name: string | 
   store.init();
   const tmp = store.stagingDir();
   try {
-    let file = input;
-    if (/^https?:\/\//.test(input)) {
-      file = path.join(tmp, 'download');
-      const res = await fetch(input).catch((e: Error) => { throw new TspodError('E_IMPORT', `cannot fetch ${input}: ${(e.cause as Error)?.message ?? e.message}`, { hint: 'check the URL' }); });
-      if (!res.ok || !res.body) throw new TspodError('E_IMPORT', `${input} answered ${res.status}`, { hint: 'check the URL' });
-      await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(file));
-    }
+    const file = input;
     let plain: string;
     try { plain = (await plainArchive(file, tmp)).file; } catch (e) {
       if (e instanceof ArchiveError) throw new TspodError('E_IMPORT', `cannot import ${input}: ${e.message}`, { hint: 'import takes a tar of a root file system (as tspod export writes it), gzip or zstd compressed or not' });

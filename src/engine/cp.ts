@@ -77,7 +77,8 @@ function containerSide(store: Store, rec: ContainerRecord, root: string, given: 
   return { kind: 'container', full: volumeRedirect(store, rec, root, resolveInRoot(root, abs)), given: p, where: `container ${rec.name}`, rec, root };
 }
 
-const notFound = (s: Side) => new TspodError('E_NOT_FOUND', s.kind === 'host' ? `"${s.full}" could not be found on the host` : `"${s.given}" could not be found on ${s.where}: no such file or directory`, { hint: 'check the path' });
+// Podman's own words, which scripts match: the message says what to fix, and carries no hint.
+const notFound = (s: Side) => new TspodError('E_NOT_FOUND', s.kind === 'host' ? `"${s.full}" could not be found on the host` : `"${s.given}" could not be found on ${s.where}: no such file or directory`);
 
 /** stdin as a plain tar stream: gzip or zstd is undone; anything that is not a tar is refused. */
 async function stdinTar(): Promise<AsyncIterable<Buffer>> {
@@ -89,7 +90,7 @@ async function stdinTar(): Promise<AsyncIterable<Buffer>> {
   const all = Readable.from((async function* () { yield head; for (;;) { const n = await it.next(); if (n.done) return; yield n.value as Buffer; } })(), { objectMode: false });
   const dec = head.length >= 4 ? decompressor(head) : null;
   const tarMagic = (b: Buffer) => b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar';
-  if (!dec && !tarMagic(head)) throw new TspodError('E_USAGE', 'source must be a (compressed) tar archive when copying from stdin', { hint: 'pipe a tar into tspod cp - CONTAINER:DIR' });
+  if (!dec && !tarMagic(head)) throw new TspodError('E_USAGE', 'source must be a (compressed) tar archive when copying from stdin');
   return dec ? all.pipe(dec) : all;
 }
 
@@ -115,7 +116,7 @@ export async function copy(store: Store, srcArg: string, destArg: string, o: Cop
       owner = o.archive === false ? 'archive' : { uid: user.uid, gid: user.gid };
     }
     if (src.kind === 'stream') {
-      if (!isDir(dest.full)) throw new TspodError('E_USAGE', 'destination must be a directory when copying from stdin', { hint: 'name an existing directory in the container' });
+      if (!isDir(dest.full)) throw new TspodError('E_USAGE', 'destination must be a directory when copying from stdin');
       await unpackLayer(await stdinTar(), dest.full, { overlayXattrPrefix: 'user.overlay.', copy: { owner } });
       return;
     }
@@ -140,8 +141,9 @@ export async function copy(store: Store, srcArg: string, destArg: string, o: Cop
 async function place(src: Side, dest: Side, name: string, contents: boolean, owner: Owner, o: CopyOptions): Promise<void> {
   const srcIsDir = isDir(src.full);
   if (exists(dest.full) && !isDir(dest.full) && !fs.statSync(dest.full).isFile()) {
-    throw new TspodError('E_USAGE', `invalid destination: "${dest.given}" must be a directory or a regular file`, { hint: 'use - to write a tar to stdout' });
+    throw new TspodError('E_USAGE', `invalid destination: "${dest.given}" must be a directory or a regular file`);
   }
+  if (srcIsDir && !contents && exists(dest.full) && !isDir(dest.full)) throw new TspodError('E_USAGE', 'destination must be a directory when copying a directory');
   let dir: string;
   let landingName = name;
   if (isDir(dest.full)) {
@@ -154,7 +156,7 @@ async function place(src: Side, dest: Side, name: string, contents: boolean, own
   const landing = path.join(dir, landingName);
   if (!contents && exists(landing) && isDir(landing) !== srcIsDir) {
     const shown = dest.kind === 'container' ? `/${path.relative(dest.root!, landing)}` : `/${landingName}`;
-    if (!o.overwrite) throw new TspodError('E_OVERWRITE', `error creating "${shown}": ${srcIsDir ? 'mkdir' : 'open'} ${shown}: file exists`, { hint: 'use --overwrite to replace it' });
+    if (!o.overwrite) throw new TspodError('E_OVERWRITE', `error creating "${shown}": ${srcIsDir ? 'mkdir' : 'open'} ${shown}: file exists (--overwrite replaces it)`);
     fs.rmSync(landing, { recursive: true, force: true });
   }
   if (contents) {

@@ -206,7 +206,7 @@ export function readImageConfig(store: Store, img: ImageRecord): ImageConfig {
 const IMAGE_FILTERS = ['after', 'before', 'dangling', 'id', 'label', 'readonly', 'reference', 'since', 'until'];
 
 /** Does a stored name (registry/path:tag) match a reference filter? Podman's rules: the whole name, the name without its tag, or the familiar short forms, with globs. */
-function matchesReference(name: string, pattern: string): boolean {
+export function matchesReference(name: string, pattern: string): boolean {
   const colon = name.lastIndexOf(':');
   const repo = colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
   const tag = colon > name.lastIndexOf('/') ? name.slice(colon + 1) : 'latest';

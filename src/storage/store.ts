@@ -27,7 +27,12 @@ export interface ImageRecord {
   size: number;
   manifestMediaType: string;
   pulled: string;
+  /** every name the image has had, its current ones first (containers/storage's NamesHistory) */
+  namesHistory?: string[];
 }
+
+/** The names as they are now, then the history: each name once. */
+const withHistory = (img: ImageRecord) => { img.namesHistory = [...new Set([...img.names, ...(img.namesHistory ?? [])])]; };
 
 /** What `create` was told, kept so that every `start` builds the same container again. */
 export interface ContainerConfig {
@@ -215,9 +220,11 @@ export class Store {
     }
     if (existing) {
       existing.names = [...new Set([...existing.names, ...rec.names])];
+      withHistory(existing);
       existing.repoDigests = [...new Set([...existing.repoDigests, ...rec.repoDigests])];
       existing.pulled = rec.pulled;
     } else {
+      withHistory(rec);
       images.push(rec);
     }
     this.writeImages(images);
@@ -256,6 +263,7 @@ export class Store {
     const img = images.find((i) => i.id === id);
     if (!img) return;
     img.names = img.names.filter((n) => n !== name);
+    withHistory(img);
     img.repoDigests = img.repoDigests.filter((n) => n !== name);
     this.writeImages(images);
   }
@@ -267,6 +275,7 @@ export class Store {
     if (!img) return;
     for (const other of images) other.names = other.names.filter((n) => n !== name);
     img.names.push(name);
+    withHistory(img);
     this.writeImages(images);
   }
 

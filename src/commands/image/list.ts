@@ -27,7 +27,7 @@ function rowsOf(images: ImageRecord[], lazy: Lazy, noTrunc: boolean, now: number
         CreatedAt: () => goTime(created), CreatedTime: () => goTime(created),
         Size: () => humanSizeWithPrecision(img.size, 3, ' '), VirtualSize: img.size, SharedSize: 0, Containers: () => lazy.containersOf(img), ReadOnly: false, Dangling: img.names.length === 0,
         Labels: () => lazy.labelsOf(img),
-        History: '', ParentId: '',
+        History: (img.namesHistory ?? img.names).join(', '), ParentId: '',
         sortKey: { created, id: img.id, repository, size: img.size, tag } as Record<string, string | number>,
       };
     });
@@ -63,7 +63,7 @@ export class ImagesCommand extends TspodCommand {
     if (this.names.length > 1) throw new UsageError(`tspod images takes at most one image name, not ${this.names.length}`);
     if (this.filter.length && this.names.length) throw new UsageError('cannot specify an image and a filter(s)');
     if (!SORT_KEYS.includes(this.sort)) throw new UsageError(`"${this.sort}" is not a valid field for sorting. Choose from: ${SORT_KEYS.join(', ')}`);
-    const { listImages, readImageConfig } = await import('../../engine/images.js');
+    const { listImages, readImageConfig, matchesReference } = await import('../../engine/images.js');
     const store = new Store();
     const images = listImages(store, { filters: this.names.length ? [`reference=${this.names[0]}`] : this.filter });
     const labels = new Map<string, Record<string, string> | null>();
@@ -73,7 +73,10 @@ export class ImagesCommand extends TspodCommand {
       users ??= store.listContainers().reduce((m, c) => m.set(c.imageId, (m.get(c.imageId) ?? 0) + 1), new Map<string, number>());
       return users.get(img.id) ?? 0;
     };
-    const rows = rowsOf(images, { labelsOf, containersOf }, this.noTrunc, Date.now());
+    // As Podman: a reference (the argument, or reference= filters) shows the matching names of an image, not all of them.
+    const refs = this.names.length ? [this.names[0]] : this.filter.filter((f) => f.startsWith('reference=')).map((f) => f.slice('reference='.length));
+    const rows = rowsOf(images, { labelsOf, containersOf }, this.noTrunc, Date.now())
+      .filter((r) => !refs.length || r.Repository === '<none>' || refs.some((ref) => (/^(sha256:)?[0-9a-f]+$/.test(ref) && r.Id.startsWith(ref.replace('sha256:', ''))) || matchesReference(`${r.Repository}:${r.Tag}`, ref)));
     if (this.sort !== 'created') {
       const k = this.sort;
       rows.sort((a, b) => (a.sortKey[k] < b.sortKey[k] ? -1 : a.sortKey[k] > b.sortKey[k] ? 1 : 0));

@@ -63,7 +63,8 @@ export async function pushImage(store: Store, input: string, destination: string
   if (compression === 'zstd' && opts.format === 'v2s2') throw new UsageError('--compression-format zstd needs an OCI manifest', 'leave out --format v2s2');
   try {
     const id = await copyImage(new StoreSource(store, img, name), dest, {
-      compressor: compressor(compression), format: opts.format ?? (compression === 'zstd' ? 'oci' : undefined), onProgress: opts.onProgress,
+      // Two layers at once: compressing them keeps both cores busy already; more only hold more memory.
+      concurrency: 2, compressor: compressor(compression), format: opts.format ?? (compression === 'zstd' ? 'oci' : undefined), onProgress: opts.onProgress,
     });
     const digest = dest.pushedDigest!;
     // RepoDigests holds what the registry has, as Docker records it.

@@ -249,3 +249,33 @@ export async function tarVolume(store: Store, name: string, how: 'export' | 'imp
   const { code } = await child.exited;
   if (code !== 0) throw new TspodError('E_VOLUME', `volume ${how} of ${name} failed: ${stderr.trim().split('\n').pop() || `tar exited with ${code}`}`, { hint: how === 'import' ? 'check that the input is a tar archive' : undefined });
 }
+
+/**
+ * --mount type=bind|volume|tmpfs,source=...,destination=...[,ro]: Docker's long form, said again
+ * as the -v or --tmpfs it means.
+ */
+export function mountAsVolumeFlag(spec: string): { volume?: string; tmpfs?: string } {
+  const kv = new Map<string, string>();
+  for (const part of spec.split(',').filter(Boolean)) {
+    const i = part.indexOf('=');
+    kv.set((i < 0 ? part : part.slice(0, i)).toLowerCase(), i < 0 ? 'true' : part.slice(i + 1));
+  }
+  const type = kv.get('type') ?? 'volume';
+  const dest = kv.get('destination') ?? kv.get('dst') ?? kv.get('target');
+  if (!dest) throw new UsageError(`--mount ${spec}: no destination`, 'give destination=PATH (or dst=, target=)');
+  const src = kv.get('source') ?? kv.get('src');
+  const ro = ['true', '1'].includes(kv.get('ro') ?? kv.get('readonly') ?? 'false');
+  switch (type) {
+    case 'bind':
+      if (!src) throw new UsageError(`--mount ${spec}: a bind mount needs source=HOST_PATH`);
+      return { volume: `${src}:${dest}${ro ? ':ro' : ''}` };
+    case 'volume':
+      return { volume: src ? `${src}:${dest}${ro ? ':ro' : ''}` : dest };
+    case 'tmpfs': {
+      const opts = [kv.has('tmpfs-size') ? `size=${kv.get('tmpfs-size')}` : '', kv.has('tmpfs-mode') ? `mode=${kv.get('tmpfs-mode')}` : ''].filter(Boolean);
+      return { tmpfs: opts.length ? `${dest}:${opts.join(',')}` : dest };
+    }
+    default:
+      throw new UsageError(`--mount ${spec}: type "${type}" is not supported`, 'use type=bind, type=volume or type=tmpfs');
+  }
+}

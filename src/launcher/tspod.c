@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
   setenv("TSPOD_LAUNCHER", self, 1);
 
   /*
-   * node [--max-semi-space-size=1] -- CLI ARGS...: a pull streams hundreds of MB through small
+   * node [--max-semi-space-size=1] -- CLI ARGS...: a pull or push streams hundreds of MB through small
    * buffers, and a 1 MB young generation trims its peak RSS by ~15 MB; other commands keep V8's
    * defaults, since any V8 flag costs Node its startup snapshot (~20 ms). "--" ends Node's own
    * options (Node 20 would otherwise read --env-file from tspod's arguments).
@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
   if (!args) die("out of memory");
   int a = 0;
   args[a++] = "node";
-  if (argc > 1 && strcmp(argv[1], "pull") == 0) args[a++] = "--max-semi-space-size=1";
+  if (argc > 1 && (strcmp(argv[1], "pull") == 0 || strcmp(argv[1], "push") == 0)) args[a++] = "--max-semi-space-size=1";
   args[a++] = "--";
   args[a++] = cli;
   for (int i = 1; i < argc; i++) args[a++] = argv[i];

@@ -115,7 +115,11 @@ test('cp into and out of running, created and exited containers, with Docker\'s 
   assert.match(clash.stderr, /error creating "\/tmp\/f": .*file exists/);
   ok(['cp', '--overwrite', `${src}/f`, 'cp3:/tmp']);
   assert.is(ok(['exec', 'cp3', 'cat', '/tmp/f']), 'file\n');
-  ok(['rm', '-f', '-t', '0', 'cp1', 'cp2', 'cp3']);
+  // Into a tmpfs of a running container (--mount, the long form of --tmpfs): seen by the container.
+  ok(['run', '-d', '--name', 'cp4', '--mount', 'type=tmpfs,dst=/scratch', alpine, 'sleep', '120']);
+  ok(['cp', `${src}/f`, 'cp4:/scratch']);
+  assert.is(ok(['exec', 'cp4', 'sh', '-c', 'cat /scratch/f; grep -c " /scratch tmpfs" /proc/mounts']), 'file\n1\n');
+  ok(['rm', '-f', '-t', '0', 'cp1', 'cp2', 'cp3', 'cp4']);
 });
 
 test('export and import: a container\'s whole root as a tar, back as a one-layer image (file, stdin, gzip; --change)', () => {

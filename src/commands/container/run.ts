@@ -49,6 +49,7 @@ abstract class ContainerFlags extends TspodCommand {
   pidsLimit = Option.String('--pids-limit', { description: 'Tune container pids limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
   unsetenv = Option.Array('--unsetenv', [], { description: 'Unset the default or image environment variable NAME' });
   unsetenvAll = Option.Boolean('--unsetenv-all', false, { description: 'Unset all default and image environment variables' });
+  mount = Option.Array('--mount', [], { description: 'type=bind|volume|tmpfs,source=...,destination=...[,ro]: the long form of -v and --tmpfs' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) at PATH[:OPTIONS], e.g. /cache:size=64m' });
   tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
   hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
@@ -75,13 +76,14 @@ abstract class ContainerFlags extends TspodCommand {
     const timeout = this.timeout === undefined ? undefined : Number(this.timeout);
     if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new UsageError(`invalid argument "${this.timeout}" for "--timeout" flag: it takes a whole number of seconds`);
     const { progressPrinter } = await import('../progress.js');
+    const mounts = this.mount.length ? this.mount.map((await import('../../engine/volumes.js')).mountAsVolumeFlag) : [];
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy,
       ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
-      restart: this.restart, volumes: this.volume, logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
-      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: this.tmpfs, unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
+      restart: this.restart, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
+      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),

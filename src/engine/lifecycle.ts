@@ -1,6 +1,7 @@
 // The state changes and views of an existing container: stop, kill, restart, wait, rm, rename, logs,
 // inspect, top, pause. Every record change happens under the container's own lock.
 import fs from 'node:fs';
+import { treeBytes } from '../storage/usage.js';
 import os from 'node:os';
 import path from 'node:path';
 import { TspodError, RuntimeError } from '../errors.js';
@@ -275,21 +276,7 @@ export function processNamespaces(pid: number): Namespaces | undefined {
  * made unreadable to us are left out.
  */
 export function containerSizes(store: Store, rec: ContainerRecord, images = store.readImages()): { rw: number; rootFs: number } {
-  let rw = 0;
-  const seen = new Set<string>();
-  const walk = (dir: string) => {
-    let names: string[];
-    try { names = fs.readdirSync(dir); } catch { return; }
-    for (const name of names) {
-      const p = path.join(dir, name);
-      let st: fs.Stats;
-      try { st = fs.lstatSync(p); } catch { continue; }
-      if (st.isDirectory()) { walk(p); continue; }
-      if (st.nlink > 1) { const key = `${st.dev}:${st.ino}`; if (seen.has(key)) continue; seen.add(key); }
-      rw += st.size;
-    }
-  };
-  walk(path.join(store.containerDir(rec.id), 'upper'));
+  const rw = treeBytes(path.join(store.containerDir(rec.id), 'upper'));
   const image = images.find((i) => i.id === rec.imageId)?.size ?? 0;
   return { rw, rootFs: rw + image };
 }

@@ -1,30 +1,11 @@
 // The store as a whole: what it holds and what could go (system df), pruning images (image prune,
 // system prune), and emptying it (system reset).
 import fs from 'node:fs';
-import path from 'node:path';
+import { treeBytes } from '../storage/usage.js';
 import { Store, type ImageRecord, type ContainerRecord } from '../storage/store.js';
 import { containerSizes, removeContainer } from './lifecycle.js';
 import { removeImages } from './images.js';
 import { listVolumes, volumeUsage, volumeDataDir, removeVolume, type VolumeRecord } from './volumes.js';
-
-function duBytes(dir: string): number {
-  let n = 0;
-  const seen = new Set<string>();
-  const walk = (d: string) => {
-    let names: string[];
-    try { names = fs.readdirSync(d); } catch { return; }
-    for (const name of names) {
-      const p = path.join(d, name);
-      let st: fs.Stats;
-      try { st = fs.lstatSync(p); } catch { continue; }
-      if (st.isDirectory()) { walk(p); continue; }
-      if (st.nlink > 1) { const k = `${st.dev}:${st.ino}`; if (seen.has(k)) continue; seen.add(k); }
-      n += st.size;
-    }
-  };
-  walk(dir);
-  return n;
-}
 
 export interface DiskUsage {
   images: Array<{ img: ImageRecord; containers: number; shared: number; unique: number }>;
@@ -51,7 +32,7 @@ export function diskUsage(store: Store): DiskUsage {
   const reclaimImages = [...holders.keys()].filter((l) => !activeLayers.has(l)).reduce((n, l) => n + store.layerSize(l), 0);
   const usage = volumeUsage(store);
   const containerRows = records.map((rec) => ({ rec, size: containerSizes(store, rec, images).rw, volumes: (rec.config?.volumes ?? []).filter((v) => v.type === 'volume').length }));
-  const volumes = listVolumes(store).map((v) => ({ v, links: usage.get(v.name)?.length ?? 0, size: duBytes(volumeDataDir(store, v.name, v)) }));
+  const volumes = listVolumes(store).map((v) => ({ v, links: usage.get(v.name)?.length ?? 0, size: treeBytes(volumeDataDir(store, v.name, v)) }));
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return {
     images: imageRows, containers: containerRows, volumes,

@@ -14,7 +14,7 @@ export interface ParallelGzipOptions { level?: number; blockSize?: number; inFli
 
 export async function* parallelGzip(input: AsyncIterable<Buffer>, o: ParallelGzipOptions = {}): AsyncGenerator<Buffer> {
   const level = o.level ?? 6;
-  const blockSize = o.blockSize ?? 1 << 20;
+  const blockSize = o.blockSize ?? 256 << 10;
   const inFlight = o.inFlight ?? 4;
   yield HEADER;
   let crc = 0;

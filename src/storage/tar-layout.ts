@@ -81,7 +81,7 @@ export function layoutSize(file: string): number {
   return n;
 }
 
-const CHUNK = 1 << 20;
+const CHUNK = 256 << 10;
 
 /** The layer's tar again, byte for byte: raw spans from the layout, bodies read from `diff`. */
 export async function* replayLayout(file: string, diff: string): AsyncGenerator<Buffer> {

@@ -60,7 +60,9 @@ export function parseVolumeFlags(flags: string[], tmpfs: string[] = []): VolumeM
     if (!destination.startsWith('/')) throw new UsageError(`invalid --tmpfs "${flag}": the container path "${destination}" is not absolute`);
     claim(destination);
     const options = i < 0 ? [] : flag.slice(i + 1).split(',').filter(Boolean);
-    return { type: 'tmpfs', source: 'tmpfs', destination, mountOptions: ['rw', 'noexec', 'nosuid', 'nodev', ...options] };
+    // tmpcopyup (runc's): the tmpfs starts with what the image has there, as Podman's --tmpfs does.
+    const copyUp = options.includes('notmpcopyup') ? [] : ['tmpcopyup'];
+    return { type: 'tmpfs', source: 'tmpfs', destination, mountOptions: ['rw', 'noexec', 'nosuid', 'nodev', ...copyUp, ...options.filter((o) => o !== 'notmpcopyup')] };
   });
   // The same -v twice is one mount, as Podman takes it; two sources for one destination are refused.
   return [...tmpfsMounts, ...[...new Set(flags)].map((flag): VolumeMount => {

@@ -119,7 +119,12 @@ test('cp into and out of running, created and exited containers, with Docker\'s 
   ok(['run', '-d', '--name', 'cp4', '--mount', 'type=tmpfs,dst=/scratch', alpine, 'sleep', '120']);
   ok(['cp', `${src}/f`, 'cp4:/scratch']);
   assert.is(ok(['exec', 'cp4', 'sh', '-c', 'cat /scratch/f; grep -c " /scratch tmpfs" /proc/mounts']), 'file\n1\n');
-  ok(['rm', '-f', '-t', '0', 'cp1', 'cp2', 'cp3', 'cp4']);
+  // A created container: copied into the overlay, and copied up into its tmpfs when it starts (tmpcopyup).
+  ok(['create', '--name', 'cp5', '--mount', 'type=tmpfs,dst=/tmp', alpine, 'sleep', '120']);
+  ok(['cp', `${src}/f`, 'cp5:/tmp']);
+  ok(['start', 'cp5']);
+  assert.is(ok(['exec', 'cp5', 'cat', '/tmp/f']), 'file\n');
+  ok(['rm', '-f', '-t', '0', 'cp1', 'cp2', 'cp3', 'cp4', 'cp5']);
 });
 
 test('export and import: a container\'s whole root as a tar, back as a one-layer image (file, stdin, gzip; --change)', () => {

@@ -197,7 +197,7 @@ async function main(): Promise<void> {
 
   section = 'transfer';
   let pushRss: number[] = [];
-  if (!ONLY || ONLY === 'transfer' || ['push', 'save', 'load'].some((w) => ONLY.includes(w))) pushRss = await imageOutCases(registry);
+  if (!ONLY || ONLY === 'transfer' || ['push', 'save', 'load', 'commit'].some((w) => ONLY.includes(w))) pushRss = await imageOutCases(registry);
 
   section = 'net';
   if (!ONLY || ONLY === 'net' || ONLY.includes('-p')) await networkCases(`${registry}/web:latest`);

@@ -62,9 +62,11 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
       tar = source.pipe(dec);
     }
     const layout = opts.layoutFile ? new LayoutRecorder() : undefined;
-    const result = await unpackLayer(hashing(tar, diffHash), diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning, layout });
+    // A plain tar's diff id is the digest of the stream itself: hashing it twice would cost a second SHA-256 pass.
+    const result = await unpackLayer(dec ? hashing(tar, diffHash) : tar, diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning, layout });
     if (layout && result.replayable) layout.write(opts.layoutFile!);
-    return { compressedDigest: `sha256:${compressedHash.digest('hex')}`, diffDigest: `sha256:${diffHash.digest('hex')}`, size: result.size, tarSize: layout?.size ?? 0 };
+    const compressedDigest = `sha256:${compressedHash.digest('hex')}`;
+    return { compressedDigest, diffDigest: dec ? `sha256:${diffHash.digest('hex')}` : compressedDigest, size: result.size, tarSize: layout?.size ?? 0 };
   } catch (e) {
     source?.destroy();
     if (e instanceof CorruptTarError) throw new CorruptLayerError(opts.digest, `it is not a valid tar archive (${e.why})`);

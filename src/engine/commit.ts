@@ -52,7 +52,7 @@ export async function commitContainer(store: Store, ref: string, name: string | 
   const img = imageOf(store, rec);
   const target = name ? formatReference(qualify(parseReference(name), parseReference(name).domain || 'localhost')) : undefined;
   if (o.format && !['oci', 'docker'].includes(o.format)) throw new UsageError(`unknown --format "${o.format}"`, 'use oci or docker');
-  const [{ writeLayer }, { measureLayer, BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
+  const [{ writeLayer }, { BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
     import('../layers/writer.js'), import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
   ]);
   const upper = path.join(store.containerDir(rec.id), 'upper');
@@ -62,21 +62,22 @@ export async function commitContainer(store: Store, ref: string, name: string | 
   const { pauseContainer } = await import('./lifecycle.js');
   if (pause) await pauseContainer(store, rec, true);
   try {
-    const layer = await measureLayer(() => writeLayer(upper, writeOpts));
     const base = JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as Record<string, unknown> & { config?: Record<string, unknown>; rootfs?: { diff_ids?: string[] }; history?: unknown[] };
+    // A --change that can't apply fails before any layer is written.
+    const imageConfig = applyChanges({ ...(base.config ?? {}), ...(rec.config?.env?.length ? { Env: mergeEnvList((base.config?.Env as string[] | undefined) ?? [], rec.config.env) } : {}) }, o.changes ?? []);
+    const dest = new StoreDestination(store, o.onWarning);
+    const diffId = await dest.addLayer(() => writeLayer(upper, writeOpts));
     const created = new Date().toISOString();
     const config = {
       ...base,
       created,
       ...(o.author ? { author: o.author } : {}),
-      config: applyChanges({ ...(base.config ?? {}), ...(rec.config?.env?.length ? { Env: mergeEnvList((base.config?.Env as string[] | undefined) ?? [], rec.config.env) } : {}) }, o.changes ?? []),
-      rootfs: { type: 'layers', diff_ids: [...img.layers, layer.diffId] },
+      config: imageConfig,
+      rootfs: { type: 'layers', diff_ids: [...img.layers, diffId] },
       // As Podman: the container's command made the layer, and the comment says what it came from.
       history: [...(base.history ?? []), { created, created_by: rec.command.join(' '), comment: o.message ?? `FROM ${rec.imageName}`, ...(o.author ? { author: o.author } : {}) }],
     };
-    const source = new BuiltImageSource(target ?? '', config, img.layers, [layer]);
-    const id = await copyImage(source, new StoreDestination(store, o.onWarning), { concurrency: 1, format: o.format === 'docker' ? 'v2s2' : 'oci' });
-    return id;
+    return await copyImage(new BuiltImageSource(target ?? '', config, [...img.layers, diffId]), dest, { concurrency: 1, format: o.format === 'docker' ? 'v2s2' : 'oci' });
   } catch (e) {
     if ((e as { code?: string }).code === 'E_CHANGED' || (e as TspodError).code === 'E_DIGEST') {
       throw new TspodError('E_CHANGED', `container ${rec.name} changed while it was committed: ${(e as Error).message}`, { hint: 'commit it again with --pause, or stop it first' });
@@ -137,7 +138,7 @@ export interface ImportOptions { changes?: string[]; message?: string; onWarning
 
 /** import FILE|URL|-: a root file system tarball (compressed or not) as a one-layer image. */
 export async function importTarball(store: Store, input: string, name: string | undefined, o: ImportOptions = {}): Promise<string> {
-  const [{ plainArchive, ArchiveError }, { measureLayer, BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
+  const [{ plainArchive, ArchiveError }, { BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
     import('../archive/tar-index.js'), import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
   ]);
   store.init();
@@ -149,21 +150,22 @@ export async function importTarball(store: Store, input: string, name: string | 
       if (e instanceof ArchiveError) throw new TspodError('E_IMPORT', `cannot import ${input}: ${e.message}`, { hint: 'import takes a tar of a root file system (as tspod export writes it), gzip or zstd compressed or not' });
       throw e;
     }
-    const layer = await measureLayer(() => fs.createReadStream(plain, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
+    const imageConfig = applyChanges({}, o.changes ?? []);
+    const dest = new StoreDestination(store, o.onWarning);
+    let diffId: string;
+    try { diffId = await dest.addLayer(() => fs.createReadStream(plain, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>); } catch (e) {
+      if (['E_CORRUPT_LAYER', 'E_DIGEST', 'E_HOSTILE_LAYER'].includes((e as TspodError).code)) throw new TspodError('E_IMPORT', `cannot import ${input}: ${(e as Error).message}`, { hint: 'give a whole, valid tar; nothing was stored' });
+      throw e;
+    }
     const created = new Date().toISOString();
     const config = {
       created, architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux',
-      config: applyChanges({}, o.changes ?? []),
-      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      config: imageConfig,
+      rootfs: { type: 'layers', diff_ids: [diffId] },
       history: [{ created, created_by: `tspod import ${input === '-' ? 'from stdin' : input}`, ...(o.message ? { comment: o.message } : {}) }],
     };
     const target = name ? formatReference(qualify(parseReference(name), parseReference(name).domain || 'localhost')) : '';
-    try {
-      return await copyImage(new BuiltImageSource(target, config, [], [layer]), new StoreDestination(store, o.onWarning), { concurrency: 1 });
-    } catch (e) {
-      if ((e as TspodError).code === 'E_CORRUPT_LAYER' || (e as TspodError).code === 'E_DIGEST') throw new TspodError('E_IMPORT', `cannot import ${input}: ${(e as Error).message}`, { hint: 'give a whole, valid tar; nothing was stored' });
-      throw e;
-    }
+    return await copyImage(new BuiltImageSource(target, config, [diffId]), dest, { concurrency: 1 });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -64,6 +64,25 @@ export class StoreDestination implements ImageDestination {
     }
   }
 
+  /**
+   * A layer made here (commit, import): whatever the plain tar stream hashes to is its diff id, so
+   * it is written once, not hashed first and streamed again. It goes if the image is not recorded.
+   */
+  async addLayer(open: () => AsyncIterable<Buffer>): Promise<string> {
+    const staging = this.store.stagingDir();
+    try {
+      const diff = path.join(staging, 'diff');
+      fs.mkdirSync(diff, { mode: 0o755 });
+      const got = await unpackLayerStream(open(), diff, { digest: 'the new layer', overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.', onWarning: this.onWarning, layoutFile: path.join(staging, LAYOUT_FILE) });
+      this.store.commitLayer(staging, got.diffDigest, got.size);
+      this.committed.push(got.diffDigest);
+      return got.diffDigest;
+    } catch (e) {
+      this.store.discard(staging);
+      throw storageFailure('the new layer', e, this.store.root);
+    }
+  }
+
   async commitImage(args: { name: string; manifest: ResolvedManifest; configDigest: string; config: Buffer; diffIds: string[]; created?: string }): Promise<string> {
     const id = args.configDigest.slice('sha256:'.length);
     try {

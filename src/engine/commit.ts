@@ -115,22 +115,17 @@ export async function changesOf(store: Store, ref: string): Promise<Change[]> {
 export async function exportContainer(store: Store, ref: string, output: string | undefined): Promise<void> {
   const rec = findContainer(store, ref);
   if (!output && process.stdout.isTTY) throw new UsageError('refusing to export to a terminal', 'use -o FILE, or redirect the output');
-  const [{ writeLayer }, { mountOverlay, unmount, overlayLowers }, { shortLayerName }] = await Promise.all([import('../layers/writer.js'), import('../runtime/rootfs.js'), import('../storage/store.js')]);
-  const img = imageOf(store, rec);
-  const dir = store.containerDir(rec.id);
-  const merged = path.join(dir, 'merged');
-  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === merged);
-  if (!mounted) mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: merged, rootless: isRootless() });
-  const tmp = output ? `${output}.tspod-${process.pid}.tmp` : undefined;
+  const [{ writeLayer }, { overlayRoot }, { outputSink }] = await Promise.all([import('../layers/writer.js'), import('./cp.js'), import('./transfer.js')]);
+  const { root, release } = await overlayRoot(store, rec);
+  const sink = outputSink(output);
   try {
-    const out = tmp ? fs.createWriteStream(tmp, { mode: 0o644 }) : process.stdout;
-    for await (const chunk of writeLayer(merged)) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-    if (tmp) { await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve()))); fs.renameSync(tmp, output!); }
+    for await (const chunk of writeLayer(root)) await sink.write(chunk);
+    await sink.done();
   } catch (e) {
-    if (tmp) fs.rmSync(tmp, { force: true });
+    sink.fail();
     throw e;
   } finally {
-    if (!mounted) unmount(merged);
+    release();
   }
 }
 

@@ -44,10 +44,8 @@ function splitArg(store: Store, arg: string): { rec?: ContainerRecord; path: str
   return { path: arg };
 }
 
-/** The container's root as its processes see it (volumes included) while it runs; else its overlay, mounted for the copy. */
-async function containerRoot(store: Store, rec: ContainerRecord): Promise<{ root: string; release(): void }> {
-  const pid = rec.state === 'running' ? containerPid(store, rec) : 0;
-  if (pid) return { root: `/proc/${pid}/root`, release: () => {} };
+/** The container's overlay root (no volumes): where it is mounted already, else mounted until `release`. */
+export async function overlayRoot(store: Store, rec: ContainerRecord): Promise<{ root: string; release(): void }> {
   const { mountOverlay, unmount, overlayLowers } = await import('../runtime/rootfs.js');
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} is no longer in the store`, { hint: 'pull it again first' });
@@ -56,6 +54,12 @@ async function containerRoot(store: Store, rec: ContainerRecord): Promise<{ root
   if (fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target)) return { root: target, release: () => {} };
   mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target, rootless: isRootless() });
   return { root: target, release: () => unmount(target) };
+}
+
+/** The container's root as its processes see it (volumes included) while it runs; else its overlay. */
+async function containerRoot(store: Store, rec: ContainerRecord): Promise<{ root: string; release(): void }> {
+  const pid = rec.state === 'running' ? containerPid(store, rec) : 0;
+  return pid ? { root: `/proc/${pid}/root`, release: () => {} } : overlayRoot(store, rec);
 }
 
 /** A stopped container's volumes are not mounted in its overlay: a path under one leads to the volume's own directory. */

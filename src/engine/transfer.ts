@@ -95,7 +95,7 @@ export interface SaveOptions {
 }
 
 /** Writes to a file (staged beside it, renamed at the end) or to stdout, waiting on back-pressure. */
-function outputSink(output: string | undefined): { write(c: Buffer): Promise<void>; done(): Promise<void>; fail(): void } {
+export function outputSink(output: string | undefined): { write(c: Buffer): Promise<void>; done(): Promise<void>; fail(): void } {
   const file = output ? `${output}.tspod-${process.pid}.tmp` : undefined;
   const stream = file ? fs.createWriteStream(file, { mode: 0o644 }) : process.stdout;
   let failed: Error | undefined;

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TspodError } from '../errors.js';
 import { TarReader, CorruptTarError, type TarHeader, type TarSink } from '../storage/tar-reader.js';
-import { decompressor } from '../storage/layer-stream.js';
+import { compressionOfBytes, decompressor } from '../storage/layer-stream.js';
 
 export interface Member { offset: number; size: number; type: TarHeader['type']; linkname: string }
 
@@ -103,7 +103,7 @@ export async function plainArchive(input: string, tmpDir: string): Promise<{ fil
   const head = Buffer.alloc(4);
   const got = regular ? fs.readSync(fd, head, 0, 4, 0) : 0;
   // A plain tar in a file (stdin redirected from one too) is read where it is.
-  if (regular && got === 4 && !decompressor(head)) { if (fd !== 0) fs.closeSync(fd); return { file: fd === 0 ? '/proc/self/fd/0' : input, cleanup: () => {} }; }
+  if (regular && got === 4 && !compressionOfBytes(head)) { if (fd !== 0) fs.closeSync(fd); return { file: fd === 0 ? '/proc/self/fd/0' : input, cleanup: () => {} }; }
   const copy = path.join(tmpDir, `archive-${process.pid}.tar`);
   const cleanup = () => fs.rmSync(copy, { force: true });
   try {
@@ -113,7 +113,7 @@ export async function plainArchive(input: string, tmpDir: string): Promise<{ fil
     const first = await it.next();
     if (first.done) throw new ArchiveError(label, 'it is empty');
     const firstChunk = first.value as Buffer;
-    const dec = firstChunk.length >= 4 ? decompressor(firstChunk) : null;
+    const dec = decompressor(firstChunk);
     const all = Readable.from((async function* () { yield firstChunk; for (;;) { const n = await it.next(); if (n.done) return; yield n.value as Buffer; } })(), { objectMode: false });
     try {
       await (dec ? pipeline(all, dec, fs.createWriteStream(copy)) : pipeline(all, fs.createWriteStream(copy)));

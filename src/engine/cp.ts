@@ -92,7 +92,7 @@ async function stdinTar(): Promise<AsyncIterable<Buffer>> {
   while (have < 512) { const n = await it.next(); if (n.done) break; chunks.push(n.value as Buffer); have += (n.value as Buffer).length; }
   const head = Buffer.concat(chunks);
   const all = Readable.from((async function* () { yield head; for (;;) { const n = await it.next(); if (n.done) return; yield n.value as Buffer; } })(), { objectMode: false });
-  const dec = head.length >= 4 ? decompressor(head) : null;
+  const dec = decompressor(head);
   const tarMagic = (b: Buffer) => b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar';
   if (!dec && !tarMagic(head)) throw new TspodError('E_USAGE', 'source must be a (compressed) tar archive when copying from stdin');
   return dec ? all.pipe(dec) : all;

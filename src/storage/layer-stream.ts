@@ -11,16 +11,24 @@ import { unpackLayer } from './unpack.js';
 import { CorruptTarError } from './tar-reader.js';
 import { LayoutRecorder } from './tar-layout.js';
 
-/** Pick the decompressor from the first bytes, whatever the media type claims. */
+/** What the first bytes say a stream is compressed with, whatever a media type claims. */
+export function compressionOfBytes(first: Buffer): 'gzip' | 'zstd' | null {
+  if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) return 'gzip';
+  if (first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return null; // an uncompressed tar
+}
+
+/** The decompressor the first bytes call for (zstd starts the `zstd` program: ask compressionOfBytes only to know). */
 export function decompressor(first: Buffer): Duplex | null {
-  if (first[0] === 0x1f && first[1] === 0x8b) return zlib.createGunzip({ chunkSize: 256 * 1024 });
-  if (first.readUInt32LE(0) === 0xfd2fb528) {
+  const kind = compressionOfBytes(first);
+  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 256 * 1024 });
+  if (kind === 'zstd') {
     const binary = process.env.TSPOD_ZSTD === 'napi' ? undefined : findExecutable('zstd');
     if (binary) return filterProcess(binary, ['-d', '-c', '-q']);
     const { DecompressStream } = createRequire(import.meta.url)('zstd-napi');
     return new DecompressStream();
   }
-  return null; // an uncompressed tar
+  return null;
 }
 
 export interface LayerStreamOptions {
@@ -55,7 +63,7 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
       yield firstChunk;
       for (;;) { const n = await iterator.next(); if (n.done) return; yield n.value; }
     })(), { objectMode: false });
-    const dec = firstChunk.length >= 4 ? decompressor(firstChunk) : null;
+    const dec = decompressor(firstChunk);
     let tar: Readable = source;
     if (dec) {
       source.on('error', (e) => dec.destroy(e));

@@ -3,16 +3,16 @@
 // and `repositories`. Read back, any layout with a manifest.json is accepted (Docker 25's too).
 import crypto from 'node:crypto';
 import { DigestMismatchError } from '../errors.js';
+import { sha256 } from '../digest.js';
+import { LAYER_TYPE, buildManifest, compressionOf } from '../copy/media.js';
 import { padding, tarHeader, TAR_END } from '../layers/tar-writer.js';
 import { ArchiveError, type TarIndex } from './tar-index.js';
-import { decompressor } from '../storage/layer-stream.js';
-import type { Descriptor, ImageManifest } from '../registry/manifest.js';
+import { compressionOfBytes } from '../storage/layer-stream.js';
+import type { Descriptor } from '../registry/manifest.js';
 import type { ImageDestination, ImageSource, KnownBlob, ResolvedManifest } from '../copy/types.js';
 
 export interface DockerArchiveEntry { Config: string; RepoTags?: string[] | null; Layers: string[] }
 
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-const PLAIN = 'application/vnd.docker.image.rootfs.diff.tar';
 
 export function dockerArchiveEntries(index: TarIndex): DockerArchiveEntry[] {
   const entries = index.json<DockerArchiveEntry[]>('manifest.json');
@@ -21,8 +21,6 @@ export function dockerArchiveEntries(index: TarIndex): DockerArchiveEntry[] {
   }
   return entries;
 }
-
-const sha = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
 
 /** One image of a docker-archive. Layers that are plain tars are listed by their diff id. */
 export class DockerArchiveSource implements ImageSource {
@@ -37,22 +35,23 @@ export class DockerArchiveSource implements ImageSource {
     const diffIds = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
     const layers: Descriptor[] = [];
     for (const [i, p] of this.entry.Layers.entries()) {
-      let compressed = false;
-      for await (const c of this.index.stream(p)) { compressed = c.length >= 4 && decompressor(c) !== null; break; }
+      let compression: 'gzip' | 'zstd' | null = null;
+      for await (const c of this.index.stream(p)) { compression = compressionOfBytes(c); break; }
       // A plain layer tar's digest is its diff id, checked while it is stored; a compressed one is hashed here.
       let digest = diffIds[i] ?? '';
-      if (compressed || !digest) {
+      if (compression || !digest) {
         const h = crypto.createHash('sha256');
         for await (const c of this.index.stream(p)) h.update(c);
         digest = `sha256:${h.digest('hex')}`;
       }
       this.paths.set(digest, p);
-      layers.push({ mediaType: compressed ? `${PLAIN}.gzip` : PLAIN, digest, size: this.index.size(p) });
+      layers.push({ mediaType: LAYER_TYPE.oci[compression ?? 'tar'], digest, size: this.index.size(p) });
     }
-    const m: ImageManifest = { schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: sha(config), size: config.length }, layers };
-    this.paths.set(m.config.digest, this.entry.Config);
-    const body = Buffer.from(JSON.stringify(m));
-    this.manifest = { digest: sha(body), mediaType: DOCKER_MANIFEST, body, manifest: m };
+    const configDigest = sha256(config);
+    this.paths.set(configDigest, this.entry.Config);
+    // Docker's format, unless a zstd layer needs OCI's.
+    const format = layers.some((l) => compressionOf(l.mediaType) === 'zstd') ? 'oci' : 'v2s2';
+    this.manifest = buildManifest(format, { digest: configDigest, size: config.length }, layers, this.name);
     return this.manifest;
   }
 

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DigestMismatchError } from '../errors.js';
+import { sha256 } from '../digest.js';
 import { ArchiveError, type TarIndex } from './tar-index.js';
 import { tarHeader, padding, TAR_END } from '../layers/tar-writer.js';
 import { kindOf, parseManifest, selectPlatform, hostPlatform, type Descriptor, type ImageIndex } from '../registry/manifest.js';
@@ -35,7 +36,6 @@ export class DirMembers implements Members {
 export const tarMembers = (index: TarIndex): Members => index;
 
 const blobName = (digest: string) => `blobs/${digest.replace(':', '/')}`;
-const sha = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
 
 function readJson<T>(m: Members, name: string): T {
   try { return JSON.parse(m.read(name).toString('utf8')) as T; } catch (e) {
@@ -57,7 +57,7 @@ export class OciLayoutSource implements ImageSource {
 
   private blob(digest: string): Buffer {
     const b = this.m.read(blobName(digest));
-    if (sha(b) !== digest) throw new DigestMismatchError(`blob ${digest} of ${this.m.label}`, digest, sha(b));
+    if (sha256(b) !== digest) throw new DigestMismatchError(`blob ${digest} of ${this.m.label}`, digest, sha256(b));
     return b;
   }
 
@@ -115,7 +115,7 @@ export class OciLayoutDestination implements ImageDestination {
   abandon(): void { /* the caller removes what it made */ }
 
   private putBlob(body: Buffer): string {
-    const digest = sha(body);
+    const digest = sha256(body);
     if (!this.has(digest)) fs.writeFileSync(path.join(this.dir, blobName(digest)), body);
     return digest;
   }

@@ -3,11 +3,11 @@
 // compressed and the source has only the plain tar; the image is committed last, after every layer,
 // with a manifest rewritten for the blobs as sent. The first failure stops the whole copy: the
 // source is closed, so nothing else keeps transferring.
-import crypto from 'node:crypto';
 import { TspodError } from '../errors.js';
 import { DIGEST, verifyDigest } from '../digest.js';
 import type { Descriptor } from '../registry/manifest.js';
-import type { ImageDestination, ImageSource, ProgressEvent, ResolvedManifest } from './types.js';
+import type { ImageDestination, ImageSource, ProgressEvent } from './types.js';
+import { LAYER_TYPE, buildManifest, compressionOf, formatOf, type ManifestFormat } from './media.js';
 
 export interface Compressor {
   name: 'gzip' | 'zstd';
@@ -21,35 +21,7 @@ export interface CopyOptions {
   /** how to compress a plain tar for a destination that wants layers compressed */
   compressor?: Compressor;
   /** the manifest format to write (push/save --format); default: the source's */
-  format?: 'oci' | 'v2s2';
-}
-
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-const CONFIG_TYPE = { oci: 'application/vnd.oci.image.config.v1+json', v2s2: 'application/vnd.docker.container.image.v1+json' };
-const LAYER_TYPE = {
-  oci: { tar: 'application/vnd.oci.image.layer.v1.tar', gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd' },
-  v2s2: { tar: 'application/vnd.docker.image.rootfs.diff.tar', gzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip', zstd: '' },
-};
-
-/** What a layer media type says of its compression. */
-function compressionOf(mediaType: string): 'tar' | 'gzip' | 'zstd' {
-  if (/zstd$/.test(mediaType)) return 'zstd';
-  if (/gzip$/.test(mediaType) || mediaType === 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip') return 'gzip';
-  return 'tar';
-}
-
-/** The manifest for the blobs as they went, in the format asked for. */
-function rewriteManifest(name: string, from: ResolvedManifest, format: 'oci' | 'v2s2', layers: Descriptor[]): ResolvedManifest {
-  const m = from.manifest;
-  const outLayers = layers.map((l) => {
-    const mediaType = LAYER_TYPE[format][compressionOf(l.mediaType)];
-    if (!mediaType) throw new TspodError('E_USAGE', `${name}: a zstd-compressed layer can't be listed in a Docker v2s2 manifest`, { hint: 'use --format oci, or --compression-format gzip' });
-    return { mediaType, digest: l.digest, size: l.size };
-  });
-  const manifest = { schemaVersion: 2, mediaType: format === 'oci' ? OCI_MANIFEST : DOCKER_MANIFEST, config: { mediaType: CONFIG_TYPE[format], digest: m.config.digest, size: m.config.size }, layers: outLayers };
-  const body = Buffer.from(JSON.stringify(manifest));
-  return { digest: `sha256:${crypto.createHash('sha256').update(body).digest('hex')}`, mediaType: manifest.mediaType, body, manifest };
+  format?: ManifestFormat;
 }
 
 interface ImageConfig { rootfs?: { type?: string; diff_ids?: unknown }; created?: string }
@@ -104,9 +76,11 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
     await runLimited(work, opts.concurrency ?? 4, async ({ desc, diffId }) => {
       const key = `${desc.digest} ${diffId}`;
       const plain = desc.digest === diffId;
-      // A blob in another compression than the one asked for is not the layer as the user wants it sent.
+      // A blob in another compression than the one asked for is not the layer as the user wants it
+      // sent; the source's own plain tar stays a candidate (a destination may hold it already).
       const wanted = dest.layerForm === 'tar' ? 'tar' : dest.layerForm === 'compressed' ? opts.compressor?.name : undefined;
-      const known = [{ desc }, ...(source.knownBlobs?.(diffId) ?? [])].filter((k) => !wanted || compressionOf(k.desc.mediaType) === wanted || (wanted !== 'tar' && k.desc.digest === diffId && k.desc === desc));
+      const fits = (d: Descriptor) => !wanted || compressionOf(d.mediaType) === wanted;
+      const known = [...(fits(desc) || plain ? [{ desc }] : []), ...(source.knownBlobs?.(diffId) ?? []).filter((k) => fits(k.desc))];
       const reused = await dest.reuseLayer(diffId, known);
       if (reused) { sent.set(key, reused); emit({ type: 'layer-skip', digest: desc.digest, size: desc.size }); return; }
       if (dest.layerForm === 'tar' && !plain) throw new TspodError('E_USAGE', `${source.name}: layer ${desc.digest} is compressed, and this destination takes plain tars`, { hint: 'save images from the store (pull them first)' });
@@ -127,10 +101,10 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
     throw e;
   }
   const layers = m.layers.map((desc, i) => sent.get(`${desc.digest} ${diffIds[i] as string}`)!);
-  const sourceFormat = resolved.mediaType === DOCKER_MANIFEST ? 'v2s2' : 'oci';
+  const sourceFormat = formatOf(resolved.mediaType);
   const format = opts.format ?? sourceFormat;
   const changed = format !== sourceFormat || layers.some((l, i) => l.digest !== m.layers[i].digest || l.mediaType !== m.layers[i].mediaType);
-  const manifest = changed ? rewriteManifest(source.name, resolved, format, layers) : resolved;
+  const manifest = changed ? buildManifest(format, m.config, layers, source.name) : resolved;
   const id = await dest.commitImage({ name: source.name, manifest, configDigest: m.config.digest, config, diffIds: diffIds as string[], created: parsed.created });
   emit({ type: 'done', id });
   return id;

@@ -7,12 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DigestMismatchError, TspodError } from '../errors.js';
 import { LAYOUT_FILE, layoutSize, replayLayout } from './tar-layout.js';
+import { LAYER_TYPE, buildManifest, formatOf } from '../copy/media.js';
 import type { ImageRecord, Store } from './store.js';
 import type { Descriptor, ImageManifest } from '../registry/manifest.js';
 import type { ImageSource, KnownBlob, ResolvedManifest } from '../copy/types.js';
 
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-const PLAIN_LAYER = 'application/vnd.oci.image.layer.v1.tar';
 
 export class StoreSource implements ImageSource {
   constructor(private readonly store: Store, private readonly image: ImageRecord, readonly name: string) {}
@@ -28,16 +27,9 @@ export class StoreSource implements ImageSource {
 
   async resolveManifest(): Promise<ResolvedManifest> {
     const config = this.store.readBlob(`sha256:${this.image.id}`);
-    const docker = this.image.manifestMediaType === DOCKER_MANIFEST;
-    const manifest: ImageManifest = {
-      schemaVersion: 2,
-      mediaType: docker ? DOCKER_MANIFEST : 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: docker ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json', digest: `sha256:${this.image.id}`, size: config.length },
-      layers: this.image.layers.map((diffId) => ({ mediaType: PLAIN_LAYER, digest: diffId, size: layoutSize(this.layout(diffId)) })),
-    };
-    const body = Buffer.from(JSON.stringify(manifest));
-    // Its digest is of this listing, not of anything stored: the destination writes its own.
-    return { digest: `sha256:${crypto.createHash('sha256').update(body).digest('hex')}`, mediaType: manifest.mediaType!, body, manifest };
+    const layers = this.image.layers.map((diffId) => ({ mediaType: LAYER_TYPE.oci.tar, digest: diffId, size: layoutSize(this.layout(diffId)) }));
+    // In the image's own format; its digest is of this listing, not of anything stored: the destination writes its own.
+    return buildManifest(formatOf(this.image.manifestMediaType), { digest: `sha256:${this.image.id}`, size: config.length }, layers, this.name);
   }
 
   async *streamBlob(desc: Descriptor): AsyncGenerator<Buffer> {

@@ -6,9 +6,8 @@ import path from 'node:path';
 import { TspodError, UsageError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store, type ContainerRecord, type ImageRecord } from '../storage/store.js';
-import { parseReference, qualify, formatReference } from '../registry/reference.js';
 import { findContainer } from './containers.js';
-import { findImage } from './images.js';
+import { findImage, tagName } from './images.js';
 import { applyChanges } from './changes.js';
 import type { Change } from '../layers/writer.js';
 
@@ -50,7 +49,7 @@ export interface CommitOptions {
 export async function commitContainer(store: Store, ref: string, name: string | undefined, o: CommitOptions = {}): Promise<string> {
   const rec = findContainer(store, ref);
   const img = imageOf(store, rec);
-  const target = name ? formatReference(qualify(parseReference(name), parseReference(name).domain || 'localhost')) : undefined;
+  const target = name ? tagName(name) : undefined;
   if (o.format && !['oci', 'docker'].includes(o.format)) throw new UsageError(`unknown --format "${o.format}"`, 'use oci or docker');
   const [{ writeLayer }, { BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
     import('../layers/writer.js'), import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
@@ -159,7 +158,7 @@ export async function importTarball(store: Store, input: string, name: string | 
       rootfs: { type: 'layers', diff_ids: [diffId] },
       history: [{ created, created_by: `tspod import ${input === '-' ? 'from stdin' : input}`, ...(o.message ? { comment: o.message } : {}) }],
     };
-    const target = name ? formatReference(qualify(parseReference(name), parseReference(name).domain || 'localhost')) : '';
+    const target = name ? tagName(name) : '';
     return await copyImage(new BuiltImageSource(target, config, [diffId]), dest, { concurrency: 1 });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

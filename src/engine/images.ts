@@ -220,7 +220,7 @@ export function matchesReference(name: string, pattern: string): boolean {
 
 /** Stored images, newest first, narrowed by Podman's image filters. */
 /** A name as `tag` stores it: a short one is localhost's (localhost/NAME:latest), as Podman does. */
-function tagName(input: string): string {
+export function tagName(input: string): string {
   const ref = parseReference(input);
   if (ref.digest) throw new TspodError('E_USAGE', `${input}: a tag cannot name a digest; give NAME[:TAG]`);
   return formatReference(qualify(ref, ref.domain || 'localhost'));

@@ -45,13 +45,11 @@ export function diskUsage(store: Store): DiskUsage {
 }
 
 /** Images no container uses: those without a name, or (all) every one. Returns the ids removed. */
-export async function pruneImages(store: Store, o: { all?: boolean } = {}): Promise<{ ids: string[]; bytes: number }> {
+export async function pruneImages(store: Store, o: { all?: boolean } = {}): Promise<string[]> {
   const used = new Set(store.listContainers().map((c) => c.imageId));
   const doomed = store.readImages().filter((i) => !used.has(i.id) && (o.all || i.names.length === 0));
-  const before = diskUsage(store).summary[0].Size;
-  if (!doomed.length) return { ids: [], bytes: 0 };
-  const r = await removeImages(store, doomed.map((i) => i.id), { force: false, ignoreMissing: true });
-  return { ids: r.deleted, bytes: Math.max(0, before - diskUsage(store).summary[0].Size) };
+  if (!doomed.length) return [];
+  return (await removeImages(store, doomed.map((i) => i.id), { force: false, ignoreMissing: true })).deleted;
 }
 
 export interface SystemPruneReport { containers: string[]; networks: string[]; volumes: string[]; images: string[]; bytes: number }
@@ -70,7 +68,7 @@ export async function pruneSystem(store: Store, o: { all?: boolean; volumes?: bo
     const usage = volumeUsage(store);
     for (const v of listVolumes(store).filter((x) => !usage.has(x.name))) { removeVolume(store, v.name); volumes.push(v.name); }
   }
-  const images = (await pruneImages(store, { all: o.all })).ids;
+  const images = await pruneImages(store, { all: o.all });
   const after = diskUsage(store).summary.reduce((n, s) => n + s.Size, 0);
   return { containers, networks, volumes, images, bytes: Math.max(0, before - after) };
 }

@@ -5,7 +5,7 @@ import { ImageNotFoundError, TspodError, UsageError } from '../errors.js';
 import { Store } from '../storage/store.js';
 import { parseReference, qualify, formatReference, repoName, type Reference } from '../registry/reference.js';
 import type { ProgressEvent } from '../copy/types.js';
-import { findImage } from './images.js';
+import { findImage, tagName } from './images.js';
 
 export interface PushOptions {
   tlsVerify?: boolean;
@@ -41,15 +41,13 @@ function qualified(input: string): Reference {
   return qualify(ref, ref.domain);
 }
 
-/** The image as the user named it, or its first name (an id names none). */
-function sourceName(img: { names: string[] }, input: string): string {
-  return img.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`)) ?? img.names[0] ?? input;
-}
+/** The image's name the user gave (an id gives none). */
+const nameGiven = (img: { names: string[] }, input: string) => img.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`));
 
 export async function pushImage(store: Store, input: string, destination: string | undefined, opts: PushOptions = {}): Promise<PushReport> {
   const img = await findImage(store, input);
   if (!img) throw new ImageNotFoundError(input, 'list the images with tspod images');
-  const name = sourceName(img, input);
+  const name = nameGiven(img, input) ?? img.names[0] ?? input;
   const target = parseTransport(destination ?? name);
   if (target.kind !== 'registry') throw new TspodError('E_USAGE', `pushing to ${target.kind}: is not supported yet`, { hint: 'use tspod save, or push to a registry' });
   const [{ StoreSource }, { RegistryDestination }, { copyImage }, { compressor }, { loadRegistriesConfig, registryFor }] = await Promise.all([
@@ -127,7 +125,6 @@ export async function saveImages(store: Store, inputs: string[], opts: SaveOptio
     found.push({ img, input });
   }
   const [{ StoreSource }, { copyImage }, { compressor }] = await Promise.all([import('../storage/source.js'), import('../copy/copy.js'), import('../layers/compress.js')]);
-  const nameOf = (img: { names: string[]; id: string }, input: string) => img.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`));
   const copyOpts = { concurrency: 1, compressor: compressor(opts.compressionFormat ?? 'gzip'), onProgress: opts.onProgress };
 
   if (format === 'docker-archive') {
@@ -136,8 +133,8 @@ export async function saveImages(store: Store, inputs: string[], opts: SaveOptio
     const writer = new DockerArchiveWriter(sink.write);
     try {
       for (const [i, { img, input }] of found.entries()) {
-        const name = nameOf(img, input);
-        const extra = !opts.multiImage && i === 0 ? inputs.slice(1).map((n) => formatReference(qualify(parseReference(n), parseReference(n).domain || 'localhost'))) : [];
+        const name = nameGiven(img, input);
+        const extra = !opts.multiImage && i === 0 ? inputs.slice(1).map(tagName) : [];
         const names = [...(name ? [name] : []), ...extra];
         await copyImage(new StoreSource(store, img, name ?? img.id), writer.image(names), { ...copyOpts, format: 'v2s2' });
       }
@@ -149,7 +146,7 @@ export async function saveImages(store: Store, inputs: string[], opts: SaveOptio
 
   const { OciLayoutDestination, tarDirectory } = await import('../archive/oci-layout.js');
   const { img, input } = found[0];
-  const name = nameOf(img, input);
+  const name = nameGiven(img, input);
   const dir = format === 'oci-dir' ? opts.output! : store.stagingDir();
   try {
     await copyImage(new StoreSource(store, img, name ?? img.id), new OciLayoutDestination(dir, name, opts.uncompressed), { ...copyOpts, format: 'oci' });

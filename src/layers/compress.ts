@@ -11,11 +11,10 @@ import type { Compressor } from '../copy/copy.js';
 /** deflate's level: TSPOD_GZIP_LEVEL, else 6 (zlib's and gzip's default). */
 const GZIP_LEVEL = Math.min(9, Math.max(1, Number(process.env.TSPOD_GZIP_LEVEL) || 6));
 
-function compressorStream(name: 'gzip' | 'zstd'): Duplex {
-  const threads = String(Math.max(1, os.availableParallelism()));
-  if (name === 'gzip') throw new Error('gzip is compressed by parallelGzip');
+/** zstd on every core: the `zstd` program when installed, else zstd-napi on this thread. */
+function zstdStream(): Duplex {
   const zstd = process.env.TSPOD_ZSTD === 'napi' ? undefined : findExecutable('zstd');
-  if (zstd) return filterProcess(zstd, ['-c', '-q', '-3', `-T${threads}`]);
+  if (zstd) return filterProcess(zstd, ['-c', '-q', '-3', `-T${Math.max(1, os.availableParallelism())}`]);
   const { CompressStream } = createRequire(import.meta.url)('zstd-napi');
   return new CompressStream();
 }
@@ -26,7 +25,7 @@ export function compressor(name: 'gzip' | 'zstd'): Compressor {
     compress(tar: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
       if (name === 'gzip') return parallelGzip(tar, { level: GZIP_LEVEL });
       const input = Readable.from(tar, { objectMode: false });
-      const out = compressorStream(name);
+      const out = zstdStream();
       input.on('error', (e) => out.destroy(e));
       return input.pipe(out);
     },

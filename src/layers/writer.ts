@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tarHeader, padding, TAR_END, type WriteEntry } from './tar-writer.js';
 import { lgetxattr, llistxattr } from '../sys/index.js';
+import { fileBytes } from '../storage/tar-layout.js';
 
 export interface LayerWriteOptions {
   /** overlay's xattr namespace in this directory ("user.overlay." rootless), when it is an upper dir */
@@ -19,7 +20,6 @@ export interface LayerWriteOptions {
 /** A change a layer makes, as `diff` prints it. */
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
-const CHUNK = 1 << 20;
 const latin1 = (b: Buffer) => b.toString('latin1');
 
 interface Walked { rel: string; full: Buffer; st: fs.Stats }
@@ -57,7 +57,7 @@ const isWhiteout = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
  * directory that overlay only copied up to hold what was left out (mount points) is no change.
  */
 export function upperChanges(upper: string, lower: (rel: string) => fs.Stats | undefined, o: LayerWriteOptions = {}): Change[] {
-  const out: Array<Change & { dir?: boolean; same?: boolean }> = [];
+  const out: Array<Change & { same?: boolean }> = [];
   for (const { rel, full, st } of walk(Buffer.from(upper))) {
     if (o.skip?.(rel, st, full)) continue;
     const shown = `/${Buffer.from(rel, 'latin1').toString('utf8')}`;
@@ -65,9 +65,10 @@ export function upperChanges(upper: string, lower: (rel: string) => fs.Stats | u
     const opaque = st.isDirectory() && o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y';
     const below = lower(rel);
     const same = !!below && st.isDirectory() && below.isDirectory() && below.mode === st.mode && below.uid === st.uid && below.gid === st.gid;
-    out.push({ kind: below && !opaque ? 'C' : 'A', path: shown, dir: st.isDirectory(), same });
+    out.push({ kind: below && !opaque ? 'C' : 'A', path: shown, same });
   }
-  return out.filter((c) => !(c.kind === 'C' && c.same && !out.some((d) => d.path.startsWith(`${c.path}/`))))
+  // The walk puts a directory's entries right after it: one that follows with its prefix is a change inside.
+  return out.filter((c, i) => !(c.kind === 'C' && c.same && !out[i + 1]?.path.startsWith(`${c.path}/`)))
     .map(({ kind, path: p }) => ({ kind, path: p }));
 }
 
@@ -128,18 +129,6 @@ async function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOpti
 
 /** Exactly `size` bytes of the file (what its header said), padded to the block. */
 async function* fileBody(full: Buffer, size: number, rel: string): AsyncGenerator<Buffer> {
-  const fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  try {
-    let left = size;
-    while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) throw Object.assign(new Error(`${path.posix.join('/', rel)} shrank while it was written into the layer`), { code: 'E_CHANGED' });
-      left -= n;
-      yield n === buf.length ? buf : buf.subarray(0, n);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  yield* fileBytes(full, size, () => Object.assign(new Error(`${path.posix.join('/', rel)} shrank while it was written into the layer`), { code: 'E_CHANGED' }));
   yield padding(size);
 }

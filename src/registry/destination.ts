@@ -48,9 +48,9 @@ export class RegistryDestination implements ImageDestination {
     throw await failure(res, `HEAD of blob ${digest}`, this.ref.domain);
   }
 
-  async reuseLayer(_diffId: string, known: KnownBlob[]): Promise<Descriptor | undefined> {
+  async reuseLayer(diffId: string, known: KnownBlob[]): Promise<Descriptor | undefined> {
     for (const k of known) {
-      if (k.desc.digest === _diffId) continue; // a plain tar is never what a registry should hold
+      if (k.desc.digest === diffId) continue; // a plain tar is never what a registry should hold
       if ((await this.has(k.desc.digest)) !== undefined) return k.desc;
     }
     // Mounted from another repository of this registry: no bytes sent.

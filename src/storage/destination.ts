@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DigestMismatchError, TspodError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store } from './store.js';
-import { unpackLayerStream } from './layer-stream.js';
+import { unpackLayerStream, type UnpackedLayer } from './layer-stream.js';
 import { LAYOUT_FILE } from './tar-layout.js';
 import type { Descriptor } from '../registry/manifest.js';
 import type { ImageDestination, KnownBlob, ResolvedManifest } from '../copy/types.js';
@@ -43,25 +43,11 @@ export class StoreDestination implements ImageDestination {
   }
 
   async putLayer(desc: Descriptor, diffId: string, open: () => AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<Descriptor> {
-    const staging = this.store.stagingDir();
-    try {
-      const diff = path.join(staging, 'diff');
-      fs.mkdirSync(diff, { mode: 0o755 });
-      const got = await unpackLayerStream(counted(open(), onBytes), diff, {
-        digest: desc.digest,
-        overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.',
-        onWarning: this.onWarning,
-        layoutFile: path.join(staging, LAYOUT_FILE),
-      });
-      if (desc.digest && got.compressedDigest !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, got.compressedDigest);
-      if (got.diffDigest !== diffId) throw new DigestMismatchError(`layer ${desc.digest} (uncompressed, rootfs.diff_ids)`, diffId, got.diffDigest);
-      this.store.commitLayer(staging, diffId, got.size);
-      this.committed.push(diffId);
-      return { mediaType: desc.mediaType, digest: got.compressedDigest, size: desc.size };
-    } catch (e) {
-      this.store.discard(staging);
-      throw storageFailure(`layer ${desc.digest}`, e, this.store.root);
-    }
+    const got = await this.unpackNew(`layer ${desc.digest}`, desc.digest, counted(open(), onBytes), (g) => {
+      if (desc.digest && g.compressedDigest !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, g.compressedDigest);
+      if (g.diffDigest !== diffId) throw new DigestMismatchError(`layer ${desc.digest} (uncompressed, rootfs.diff_ids)`, diffId, g.diffDigest);
+    });
+    return { mediaType: desc.mediaType, digest: got.compressedDigest, size: desc.size };
   }
 
   /**
@@ -69,17 +55,28 @@ export class StoreDestination implements ImageDestination {
    * it is written once, not hashed first and streamed again. It goes if the image is not recorded.
    */
   async addLayer(open: () => AsyncIterable<Buffer>): Promise<string> {
+    return (await this.unpackNew('the new layer', 'the new layer', open(), () => {})).diffDigest;
+  }
+
+  /** Unpack a layer stream into staging, let `check` refuse it, and move it into the store under its diff id. */
+  private async unpackNew(what: string, digest: string, stream: AsyncIterable<Buffer>, check: (got: UnpackedLayer) => void): Promise<UnpackedLayer> {
     const staging = this.store.stagingDir();
     try {
       const diff = path.join(staging, 'diff');
       fs.mkdirSync(diff, { mode: 0o755 });
-      const got = await unpackLayerStream(open(), diff, { digest: 'the new layer', overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.', onWarning: this.onWarning, layoutFile: path.join(staging, LAYOUT_FILE) });
+      const got = await unpackLayerStream(stream, diff, {
+        digest,
+        overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.',
+        onWarning: this.onWarning,
+        layoutFile: path.join(staging, LAYOUT_FILE),
+      });
+      check(got);
       this.store.commitLayer(staging, got.diffDigest, got.size);
       this.committed.push(got.diffDigest);
-      return got.diffDigest;
+      return got;
     } catch (e) {
       this.store.discard(staging);
-      throw storageFailure('the new layer', e, this.store.root);
+      throw storageFailure(what, e, this.store.root);
     }
   }
 

@@ -83,27 +83,34 @@ export function layoutSize(file: string): number {
 
 const CHUNK = 256 << 10;
 
+/** Exactly `size` bytes of a file (never through a symlink), in chunks; `short` says why when it has fewer. */
+export async function* fileBytes(full: Buffer, size: number, short: () => Error): AsyncGenerator<Buffer> {
+  const fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    for (let left = size; left > 0;) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) throw short();
+      left -= n;
+      yield n === buf.length ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The layer's tar again, byte for byte: raw spans from the layout, bodies read from `diff`. */
 export async function* replayLayout(file: string, diff: string): AsyncGenerator<Buffer> {
   const root = Buffer.from(`${diff}/`);
+  const changed = (name: Buffer, why: string) => new TspodError('E_LAYER_LAYOUT', `layer file ${path.join(diff, name.toString('utf8'))} ${why}`, { hint: 'the store was changed by hand; remove the image and pull it again' });
   for (const r of records(file)) {
     if ('raw' in r) { yield r.raw; continue; }
     const full = Buffer.concat([root, r.file]);
-    let fd: number;
-    try { fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW); } catch (e) {
-      throw new TspodError('E_LAYER_LAYOUT', `layer file ${path.join(diff, r.file.toString('utf8'))} is missing (${(e as NodeJS.ErrnoException).code})`, { hint: 'the store was changed by hand; remove the image and pull it again' });
-    }
     try {
-      let left = r.size;
-      while (left > 0) {
-        const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-        const n = fs.readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) throw new TspodError('E_LAYER_LAYOUT', `layer file ${path.join(diff, r.file.toString('utf8'))} is shorter than when it was stored`, { hint: 'the store was changed by hand; remove the image and pull it again' });
-        left -= n;
-        yield n === buf.length ? buf : buf.subarray(0, n);
-      }
-    } finally {
-      fs.closeSync(fd);
+      yield* fileBytes(full, r.size, () => changed(r.file, 'is shorter than when it was stored'));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw e instanceof TspodError || !code ? e : changed(r.file, `is missing (${code})`);
     }
   }
 }

@@ -57,8 +57,8 @@ export class ImagePruneCommand extends TspodCommand {
   async run(): Promise<number> {
     if (!this.force && !confirm(`WARNING! This command removes all ${this.all ? 'images without at least one container associated with them' : 'dangling images'}.\nAre you sure you want to continue?`)) return 0;
     const [{ pruneImages }, { Store }] = await Promise.all([import('../../engine/system.js'), import('../../storage/store.js')]);
-    const r = await pruneImages(new Store(), { all: this.all });
-    process.stdout.write(r.ids.map((id) => `${id}\n`).join(''));
+    const ids = await pruneImages(new Store(), { all: this.all });
+    process.stdout.write(ids.map((id) => `${id}\n`).join(''));
     return 0;
   }
 }

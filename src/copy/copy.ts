@@ -84,10 +84,13 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
       const reused = await dest.reuseLayer(diffId, known);
       if (reused) { sent.set(key, reused); emit({ type: 'layer-skip', digest: desc.digest, size: desc.size }); return; }
       if (dest.layerForm === 'tar' && !plain) throw new TspodError('E_USAGE', `${source.name}: layer ${desc.digest} is compressed, and this destination takes plain tars`, { hint: 'save images from the store (pull them first)' });
-      const compress = dest.layerForm === 'compressed' && plain;
+      // The blob the layer was pulled as is sent as it is rather than compressed again (deflate is most of a push).
+      const stored = dest.layerForm === 'compressed' && plain ? source.storedBlob?.(diffId) : undefined;
+      const from = stored && fits(stored) ? stored : desc;
+      const compress = dest.layerForm === 'compressed' && from.digest === diffId;
       if (compress && !opts.compressor) throw new TspodError('E_INTERNAL', 'no compressor for a destination that wants compressed layers');
-      const out: Descriptor = compress ? { mediaType: LAYER_TYPE.oci[opts.compressor!.name], digest: '', size: -1 } : desc;
-      const open = () => compress ? opts.compressor!.compress(source.streamBlob(desc)) : source.streamBlob(desc);
+      const out: Descriptor = compress ? { mediaType: LAYER_TYPE.oci[opts.compressor!.name], digest: '', size: -1 } : from;
+      const open = () => compress ? opts.compressor!.compress(source.streamBlob(from)) : source.streamBlob(from);
       emit({ type: 'layer-start', digest: desc.digest, size: desc.size });
       let bytes = 0;
       sent.set(key, await dest.putLayer(out, diffId, open, (n) => {

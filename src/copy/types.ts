@@ -17,6 +17,8 @@ export interface ImageSource {
   resolveManifest(): Promise<ResolvedManifest>;
   /** The blob's bytes, never more than desc.size, failing if fewer. */
   streamBlob(desc: Descriptor): AsyncIterable<Buffer>;
+  /** A compressed blob of this layer that the source itself can stream (what the store pulled it as), so it need not be compressed again. */
+  storedBlob?(diffId: string): Descriptor | undefined;
   /** Blobs known to hold this layer elsewhere (what the store pulled it as), for a destination to reuse. */
   knownBlobs?(diffId: string): KnownBlob[];
   /** Stop: abort whatever is in flight. */

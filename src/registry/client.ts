@@ -3,7 +3,7 @@
 import v8 from 'node:v8';
 import { createRequire } from 'node:module';
 import type { Agent as AgentClass, Dispatcher, interceptors as Interceptors } from 'undici';
-import { RegistryError } from '../errors.js';
+import { RegistryError, TspodError } from '../errors.js';
 import { apiHost } from './reference.js';
 import { basicHeader, findCredentials, parseChallenge, type Credentials } from './auth.js';
 
@@ -54,6 +54,12 @@ export interface ClientOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A tspod error inside what undici threw (it wraps errors of a request body's stream). */
+function ownError(e: unknown): TspodError | undefined {
+  for (let c = e, depth = 0; c && depth < 4; c = (c as { cause?: unknown }).cause, depth++) if (c instanceof TspodError) return c;
+  return undefined;
+}
 
 function isRetryableNetworkError(e: unknown): boolean {
   const code = (e as { code?: string }).code ?? '';
@@ -217,6 +223,9 @@ export class RegistryClient {
       try {
         res = await request(o.url ?? `${this.base}${urlPath}`, { dispatcher: this.dispatcher, method: o.method, body: o.body?.(), headers: { ...headers, ...(auth ? { authorization: auth } : {}) } });
       } catch (e) {
+        // The body we were sending failed on our side (a damaged blob in the store): that, not the connection, is the error.
+        const ours = ownError(e);
+        if (ours) throw ours;
         if (attempt < this.opts.retries && !this.closed && isRetryableNetworkError(e)) { await sleep(this.opts.backoffMs * 2 ** attempt); continue; }
         throw new RegistryError(`connection to ${this.domain} failed: ${describeNetworkError(e)}`, { hint: 'check the network and the registry, then retry', code: 'E_REGISTRY_UNREACHABLE' });
       }

@@ -1,6 +1,8 @@
 // One layer from its compressed bytes to an unpacked directory: the compressed digest, the
 // decompressor (chosen by magic bytes), the diff id, and the unpack, all in one pass over the stream.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { Readable, type Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
@@ -39,10 +41,25 @@ export interface LayerStreamOptions {
   onWarning?: (message: string) => void;
   /** where to write the tar's layout (tar-layout.ts), when it can give the tar back */
   layoutFile?: string;
+  /** where to keep the compressed bytes as they came (a push or save sends them again instead of recompressing) */
+  blobFile?: string;
 }
 
 /** What the stream turned out to be; the caller compares the digests with what it expected. */
-export interface UnpackedLayer { compressedDigest: string; diffDigest: string; size: number; /** the uncompressed tar's length */ tarSize: number }
+export interface UnpackedLayer {
+  compressedDigest: string; diffDigest: string; size: number;
+  /** the uncompressed tar's length */ tarSize: number;
+  /** the compressed stream's length and compression, when it was kept in blobFile */ blob?: { size: number; compression: 'gzip' | 'zstd' };
+}
+
+/** Pass the chunks on, writing each to `out` too; ends `out` when the source ends. */
+async function* teeing(source: AsyncIterable<Buffer>, out: fs.WriteStream): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    if (!out.write(chunk)) await once(out, 'drain');
+    yield chunk;
+  }
+  await new Promise<void>((resolve, reject) => { out.once('error', reject); out.end(resolve); });
+}
 
 /** Pass the chunks on, hashing each as it goes by. */
 async function* hashing(source: AsyncIterable<Buffer>, hash: crypto.Hash): AsyncGenerator<Buffer> {
@@ -52,17 +69,26 @@ async function* hashing(source: AsyncIterable<Buffer>, hash: crypto.Hash): Async
 /** Unpack a compressed (or plain) layer stream into `diff`, an empty directory. */
 export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff: string, opts: LayerStreamOptions): Promise<UnpackedLayer> {
   let source: Readable | undefined;
+  let kept: fs.WriteStream | undefined;
   try {
     const compressedHash = crypto.createHash('sha256');
     const diffHash = crypto.createHash('sha256');
     const iterator = hashing(compressed, compressedHash)[Symbol.asyncIterator]();
     const first = await iterator.next();
     const firstChunk = first.done ? Buffer.alloc(0) : first.value;
-    source = Readable.from((async function* () {
+    const body = (async function* () {
       if (first.done) return;
       yield firstChunk;
       for (;;) { const n = await iterator.next(); if (n.done) return; yield n.value; }
-    })(), { objectMode: false });
+    })();
+    const compression = compressionOfBytes(firstChunk);
+    let blobBytes = 0;
+    if (compression && opts.blobFile) kept = fs.createWriteStream(opts.blobFile, { mode: 0o644 });
+    const counting = async function* (s: AsyncIterable<Buffer>) { for await (const c of s) { blobBytes += c.length; yield c; } };
+    let keptDone: Promise<void> = Promise.resolve();
+    const tee = kept ? teeing(counting(body), kept) : body;
+    if (kept) keptDone = once(kept, 'close').then(() => undefined);
+    source = Readable.from(tee, { objectMode: false });
     const dec = decompressor(firstChunk);
     let tar: Readable = source;
     if (dec) {
@@ -73,10 +99,15 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
     // A plain tar's diff id is the digest of the stream itself: hashing it twice would cost a second SHA-256 pass.
     const result = await unpackLayer(dec ? hashing(tar, diffHash) : tar, diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning, layout });
     if (layout && result.replayable) layout.write(opts.layoutFile!);
+    await keptDone;
     const compressedDigest = `sha256:${compressedHash.digest('hex')}`;
-    return { compressedDigest, diffDigest: dec ? `sha256:${diffHash.digest('hex')}` : compressedDigest, size: result.size, tarSize: layout?.size ?? 0 };
+    return {
+      compressedDigest, diffDigest: dec ? `sha256:${diffHash.digest('hex')}` : compressedDigest, size: result.size, tarSize: layout?.size ?? 0,
+      blob: kept && compression ? { size: blobBytes, compression } : undefined,
+    };
   } catch (e) {
     source?.destroy();
+    kept?.destroy();
     if (e instanceof CorruptTarError) throw new CorruptLayerError(opts.digest, `it is not a valid tar archive (${e.why})`);
     const code = (e as { code?: string }).code ?? '';
     if (/^Z_|^ZSTD|^ERR_ZSTD/.test(code) || /zstd|incorrect (header|data) check|invalid (block|distance|code)|unexpected end of (file|data)/i.test((e as Error).message)) {

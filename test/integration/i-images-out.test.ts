@@ -46,6 +46,36 @@ test.after(() => {
   fs.rmSync(PODMAN_ROOT, { recursive: true, force: true });
 });
 
+test('push to another registry sends the blobs the image was pulled as; a damaged kept blob fails the push and sends no manifest', async () => {
+  const other = await startRegistry();
+  try {
+    // From an empty store, so every layer of it arrives from the registry now (none from an earlier load).
+    assert.is(tspod(['system', 'reset', '-f']).status, 0);
+    assert.is(tspod(['pull', '-q', layered]).status, 0);
+    // Damage the blob kept beside the top layer: the push names it and says what to do.
+    const top = JSON.parse(tspod(['image', 'inspect', layered]).stdout)[0].RootFS.Layers.at(-1).slice(7);
+    const kept = `${HOME}/.local/share/tspod/layers/${top}/blob`;
+    const original = fs.readFileSync(kept);
+    const bad = Buffer.from(original);
+    bad[bad.length >> 1] ^= 0xff;
+    fs.writeFileSync(kept, bad);
+    try {
+      const broken = `${other.host}/copy/broken:1`;
+      const f = tspod(['push', '--tls-verify=false', layered, broken]);
+      assert.is(f.status, 125, f.stderr);
+      assert.match(f.stderr, /^Error: the blob .* kept for layer .* is damaged.*pull it again/m, f.stderr);
+      assert.is.not(spawnSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${broken}`]).status, 0, 'no manifest was pushed');
+    } finally { fs.writeFileSync(kept, original); }
+    const pulled = spawnSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${layered}`], { encoding: 'utf8' });
+    const pulledLayers = JSON.parse(pulled.stdout).layers.map((l: { digest: string }) => l.digest);
+    const dest = `${other.host}/copy/layered:1`;
+    const r = tspod(['push', '--tls-verify=false', layered, dest]);
+    assert.is(r.status, 0, r.stderr);
+    const raw = JSON.parse(spawnSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${dest}`], { encoding: 'utf8' }).stdout);
+    assert.equal(raw.layers.map((l: { digest: string }) => l.digest), pulledLayers, 'the same compressed blobs, not recompressed');
+  } finally { other.proc.kill(); }
+});
+
 test('push sends every layer as its diff id says, keeps the image ID, records the digest the registry has, and skips what is there', () => {
   const id = imageId(layered);
   const dest = `${registry}/pushed/layered:1`;

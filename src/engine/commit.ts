@@ -23,7 +23,7 @@ function imageOf(store: Store, rec: ContainerRecord): ImageRecord {
 }
 
 /** A path as the topmost of the image's layers that has it holds it (a whiteout above it aside). */
-function lowerStat(store: Store, img: ImageRecord): (rel: string) => fs.Stats | undefined {
+export function lowerStat(store: Store, img: ImageRecord): (rel: string) => fs.Stats | undefined {
   const dirs = img.layers.map((d) => store.diffDir(d)).reverse();
   return (rel) => {
     for (const d of dirs) { try { return fs.lstatSync(Buffer.concat([Buffer.from(`${d}/`), Buffer.from(rel, 'latin1')])); } catch { /* not in this one */ } }
@@ -51,12 +51,9 @@ export async function commitContainer(store: Store, ref: string, name: string | 
   const img = imageOf(store, rec);
   const target = name ? tagName(name) : undefined;
   if (o.format && !['oci', 'docker'].includes(o.format)) throw new UsageError(`unknown --format "${o.format}"`, 'use oci or docker');
-  const [{ writeLayer }, { BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
-    import('../layers/writer.js'), import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
+  const [{ BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
+    import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
   ]);
-  const upper = path.join(store.containerDir(rec.id), 'upper');
-  const has = lowerStat(store, img);
-  const writeOpts = { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) };
   const pause = o.pause && rec.state === 'running';
   const { pauseContainer } = await import('./lifecycle.js');
   if (pause) await pauseContainer(store, rec, true);
@@ -65,7 +62,7 @@ export async function commitContainer(store: Store, ref: string, name: string | 
     // A --change that can't apply fails before any layer is written.
     const imageConfig = applyChanges({ ...(base.config ?? {}), ...(rec.config?.env?.length ? { Env: mergeEnvList((base.config?.Env as string[] | undefined) ?? [], rec.config.env) } : {}) }, o.changes ?? []);
     const dest = new StoreDestination(store, o.onWarning);
-    const diffId = await dest.addLayer(() => writeLayer(upper, writeOpts));
+    const diffId = await containerLayer(store, rec, img, dest);
     const created = new Date().toISOString();
     const config = {
       ...base,
@@ -85,6 +82,14 @@ export async function commitContainer(store: Store, ref: string, name: string | 
   } finally {
     if (pause) await pauseContainer(store, rec, false);
   }
+}
+
+/** The container's changes (its upper dir) as a new layer of the store, through the one layer writer. */
+export async function containerLayer(store: Store, rec: ContainerRecord, img: ImageRecord, dest: import('../storage/destination.js').StoreDestination): Promise<string> {
+  const { writeLayer } = await import('../layers/writer.js');
+  const upper = path.join(store.containerDir(rec.id), 'upper');
+  const has = lowerStat(store, img);
+  return dest.addLayer(() => writeLayer(upper, { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) }));
 }
 
 function mergeEnvList(base: string[], extra: string[]): string[] {

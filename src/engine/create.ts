@@ -58,6 +58,8 @@ export interface CreateOptions {
   noHosts?: boolean;
   /** --http-proxy (default true): the caller's proxy variables go into the container */
   httpProxy?: boolean;
+  /** false for build's RUN: the image's VOLUMEs get no anonymous volumes, so what RUN writes there lands in the layer */
+  imageVolumes?: boolean;
   /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO] */
   publish?: string[];
   /** -P: every exposed port on a free host port */
@@ -234,7 +236,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       config: {
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
-        volumes: [...mounts, ...imageVolumes(imageCfg, mounts)],
+        volumes: [...mounts, ...(opts.imageVolumes === false ? [] : imageVolumes(imageCfg, mounts))],
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,

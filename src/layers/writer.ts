@@ -15,6 +15,12 @@ export interface LayerWriteOptions {
   overlayXattrPrefix?: string;
   /** paths (relative, no leading "/") to leave out: the mount points tspod made for etc files and volumes */
   skip?: (rel: string, st: fs.Stats, full: Buffer) => boolean;
+  /** owners to write instead of the files' own (build's COPY: --chown, else 0:0) */
+  owner?: { uid: number; gid: number };
+  /** a mode to write instead of the files' own (COPY --chmod) */
+  chmod?: number;
+  /** an mtime to write instead of the files' own (0 for build's content digest) */
+  mtime?: number;
 }
 
 /** A change a layer makes, as `diff` prints it. */
@@ -87,21 +93,25 @@ export async function* writeLayer(root: string, o: LayerWriteOptions = {}): Asyn
  * `name` '' a directory's contents alone (cp DIR/. DEST).
  */
 export async function* writePath(full: string, name: string, o: LayerWriteOptions = {}): AsyncGenerator<Buffer> {
-  const links = new Map<string, string>();
+  yield* pathEntries(full, name, o, new Map());
+  yield TAR_END;
+}
+
+/** writePath's entries without the end of the archive, for a layer made of several paths; `links` spans them. */
+export async function* pathEntries(full: string, name: string, o: LayerWriteOptions, links: Map<string, string>): AsyncGenerator<Buffer> {
   const buf = Buffer.from(full);
   const st = fs.lstatSync(buf);
-  if (name) yield* entry(name, buf, st, o, links);
+  if (name && !o.skip?.('', st, buf)) yield* entry(name, buf, st, o, links);
   if (st.isDirectory()) {
-    for (const w of walk(buf)) yield* entry(name ? `${name}/${w.rel}` : w.rel, w.full, w.st, o, links);
+    for (const w of walk(buf)) if (!o.skip?.(w.rel, w.st, w.full)) yield* entry(name ? `${name}/${w.rel}` : w.rel, w.full, w.st, o, links);
   }
-  yield TAR_END;
 }
 
 /** An entry's header blocks, and its body when it is a file (a hard link's first name carries it). */
 async function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOptions, links: Map<string, string>): AsyncGenerator<Buffer> {
   const base = rel.slice(rel.lastIndexOf('/') + 1);
   const parent = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
-  const common = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+  const common = { mode: o.chmod ?? st.mode & 0o7777, uid: o.owner?.uid ?? st.uid, gid: o.owner?.gid ?? st.gid, mtime: o.mtime ?? Math.floor(st.mtimeMs / 1000) };
   if (o.overlayXattrPrefix && isWhiteout(st)) {
     yield tarHeader({ ...common, name: parent ? `${parent}/.wh.${base}` : `.wh.${base}`, type: 'file', mode: 0o600, size: 0 });
     return;

@@ -33,6 +33,8 @@ export interface ImageRecord {
   pulled: string;
   /** every name the image has had, its current ones first (containers/storage's NamesHistory) */
   namesHistory?: string[];
+  /** the image a build step made this one from: an untagged parent of another image is an intermediate one */
+  parent?: string;
 }
 
 /** The names as they are now, then the history: each name once. */
@@ -231,6 +233,15 @@ export class Store {
       withHistory(rec);
       images.push(rec);
     }
+    this.writeImages(images);
+  }
+
+  /** Record which image a build step made this one from. Call under lock. */
+  setParent(id: string, parent: string): void {
+    const images = this.readImages();
+    const img = images.find((i) => i.id === id);
+    if (!img || img.parent === parent || img.id === parent) return;
+    img.parent = parent;
     this.writeImages(images);
   }
 

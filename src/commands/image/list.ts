@@ -48,7 +48,7 @@ export class ImagesCommand extends TspodCommand {
     ],
   });
 
-  all = Option.Boolean('-a,--all', false, { description: 'Show all images (tspod stores no intermediate images: the same as without)' });
+  all = Option.Boolean('-a,--all', false, { description: 'Show all images, the intermediate ones of builds too' });
   digests = Option.Boolean('--digests', false, { description: 'Show digests' });
   filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions provided (after, before, dangling, id, label, reference, since, until)' });
   format = Option.String('--format', { description: 'Change the output format to JSON or a Go template' });
@@ -65,7 +65,10 @@ export class ImagesCommand extends TspodCommand {
     if (!SORT_KEYS.includes(this.sort)) throw new UsageError(`"${this.sort}" is not a valid field for sorting. Choose from: ${SORT_KEYS.join(', ')}`);
     const { listImages, readImageConfig, matchesReference } = await import('../../engine/images.js');
     const store = new Store();
-    const images = listImages(store, { filters: this.names.length ? [`reference=${this.names[0]}`] : this.filter });
+    const listed = listImages(store, { filters: this.names.length ? [`reference=${this.names[0]}`] : this.filter });
+    // An intermediate image: untagged, and the parent of another (a build step's); shown with -a only.
+    const parents = new Set(store.readImages().map((i) => i.parent).filter(Boolean));
+    const images = this.all ? listed : listed.filter((i) => i.names.length || !parents.has(i.id));
     const labels = new Map<string, Record<string, string> | null>();
     const labelsOf = (img: ImageRecord) => { if (!labels.has(img.id)) labels.set(img.id, readImageConfig(store, img).config?.Labels ?? null); return labels.get(img.id)!; };
     let users: Map<string, number> | undefined;
@@ -90,7 +93,7 @@ export class ImagesCommand extends TspodCommand {
     writeReport({
       name: 'images', format: this.format, rows, defaultFormat: columns.join('\t'), headers: { ID: 'IMAGE ID', ReadOnly: 'R/O' }, noHeading: this.noHeading,
       json: () => images.map((img) => ({
-        Id: img.id, ParentId: '', RepoTags: null, RepoDigests: img.repoDigests, Created: Math.floor(Date.parse(img.created ?? '') / 1000) || 0, Size: img.size, SharedSize: 0, VirtualSize: img.size,
+        Id: img.id, ParentId: img.parent ?? '', RepoTags: null, RepoDigests: img.repoDigests, Created: Math.floor(Date.parse(img.created ?? '') / 1000) || 0, Size: img.size, SharedSize: 0, VirtualSize: img.size,
         Labels: labelsOf(img), Containers: containersOf(img), Names: img.names.length ? img.names : undefined, Digest: img.digest, History: img.names.length ? img.names : undefined, CreatedAt: img.created,
       })),
     });

@@ -1,0 +1,583 @@
+// The build executor: a parsed Containerfile's stages, run as far as the target needs them.
+// Every step makes an image of the store (with --layers): RUN through the same path as `tspod run`
+// (a container over the layers so far, its upper dir made a layer by the one layer writer), COPY
+// and ADD as a layer written straight from the sources, the rest as config alone. Each step is
+// looked up first in the build cache, keyed by its parent image, its instruction after
+// substitution, and for COPY/ADD what it copies; a hit reuses the image, so an unchanged rebuild
+// gives the same id and writes nothing.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { TspodError, UsageError } from '../errors.js';
+import type { ImageRecord, Store } from '../storage/store.js';
+import { parseContainerfile, type Containerfile, type Instruction, type Stage } from './parse.js';
+import { expand, keyValues, shellWords } from './words.js';
+import { IgnoreRules } from './ignore.js';
+import { copyDigest, copyLayer, resolveSources, type CopyPlan, type Source } from './copy.js';
+
+export interface BuildOptions {
+  context: string;
+  /** the Containerfile's text and the name to give in errors */
+  file: { text: string; name: string };
+  tags: string[];
+  buildArgs: Map<string, string | undefined>;
+  target?: string;
+  noCache?: boolean;
+  pull?: 'always' | 'missing' | 'never' | 'newer';
+  layers?: boolean;
+  labels?: string[];
+  annotations?: string[];
+  format?: 'oci' | 'docker';
+  network?: string;
+  jobs?: number;
+  ignoreFile?: string;
+  runtime?: string;
+  quiet?: boolean;
+  /** extra env for RUN (the caller's proxies) */
+  runEnv?: string[];
+  pullOptions?: import('../engine/images.js').PullOptions;
+  /** step announcements and results (stdout in Podman) */
+  say: (line: string) => void;
+  onWarning?: (m: string) => void;
+}
+
+type Config = Record<string, unknown> & {
+  Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; User?: string; Labels?: Record<string, string>;
+  Shell?: string[]; Healthcheck?: unknown; OnBuild?: string[]; StopSignal?: string;
+};
+interface ImageDoc { architecture?: string; os?: string; created?: string; author?: string; config?: Config; rootfs?: { type: string; diff_ids: string[] }; history?: Array<Record<string, unknown>> }
+
+/** Where a stage is, step by step. */
+interface State {
+  /** the image the next step builds on ('' before the first layer of a scratch stage) */
+  imageId: string;
+  doc: ImageDoc;
+  layers: string[];
+  /** ARGs in scope, with their values */
+  args: Map<string, string>;
+}
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const arch = () => (process.arch === 'x64' ? 'amd64' : process.arch);
+
+/** A step failed: Podman's words, the step named. */
+function stepError(text: string, e: unknown): TspodError {
+  const err = e as TspodError;
+  return new TspodError(err.code ?? 'E_BUILD', `building at STEP "${text}": ${(e as Error).message}`, { exitCode: err.exitCode, hint: err.hint, cause: e });
+}
+
+class Cache {
+  private readonly dir: string;
+  constructor(private readonly store: Store) { this.dir = path.join(store.root, 'build-cache'); }
+  lookup(key: string): ImageRecord | undefined {
+    let id: string;
+    try { id = fs.readFileSync(path.join(this.dir, key), 'utf8').trim(); } catch { return undefined; }
+    return this.store.readImages().find((i) => i.id === id);
+  }
+  record(key: string, id: string): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.store.writeAtomic(path.join(this.dir, key), id);
+  }
+}
+
+function readDoc(store: Store, id: string): ImageDoc {
+  return JSON.parse(store.readBlob(`sha256:${id}`).toString('utf8')) as ImageDoc;
+}
+
+function envMap(env: string[] | undefined): Map<string, string> {
+  return new Map((env ?? []).map((e) => { const i = e.indexOf('='); return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)]; }));
+}
+
+/** The stage names/indexes a stage needs before it can run. */
+function dependencies(stage: Stage, byName: Map<string, Stage>, all: Stage[], globalVars: Map<string, string>): Stage[] {
+  const out = new Set<Stage>();
+  const ref = (name: string | undefined) => {
+    if (name === undefined) return;
+    const s = byName.get(name.toLowerCase()) ?? (/^\d+$/.test(name) ? all[Number(name)] : undefined);
+    if (s && s.index < stage.index) out.add(s);
+  };
+  ref(expand(stage.from.args.split(/\s+/)[0], globalVars));
+  for (const ins of stage.instructions) {
+    for (const f of ins.flags) if (f.name === 'from') ref(f.value);
+    for (const f of ins.flags) if (f.name === 'mount') ref(/(?:^|,)from=([^,]+)/.exec(f.value ?? '')?.[1]);
+  }
+  return [...out];
+}
+
+/** Limit how many stages run at once. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(n: number) { this.free = Math.max(1, n); }
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    return () => { const next = this.waiting.shift(); if (next) next(); else this.free++; };
+  }
+}
+
+export async function buildImage(store: Store, o: BuildOptions): Promise<string> {
+  store.init();
+  const cf = parseContainerfile(o.file.text, o.file.name);
+  if (cf.syntax) o.onWarning?.(`the "# syntax=${cf.syntax}" directive is ignored: tspod reads the Dockerfile syntax itself`);
+  const useLayers = o.layers ?? true;
+  // ARGs before FROM: their defaults, then --build-arg; seen by FROM lines only.
+  const globalVars = new Map<string, string>();
+  for (const ins of cf.globalArgs) {
+    for (const [k, v] of keyValues(ins.args, cf.escape, false)) {
+      const given = o.buildArgs.get(k);
+      const value = given ?? (v === undefined ? undefined : expand(v, globalVars, cf.escape));
+      if (value !== undefined) globalVars.set(k, value);
+    }
+  }
+  const byName = new Map(cf.stages.filter((s) => s.name).map((s) => [s.name!, s] as [string, Stage]));
+  const target = o.target === undefined ? cf.stages[cf.stages.length - 1] : byName.get(o.target.toLowerCase());
+  if (!target) throw new UsageError(`the target stage "${o.target}" is not in ${o.file.name}`, `stages: ${cf.stages.map((s) => s.name ?? String(s.index)).join(', ')}`);
+  // The stages the target needs, each run once, independent ones at the same time.
+  const needed = new Set<Stage>();
+  const visit = (s: Stage) => { if (needed.has(s)) return; needed.add(s); for (const d of dependencies(s, byName, cf.stages, globalVars)) visit(d); };
+  visit(target);
+  const results = new Map<Stage, Promise<string>>();
+  const slots = new Slots(o.jobs ?? os.availableParallelism());
+  const cache = new Cache(store);
+  const run = (s: Stage): Promise<string> => {
+    let p = results.get(s);
+    if (!p) {
+      p = (async () => {
+        for (const d of dependencies(s, byName, cf.stages, globalVars)) await run(d);
+        const release = await slots.take();
+        try {
+          return await runStage(store, cf, s, s === target, { o, globalVars, cache, useLayers, stageImage: async (name) => {
+            const dep = byName.get(name.toLowerCase()) ?? (/^\d+$/.test(name) ? cf.stages[Number(name)] : undefined);
+            return dep && dep.index < s.index ? run(dep) : undefined;
+          } });
+        } finally { release(); }
+      })();
+      results.set(s, p);
+    }
+    return p;
+  };
+  const id = await run(target);
+  // Names go on at the end, after every stage: a failed build tags nothing.
+  const { tagImage, tagName } = await import('../engine/images.js');
+  if (o.tags.length) await tagImage(store, id, o.tags);
+  for (const t of o.tags) if (!o.quiet) o.say(`Successfully tagged ${tagName(t)}`);
+  return id;
+}
+
+interface StageContext {
+  o: BuildOptions;
+  globalVars: Map<string, string>;
+  cache: Cache;
+  useLayers: boolean;
+  /** the image a stage name or index stands for, built first if it must be */
+  stageImage(name: string): Promise<string | undefined>;
+}
+
+async function baseImage(store: Store, name: string, o: BuildOptions): Promise<ImageRecord> {
+  const { findImage, pullImage } = await import('../engine/images.js');
+  const { ImageNotFoundError } = await import('../errors.js');
+  const pull = o.pull ?? 'missing';
+  let img = pull === 'always' || pull === 'newer' ? undefined : await findImage(store, name);
+  if (!img) {
+    if (pull === 'never') throw new TspodError('E_IMAGE_UNKNOWN', `creating build container: ${name}: image not known`, { hint: 'pull it first, or build with --pull=missing' });
+    try {
+      const r = await pullImage(store, name, o.pullOptions);
+      img = store.readImages().find((i) => i.id === r.id);
+    } catch (e) {
+      img = pull === 'newer' ? await findImage(store, name) : undefined;
+      if (!img) throw e;
+    }
+    if (!img) throw new ImageNotFoundError(name);
+  }
+  return img;
+}
+
+async function runStage(store: Store, cf: Containerfile, stage: Stage, final: boolean, ctx: StageContext): Promise<string> {
+  const { o } = ctx;
+  const total = stage.instructions.length + 1;
+  const prefix = cf.stages.length > 1 ? `[${stage.index + 1}/${cf.stages.length}] ` : '';
+  const announce = (n: number, ins: Instruction) => { if (!o.quiet) o.say(`${prefix}STEP ${n}/${total}: ${display(ins)}`); };
+  announce(1, stage.from);
+  const fromName = expand(stage.from.args.split(/\s+/)[0], ctx.globalVars, cf.escape);
+  const platform = stage.from.flags.find((f) => f.name === 'platform')?.value;
+  if (platform && !platform.startsWith(`linux/${arch()}`)) throw new UsageError(`FROM --platform=${platform}: this machine builds only linux/${arch()}`, 'drop --platform, or build on a machine of that platform');
+  let state: State;
+  if (fromName.toLowerCase() === 'scratch') {
+    state = { imageId: '', doc: { architecture: arch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, layers: [], args: new Map() };
+  } else {
+    const fromStage = await ctx.stageImage(fromName);
+    const img = fromStage ? store.readImages().find((i) => i.id === fromStage)! : await baseImage(store, fromName, o);
+    state = { imageId: img.id, doc: readDoc(store, img.id), layers: [...img.layers], args: new Map() };
+  }
+  // --label and --annotation go on the target's last image.
+  const extra: Instruction[] = final && o.labels?.length ? [{ keyword: 'LABEL', line: 0, flags: [], args: o.labels.map((l) => JSON.stringify(l)).join(' '), heredocs: [] }] : [];
+  const steps = [...stage.instructions, ...extra];
+  for (let i = 0; i < steps.length; i++) {
+    const ins = steps[i];
+    const last = i === steps.length - 1;
+    if (ins.line) announce(i + 2, ins);
+    try {
+      state = await runStep(store, cf, ins, state, ctx, final && last);
+    } catch (e) {
+      throw e instanceof TspodError && e.message.startsWith('building at STEP') ? e : stepError(display(ins), e);
+    }
+  }
+  // A stage that only names its base still makes an image of its own for the final one (as buildah's COMMIT).
+  if (!steps.length && final) state = await commitStep(store, state, { createdBy: `/bin/sh -c #(nop) FROM ${fromName}`, empty: true }, ctx, undefined, true);
+  return state.imageId;
+}
+
+function display(ins: Instruction): string {
+  const flags = ins.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ');
+  return `${ins.keyword} ${flags ? `${flags} ` : ''}${ins.args}`.trim();
+}
+
+/** Variables a line may use: ARGs in scope, then the image's ENV (ENV wins, as in Docker). */
+function vars(state: State): Map<string, string> {
+  return new Map([...state.args, ...envMap(state.doc.config?.Env)]);
+}
+
+/** The shell form of RUN, CMD and ENTRYPOINT: the stage's SHELL (default /bin/sh -c). */
+function shellForm(state: State, text: string): string[] {
+  return [...(state.doc.config?.Shell ?? DEFAULT_SHELL), text];
+}
+
+interface StepResult { createdBy: string; empty: boolean; diffId?: string }
+
+async function runStep(store: Store, cf: Containerfile, ins: Instruction, state: State, ctx: StageContext, final: boolean): Promise<State> {
+  const { o } = ctx;
+  const v = vars(state);
+  const x = (s: string) => expand(s, v, cf.escape);
+  const cfg: Config = { ...(state.doc.config ?? {}) };
+  const next: State = { ...state, args: new Map(state.args), doc: { ...state.doc, config: cfg } };
+  const nop = (what: string): StepResult => ({ createdBy: `/bin/sh -c #(nop) ${what}`, empty: true });
+  const { applyChanges } = await import('../engine/changes.js');
+  const change = (text: string) => { next.doc.config = applyChanges(next.doc.config ?? {}, [text]) as Config; };
+  switch (ins.keyword) {
+    case 'ARG': {
+      // Declared here: the --build-arg value, else the default, else (redeclared) the global one.
+      for (const [k, d] of keyValues(ins.args, cf.escape, false)) {
+        const value = o.buildArgs.has(k) ? o.buildArgs.get(k) ?? process.env[k] : d !== undefined ? x(d) : ctx.globalVars.get(k);
+        if (value !== undefined) next.args.set(k, value); else next.args.delete(k);
+      }
+      // An ARG changes no image; it changes the key of the steps after it through their expansion and env.
+      return next;
+    }
+    case 'ENV': case 'LABEL': case 'EXPOSE': case 'STOPSIGNAL': case 'USER': {
+      const text = ins.keyword === 'ENV' || ins.keyword === 'LABEL'
+        ? keyValues(ins.args, cf.escape).map(([k, val]) => `${x(k)}=${JSON.stringify(x(val ?? ''))}`).join(' ')
+        : x(ins.args);
+      change(`${ins.keyword} ${text}`);
+      return step(store, next, state, `${ins.keyword} ${text}`, async () => nop(`${ins.keyword} ${text}`), ctx, final);
+    }
+    case 'MAINTAINER': {
+      next.doc.author = x(ins.args);
+      return step(store, next, state, `MAINTAINER ${ins.args}`, async () => nop(`MAINTAINER ${ins.args}`), ctx, final);
+    }
+    case 'CMD': case 'ENTRYPOINT': {
+      const words = ins.json ?? shellForm(state, ins.args);
+      change(`${ins.keyword} ${JSON.stringify(words)}`);
+      return step(store, next, state, `${ins.keyword} ${JSON.stringify(words)}`, async () => nop(`${ins.keyword} ${JSON.stringify(words)}`), ctx, final);
+    }
+    case 'SHELL': {
+      if (!ins.json) throw new UsageError('SHELL takes the JSON form, e.g. SHELL ["/bin/bash", "-c"]');
+      cfg.Shell = ins.json;
+      return step(store, next, state, `SHELL ${JSON.stringify(ins.json)}`, async () => nop(`SHELL ${JSON.stringify(ins.json)}`), ctx, final);
+    }
+    case 'VOLUME': {
+      const list = (ins.json ?? shellWords(x(ins.args), cf.escape)).map((p) => path.posix.resolve('/', p));
+      change(`VOLUME ${JSON.stringify(list)}`);
+      return step(store, next, state, `VOLUME ${JSON.stringify(list)}`, async () => nop(`VOLUME ${JSON.stringify(list)}`), ctx, final);
+    }
+    case 'ONBUILD': {
+      cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.args];
+      return step(store, next, state, `ONBUILD ${ins.args}`, async () => nop(`ONBUILD ${ins.args}`), ctx, final);
+    }
+    case 'HEALTHCHECK': {
+      cfg.Healthcheck = healthcheck(ins, state);
+      return step(store, next, state, `HEALTHCHECK ${JSON.stringify(cfg.Healthcheck)}`, async () => nop(`HEALTHCHECK ${ins.args}`), ctx, final);
+    }
+    case 'WORKDIR': {
+      const dir = path.posix.resolve(cfg.WorkingDir || '/', x(ins.args));
+      cfg.WorkingDir = dir;
+      // The directory is made in the image if it has none (Podman does, so a later COPY . finds it).
+      return step(store, next, state, `WORKDIR ${dir}`, async () => {
+        const missing = missingDirs(store, state.layers, dir);
+        if (!missing.length) return nop(`WORKDIR ${dir}`);
+        const { StoreDestination } = await import('../storage/destination.js');
+        const diffId = await new StoreDestination(store, o.onWarning).addLayer(() => dirsLayer(missing));
+        return { createdBy: `/bin/sh -c #(nop) WORKDIR ${dir}`, empty: false, diffId };
+      }, ctx, final);
+    }
+    case 'RUN': return runInstruction(store, cf, ins, state, next, ctx, final);
+    case 'COPY': case 'ADD': return copyInstruction(store, cf, ins, state, next, ctx, final);
+    case 'FROM': throw new TspodError('E_INTERNAL', 'FROM inside a stage');
+  }
+  return next;
+}
+
+function healthcheck(ins: Instruction, state: State): unknown {
+  const rest = ins.args.trim();
+  if (/^NONE$/i.test(rest)) return { Test: ['NONE'] };
+  const m = /^CMD\s+(.*)$/is.exec(rest);
+  if (!m) throw new UsageError('HEALTHCHECK takes [OPTIONS] CMD command, or NONE');
+  let test: string[];
+  try { const j = JSON.parse(m[1]) as unknown; test = Array.isArray(j) ? ['CMD', ...(j as string[])] : ['CMD-SHELL', m[1]]; } catch { test = ['CMD-SHELL', m[1]]; }
+  void state;
+  const ns = (v?: string) => {
+    if (!v) return undefined;
+    const mm = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
+    if (!mm) throw new UsageError(`HEALTHCHECK: "${v}" is not a duration`, 'use e.g. 30s, 1m');
+    return Math.round(Number(mm[1]) * { ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 }[mm[2] ?? 's']!);
+  };
+  const flag = (n: string) => ins.flags.find((f) => f.name === n)?.value;
+  return { Test: test, Interval: ns(flag('interval')), Timeout: ns(flag('timeout')), StartPeriod: ns(flag('start-period')), Retries: flag('retries') ? Number(flag('retries')) : undefined };
+}
+
+/** The directories of `dir` (and above) that no layer has. */
+function missingDirs(store: Store, layers: string[], dir: string): string[] {
+  const out: string[] = [];
+  const parts = dir.split('/').filter(Boolean);
+  for (let n = 1; n <= parts.length; n++) {
+    const rel = parts.slice(0, n).join('/');
+    if (!existsInLayers(store, layers, rel)) out.push(rel);
+  }
+  return out;
+}
+
+function existsInLayers(store: Store, layers: string[], rel: string): fs.Stats | undefined {
+  for (const d of [...layers].reverse()) {
+    try { return fs.lstatSync(path.join(store.diffDir(d), rel)); } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+async function* dirsLayer(dirs: string[]): AsyncGenerator<Buffer> {
+  const { tarHeader, TAR_END } = await import('../layers/tar-writer.js');
+  for (const d of dirs) yield tarHeader({ name: `${d}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: Math.floor(Date.now() / 1000) });
+  yield TAR_END;
+}
+
+/** Look the step up in the cache, else do it and record the image it made. */
+async function step(store: Store, next: State, parent: State, key: string, work: () => Promise<StepResult>, ctx: StageContext, final: boolean, extraKey = ''): Promise<State> {
+  const cacheKey = crypto.createHash('sha256').update(JSON.stringify([parent.imageId || 'scratch', key, extraKey, [...parent.args].sort(), ctx.o.format ?? 'oci'])).digest('hex');
+  const useCache = ctx.useLayers && !ctx.o.noCache;
+  const hit = useCache ? ctx.cache.lookup(cacheKey) : undefined;
+  if (hit) {
+    if (!ctx.o.quiet) ctx.o.say(`--> Using cache ${hit.id}`);
+    const state: State = { imageId: hit.id, doc: readDoc(store, hit.id), layers: [...hit.layers], args: next.args };
+    if (final && !ctx.o.quiet) ctx.o.say(`COMMIT ${ctx.o.tags[0] ?? ''}`.trim());
+    if (!ctx.o.quiet) ctx.o.say(`--> ${hit.id.slice(0, 11)}`);
+    return state;
+  }
+  const result = await work();
+  const state = await commitStep(store, next, result, ctx, ctx.useLayers ? cacheKey : undefined, final);
+  return state;
+}
+
+/** Make the step's image: the config as it now stands over the layers so far (and the step's new one). */
+async function commitStep(store: Store, next: State, r: StepResult, ctx: StageContext, cacheKey: string | undefined, final: boolean): Promise<State> {
+  const [{ BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
+    import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
+  ]);
+  const created = new Date().toISOString();
+  const layers = r.diffId ? [...next.layers, r.diffId] : next.layers;
+  const doc: ImageDoc = {
+    ...next.doc, created, architecture: next.doc.architecture ?? arch(), os: next.doc.os ?? 'linux',
+    rootfs: { type: 'layers', diff_ids: layers },
+    history: [...(next.doc.history ?? []), { created, created_by: r.createdBy, ...(r.empty ? { empty_layer: true } : {}) }],
+  };
+  if (ctx.o.format !== 'docker' && doc.config) {
+    // The OCI config has no place for these; Podman drops them (with a warning) unless --format docker.
+    const dropped = (['Healthcheck', 'Shell', 'OnBuild'] as const).filter((k) => doc.config![k] !== undefined && doc.config![k] !== null);
+    if (final && dropped.length) ctx.o.onWarning?.(`${dropped.map((d) => d.toUpperCase()).join(', ')} ${dropped.length > 1 ? 'are' : 'is'} not supported for OCI image format and will be ignored. Must use \`docker\` format`);
+  }
+  if (final && !ctx.o.quiet) ctx.o.say(`COMMIT ${ctx.o.tags[0] ?? ''}`.trim());
+  const dest = new StoreDestination(store, ctx.o.onWarning);
+  const id = await copyImage(new BuiltImageSource('', doc, layers), dest, { concurrency: 1, format: ctx.o.format === 'docker' ? 'v2s2' : 'oci' });
+  if (next.imageId) store.withLock(() => store.setParent(id, next.imageId));
+  if (cacheKey) ctx.cache.record(cacheKey, id);
+  if (!ctx.o.quiet) ctx.o.say(`--> ${id.slice(0, 11)}`);
+  return { imageId: id, doc, layers, args: next.args };
+}
+
+async function runInstruction(store: Store, cf: Containerfile, ins: Instruction, state: State, next: State, ctx: StageContext, final: boolean): Promise<State> {
+  const { o } = ctx;
+  const network = ins.flags.find((f) => f.name === 'network')?.value ?? o.network;
+  for (const f of ins.flags) if (f.name !== 'network' && f.name !== 'mount') throw new UsageError(`RUN --${f.name} is not supported`, 'RUN takes --network and --mount');
+  if (ins.flags.some((f) => f.name === 'mount')) throw new UsageError('RUN --mount is not supported yet', 'copy what the step needs with COPY instead');
+  // Heredocs: the first one is the script (RUN <<EOF), fed to the shell.
+  let argv: string[];
+  if (ins.heredocs.length) {
+    const h = ins.heredocs[0];
+    const body = h.literal ? h.content : h.content;
+    argv = /^<<-?["']?\w+["']?\s*$/.test(ins.args.trim()) ? [...(state.doc.config?.Shell ?? DEFAULT_SHELL), body] : shellForm(state, `${ins.args}\n${h.content}${h.name}`);
+  } else argv = ins.json ?? shellForm(state, ins.args);
+  const createdBy = ins.json ? `/bin/sh -c #(nop) RUN ${JSON.stringify(ins.json)}` : `${argv.slice(0, -1).join(' ')} ${argv[argv.length - 1]}`;
+  if (!state.layers.length) throw new TspodError('E_BUILD_RUN', 'RUN needs a base image with a command to run: this stage is FROM scratch with no layers', { hint: 'COPY a static binary in first, or start FROM an image' });
+  const argEnv = [...state.args].filter(([k]) => !envMap(state.doc.config?.Env).has(k)).map(([k, val]) => `${k}=${val}`);
+  return step(store, next, state, `RUN ${JSON.stringify(argv)} ${network ?? ''}`, async () => {
+    const [{ createContainer }, { startContainer }, { removeContainer }, { containerLayer }, { StoreDestination }, { current }] = await Promise.all([
+      import('../engine/create.js'), import('../engine/start.js'), import('../engine/lifecycle.js'), import('../engine/commit.js'), import('../storage/destination.js'), import('../engine/containers.js'),
+    ]);
+    const rec = await createContainer(store, {
+      image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false,
+      labels: ['io.tspod.build=1'], onWarning: o.onWarning,
+    } as never);
+    try {
+      const code = await startContainer(store, rec, { attach: true, interactive: false, streams: { stdout: true, stderr: true } });
+      if (code) throw new TspodError('E_BUILD_RUN', `while running runtime: exit status ${code}`, { exitCode: code, hint: 'the RUN command failed; nothing was tagged' });
+      const img = store.readImages().find((i) => i.id === state.imageId)!;
+      const diffId = await containerLayer(store, rec, img, new StoreDestination(store, o.onWarning));
+      return { createdBy, empty: false, diffId };
+    } finally {
+      const now = current(store, rec.id);
+      if (now) await removeContainer(store, now, { force: true, volumes: true }).catch(() => {});
+    }
+  }, ctx, final);
+}
+
+/** --chown USER[:GROUP] by id or by name, as the image's /etc/passwd and /etc/group say. */
+function resolveOwner(store: Store, layers: string[], spec: string | undefined): { uid: number; gid: number } {
+  if (!spec) return { uid: 0, gid: 0 };
+  const [u, g] = spec.split(':');
+  const read = (file: string) => {
+    const st = existsInLayers(store, layers, file);
+    if (!st) return [] as string[][];
+    for (const d of [...layers].reverse()) { try { return fs.readFileSync(path.join(store.diffDir(d), file), 'utf8').split('\n').map((l) => l.split(':')); } catch { /* next */ } }
+    return [];
+  };
+  const lookup = (name: string, file: string, what: string) => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const row = read(file).find((r) => r[0] === name);
+    if (!row) throw new TspodError('E_BUILD_COPY', `--chown ${spec}: no ${what} "${name}" in the image's /${file}`, { hint: 'use a numeric id, or one the image has' });
+    return Number(row[2]);
+  };
+  const uid = lookup(u, 'etc/passwd', 'user');
+  let gid: number;
+  if (g !== undefined) gid = lookup(g, 'etc/group', 'group');
+  else if (/^\d+$/.test(u)) gid = uid;
+  else gid = Number(read('etc/passwd').find((r) => r[0] === u)?.[3] ?? uid);
+  return { uid, gid };
+}
+
+async function copyInstruction(store: Store, cf: Containerfile, ins: Instruction, state: State, next: State, ctx: StageContext, final: boolean): Promise<State> {
+  const { o } = ctx;
+  const v = vars(state);
+  const x = (s: string) => expand(s, v, cf.escape);
+  const flag = (n: string) => ins.flags.find((f) => f.name === n)?.value;
+  for (const f of ins.flags) if (!['from', 'chown', 'chmod', 'link'].includes(f.name)) throw new UsageError(`${ins.keyword} --${f.name} is not supported`);
+  const words = ins.json ?? shellWords(ins.args, cf.escape);
+  const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
+  const args = words.map((w) => (/^<<-?["']?\w+["']?$/.test(w) ? w : x(w)));
+  if (args.length < 2) throw new UsageError(`${ins.keyword} takes SOURCE... DEST`);
+  const destGiven = args[args.length - 1];
+  const srcGiven = args.slice(0, -1);
+  const workdir = state.doc.config?.WorkingDir || '/';
+  const dest = path.posix.resolve(workdir, destGiven);
+  const chmod = flag('chmod') !== undefined ? parseInt(flag('chmod')!, 8) : undefined;
+  if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new UsageError(`--chmod ${flag('chmod')}: not an octal mode`);
+  const owner = resolveOwner(store, state.layers, flag('chown') ? x(flag('chown')!) : undefined);
+  const scratch = store.stagingDir();
+  let release = () => {};
+  try {
+    // Where the sources come from: the context, another stage or image (--from), heredocs, URLs (ADD).
+    let root = o.context;
+    let ignore = IgnoreRules.forContext(o.context, o.ignoreFile);
+    const from = flag('from');
+    if (from !== undefined) {
+      const id = await ctx.stageImage(x(from)) ?? (await baseImage(store, x(from), o)).id;
+      const img = store.readImages().find((i) => i.id === id)!;
+      ({ root, release } = await imageRoot(store, img, scratch));
+      ignore = IgnoreRules.none();
+    }
+    const sources: Source[] = [];
+    let keepOwners = false;
+    for (const s of srcGiven) {
+      const h = /^<<-?["']?(\w+)["']?$/.exec(s);
+      if (h && heredocs.has(h[1])) {
+        const doc = heredocs.get(h[1])!;
+        const file = path.join(scratch, `heredoc-${sources.length}`, h[1]);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, doc.literal ? doc.content : x(doc.content), { mode: 0o644 });
+        sources.push({ full: file, rel: h[1] });
+        continue;
+      }
+      if (/^https?:\/\//.test(s)) {
+        if (ins.keyword === 'COPY') throw new UsageError(`source can't be a URL for COPY`, 'use ADD to fetch a URL');
+        sources.push(await fetchSource(s, scratch));
+        continue;
+      }
+      const found = resolveSources(root, s, ignore);
+      for (const f of found) {
+        if (ins.keyword === 'ADD' && from === undefined && fs.statSync(f.full).isFile() && isArchive(f.full)) {
+          const into = path.join(scratch, `archive-${sources.length}`);
+          fs.mkdirSync(into);
+          const t = spawnSync('tar', ['-xf', f.full, '-C', into, '--no-same-permissions', '--same-owner'], { encoding: 'utf8' });
+          if (t.status !== 0) throw new TspodError('E_BUILD_COPY', `ADD ${f.rel}: the archive does not extract: ${t.stderr.trim().split('\n')[0]}`);
+          sources.push({ full: into, rel: '' });
+          keepOwners = true;
+        } else sources.push(f);
+      }
+    }
+    const destSt = existsInLayers(store, state.layers, dest.slice(1));
+    const destIsDir = destGiven.endsWith('/') || sources.length > 1 || !!destSt?.isDirectory() || destGiven === '.';
+    const dirOf = destIsDir || sources.every((s) => fs.statSync(s.full).isDirectory()) ? dest : path.posix.dirname(dest);
+    const missingParents = missingDirs(store, state.layers, dirOf).filter((d) => `/${d}` !== dest || !sources.some((s) => fs.statSync(s.full).isDirectory()));
+    const plan: CopyPlan = { sources, dest, destIsDir, owner, chmod, destExists: !!destSt?.isDirectory(), missingParents, keepOwners: keepOwners && !flag('chown') };
+    const digest = await copyDigest(plan);
+    const text = `${ins.keyword} ${flag('chown') ? `--chown=${flag('chown')} ` : ''}${flag('chmod') ? `--chmod=${flag('chmod')} ` : ''}${srcGiven.join(' ')} ${dest}`;
+    return await step(store, next, state, text, async () => {
+      const { StoreDestination } = await import('../storage/destination.js');
+      const diffId = await new StoreDestination(store, o.onWarning).addLayer(() => copyLayer(plan));
+      return { createdBy: `/bin/sh -c #(nop) ${ins.keyword} ${from !== undefined ? `--from=${from} ` : ''}dir:${digest} in ${dest} `, empty: false, diffId };
+    }, ctx, final, digest);
+  } finally {
+    release();
+    store.discard(scratch);
+  }
+}
+
+function isArchive(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(512);
+    const n = fs.readSync(fd, b, 0, 512, 0);
+    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true; // gzip
+    if (n >= 3 && b.subarray(0, 3).toString('latin1') === 'BZh') return true;
+    if (n >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true; // xz
+    if (n >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return true; // zstd
+    return n >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally { fs.closeSync(fd); }
+}
+
+/** ADD URL: fetched into the scratch directory, named as the URL's last path element, mode 0600 as Docker does. */
+async function fetchSource(url: string, scratch: string): Promise<Source> {
+  const name = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'index.html');
+  const dir = path.join(scratch, `url-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(dir);
+  const file = path.join(dir, name);
+  let res: Response;
+  try { res = await fetch(url, { redirect: 'follow' }); } catch (e) {
+    throw new TspodError('E_BUILD_ADD', `ADD ${url}: cannot fetch it: ${(e as Error).message}`, { hint: 'check the URL and the network' });
+  }
+  if (!res.ok || !res.body) throw new TspodError('E_BUILD_ADD', `ADD ${url}: the server answered ${res.status} ${res.statusText}`, { hint: 'check the URL' });
+  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()), { mode: 0o600 });
+  const modified = res.headers.get('last-modified');
+  if (modified) { const t = new Date(modified); if (!Number.isNaN(t.getTime())) fs.utimesSync(file, t, t); }
+  return { full: file, rel: name };
+}
+
+/** An image's root, to copy from (COPY --from): its one layer as it is, or a read-only overlay of them. */
+async function imageRoot(store: Store, img: ImageRecord, scratch: string): Promise<{ root: string; release(): void }> {
+  if (img.layers.length === 0) { const empty = path.join(scratch, 'empty-root'); fs.mkdirSync(empty); return { root: empty, release: () => {} }; }
+  if (img.layers.length === 1) return { root: store.diffDir(img.layers[0]), release: () => {} };
+  const [{ mountOverlay, unmount, overlayLowers }, { shortLayerName }, { isRootless }] = await Promise.all([import('../runtime/rootfs.js'), import('../storage/store.js'), import('../paths.js')]);
+  const target = path.join(scratch, 'from-root');
+  for (const d of ['from-upper', 'from-work', 'from-root']) fs.mkdirSync(path.join(scratch, d));
+  mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(scratch, 'from-upper'), work: path.join(scratch, 'from-work'), target, rootless: isRootless() });
+  return { root: target, release: () => unmount(target) };
+}

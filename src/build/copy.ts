@@ -65,11 +65,11 @@ async function* entries(plan: CopyPlan, o: LayerWriteOptions, links: Map<string,
   }
   for (const s of plan.sources) {
     const st = fs.statSync(s.full);
-    const skip = s.ignore && !s.ignore.empty ? (rel: string) => !!rel && s.ignore!.ignored(s.rel ? `${s.rel}/${rel}` : rel) : undefined;
+    const skip = s.ignore && !s.ignore.empty ? s.ignore.skipper(s.rel) : undefined;
     const opts: LayerWriteOptions = { ...o, skip };
     if (st.isDirectory()) {
       // A directory's contents go into the destination, which is created (as the source directory) if the image lacks it.
-      yield* pathEntries(fs.realpathSync(s.full), destRel, { ...opts, skip: (rel) => (rel === '' ? plan.destExists : skip?.(rel) ?? false) }, links);
+      yield* pathEntries(fs.realpathSync(s.full), destRel, { ...opts, skip: (rel, est) => (rel === '' ? plan.destExists : skip?.(rel, est) ?? false) }, links);
     } else {
       const name = plan.destIsDir ? (destRel ? `${destRel}/${path.basename(s.full)}` : path.basename(s.full)) : destRel;
       yield* pathEntries(fs.realpathSync(s.full), name, { ...o }, links);

@@ -428,7 +428,13 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
       labels: ['io.tspod.build=1'], onWarning: o.onWarning,
     } as never);
     try {
-      const code = await startContainer(store, rec, { attach: true, interactive: false, streams: { stdout: true, stderr: true } });
+      let code: number | undefined;
+      try { code = await startContainer(store, rec, { attach: true, interactive: false, streams: { stdout: true, stderr: true } }); } catch (e) {
+        // As buildah, which runs the runtime itself: a runtime that fails is the step's exit status.
+        const status = (e as { runtimeStatus?: number }).runtimeStatus;
+        if (status === undefined) throw e;
+        throw new TspodError('E_BUILD_RUN', (e as Error).message, { exitCode: status, hint: (e as TspodError).hint });
+      }
       if (code) throw new TspodError('E_BUILD_RUN', `while running runtime: exit status ${code}`, { exitCode: code, hint: 'the RUN command failed; nothing was tagged' });
       const img = store.readImages().find((i) => i.id === state.imageId)!;
       const diffId = await containerLayer(store, rec, img, new StoreDestination(store, o.onWarning));

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-interface Pattern { negate: boolean; re: RegExp }
+interface Pattern { negate: boolean; re: RegExp; text: string }
 
 function compile(glob: string): RegExp {
   let re = '';
@@ -33,7 +33,7 @@ export class IgnoreRules {
     this.patterns = lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => {
       const negate = l.startsWith('!');
       const body = path.posix.normalize((negate ? l.slice(1) : l).trim()).replace(/^\/+/, '').replace(/\/+$/, '');
-      return { negate, re: compile(body === '.' ? '' : body) };
+      return { negate, re: compile(body === '.' ? '' : body), text: body };
     });
   }
 
@@ -68,8 +68,25 @@ export class IgnoreRules {
     return out;
   }
 
-  /** Could something under directory `rel` be re-included by an exception? (Then its walk goes on.) */
-  mayInclude(rel: string): boolean {
-    return this.patterns.some((p) => p.negate) && !!rel;
+  /**
+   * Should the walk go into `rel`, an ignored directory? Only when an exception pattern is written
+   * as a path under it (`!dir/keep`): Docker does not look inside otherwise, so `!*\/x` re-includes
+   * nothing in an ignored directory.
+   */
+  descendInto(rel: string): boolean {
+    return this.patterns.some((p) => p.negate && `${p.text}/`.startsWith(`${rel}/`));
+  }
+
+  /** A skip function for the layer writer over a walk of context directory `base`: ignored paths, and all under an ignored directory not worth entering. */
+  skipper(base: string): (rel: string, st: fs.Stats) => boolean {
+    const pruned: string[] = [];
+    return (rel, st) => {
+      if (!rel) return false;
+      const full = base ? `${base}/${rel}` : rel;
+      if (pruned.some((d) => full.startsWith(`${d}/`))) return true;
+      if (!this.ignored(full)) return false;
+      if (st.isDirectory() && !this.descendInto(full)) pruned.push(full);
+      return true;
+    };
   }
 }

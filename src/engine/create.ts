@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { TspodError, ImageNotFoundError, UsageError, EXIT_TSPOD } from '../errors.js';
-import type { Store, ContainerRecord, ImageRecord, RestartPolicy } from '../storage/store.js';
+import type { Store, ContainerRecord, ImageRecord, RestartPolicy, VolumeMount } from '../storage/store.js';
 import { findImage, pullImage, type PullOptions } from './images.js';
 import { generateName } from './names.js';
 import { containerArgs, parseEnv, readEnvFile, type ImageConfig } from './process.js';
@@ -58,6 +58,8 @@ export interface CreateOptions {
   noHosts?: boolean;
   /** --http-proxy (default true): the caller's proxy variables go into the container */
   httpProxy?: boolean;
+  /** --volumes-from CONTAINER[:ro|rw]: that container's volumes and bind mounts, at the same places */
+  volumesFrom?: string[];
   /** false for build's RUN: the image's VOLUMEs get no anonymous volumes, so what RUN writes there lands in the layer */
   imageVolumes?: boolean;
   /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO] */
@@ -151,6 +153,25 @@ export function parseRestartPolicy(value: string | undefined): RestartPolicy | u
   return { name: m[1] as RestartPolicy['name'], maxRetries: m[2] === undefined ? undefined : Number(m[2]) };
 }
 
+/** The mounts --volumes-from brings: each container's volumes and binds (not tmpfs), unless a mount of its own is at that place. */
+async function volumesFrom(store: Store, refs: string[], own: VolumeMount[]): Promise<VolumeMount[]> {
+  const { findContainer } = await import('./containers.js');
+  const out: VolumeMount[] = [];
+  const taken = new Set(own.map((m) => m.destination));
+  for (const ref of refs) {
+    const [name, mode] = ref.split(':');
+    if (mode !== undefined && !['ro', 'rw', 'z', 'Z'].includes(mode)) throw new UsageError(`--volumes-from ${ref}: "${mode}" is not an option`, 'use CONTAINER, CONTAINER:ro or CONTAINER:rw');
+    const rec = findContainer(store, name);
+    for (const v of rec.config?.volumes ?? []) {
+      if (v.type === 'tmpfs' || taken.has(v.destination)) continue;
+      taken.add(v.destination);
+      // Shared, not owned: removing this container never removes the other's anonymous volume.
+      out.push({ ...v, anonymous: false, readOnly: mode === 'ro' ? true : mode === 'rw' ? false : v.readOnly });
+    }
+  }
+  return out;
+}
+
 export function validateName(name: string): void {
   if (!NAME_PATTERN.test(name)) throw new TspodError('E_USAGE', `invalid container name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
 }
@@ -170,6 +191,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   checkDnsAndHosts(opts);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
   const mounts = parseVolumeFlags(opts.volumes ?? [], opts.tmpfs ?? []);
+  if (opts.volumesFrom?.length) mounts.push(...await volumesFrom(store, opts.volumesFrom, mounts));
   // -e and --env-file are read now, as Docker does (a later change of the file does not matter),
   // and before any pull: a missing file is the user's mistake, found at once.
   const env = [...(opts.httpProxy === false ? [] : proxyEnv()), ...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];

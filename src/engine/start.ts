@@ -263,7 +263,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
       const code = /not found|no such file/i.test(failure) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
       const hint = /hybrid mode/.test(failure) ? `${prepared.rt.name} does not support this machine's cgroup v1 hybrid mode; use --runtime runc`
         : 'see the runtime\'s message above; `tspod --log-level debug run ...` shows more';
-      throw new RuntimeError(`${prepared.rt.name}: ${failure}`, { exitCode: code, hint });
+      throw Object.assign(new RuntimeError(`${prepared.rt.name}: ${failure}`, { exitCode: code, hint }), { runtimeStatus: exitCode });
     }
     if (!after.restart) return exitCode;
     lastExit = exitCode;

@@ -12,6 +12,7 @@ abstract class ContainerFlags extends TspodCommand {
   name = Option.String('--name', { description: 'the container name' });
   restart = Option.String('--restart', { description: 'no, always, unless-stopped or on-failure[:N]: applied by the container\'s monitor when it exits' });
   volume = Option.Array('-v,--volume', [], { description: 'HOST_PATH:PATH[:ro], NAME:PATH (a named volume) or PATH (an anonymous volume)' });
+  volumesFrom = Option.Array('--volumes-from', [], { description: 'CONTAINER[:ro|rw]: mount that container\'s volumes at the same places' });
   logOpt = Option.Array('--log-opt', [], { description: 'max-size=SIZE (e.g. 10m): rotate a detached container\'s log' });
   label = Option.Array('-l,--label', [], { description: 'KEY=VALUE metadata, shown by inspect and matched by ps --filter label=' });
   env = Option.Array('-e,--env', [], { description: 'set environment variables (KEY=VALUE, or KEY to copy from the host)' });
@@ -82,7 +83,7 @@ abstract class ContainerFlags extends TspodCommand {
       workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy,
       ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
-      restart: this.restart, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
+      restart: this.restart, volumesFrom: this.volumesFrom, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
       tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {

@@ -1,0 +1,227 @@
+// tspod build as the unprivileged user, each result read back by running the built image and
+// by its inspect: the instructions, ignore files, multi-stage with --target and COPY --from, a
+// RUN's deletions as whiteouts, the cache (same id unchanged, an edit reruns from its COPY on,
+// mtimes do not count, --no-cache), failures, and a built image pushed and run by Podman.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { getWorld, tspod, TEST_USER } from '../fixtures/world.js';
+
+const HOME = `/home/${TEST_USER}`;
+const WORK = `/tmp/tspod-build-${process.pid}`;
+const PODMAN_ROOT = `${HOME}/.cache/tspod-test-podman-build`;
+let registry = '';
+let alpine = '';
+
+const ok = (args: string[], opts: { input?: string; cwd?: string } = {}) => {
+  const r = tspod(args, { ...opts, timeout: 300_000 });
+  assert.is(r.status, 0, `${args.join(' ')}: ${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+};
+const inspect = (ref: string, fmt: string) => ok(['image', 'inspect', '--format', fmt, ref]).trim();
+
+/** A context directory the test user can read, with these files (mode 0644 unless a number is given). */
+function context(name: string, files: Record<string, string | [string, number]>): string {
+  const dir = path.join(WORK, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const [rel, v] of Object.entries(files)) {
+    const [content, mode] = typeof v === 'string' ? [v, 0o644] : v;
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), content, { mode });
+    fs.chmodSync(path.join(dir, rel), mode);
+  }
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+  return dir;
+}
+
+test.before(async () => {
+  ({ registry } = await getWorld());
+  alpine = `${registry}/alpine:3.20`;
+  fs.mkdirSync(WORK, { recursive: true });
+  fs.chmodSync(WORK, 0o777);
+  ok(['pull', '-q', alpine]);
+});
+test.after(() => {
+  spawnSync('runuser', ['-u', TEST_USER, '--', 'podman', '--root', `${PODMAN_ROOT}/root`, '--runroot', `${PODMAN_ROOT}/run`, 'system', 'reset', '-f'], { cwd: '/' });
+  fs.rmSync(PODMAN_ROOT, { recursive: true, force: true });
+  fs.rmSync(WORK, { recursive: true, force: true });
+});
+
+test('the instructions: ARG scope, ENV, LABEL, WORKDIR, USER, EXPOSE, VOLUME, CMD/ENTRYPOINT, STOPSIGNAL, COPY --chown/--chmod/globs, heredocs, ADD of a tarball', () => {
+  const tarDir = path.join(WORK, 'tarsrc');
+  fs.mkdirSync(path.join(tarDir, 'pkg'), { recursive: true });
+  fs.writeFileSync(path.join(tarDir, 'pkg/tool'), 'tool\n', { mode: 0o750 });
+  const ctx = context('instructions', { 'app/a.js': 'a\n', 'app/b.js': 'b\n', 'app/c.txt': 'c\n', 'run.sh': ['#!/bin/sh\necho run\n', 0o755] });
+  // A tarball with an owner and mode of its own, which ADD keeps.
+  assert.is(spawnSync('tar', ['-czf', path.join(ctx, 'pkg.tar.gz'), '-C', tarDir, '--owner=123', '--group=456', 'pkg']).status, 0);
+  fs.chmodSync(path.join(ctx, 'pkg.tar.gz'), 0o644);
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), `
+ARG BASE=${alpine}
+ARG ONLY_FROM=from-only
+FROM $BASE
+ARG VERSION=1.0
+ARG ONLY_FROM
+ENV APP_HOME=/srv/app \\
+    GREETING="hello world"
+LABEL version=$VERSION maintainer="a b"
+WORKDIR $APP_HOME
+WORKDIR sub
+RUN adduser -D -u 1234 appuser && echo "v=$VERSION from=$ONLY_FROM" > /srv/args
+COPY --chown=appuser:appuser app/*.js ./js/
+COPY --chmod=0700 run.sh /usr/local/bin/
+COPY <<EOF /srv/note
+note for \${APP_HOME}
+EOF
+RUN <<EOS
+set -e
+echo heredoc-ran > /srv/heredoc
+EOS
+ADD pkg.tar.gz /opt/
+USER appuser
+EXPOSE 8080/tcp 53/udp
+VOLUME /data
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["echo $GREETING; id -u; pwd"]
+`);
+  ok(['build', '-q', '-t', 'b-instr', '--build-arg', 'VERSION=2.5', ctx]);
+  assert.is(ok(['run', '--rm', 'b-instr']), 'hello world\n1234\n/srv/app/sub\n');
+  const check = ok(['run', '--rm', '--user', 'root', 'b-instr', [
+    'cat /srv/args /srv/note /srv/heredoc',
+    'stat -c "%U:%G %n" /srv/app/sub/js/a.js /srv/app/sub/js/b.js',
+    'test -e /srv/app/sub/js/c.txt || echo no-txt',
+    'stat -c "%a %u:%g" /usr/local/bin/run.sh /opt/pkg/tool',
+    'run.sh',
+  ].join('; ')]);
+  assert.is(check, 'v=2.5 from=from-only\nnote for /srv/app\nheredoc-ran\nappuser:appuser /srv/app/sub/js/a.js\nappuser:appuser /srv/app/sub/js/b.js\nno-txt\n700 0:0\n750 123:456\nrun\n');
+  const env = JSON.parse(inspect('b-instr', '{{json .Config.Env}}')) as string[];
+  assert.ok(env.includes('APP_HOME=/srv/app') && env.includes('GREETING=hello world'), env.join(','));
+  assert.not.ok(env.some((e) => /^(VERSION|BASE|ONLY_FROM)=/.test(e)), `ARGs never reach Env: ${env.join(',')}`);
+  assert.equal(JSON.parse(inspect('b-instr', '{{json .Config.Labels}}')), { version: '2.5', maintainer: 'a b' });
+  assert.is(inspect('b-instr', '{{.Config.WorkingDir}} {{.Config.User}} {{.Config.StopSignal}}'), '/srv/app/sub appuser SIGTERM');
+  assert.equal(Object.keys(JSON.parse(inspect('b-instr', '{{json .Config.ExposedPorts}}'))).sort(), ['53/udp', '8080/tcp']);
+  assert.equal(Object.keys(JSON.parse(inspect('b-instr', '{{json .Config.Volumes}}'))), ['/data']);
+  assert.equal(JSON.parse(inspect('b-instr', '{{json .Config.Entrypoint}}')), ['/bin/sh', '-c']);
+});
+
+test('.dockerignore with exceptions and a directory; .containerignore wins over it', () => {
+  const ctx = context('ignore', {
+    'Containerfile': `FROM ${alpine}\nCOPY . /ctx/\n`, 'keep.txt': 'k', 'drop.log': 'd', 'important.log': 'i', 'cache/x': 'x', 'src/deep/a.tmp': 't', 'src/deep/b.c': 'b',
+    '.dockerignore': '# comment\n*.log\n!important.log\ncache/\n**/*.tmp\n',
+  });
+  ok(['build', '-q', '-t', 'b-ignore', ctx]);
+  assert.is(ok(['run', '--rm', 'b-ignore', 'sh', '-c', 'cd /ctx && find . -type f | sort']), './.dockerignore\n./Containerfile\n./important.log\n./keep.txt\n./src/deep/b.c\n');
+  fs.writeFileSync(path.join(ctx, '.containerignore'), 'keep.txt\n');
+  fs.chmodSync(path.join(ctx, '.containerignore'), 0o644);
+  ok(['build', '-q', '-t', 'b-ignore', ctx]);
+  assert.match(ok(['run', '--rm', 'b-ignore', 'ls', '/ctx']), /drop\.log/);
+  assert.not.match(ok(['run', '--rm', 'b-ignore', 'ls', '/ctx']), /keep\.txt/);
+});
+
+test('multi-stage: --target stops early, COPY --from a stage and from an image that must be pulled, unneeded stages skipped', () => {
+  const ctx = context('stages', {
+    'Containerfile': `FROM ${alpine} AS builder
+RUN echo built > /artifact
+FROM ${alpine} AS unused
+RUN echo never-runs-for-the-final-target
+FROM ${alpine}
+COPY --from=builder /artifact /artifact
+COPY --from=${registry}/alpine:3.19 /etc/alpine-release /old-release
+CMD ["cat", "/artifact", "/old-release"]
+`,
+  });
+  tspod(['rmi', '-f', `${registry}/alpine:3.19`]);
+  const out = ok(['build', '-t', 'b-stages', ctx]);
+  assert.not.match(out, /never-runs/, 'the unneeded stage did not run');
+  assert.match(out, /\[1\/3\] STEP 1\/2: FROM/);
+  assert.match(ok(['run', '--rm', 'b-stages']), /^built\n3\.19\.\d+\n$/);
+  assert.is(ok(['image', 'exists', `${registry}/alpine:3.19`]), '');
+  ok(['build', '-q', '--target', 'builder', '-t', 'b-builder', ctx]);
+  assert.is(ok(['run', '--rm', 'b-builder', 'cat', '/artifact']), 'built\n');
+  assert.is(tspod(['run', '--rm', 'b-builder', 'test', '-e', '/old-release']).status, 1);
+});
+
+test('a RUN that deletes base files leaves whiteouts: gone in the image, and for Podman after a push', () => {
+  const ctx = context('whiteout', { 'Containerfile': `FROM ${alpine}\nRUN rm /etc/motd && rm -r /etc/apk/keys\nCMD ["sh", "-c", "test -e /etc/motd || echo motd-gone; test -e /etc/apk/keys || echo keys-gone"]\n` });
+  ok(['build', '-q', '-t', 'b-whiteout', ctx]);
+  assert.is(ok(['run', '--rm', 'b-whiteout']), 'motd-gone\nkeys-gone\n');
+  const dest = `${registry}/built/whiteout:1`;
+  ok(['push', 'b-whiteout', dest]);
+  const podman = spawnSync('runuser', ['-u', TEST_USER, '--', 'env', `HOME=${HOME}`, 'podman', '--root', `${PODMAN_ROOT}/root`, '--runroot', `${PODMAN_ROOT}/run`, '--storage-driver', 'overlay', '--runtime', 'runc',
+    'run', '--rm', '--tls-verify=false', dest], { encoding: 'utf8', cwd: '/' });
+  assert.is(podman.status, 0, podman.stderr);
+  assert.is(podman.stdout, 'motd-gone\nkeys-gone\n');
+});
+
+test('the cache: an unchanged rebuild gives the same id and makes nothing; touch keeps it; an edit reruns from its COPY on; --no-cache builds again', () => {
+  const ctx = context('cache', {
+    'Containerfile': `FROM ${alpine}\nCOPY package.json /app/\nRUN echo installing-$((1+1)) && cat /app/package.json > /deps\nCOPY src /app/src\nRUN echo compiling-$((2+2)) && cat /app/src/* > /out\n`,
+    'package.json': '{"deps":1}\n', 'src/main.js': 'main v1\n',
+  });
+  const first = ok(['build', '-t', 'b-cache', ctx]);
+  assert.match(first, /installing-2/);
+  const id = inspect('b-cache', '{{.Id}}');
+  const count = ok(['images', '-a', '-q']).split('\n').length;
+  const again = ok(['build', '-t', 'b-cache', ctx]);
+  assert.not.match(again, /installing-2|compiling-4/);
+  assert.is((again.match(/--> Using cache/g) ?? []).length, 4);
+  assert.is(inspect('b-cache', '{{.Id}}'), id, 'the same image id');
+  assert.is(ok(['images', '-a', '-q']).split('\n').length, count, 'no new image');
+  const later = new Date(Date.now() + 3600_000);
+  fs.utimesSync(path.join(ctx, 'src/main.js'), later, later);
+  fs.utimesSync(path.join(ctx, 'package.json'), later, later);
+  assert.is(ok(['build', '-q', '-t', 'b-cache', ctx]).trim(), id, 'mtimes alone keep the cache');
+  fs.writeFileSync(path.join(ctx, 'src/main.js'), 'main v2\n');
+  const edit = ok(['build', '-t', 'b-cache', ctx]);
+  assert.not.match(edit, /installing-2/, 'the dependency step stays cached');
+  assert.match(edit, /compiling-4/);
+  assert.is(ok(['run', '--rm', 'b-cache', 'cat', '/out']), 'main v2\n');
+  const nocache = ok(['build', '--no-cache', '-t', 'b-cache', ctx]);
+  assert.match(nocache, /installing-2/);
+  assert.not.match(nocache, /Using cache/);
+});
+
+test('failures: a failing RUN exits with its status, names the step and tags nothing; missing COPY source, syntax error, no Containerfile: 125 with one line', () => {
+  const fail = context('fail', { 'Containerfile': `FROM ${alpine}\nRUN echo before\nRUN echo failing; exit 7\n` });
+  const r = tspod(['build', '-t', 'b-fail', fail]);
+  assert.is(r.status, 7, r.stderr);
+  assert.match(r.stderr, /Error: building at STEP "RUN echo failing; exit 7"/);
+  assert.is(tspod(['image', 'exists', 'b-fail']).status, 1, 'nothing tagged');
+  assert.is(ok(['ps', '-a', '-q', '--filter', 'label=io.tspod.build=1']), '', 'no build container left');
+  const missing = context('missing', { 'Containerfile': `FROM ${alpine}\nCOPY nothere.txt /x\n` });
+  const m = tspod(['build', missing]);
+  assert.is(m.status, 125);
+  assert.match(m.stderr, /^Error: building at STEP "COPY nothere\.txt \/x": .*nothere\.txt.*no such file or directory/m);
+  const syntax = context('syntax', { 'Containerfile': `FROM ${alpine}\nRUN true\nFLY away\n` });
+  const s = tspod(['build', syntax]);
+  assert.is(s.status, 125);
+  assert.match(s.stderr, /Containerfile:3: unknown instruction: FLY/);
+  const none = context('none', { 'README': 'x' });
+  const n = tspod(['build', none]);
+  assert.is(n.status, 125);
+  assert.match(n.stderr, /no Containerfile or Dockerfile.*no such file or directory/);
+  assert.is(n.stderr.trim().split('\n').length, 1, n.stderr);
+});
+
+test('a Containerfile on stdin, -f outside the context, --iidfile, and --volumes-from a container of the built image', () => {
+  const out = ok(['build', '-t', 'b-stdin', '-'], { input: `FROM ${alpine}\nRUN echo from-stdin > /f\nVOLUME /vol\n` });
+  assert.match(out, /STEP 2\/3: RUN echo from-stdin/);
+  assert.match(out, /COMMIT b-stdin\n--> [0-9a-f]{11}\nSuccessfully tagged localhost\/b-stdin:latest\n[0-9a-f]{64}\n$/);
+  const ctx = context('external', { 'data.txt': 'data\n' });
+  const file = path.join(WORK, 'External.containerfile');
+  fs.writeFileSync(file, `FROM ${alpine}\nCOPY data.txt /\n`);
+  fs.chmodSync(file, 0o644);
+  ok(['build', '-q', '-f', file, '--iidfile', `${WORK}/iid`, '-t', 'b-ext', ctx]);
+  assert.is(fs.readFileSync(`${WORK}/iid`, 'utf8'), `sha256:${inspect('b-ext', '{{.Id}}')}`);
+  ok(['run', '-d', '--name', 'b-vol-owner', 'b-stdin', 'sh', '-c', 'echo shared > /vol/x; sleep 60']);
+  try {
+    const deadline = Date.now() + 10_000;
+    let got = '';
+    while (Date.now() < deadline && got !== 'shared\n') got = tspod(['run', '--rm', '--volumes-from', 'b-vol-owner', alpine, 'cat', '/vol/x']).stdout;
+    assert.is(got, 'shared\n');
+  } finally { tspod(['rm', '-f', '-t', '0', 'b-vol-owner']); }
+});
+
+test.run();

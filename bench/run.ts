@@ -195,6 +195,9 @@ async function main(): Promise<void> {
     growth.push({ what: '`ps -a` with 0 / 250 / 500 containers', ms: [...psAt, insideMs([TSPOD, 'ps', '-a'])] });
   }
 
+  section = 'build';
+  if (!ONLY || ONLY === 'build') await buildCases(image);
+
   section = 'transfer';
   let pushRss: number[] = [];
   if (!ONLY || ONLY === 'transfer' || ['push', 'save', 'load', 'commit'].some((w) => ONLY.includes(w))) pushRss = await imageOutCases(registry);
@@ -320,6 +323,38 @@ async function imageOutCases(registry: string): Promise<number[]> {
   stores.removeAll();
   fs.rmSync(work, { recursive: true, force: true });
   return pushes.map((p) => p.rssKb);
+}
+
+/**
+ * build of a small app (a dependency step that writes ~2,000 files, then the source and a step
+ * over it): cold with --no-cache, fully cached, and after an edit of one source file.
+ */
+async function buildCases(base: string): Promise<void> {
+  const ctx = fs.mkdtempSync('/tmp/tspod-bench-build-');
+  fs.mkdirSync(path.join(ctx, 'src'));
+  fs.writeFileSync(path.join(ctx, 'package.json'), '{"name":"app","dependencies":{"left-pad":"1"}}\n');
+  fs.writeFileSync(path.join(ctx, 'src/main.js'), 'console.log("v0")\n');
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), [
+    `FROM ${base}`,
+    'WORKDIR /app',
+    'COPY package.json .',
+    // ~2,000 files of 2 KiB: what an `npm ci` of a small app leaves.
+    'RUN mkdir -p node_modules && for i in $(seq 2000); do head -c 2048 /dev/zero > node_modules/m$i.js; done',
+    'COPY src ./src',
+    'RUN cat src/main.js > /app/build.js',
+    'CMD ["cat", "/app/build.js"]',
+    '',
+  ].join('\n'));
+  spawnSync('chmod', ['-R', 'a+rwX', ctx]);
+  const build = (tool: string[], extra: string[] = []) => () => timed([...tool, 'build', '-q', ...extra, '-t', 'localhost/bench-build:1', ctx]);
+  for (const tool of [[TSPOD], PODMAN, ...(WITH_VFS ? [PODMAN_VFS] : [])]) timed([...tool, 'build', '-q', '-t', 'localhost/bench-build:1', ctx]);
+  await compare('build --no-cache (2,000-file dependency step, then the source)', Math.max(3, Math.round(RUNS / 3)), build([TSPOD], ['--no-cache']), podmans((p) => build(p, ['--no-cache'])), 0.5);
+  await compare('build, fully cached', RUNS, build([TSPOD]), podmans((p) => build(p)), 0.3);
+  let edits = 0;
+  const edit = () => fs.writeFileSync(path.join(ctx, 'src/main.js'), `console.log("v${++edits}")\n`);
+  await compare('build after a source edit', RUNS, build([TSPOD]), podmans((p) => build(p)), 0.5, { before: edit });
+  for (const tool of [[TSPOD], PODMAN, ...(WITH_VFS ? [PODMAN_VFS] : [])]) { quiet([...tool, 'rmi', '-f', 'localhost/bench-build:1']); quiet([...tool, 'image', 'prune', '-f']); }
+  fs.rmSync(ctx, { recursive: true, force: true });
 }
 
 function seedManyImages(registry: string, n: number): void {

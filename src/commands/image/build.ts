@@ -70,7 +70,7 @@ export class BuildCommand extends TspodCommand {
   rest = Option.Rest({ name: 'CONTEXT' });
 
   async run(): Promise<number> {
-    const [{ buildImage }, { Store }, { progressPrinter }] = await Promise.all([import('../../build/executor.js'), import('../../storage/store.js'), import('../progress.js')]);
+    const [{ buildImage }, { Store }, { progressPrinter }] = await Promise.all([import('../../engine/build.js'), import('../../storage/store.js'), import('../progress.js')]);
     if (this.rest.length > 1) throw new UsageError('build takes at most one context directory');
     if (this.squash) throw new UsageError('--squash is not supported yet', 'build without it (the image keeps a layer per step)');
     if (this.format !== undefined && !['oci', 'docker'].includes(this.format)) throw new UsageError(`unknown --format "${this.format}"`, 'use oci or docker');

@@ -12,10 +12,10 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TspodError, UsageError } from '../errors.js';
 import type { ImageRecord, Store } from '../storage/store.js';
-import { parseContainerfile, type Containerfile, type Instruction, type Stage } from './parse.js';
-import { expand, keyValues, shellWords } from './words.js';
-import { IgnoreRules } from './ignore.js';
-import { copyDigest, copyLayer, resolveSources, type CopyPlan, type Source } from './copy.js';
+import { parseContainerfile, type Containerfile, type Instruction, type Stage } from '../build/parse.js';
+import { expand, keyValues, shellWords } from '../build/words.js';
+import { IgnoreRules } from '../build/ignore.js';
+import { copyDigest, copyLayer, resolveSources, type CopyPlan, type Source } from '../build/copy.js';
 
 export interface BuildOptions {
   context: string;
@@ -37,7 +37,7 @@ export interface BuildOptions {
   quiet?: boolean;
   /** extra env for RUN (the caller's proxies) */
   runEnv?: string[];
-  pullOptions?: import('../engine/images.js').PullOptions;
+  pullOptions?: import('./images.js').PullOptions;
   /** step announcements and results (stdout in Podman) */
   say: (line: string) => void;
   onWarning?: (m: string) => void;
@@ -161,7 +161,7 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<string>
   };
   const id = await run(target);
   // Names go on at the end, after every stage: a failed build tags nothing.
-  const { tagImage, tagName } = await import('../engine/images.js');
+  const { tagImage, tagName } = await import('./images.js');
   if (o.tags.length) await tagImage(store, id, o.tags);
   for (const t of o.tags) if (!o.quiet) o.say(`Successfully tagged ${tagName(t)}`);
   return id;
@@ -177,7 +177,7 @@ interface StageContext {
 }
 
 async function baseImage(store: Store, name: string, o: BuildOptions): Promise<ImageRecord> {
-  const { findImage, pullImage } = await import('../engine/images.js');
+  const { findImage, pullImage } = await import('./images.js');
   const { ImageNotFoundError } = await import('../errors.js');
   const pull = o.pull ?? 'missing';
   let img = pull === 'always' || pull === 'newer' ? undefined : await findImage(store, name);
@@ -254,7 +254,7 @@ async function runStep(store: Store, cf: Containerfile, ins: Instruction, state:
   const cfg: Config = { ...(state.doc.config ?? {}) };
   const next: State = { ...state, args: new Map(state.args), doc: { ...state.doc, config: cfg } };
   const nop = (what: string): StepResult => ({ createdBy: `/bin/sh -c #(nop) ${what}`, empty: true });
-  const { applyChanges } = await import('../engine/changes.js');
+  const { applyChanges } = await import('./changes.js');
   const change = (text: string) => { next.doc.config = applyChanges(next.doc.config ?? {}, [text]) as Config; };
   switch (ins.keyword) {
     case 'ARG': {
@@ -421,7 +421,7 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
   const argEnv = [...state.args].filter(([k]) => !envMap(state.doc.config?.Env).has(k)).map(([k, val]) => `${k}=${val}`);
   return step(store, next, state, `RUN ${JSON.stringify(argv)} ${network ?? ''}`, async () => {
     const [{ createContainer }, { startContainer }, { removeContainer }, { containerLayer }, { StoreDestination }, { current }] = await Promise.all([
-      import('../engine/create.js'), import('../engine/start.js'), import('../engine/lifecycle.js'), import('../engine/commit.js'), import('../storage/destination.js'), import('../engine/containers.js'),
+      import('./create.js'), import('./start.js'), import('./lifecycle.js'), import('./commit.js'), import('../storage/destination.js'), import('./containers.js'),
     ]);
     const rec = await createContainer(store, {
       image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false,

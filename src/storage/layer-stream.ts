@@ -52,13 +52,31 @@ export interface UnpackedLayer {
   /** the compressed stream's length and compression, when it was kept in blobFile */ blob?: { size: number; compression: 'gzip' | 'zstd' };
 }
 
-/** Pass the chunks on, writing each to `out` too; ends `out` when the source ends. */
-async function* teeing(source: AsyncIterable<Buffer>, out: fs.WriteStream): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    if (!out.write(chunk)) await once(out, 'drain');
-    yield chunk;
+/** A file the compressed stream is copied into as it passes; its first error (ENOSPC) fails the layer. */
+class KeptBlob {
+  private readonly out: fs.WriteStream;
+  private error: Error | undefined;
+  /** settles (never rejects) once the file is closed, after an end or an error */
+  readonly closed: Promise<void>;
+  constructor(file: string) {
+    this.out = fs.createWriteStream(file, { mode: 0o644 });
+    this.out.on('error', (e) => { this.error ??= e; });
+    this.closed = new Promise((resolve) => this.out.once('close', () => resolve()));
   }
-  await new Promise<void>((resolve, reject) => { out.once('error', reject); out.end(resolve); });
+  private check(): void { if (this.error) throw this.error; }
+  /** Pass the chunks on, writing each to the file too; ends the file when the source ends. */
+  async *tee(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      this.check();
+      if (!this.out.write(chunk)) await Promise.race([once(this.out, 'drain'), this.closed]);
+      this.check();
+      yield chunk;
+    }
+    this.out.end();
+    await this.closed;
+    this.check();
+  }
+  destroy(): void { this.out.destroy(); }
 }
 
 /** Pass the chunks on, hashing each as it goes by. */
@@ -69,7 +87,7 @@ async function* hashing(source: AsyncIterable<Buffer>, hash: crypto.Hash): Async
 /** Unpack a compressed (or plain) layer stream into `diff`, an empty directory. */
 export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff: string, opts: LayerStreamOptions): Promise<UnpackedLayer> {
   let source: Readable | undefined;
-  let kept: fs.WriteStream | undefined;
+  let kept: KeptBlob | undefined;
   try {
     const compressedHash = crypto.createHash('sha256');
     const diffHash = crypto.createHash('sha256');
@@ -83,12 +101,9 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
     })();
     const compression = compressionOfBytes(firstChunk);
     let blobBytes = 0;
-    if (compression && opts.blobFile) kept = fs.createWriteStream(opts.blobFile, { mode: 0o644 });
+    if (compression && opts.blobFile) kept = new KeptBlob(opts.blobFile);
     const counting = async function* (s: AsyncIterable<Buffer>) { for await (const c of s) { blobBytes += c.length; yield c; } };
-    let keptDone: Promise<void> = Promise.resolve();
-    const tee = kept ? teeing(counting(body), kept) : body;
-    if (kept) keptDone = once(kept, 'close').then(() => undefined);
-    source = Readable.from(tee, { objectMode: false });
+    source = Readable.from(kept ? kept.tee(counting(body)) : body, { objectMode: false });
     const dec = decompressor(firstChunk);
     let tar: Readable = source;
     if (dec) {
@@ -99,7 +114,7 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
     // A plain tar's diff id is the digest of the stream itself: hashing it twice would cost a second SHA-256 pass.
     const result = await unpackLayer(dec ? hashing(tar, diffHash) : tar, diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning, layout });
     if (layout && result.replayable) layout.write(opts.layoutFile!);
-    await keptDone;
+    await kept?.closed;
     const compressedDigest = `sha256:${compressedHash.digest('hex')}`;
     return {
       compressedDigest, diffDigest: dec ? `sha256:${diffHash.digest('hex')}` : compressedDigest, size: result.size, tarSize: layout?.size ?? 0,

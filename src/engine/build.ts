@@ -35,6 +35,13 @@ export interface BuildOptions {
   ignoreFile?: string;
   runtime?: string;
   quiet?: boolean;
+  /** --squash: the final stage's new layers as one */
+  squash?: boolean;
+  /** --cache-from REPO (several) and --cache-to REPO: step images in a registry, tagged by cache key */
+  cacheFrom?: string[];
+  cacheTo?: string;
+  /** --secret id=ID,src=FILE|env=VAR: each secret's bytes, read when a RUN mounts it */
+  secrets?: Map<string, () => Buffer>;
   /** extra env for RUN (the caller's proxies) */
   runEnv?: string[];
   pullOptions?: import('./images.js').PullOptions;
@@ -68,15 +75,61 @@ function stepError(text: string, e: unknown): TspodError {
   return new TspodError(err.code ?? 'E_BUILD', `building at STEP "${text}": ${(e as Error).message}`, { exitCode: err.exitCode, hint: err.hint, cause: e });
 }
 
+/**
+ * The build cache: key -> image id, one file per key in the store (shared by every build of the
+ * user, written atomically). With --cache-from/--cache-to, a registry repository holds step images
+ * tagged by key too, so CI runners share their steps: image ids are config digests, so a step
+ * pulled from there keys the next steps exactly as it would have here.
+ */
 class Cache {
   private readonly dir: string;
-  constructor(private readonly store: Store) { this.dir = path.join(store.root, 'build-cache'); }
-  lookup(key: string): ImageRecord | undefined {
-    let id: string;
-    try { id = fs.readFileSync(path.join(this.dir, key), 'utf8').trim(); } catch { return undefined; }
-    return this.store.readImages().find((i) => i.id === id);
+  private readonly pushes: Array<Promise<void>> = [];
+  private remoteFailed = false;
+  constructor(private readonly store: Store, private readonly remote: { from: string[]; to?: string; tlsVerify?: boolean; onWarning?: (m: string) => void } = { from: [] }) {
+    this.dir = path.join(store.root, 'build-cache');
   }
+
+  async lookup(key: string): Promise<ImageRecord | undefined> {
+    let id: string | undefined;
+    try { id = fs.readFileSync(path.join(this.dir, key), 'utf8').trim(); } catch { /* not here */ }
+    const local = id && this.store.readImages().find((i) => i.id === id);
+    if (local) return local;
+    for (const repo of this.remote.from) {
+      const name = `${repo}:${key}`;
+      try {
+        const { pullImage } = await import('./images.js');
+        const r = await pullImage(this.store, name, { tlsVerify: this.remote.tlsVerify });
+        // A cache image carries no name of its own here: it is an intermediate step.
+        this.store.withLock(() => { for (const n of this.store.readImages().find((i) => i.id === r.id)?.names ?? []) if (n.endsWith(`:${key}`)) this.store.untag(r.id, n); });
+        this.writeKey(key, r.id);
+        return this.store.readImages().find((i) => i.id === r.id);
+      } catch (e) {
+        const code = (e as TspodError).code;
+        if (code !== 'E_MANIFEST_UNKNOWN' && code !== 'E_IMAGE_UNKNOWN' && !/manifest unknown|not found/i.test((e as Error).message) && !this.remoteFailed) {
+          this.remoteFailed = true;
+          this.remote.onWarning?.(`--cache-from ${repo}: ${(e as Error).message}; building without it`);
+        }
+      }
+    }
+    return undefined;
+  }
+
   record(key: string, id: string): void {
+    this.writeKey(key, id);
+    const to = this.remote.to;
+    if (!to) return;
+    this.pushes.push((async () => {
+      const { pushImage } = await import('./transfer.js');
+      try { await pushImage(this.store, id, `${to}:${key}`, { tlsVerify: this.remote.tlsVerify }); } catch (e) {
+        this.remote.onWarning?.(`--cache-to ${to}: step ${id.slice(0, 12)} was not pushed: ${(e as Error).message}`);
+      }
+    })());
+  }
+
+  /** Wait for the --cache-to pushes. */
+  async flush(): Promise<void> { await Promise.all(this.pushes); }
+
+  private writeKey(key: string, id: string): void {
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.store.writeAtomic(path.join(this.dir, key), id);
   }
@@ -118,7 +171,13 @@ class Slots {
   }
 }
 
+const interrupted = { value: false };
+/** the RUN containers running now, killed on an interrupt */
+const runningSteps = new Set<import('../storage/store.js').ContainerRecord>();
+const interruptedError = () => new TspodError('E_INTERRUPTED', 'the build was interrupted; nothing was tagged', { exitCode: 130 });
+
 export async function buildImage(store: Store, o: BuildOptions): Promise<string> {
+  interrupted.value = false;
   store.init();
   const cf = parseContainerfile(o.file.text, o.file.name);
   if (cf.syntax) o.onWarning?.(`the "# syntax=${cf.syntax}" directive is ignored: tspod reads the Dockerfile syntax itself`);
@@ -141,7 +200,7 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<string>
   visit(target);
   const results = new Map<Stage, Promise<string>>();
   const slots = new Slots(o.jobs ?? os.availableParallelism());
-  const cache = new Cache(store);
+  const cache = new Cache(store, { from: o.cacheFrom ?? [], to: o.cacheTo, tlsVerify: o.pullOptions?.tlsVerify, onWarning: o.onWarning });
   const run = (s: Stage): Promise<string> => {
     let p = results.get(s);
     if (!p) {
@@ -159,7 +218,28 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<string>
     }
     return p;
   };
-  const id = await run(target);
+  // Ctrl-C or SIGTERM: a RUN's container gets the signal (the run path forwards it); between
+  // steps the build stops at the next one, so every `finally` takes back its container and mounts.
+  const onSignal = () => {
+    interrupted.value = true;
+    // A container's PID 1 ignores SIGINT unless it handles it: the RUN is killed, as buildah does.
+    void Promise.all([import('./lifecycle.js'), import('./containers.js')]).then(([{ killContainer }, { current }]) => {
+      for (const rec of runningSteps) {
+        const now = current(store, rec.id);
+        if (now) void killContainer(store, now, 'KILL').catch(() => {});
+      }
+    });
+  };
+  const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of SIGNALS) process.on(sig, onSignal);
+  let id: string;
+  try {
+    id = await run(target);
+    await cache.flush();
+  } finally {
+    for (const sig of SIGNALS) process.off(sig, onSignal);
+  }
+  if (interrupted.value) throw interruptedError();
   // Names go on at the end, after every stage: a failed build tags nothing.
   const { tagImage, tagName } = await import('./images.js');
   if (o.tags.length) await tagImage(store, id, o.tags);
@@ -212,12 +292,14 @@ async function runStage(store: Store, cf: Containerfile, stage: Stage, final: bo
     const img = fromStage ? store.readImages().find((i) => i.id === fromStage)! : await baseImage(store, fromName, o);
     state = { imageId: img.id, doc: readDoc(store, img.id), layers: [...img.layers], args: new Map() };
   }
+  const baseLayers = state.layers.length;
   // --label and --annotation go on the target's last image.
   const extra: Instruction[] = final && o.labels?.length ? [{ keyword: 'LABEL', line: 0, flags: [], args: o.labels.map((l) => JSON.stringify(l)).join(' '), heredocs: [] }] : [];
   const steps = [...stage.instructions, ...extra];
   for (let i = 0; i < steps.length; i++) {
     const ins = steps[i];
     const last = i === steps.length - 1;
+    if (interrupted.value) throw interruptedError();
     if (ins.line) announce(i + 2, ins);
     try {
       state = await runStep(store, cf, ins, state, ctx, final && last);
@@ -227,6 +309,7 @@ async function runStage(store: Store, cf: Containerfile, stage: Stage, final: bo
   }
   // A stage that only names its base still makes an image of its own for the final one (as buildah's COMMIT).
   if (!steps.length && final) state = await commitStep(store, state, { createdBy: `/bin/sh -c #(nop) FROM ${fromName}`, empty: true }, ctx, undefined, true);
+  if (final && o.squash && state.layers.length - baseLayers > 1) state = await squash(store, state, baseLayers, ctx);
   return state.imageId;
 }
 
@@ -365,7 +448,7 @@ async function* dirsLayer(dirs: string[]): AsyncGenerator<Buffer> {
 async function step(store: Store, next: State, parent: State, key: string, work: () => Promise<StepResult>, ctx: StageContext, final: boolean, extraKey = ''): Promise<State> {
   const cacheKey = crypto.createHash('sha256').update(JSON.stringify([parent.imageId || 'scratch', key, extraKey, [...parent.args].sort(), ctx.o.format ?? 'oci'])).digest('hex');
   const useCache = ctx.useLayers && !ctx.o.noCache;
-  const hit = useCache ? ctx.cache.lookup(cacheKey) : undefined;
+  const hit = useCache ? await ctx.cache.lookup(cacheKey) : undefined;
   if (hit) {
     if (!ctx.o.quiet) ctx.o.say(`--> Using cache ${hit.id}`);
     const state: State = { imageId: hit.id, doc: readDoc(store, hit.id), layers: [...hit.layers], args: next.args };
@@ -376,6 +459,26 @@ async function step(store: Store, next: State, parent: State, key: string, work:
   const result = await work();
   const state = await commitStep(store, next, result, ctx, ctx.useLayers ? cacheKey : undefined, final);
   return state;
+}
+
+/** --squash: the stage's new layers as one, over the base's own; the image is not a cache entry. */
+async function squash(store: Store, state: State, baseLayers: number, ctx: StageContext): Promise<State> {
+  const [{ mergedLayer }, { StoreDestination }, { isRootless }] = await Promise.all([import('../layers/writer.js'), import('../storage/destination.js'), import('../paths.js')]);
+  const fresh = state.layers.slice(baseLayers).reverse().map((d) => store.diffDir(d));
+  const diffId = await new StoreDestination(store, ctx.o.onWarning).addLayer(() => mergedLayer(fresh, { overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.' }));
+  const history = state.doc.history ?? [];
+  const base: State = { ...state, layers: state.layers.slice(0, baseLayers), doc: { ...state.doc, history: history.slice(0, historyOfLayers(history, baseLayers)) } };
+  return commitStep(store, base, { createdBy: '/bin/sh -c #(nop) squashed', empty: false, diffId }, ctx, undefined, false);
+}
+
+/** How many history entries cover the first `n` layers (entries with empty_layer cover none). */
+function historyOfLayers(history: Array<Record<string, unknown>>, n: number): number {
+  let layers = 0;
+  for (let i = 0; i < history.length; i++) {
+    if (!history[i].empty_layer) layers++;
+    if (layers > n) return i;
+  }
+  return history.length;
 }
 
 /** Make the step's image: the config as it now stands over the layers so far (and the step's new one). */
@@ -408,7 +511,7 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
   const { o } = ctx;
   const network = ins.flags.find((f) => f.name === 'network')?.value ?? o.network;
   for (const f of ins.flags) if (f.name !== 'network' && f.name !== 'mount') throw new UsageError(`RUN --${f.name} is not supported`, 'RUN takes --network and --mount');
-  if (ins.flags.some((f) => f.name === 'mount')) throw new UsageError('RUN --mount is not supported yet', 'copy what the step needs with COPY instead');
+  const mountSpecs = ins.flags.filter((f) => f.name === 'mount').map((f) => parseRunMount(expand(f.value ?? '', vars(state), cf.escape), state));
   // Heredocs: the first one is the script (RUN <<EOF), fed to the shell.
   let argv: string[];
   if (ins.heredocs.length) {
@@ -419,31 +522,118 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
   const createdBy = ins.json ? `/bin/sh -c #(nop) RUN ${JSON.stringify(ins.json)}` : `${argv.slice(0, -1).join(' ')} ${argv[argv.length - 1]}`;
   if (!state.layers.length) throw new TspodError('E_BUILD_RUN', 'RUN needs a base image with a command to run: this stage is FROM scratch with no layers', { hint: 'COPY a static binary in first, or start FROM an image' });
   const argEnv = [...state.args].filter(([k]) => !envMap(state.doc.config?.Env).has(k)).map(([k, val]) => `${k}=${val}`);
-  return step(store, next, state, `RUN ${JSON.stringify(argv)} ${network ?? ''}`, async () => {
+  return step(store, next, state, `RUN ${JSON.stringify(argv)} ${network ?? ''} ${JSON.stringify(mountSpecs)}`, async () => {
+    const scratch = store.stagingDir();
+    const releases: Array<() => void> = [];
+    try {
+    const { volumes, tmpfs } = await runMounts(store, mountSpecs, ctx, scratch, releases);
     const [{ createContainer }, { startContainer }, { removeContainer }, { containerLayer }, { StoreDestination }, { current }] = await Promise.all([
       import('./create.js'), import('./start.js'), import('./lifecycle.js'), import('./commit.js'), import('../storage/destination.js'), import('./containers.js'),
     ]);
     const rec = await createContainer(store, {
-      image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false,
+      image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volumes, tmpfs,
       labels: ['io.tspod.build=1'], onWarning: o.onWarning,
     } as never);
     try {
       let code: number | undefined;
+      runningSteps.add(rec);
+      if (interrupted.value) throw interruptedError();
       try { code = await startContainer(store, rec, { attach: true, interactive: false, streams: { stdout: true, stderr: true } }); } catch (e) {
         // As buildah, which runs the runtime itself: a runtime that fails is the step's exit status.
         const status = (e as { runtimeStatus?: number }).runtimeStatus;
         if (status === undefined) throw e;
         throw new TspodError('E_BUILD_RUN', (e as Error).message, { exitCode: status, hint: (e as TspodError).hint });
       }
+      if (code && interrupted.value) throw interruptedError();
       if (code) throw new TspodError('E_BUILD_RUN', `while running runtime: exit status ${code}`, { exitCode: code, hint: 'the RUN command failed; nothing was tagged' });
       const img = store.readImages().find((i) => i.id === state.imageId)!;
       const diffId = await containerLayer(store, rec, img, new StoreDestination(store, o.onWarning));
       return { createdBy, empty: false, diffId };
     } finally {
+      runningSteps.delete(rec);
       const now = current(store, rec.id);
       if (now) await removeContainer(store, now, { force: true, volumes: true }).catch(() => {});
     }
+    } finally {
+      for (const r of releases.reverse()) r();
+      store.discard(scratch);
+    }
   }, ctx, final);
+}
+
+/** One RUN --mount, as BuildKit's syntax has it. */
+interface RunMount { type: 'cache' | 'secret' | 'bind' | 'tmpfs'; target: string; source?: string; from?: string; id?: string; readOnly: boolean; required?: boolean }
+
+function parseRunMount(spec: string, state: State): RunMount {
+  const kv = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const i = part.indexOf('=');
+    kv.set(i < 0 ? part : part.slice(0, i), i < 0 ? 'true' : part.slice(i + 1));
+  }
+  const type = (kv.get('type') ?? 'bind') as RunMount['type'];
+  if (!['cache', 'secret', 'bind', 'tmpfs'].includes(type)) throw new UsageError(`RUN --mount=${spec}: type "${type}" is not supported`, 'use type=cache, secret, bind or tmpfs');
+  const workdir = state.doc.config?.WorkingDir || '/';
+  const rawTarget = kv.get('target') ?? kv.get('dst') ?? kv.get('destination');
+  const id = kv.get('id');
+  if (type === 'secret') {
+    const sid = id ?? (rawTarget ? path.posix.basename(rawTarget) : undefined);
+    if (!sid) throw new UsageError(`RUN --mount=${spec}: a secret needs id=ID`);
+    return { type, id: sid, target: path.posix.resolve(workdir, rawTarget ?? `/run/secrets/${sid}`), readOnly: true, required: kv.get('required') === 'true' };
+  }
+  if (!rawTarget) throw new UsageError(`RUN --mount=${spec}: target= is missing`, 'say where the mount goes, e.g. target=/root/.cache');
+  const target = path.posix.resolve(workdir, rawTarget);
+  const ro = kv.has('ro') || kv.get('readonly') === 'true' || kv.get('rw') === 'false';
+  if (type === 'bind') return { type, target, source: kv.get('source') ?? kv.get('src') ?? '.', from: kv.get('from'), readOnly: !(kv.has('rw') || kv.get('readwrite') === 'true') };
+  return { type, target, id: id ?? target, from: kv.get('from'), source: kv.get('source'), readOnly: ro };
+}
+
+/** What the mounts of a RUN are, as -v and --tmpfs give them to the container. */
+async function runMounts(store: Store, specs: RunMount[], ctx: StageContext, scratch: string, releases: Array<() => void>): Promise<{ volumes: string[]; tmpfs: string[] }> {
+  const volumes: string[] = [];
+  const tmpfs: string[] = [];
+  for (const m of specs) {
+    if (m.type === 'tmpfs') { tmpfs.push(m.target); continue; }
+    if (m.type === 'cache') {
+      // Kept per user between builds, shared by every build that names the same id.
+      const dir = path.join(store.root, 'build-cache-mounts', crypto.createHash('sha256').update(m.id!).digest('hex').slice(0, 32));
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      volumes.push(`${dir}:${m.target}${m.readOnly ? ':ro' : ''}`);
+      continue;
+    }
+    if (m.type === 'secret') {
+      const secret = ctx.o.secrets?.get(m.id!);
+      if (!secret) {
+        if (m.required) throw new TspodError('E_BUILD_SECRET', `RUN --mount=type=secret,id=${m.id}: no such secret was given`, { hint: `give it: --secret id=${m.id},src=FILE` });
+        continue;
+      }
+      // A copy only this build reads: the source may change or go while the step runs.
+      const file = path.join(scratch, `secret-${m.id}`);
+      fs.writeFileSync(file, secret(), { mode: 0o400 });
+      volumes.push(`${file}:${m.target}:ro`);
+      continue;
+    }
+    // bind: from the context (default) or a stage's or image's root, read-only unless rw (then a copy, whose changes are dropped).
+    let root = ctx.o.context;
+    if (m.from !== undefined) {
+      const id = await ctx.stageImage(m.from) ?? (await baseImage(store, m.from, ctx.o)).id;
+      const img = store.readImages().find((i) => i.id === id)!;
+      const sub = path.join(scratch, `from-${releases.length}`);
+      fs.mkdirSync(sub);
+      const r = await imageRoot(store, img, sub);
+      root = r.root;
+      releases.push(r.release);
+    }
+    const { resolveInRoot } = await import('../runtime/rootpath.js');
+    let src = resolveInRoot(root, `/${m.source}`);
+    if (!fs.existsSync(src)) throw new TspodError('E_BUILD_MOUNT', `RUN --mount=type=bind,source=${m.source}: no such file or directory in ${m.from ?? 'the build context'}`);
+    if (!m.readOnly) {
+      const copy = path.join(scratch, `rw-${volumes.length}`);
+      fs.cpSync(src, copy, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      src = copy;
+    }
+    volumes.push(`${src}:${m.target}${m.readOnly ? ':ro' : ''}`);
+  }
+  return { volumes, tmpfs };
 }
 
 /** --chown USER[:GROUP] by id or by name, as the image's /etc/passwd and /etc/group say. */

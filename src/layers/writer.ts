@@ -89,6 +89,50 @@ export async function* writeLayer(root: string, o: LayerWriteOptions = {}): Asyn
 }
 
 /**
+ * Several layers' diff directories (topmost first) as the one layer they make together (build
+ * --squash): each path from the topmost layer that has it, a whiteout or an opaque directory
+ * hiding what the layers below hold there, and whiteouts kept for what lies under them all.
+ */
+export async function* mergedLayer(dirs: string[], o: LayerWriteOptions): AsyncGenerator<Buffer> {
+  const links = new Map<string, string>();
+  const roots = dirs.map((d) => Buffer.from(d));
+  const join = (root: Buffer, rel: string) => (rel ? Buffer.concat([root, Buffer.from('/'), Buffer.from(rel, 'latin1')]) : root);
+  const opaque = (full: Buffer) => !!o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y';
+  async function* level(rel: string, layers: Buffer[]): AsyncGenerator<Buffer> {
+    const names = new Map<string, Buffer>();
+    for (const root of layers) {
+      let list: Buffer[] = [];
+      try { list = fs.readdirSync(join(root, rel), { encoding: 'buffer' }) as Buffer[]; } catch { /* not a directory in this one */ }
+      for (const n of list) names.set(latin1(n), n);
+    }
+    for (const name of [...names.values()].sort(Buffer.compare)) {
+      const childRel = rel ? `${rel}/${latin1(name)}` : latin1(name);
+      let top: { full: Buffer; st: fs.Stats; i: number } | undefined;
+      for (let i = 0; i < layers.length && !top; i++) {
+        const full = join(layers[i], childRel);
+        try { top = { full, st: fs.lstatSync(full), i }; } catch { /* not in this one */ }
+      }
+      if (!top) continue;
+      yield* entry(childRel, top.full, top.st, o, links);
+      if (!top.st.isDirectory()) continue;
+      // The layers below the topmost that still show this directory: down to the first opaque one.
+      const below: Buffer[] = [];
+      for (let i = top.i; i < layers.length; i++) {
+        const full = join(layers[i], childRel);
+        let st: fs.Stats;
+        try { st = fs.lstatSync(full); } catch { continue; }
+        if (!st.isDirectory()) break;
+        below.push(layers[i]);
+        if (opaque(full)) break;
+      }
+      yield* level(childRel, below);
+    }
+  }
+  yield* level('', roots);
+  yield TAR_END;
+}
+
+/**
  * One path as a tar (cp): the path itself named `name`, and under it what a directory holds; with
  * `name` '' a directory's contents alone (cp DIR/. DEST).
  */

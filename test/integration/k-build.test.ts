@@ -6,8 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { getWorld, tspod, TEST_USER } from '../fixtures/world.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { getWorld, tspod, tspodCommand, TEST_USER } from '../fixtures/world.js';
 
 const HOME = `/home/${TEST_USER}`;
 const WORK = `/tmp/tspod-build-${process.pid}`;
@@ -222,6 +222,80 @@ test('a Containerfile on stdin, -f outside the context, --iidfile, and --volumes
     while (Date.now() < deadline && got !== 'shared\n') got = tspod(['run', '--rm', '--volumes-from', 'b-vol-owner', alpine, 'cat', '/vol/x']).stdout;
     assert.is(got, 'shared\n');
   } finally { tspod(['rm', '-f', '-t', '0', 'b-vol-owner']); }
+});
+
+test('RUN --mount: a cache kept between builds, a secret only the step sees, a bind of the context and of another stage', () => {
+  const secretFile = path.join(WORK, 'token');
+  fs.writeFileSync(secretFile, 's3cret-value\n', { mode: 0o600 });
+  spawnSync('chown', [TEST_USER, secretFile]);
+  const ctx = context('mounts', {
+    'Containerfile': `FROM ${alpine} AS tools
+RUN echo tool-v1 > /tool
+FROM ${alpine}
+RUN --mount=type=cache,target=/var/cache/app sh -c 'echo run >> /var/cache/app/log; wc -l < /var/cache/app/log > /cache-count'
+RUN --mount=type=secret,id=token sh -c 'cat /run/secrets/token > /dev/null && echo secret-seen-$(wc -c < /run/secrets/token) > /secret-note'
+RUN --mount=type=bind,source=data.txt,target=/mnt/data.txt --mount=type=bind,from=tools,source=/tool,target=/mnt/tool cat /mnt/data.txt /mnt/tool > /from-binds
+`,
+    'data.txt': 'context-data\n',
+  });
+  ok(['build', '-q', '--secret', `id=token,src=${secretFile}`, '-t', 'b-mounts', ctx]);
+  assert.is(ok(['run', '--rm', 'b-mounts', 'cat', '/cache-count', '/secret-note', '/from-binds']), '1\nsecret-seen-13\ncontext-data\ntool-v1\n');
+  assert.is(tspod(['run', '--rm', 'b-mounts', 'sh', '-c', 'test -e /run/secrets/token || test -e /var/cache/app/log || test -e /mnt/data.txt']).status, 1, 'no mount leaves anything in the image');
+  ok(['build', '-q', '--no-cache', '--secret', `id=token,src=${secretFile}`, '-t', 'b-mounts', ctx]);
+  assert.is(ok(['run', '--rm', 'b-mounts', 'cat', '/cache-count']), '2\n', 'the cache mount kept the first build\'s file');
+  const missing = tspod(['build', '-q', '--no-cache', '-t', 'b-mounts-nosecret', ctx]);
+  assert.is(missing.status, 1, 'without the secret the step finds no file');
+});
+
+test('--squash makes the new layers one, whiteouts of base files and of earlier steps kept right', () => {
+  const ctx = context('squash', { 'Containerfile': `FROM ${alpine}\nRUN mkdir /s && echo 1 > /s/a && echo 2 > /s/b\nRUN rm /s/a /etc/motd && echo 3 > /s/c\nRUN rm -r /etc/apk && mkdir -p /etc/apk && echo new > /etc/apk/only\n` });
+  ok(['build', '-q', '--squash', '-t', 'b-squash', ctx]);
+  const base = Number(inspect(alpine, '{{len .RootFS.Layers}}'));
+  assert.is(Number(inspect('b-squash', '{{len .RootFS.Layers}}')), base + 1);
+  assert.is(ok(['run', '--rm', 'b-squash', 'sh', '-c', 'ls /s; test -e /etc/motd || echo motd-gone; ls /etc/apk']), 'b\nc\nmotd-gone\nonly\n');
+});
+
+test('--cache-to pushes the steps to a registry; another store builds from them with --cache-from: the same image id, nothing run', () => {
+  const ctx = context('remote-cache', { 'Containerfile': `FROM ${alpine}\nRUN echo ran-$((3*3)) > /r\nCOPY f /f\n`, 'f': 'file\n' });
+  const repo = `${registry}/buildcache/app`;
+  ok(['build', '-q', '--cache-to', repo, '-t', 'b-remote', ctx]);
+  const id = inspect('b-remote', '{{.Id}}');
+  const other = `${HOME}/.local/share/tspod-other-store`;
+  fs.rmSync(other, { recursive: true, force: true });
+  try {
+    const env = { TSPOD_STORE: other };
+    assert.is(tspod(['pull', '-q', alpine], { env }).status, 0);
+    const r = tspod(['build', '--cache-from', repo, '-t', 'b-remote', ctx], { env, timeout: 300_000 });
+    assert.is(r.status, 0, r.stderr);
+    assert.not.match(r.stdout, /ran-9/, 'the RUN came from the registry');
+    assert.is((r.stdout.match(/Using cache/g) ?? []).length, 2);
+    assert.is(tspod(['image', 'inspect', '--format', '{{.Id}}', 'b-remote'], { env }).stdout.trim(), id);
+  } finally { tspod(['system', 'reset', '-f'], { env: { TSPOD_STORE: other } }); fs.rmSync(other, { recursive: true, force: true }); }
+});
+
+test('Ctrl-C during a RUN ends the build: exit 130, nothing tagged, no container or mount left', async () => {
+  const ctx = context('interrupt', { 'Containerfile': `FROM ${alpine}\nRUN echo step-started; sleep 60\nRUN echo never\n` });
+  const [cmd, ...argv] = tspodCommand(['build', '-t', 'b-interrupted', ctx]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('step-started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(out.includes('step-started'), out);
+  // The terminal sends SIGINT to the foreground process: tspod's own process, not runuser.
+  const pid = spawnSync('pgrep', ['-u', TEST_USER, '-f', 'tspod.*build -t b-interrupted'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number).sort((a, b) => b - a)[0];
+  assert.ok(pid, 'found the build process');
+  const t0 = Date.now();
+  process.kill(pid, 'SIGINT');
+  const code = await exited;
+  assert.ok(Date.now() - t0 < 15_000, `the RUN was stopped at once, not waited for (${Date.now() - t0} ms)`);
+  assert.is(code, 130, out);
+  assert.not.match(out, /never\n/);
+  assert.is(tspod(['image', 'exists', 'b-interrupted']).status, 1);
+  assert.is(ok(['ps', '-a', '-q', '--filter', 'label=io.tspod.build=1']), '');
+  assert.not.match(fs.readFileSync('/proc/self/mountinfo', 'utf8') + spawnSync('pgrep', ['-u', TEST_USER, '-a', 'sleep'], { encoding: 'utf8' }).stdout, /sleep 60|tspod-build/);
 });
 
 test.run();

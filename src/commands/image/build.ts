@@ -53,7 +53,7 @@ export class BuildCommand extends TspodCommand {
   pullAlways = Option.Boolean('--pull-always', false, { description: 'same as --pull=always' });
   pullNever = Option.Boolean('--pull-never', false, { description: 'same as --pull=never' });
   layers = Option.String('--layers', { tolerateBoolean: true, description: 'keep an image per step and use the cache (default true; BUILDAH_LAYERS)' });
-  squash = Option.Boolean('--squash', false, { description: 'not supported yet: refused' });
+  squash = Option.Boolean('--squash', false, { description: 'make the new layers of the final stage one layer' });
   label = Option.Array('--label', [], { description: 'KEY=VALUE on the image' });
   annotation = Option.Array('--annotation', [], { description: 'KEY=VALUE on the manifest (accepted, not yet written)' });
   format = Option.String('--format', { description: 'oci (default) or docker' });
@@ -66,13 +66,15 @@ export class BuildCommand extends TspodCommand {
   authfile = Option.String('--authfile', { description: 'path of the authentication file' });
   platform = Option.String('--platform', { description: 'OS/ARCH: this machine\'s only' });
   logfile = Option.String('--logfile', { description: 'write the build\'s output to this file instead' });
+  cacheFrom = Option.Array('--cache-from', [], { description: 'a registry repository to find build steps in (tagged by cache key)' });
+  cacheTo = Option.String('--cache-to', { description: 'a registry repository to push the build\'s steps to, for other machines\' --cache-from' });
+  secret = Option.Array('--secret', [], { description: 'id=ID,src=FILE or id=ID,env=VAR: a secret RUN --mount=type=secret can read, never stored in the image' });
   load = Option.Boolean('--load', false, { description: 'buildx: the image goes into the store (always the case)' });
   rest = Option.Rest({ name: 'CONTEXT' });
 
   async run(): Promise<number> {
     const [{ buildImage }, { Store }, { progressPrinter }] = await Promise.all([import('../../engine/build.js'), import('../../storage/store.js'), import('../progress.js')]);
     if (this.rest.length > 1) throw new UsageError('build takes at most one context directory');
-    if (this.squash) throw new UsageError('--squash is not supported yet', 'build without it (the image keeps a layer per step)');
     if (this.format !== undefined && !['oci', 'docker'].includes(this.format)) throw new UsageError(`unknown --format "${this.format}"`, 'use oci or docker');
     const arch = process.arch === 'x64' ? 'amd64' : process.arch;
     if (this.platform && !this.platform.startsWith(`linux/${arch}`)) throw new UsageError(`--platform ${this.platform}: this machine builds only linux/${arch}`, 'drop --platform, or build on a machine of that platform');
@@ -142,6 +144,22 @@ export class BuildCommand extends TspodCommand {
         const i = a.indexOf('=');
         if (i < 0) buildArgs.set(a, process.env[a]); else buildArgs.set(a.slice(0, i), a.slice(i + 1));
       }
+      const secrets = new Map<string, () => Buffer>();
+      for (const spec of this.secret) {
+        const kv = new Map(spec.split(',').map((p) => { const i = p.indexOf('='); return [i < 0 ? p : p.slice(0, i), i < 0 ? '' : p.slice(i + 1)] as [string, string]; }));
+        const id = kv.get('id');
+        const src = kv.get('src') ?? kv.get('source');
+        const env = kv.get('env');
+        if (!id || (!src && !env)) throw new UsageError(`--secret ${spec}: give id=ID and src=FILE or env=VAR`);
+        if (src) {
+          const file = path.resolve(src);
+          if (!fs.existsSync(file)) throw new TspodError('E_USAGE', `--secret ${spec}: ${file}: no such file or directory`);
+          secrets.set(id, () => fs.readFileSync(file));
+        } else {
+          if (process.env[env!] === undefined) throw new TspodError('E_USAGE', `--secret ${spec}: the environment has no ${env}`);
+          secrets.set(id, () => Buffer.from(process.env[env!]!));
+        }
+      }
       const log = this.logfile ? fs.openSync(this.logfile, 'w') : undefined;
       const say = (line: string) => { if (log !== undefined) fs.writeSync(log, `${line}\n`); else process.stdout.write(`${line}\n`); };
       const proxies = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
@@ -149,7 +167,7 @@ export class BuildCommand extends TspodCommand {
         context, file: { text, name }, tags: this.tag, buildArgs, target: this.target, noCache: this.noCache,
         pull: pull === 'true' ? 'always' : pull === 'false' ? 'missing' : pull as 'always', layers, labels: this.label, annotations: this.annotation,
         format: this.format as 'oci' | undefined, network: this.network, jobs: this.jobs ? Number(this.jobs) : undefined, ignoreFile: this.ignorefile,
-        quiet: this.quiet, runEnv: proxies,
+        quiet: this.quiet, runEnv: proxies, secrets, cacheFrom: this.cacheFrom, cacheTo: this.cacheTo, squash: this.squash,
         pullOptions: { tlsVerify: tlsVerifyFlag(this.tlsVerify), onProgress: progressPrinter(process.stderr, this.quiet) },
         say, onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
       });

@@ -336,12 +336,12 @@ async function buildCases(base: string): Promise<void> {
   fs.writeFileSync(path.join(ctx, 'src/main.js'), 'console.log("v0")\n');
   fs.writeFileSync(path.join(ctx, 'Containerfile'), [
     `FROM ${base}`,
-    'WORKDIR /app',
-    'COPY package.json .',
+    // No WORKDIR: buildah 1.28 fails a COPY after it over this base ("history lists 1 non-empty layers, but we have 2").
+    'COPY package.json /app/',
     // ~2,000 files of 2 KiB: what an `npm ci` of a small app leaves.
-    'RUN mkdir -p node_modules && for i in $(seq 2000); do head -c 2048 /dev/zero > node_modules/m$i.js; done',
-    'COPY src ./src',
-    'RUN cat src/main.js > /app/build.js',
+    'RUN mkdir -p /app/node_modules && for i in $(seq 2000); do head -c 2048 /dev/zero > /app/node_modules/m$i.js; done',
+    'COPY src /app/src',
+    'RUN cat /app/src/main.js > /app/build.js',
     'CMD ["cat", "/app/build.js"]',
     '',
   ].join('\n'));

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TspodError, UsageError } from '../errors.js';
+import { mark } from '../trace.js';
 import type { ImageRecord, Store } from '../storage/store.js';
 import { parseContainerfile, type Containerfile, type Instruction, type Stage } from '../build/parse.js';
 import { expand, keyValues, shellWords } from '../build/words.js';
@@ -501,6 +502,7 @@ async function commitStep(store: Store, next: State, r: StepResult, ctx: StageCo
   if (final && !ctx.o.quiet) ctx.o.say(`COMMIT ${ctx.o.tags[0] ?? ''}`.trim());
   const dest = new StoreDestination(store, ctx.o.onWarning);
   const id = await copyImage(new BuiltImageSource('', doc, layers), dest, { concurrency: 1, format: ctx.o.format === 'docker' ? 'v2s2' : 'oci' });
+  mark('build: step image recorded');
   if (next.imageId) store.withLock(() => store.setParent(id, next.imageId));
   if (cacheKey) ctx.cache.record(cacheKey, id);
   if (!ctx.o.quiet) ctx.o.say(`--> ${id.slice(0, 11)}`);
@@ -547,7 +549,9 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
       if (code && interrupted.value) throw interruptedError();
       if (code) throw new TspodError('E_BUILD_RUN', `while running runtime: exit status ${code}`, { exitCode: code, hint: 'the RUN command failed; nothing was tagged' });
       const img = store.readImages().find((i) => i.id === state.imageId)!;
-      const diffId = await containerLayer(store, rec, img, new StoreDestination(store, o.onWarning));
+      mark('build: RUN ended');
+      const diffId = await containerLayer(store, rec, img, new StoreDestination(store, o.onWarning), true);
+      mark('build: RUN layer stored');
       return { createdBy, empty: false, diffId };
     } finally {
       runningSteps.delete(rec);

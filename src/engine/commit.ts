@@ -84,12 +84,27 @@ export async function commitContainer(store: Store, ref: string, name: string | 
   }
 }
 
-/** The container's changes (its upper dir) as a new layer of the store, through the one layer writer. */
-export async function containerLayer(store: Store, rec: ContainerRecord, img: ImageRecord, dest: import('../storage/destination.js').StoreDestination): Promise<string> {
+/**
+ * The container's changes (its upper dir) as a new layer of the store, through the one layer
+ * writer. With `consume` (build's RUN, whose container goes next), the upper dir itself becomes
+ * the layer once the mount points tspod made are taken out of it: nothing is copied.
+ */
+export async function containerLayer(store: Store, rec: ContainerRecord, img: ImageRecord, dest: import('../storage/destination.js').StoreDestination, consume = false): Promise<string> {
   const { writeLayer } = await import('../layers/writer.js');
-  const upper = path.join(store.containerDir(rec.id), 'upper');
+  const dir = store.containerDir(rec.id);
+  const upper = path.join(dir, 'upper');
   const has = lowerStat(store, img);
-  return dest.addLayer(() => writeLayer(upper, { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) }));
+  const opts = { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) };
+  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path.join(dir, 'merged'));
+  if (!consume || mounted) return dest.addLayer(() => writeLayer(upper, opts));
+  return dest.adoptLayer(upper, (layout) => {
+    const skipped: Buffer[] = [];
+    return (async function* () {
+      yield* writeLayer(upper, { ...opts, layout, skipped });
+      // What the tar leaves out must not be in the directory either (deepest first).
+      for (const full of skipped.reverse()) fs.rmSync(full, { recursive: true, force: true });
+    })();
+  });
 }
 
 function mergeEnvList(base: string[], extra: string[]): string[] {

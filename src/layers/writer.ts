@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tarHeader, padding, TAR_END, type WriteEntry } from './tar-writer.js';
 import { lgetxattr, llistxattr } from '../sys/index.js';
-import { fileBytes } from '../storage/tar-layout.js';
+import { fileBytes, type LayoutRecorder } from '../storage/tar-layout.js';
 
 export interface LayerWriteOptions {
   /** overlay's xattr namespace in this directory ("user.overlay." rootless), when it is an upper dir */
@@ -21,6 +21,10 @@ export interface LayerWriteOptions {
   chmod?: number;
   /** an mtime to write instead of the files' own (0 for build's content digest) */
   mtime?: number;
+  /** record the tar's layout while writing it (a directory adopted as a layer keeps its files: only the layout is new) */
+  layout?: LayoutRecorder;
+  /** collects what `skip` left out (writeLayer), for a caller that must take it out of the directory too */
+  skipped?: Buffer[];
 }
 
 /** A change a layer makes, as `diff` prints it. */
@@ -82,9 +86,10 @@ export function upperChanges(upper: string, lower: (rel: string) => fs.Stats | u
 export async function* writeLayer(root: string, o: LayerWriteOptions = {}): AsyncGenerator<Buffer> {
   const links = new Map<string, string>();
   for (const w of walk(Buffer.from(root))) {
-    if (o.skip?.(w.rel, w.st, w.full)) continue;
+    if (o.skip?.(w.rel, w.st, w.full)) { o.skipped?.push(w.full); continue; }
     yield* entry(w.rel, w.full, w.st, o, links);
   }
+  o.layout?.addRaw(TAR_END);
   yield TAR_END;
 }
 
@@ -157,7 +162,7 @@ async function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOpti
   const parent = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
   const common = { mode: o.chmod ?? st.mode & 0o7777, uid: o.owner?.uid ?? st.uid, gid: o.owner?.gid ?? st.gid, mtime: o.mtime ?? Math.floor(st.mtimeMs / 1000) };
   if (o.overlayXattrPrefix && isWhiteout(st)) {
-    yield tarHeader({ ...common, name: parent ? `${parent}/.wh.${base}` : `.wh.${base}`, type: 'file', mode: 0o600, size: 0 });
+    yield raw(o, tarHeader({ ...common, name: parent ? `${parent}/.wh.${base}` : `.wh.${base}`, type: 'file', mode: 0o600, size: 0 }));
     return;
   }
   let e: WriteEntry;
@@ -169,20 +174,24 @@ async function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOpti
   } else if (st.isFile()) {
     const key = `${st.dev}:${st.ino}`;
     const first = st.nlink > 1 ? links.get(key) : undefined;
-    if (first !== undefined) { yield tarHeader({ ...common, name: rel, type: 'link', linkname: first }); return; }
+    if (first !== undefined) { yield raw(o, tarHeader({ ...common, name: rel, type: 'link', linkname: first })); return; }
     if (st.nlink > 1) links.set(key, rel);
     e = { ...common, name: rel, type: 'file', size: st.size };
   } else return; // sockets: nothing a layer can hold
   e.xattrs = xattrsOf(full, o.overlayXattrPrefix);
-  yield tarHeader(e);
-  if (e.type === 'file') yield* fileBody(full, st.size, rel);
+  yield raw(o, tarHeader(e));
+  if (e.type === 'file') {
+    o.layout?.addFile(rel, st.size);
+    yield* fileBytes(full, st.size, () => Object.assign(new Error(`${path.posix.join('/', rel)} shrank while it was written into the layer`), { code: 'E_CHANGED' }));
+    yield raw(o, padding(st.size));
+  }
   if (e.type === 'directory' && o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y') {
-    yield tarHeader({ ...common, name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0o600, size: 0 });
+    yield raw(o, tarHeader({ ...common, name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0o600, size: 0 }));
   }
 }
 
-/** Exactly `size` bytes of the file (what its header said), padded to the block. */
-async function* fileBody(full: Buffer, size: number, rel: string): AsyncGenerator<Buffer> {
-  yield* fileBytes(full, size, () => Object.assign(new Error(`${path.posix.join('/', rel)} shrank while it was written into the layer`), { code: 'E_CHANGED' }));
-  yield padding(size);
+/** A header or padding block, recorded in the layout as raw bytes. */
+function raw(o: LayerWriteOptions, b: Buffer): Buffer {
+  o.layout?.addRaw(b);
+  return b;
 }

@@ -1,5 +1,6 @@
 // The store as an image destination: layers are verified while they stream (compressed digest and
 // diff id), unpacked into staging, and renamed into place only when both digests match.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DigestMismatchError, TspodError } from '../errors.js';
@@ -7,7 +8,7 @@ import { isRootless } from '../paths.js';
 import { LAYER_BLOB_FILE, Store } from './store.js';
 import { LAYER_TYPE } from '../copy/media.js';
 import { unpackLayerStream, type UnpackedLayer } from './layer-stream.js';
-import { LAYOUT_FILE } from './tar-layout.js';
+import { LAYOUT_FILE, LayoutRecorder } from './tar-layout.js';
 import type { Descriptor } from '../registry/manifest.js';
 import type { ImageDestination, KnownBlob, ResolvedManifest } from '../copy/types.js';
 
@@ -57,6 +58,29 @@ export class StoreDestination implements ImageDestination {
    */
   async addLayer(open: () => AsyncIterable<Buffer>): Promise<string> {
     return (await this.unpackNew('the new layer', 'the new layer', open(), () => {})).diffDigest;
+  }
+
+  /**
+   * A directory becomes a layer as it is (build's RUN: the finished container's upper dir, in the
+   * store's own whiteout format): `write` streams its tar once, to hash the diff id and record the
+   * layout, and the directory is moved in, not copied. It goes if the image is not recorded.
+   */
+  async adoptLayer(dir: string, write: (layout: LayoutRecorder) => AsyncIterable<Buffer>): Promise<string> {
+    const staging = this.store.stagingDir();
+    try {
+      const layout = new LayoutRecorder();
+      const hash = crypto.createHash('sha256');
+      for await (const chunk of write(layout)) hash.update(chunk);
+      const diffId = `sha256:${hash.digest('hex')}`;
+      layout.write(path.join(staging, LAYOUT_FILE));
+      fs.renameSync(dir, path.join(staging, 'diff'));
+      this.store.commitLayer(staging, diffId, layout.bodyBytes);
+      this.committed.push(diffId);
+      return diffId;
+    } catch (e) {
+      this.store.discard(staging);
+      throw storageFailure('the new layer', e, this.store.root);
+    }
   }
 
   /** Unpack a layer stream into staging, let `check` refuse it, and move it into the store under its diff id. */

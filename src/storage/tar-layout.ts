@@ -18,6 +18,8 @@ export class LayoutRecorder {
   private rawLength = 0;
   /** every byte of the tar, raw and bodies */
   size = 0;
+  /** the bytes of file bodies alone (a layer's size as the store counts it) */
+  bodyBytes = 0;
 
   addRaw(chunk: Buffer): void {
     if (!chunk.length) return;
@@ -36,6 +38,7 @@ export class LayoutRecorder {
     head.writeDoubleLE(size, 5);
     this.parts.push(head.subarray(0, 5), name, head.subarray(5));
     this.size += size;
+    this.bodyBytes += size;
   }
 
   private flushRaw(): void {

@@ -224,10 +224,14 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<string>
   const onSignal = () => {
     interrupted.value = true;
     // A container's PID 1 ignores SIGINT unless it handles it: the RUN is killed, as buildah does.
-    void Promise.all([import('./lifecycle.js'), import('./containers.js')]).then(([{ killContainer }, { current }]) => {
-      for (const rec of runningSteps) {
-        const now = current(store, rec.id);
-        if (now) void killContainer(store, now, 'KILL').catch(() => {});
+    // The signal may come while its record does not say running yet: tried again until the step is over.
+    void Promise.all([import('./lifecycle.js'), import('./containers.js')]).then(async ([{ killContainer }, { current }]) => {
+      while (runningSteps.size) {
+        for (const rec of runningSteps) {
+          const now = current(store, rec.id);
+          if (now?.state === 'running') await killContainer(store, now, 'KILL').catch(() => {});
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
     });
   };

@@ -328,7 +328,9 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
       stoppedByUser: before.stoppedByUser || o.userStop, monitorPid: undefined,
     };
     try { if (before.network) teardownNetwork(before.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
+    mark('exit: network down');
     unmount(path.join(store.containerDir(id), 'merged'));
+    mark('exit: unmounted');
     if (o.runtimeDelete) { try { deleteContainer(findRuntime(before.config?.runtime), runcStateRoot(), id); } catch { /* no runtime state */ } }
     restart = !o.noRestart && shouldRestart(rec);
     if (restart) Object.assign(rec, { state: 'restarting', restartCount: (before.restartCount ?? 0) + 1, monitorPid: process.pid });

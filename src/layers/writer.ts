@@ -82,16 +82,25 @@ export function upperChanges(upper: string, lower: (rel: string) => fs.Stats | u
     .map(({ kind, path: p }) => ({ kind, path: p }));
 }
 
-/** The layer tar of `root`, streamed. */
+/** The layer tar of `root`, streamed in batches: a chunk per header and body would cost more in the consumers' async steps than the files' reads. */
 export async function* writeLayer(root: string, o: LayerWriteOptions = {}): AsyncGenerator<Buffer> {
   const links = new Map<string, string>();
+  let batch: Buffer[] = [];
+  let bytes = 0;
   for (const w of walk(Buffer.from(root))) {
     if (o.skip?.(w.rel, w.st, w.full)) { o.skipped?.push(w.full); continue; }
-    yield* entry(w.rel, w.full, w.st, o, links);
+    for (const chunk of entry(w.rel, w.full, w.st, o, links)) {
+      batch.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= BATCH) { yield Buffer.concat(batch, bytes); batch = []; bytes = 0; }
+    }
   }
   o.layout?.addRaw(TAR_END);
-  yield TAR_END;
+  batch.push(TAR_END);
+  yield Buffer.concat(batch);
 }
+
+const BATCH = 256 * 1024;
 
 /**
  * Several layers' diff directories (topmost first) as the one layer they make together (build
@@ -157,7 +166,7 @@ export async function* pathEntries(full: string, name: string, o: LayerWriteOpti
 }
 
 /** An entry's header blocks, and its body when it is a file (a hard link's first name carries it). */
-async function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOptions, links: Map<string, string>): AsyncGenerator<Buffer> {
+function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOptions, links: Map<string, string>): Generator<Buffer> {
   const base = rel.slice(rel.lastIndexOf('/') + 1);
   const parent = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
   const common = { mode: o.chmod ?? st.mode & 0o7777, uid: o.owner?.uid ?? st.uid, gid: o.owner?.gid ?? st.gid, mtime: o.mtime ?? Math.floor(st.mtimeMs / 1000) };

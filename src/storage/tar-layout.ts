@@ -87,7 +87,7 @@ export function layoutSize(file: string): number {
 const CHUNK = 256 << 10;
 
 /** Exactly `size` bytes of a file (never through a symlink), in chunks; `short` says why when it has fewer. */
-export async function* fileBytes(full: Buffer, size: number, short: () => Error): AsyncGenerator<Buffer> {
+export function* fileBytes(full: Buffer, size: number, short: () => Error): Generator<Buffer> {
   const fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     for (let left = size; left > 0;) {

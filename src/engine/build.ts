@@ -537,7 +537,7 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
       import('./create.js'), import('./start.js'), import('./lifecycle.js'), import('./commit.js'), import('../storage/destination.js'), import('./containers.js'),
     ]);
     const rec = await createContainer(store, {
-      image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volumes, tmpfs,
+      image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volatileRoot: true, volumes, tmpfs,
       labels: ['io.tspod.build=1'], onWarning: o.onWarning,
     } as never);
     try {

@@ -60,6 +60,8 @@ export interface CreateOptions {
   httpProxy?: boolean;
   /** --volumes-from CONTAINER[:ro|rw]: that container's volumes and bind mounts, at the same places */
   volumesFrom?: string[];
+  /** overlay's volatile for a container nothing needs after a crash (build's RUN) */
+  volatileRoot?: boolean;
   /** false for build's RUN: the image's VOLUMEs get no anonymous volumes, so what RUN writes there lands in the layer */
   imageVolumes?: boolean;
   /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO] */
@@ -261,7 +263,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         volumes: [...mounts, ...(opts.imageVolumes === false ? [] : imageVolumes(imageCfg, mounts))],
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
-        addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined,
+        addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

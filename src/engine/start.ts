@@ -117,7 +117,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     unmount(rootfs);
   };
   try {
-    mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove });
+    mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove || !!rec.config?.volatileRoot });
     mark('start: overlay mounted');
     const user = resolveUser(rootfs, cfg.user ?? imageCfg.User);
     const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));

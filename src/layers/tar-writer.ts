@@ -92,8 +92,11 @@ export function tarHeader(e: WriteEntry): Buffer {
 
 /** Zeros up to the next block boundary after `size` bytes of a body. */
 export function padding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+  return ZEROS.subarray(0, (BLOCK - (size % BLOCK)) % BLOCK);
 }
+
+/** Shared, never written to: every consumer copies what it keeps. */
+const ZEROS = Buffer.alloc(BLOCK);
 
 /** The end of an archive: two zero blocks. */
 export const TAR_END = Buffer.alloc(2 * BLOCK);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DigestMismatchError, TspodError } from '../errors.js';
 import { isRootless } from '../paths.js';
+import { mark } from '../trace.js';
 import { LAYER_BLOB_FILE, Store } from './store.js';
 import { LAYER_TYPE } from '../copy/media.js';
 import { unpackLayerStream, type UnpackedLayer } from './layer-stream.js';
@@ -71,10 +72,12 @@ export class StoreDestination implements ImageDestination {
       const layout = new LayoutRecorder();
       const hash = crypto.createHash('sha256');
       for await (const chunk of write(layout)) hash.update(chunk);
+      mark('layer: written and hashed');
       const diffId = `sha256:${hash.digest('hex')}`;
       layout.write(path.join(staging, LAYOUT_FILE));
       fs.renameSync(dir, path.join(staging, 'diff'));
       this.store.commitLayer(staging, diffId, layout.bodyBytes);
+      mark('layer: moved in');
       this.committed.push(diffId);
       return diffId;
     } catch (e) {

@@ -79,6 +79,8 @@ export interface ContainerConfig {
   unsetenvAll?: boolean;
   /** --hostuser: host passwd lines added to the container's /etc/passwd */
   hostUsers?: string[];
+  /** the root's upper dir is never synced (overlay's volatile): build's RUN containers, whose upper becomes a layer or goes */
+  volatileRoot?: boolean;
   restart?: RestartPolicy;
   volumes?: VolumeMount[];
 }

@@ -22,6 +22,7 @@ export const GLOBAL_FLAGS: GlobalFlag[] = [
   { names: ['--volumepath'], kind: 'string', variable: 'TSPOD_VOLUME_PATH', description: 'Path to the volume directory' },
   { names: ['--tmpdir'], kind: 'string', variable: 'TSPOD_TMPDIR' },
   { names: ['--conmon'], kind: 'string', variable: 'TSPOD_CONMON' },
+  { names: ['--default-mounts-file'], kind: 'string', variable: 'TSPOD_DEFAULT_MOUNTS_FILE', description: 'A mounts.conf of SOURCE:DESTINATION lines, bind-mounted read-only into every container' },
   ...['--config', '--cgroup-manager', '--events-backend', '--hooks-dir', '--network-cmd-path', '--network-config-dir', '--namespace'].map((n): GlobalFlag => ({ names: [n], kind: 'string' })),
   ...['--syslog', '--trace'].map((n): GlobalFlag => ({ names: [n], kind: 'boolean' })),
 ];

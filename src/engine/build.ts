@@ -36,6 +36,8 @@ export interface BuildOptions {
   ignoreFile?: string;
   runtime?: string;
   quiet?: boolean;
+  /** what RUN containers get besides: --dns, --dns-search, --dns-option, --add-host */
+  runOptions?: Pick<import('./create.js').CreateOptions, 'dns' | 'dnsSearch' | 'dnsOption' | 'addHost'>;
   /** --squash: the final stage's new layers as one */
   squash?: boolean;
   /** --cache-from REPO (several) and --cache-to REPO: step images in a registry, tagged by cache key */
@@ -537,7 +539,7 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
       import('./create.js'), import('./start.js'), import('./lifecycle.js'), import('./commit.js'), import('../storage/destination.js'), import('./containers.js'),
     ]);
     const rec = await createContainer(store, {
-      image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volatileRoot: true, volumes, tmpfs,
+      ...o.runOptions, image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volatileRoot: true, volumes, tmpfs,
       labels: ['io.tspod.build=1'], onWarning: o.onWarning,
     } as never);
     try {

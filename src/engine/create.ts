@@ -58,6 +58,8 @@ export interface CreateOptions {
   noHosts?: boolean;
   /** --http-proxy (default true): the caller's proxy variables go into the container */
   httpProxy?: boolean;
+  /** --env-host: the whole environment of tspod's caller, under --env-file and -e */
+  envHost?: boolean;
   /** --volumes-from CONTAINER[:ro|rw]: that container's volumes and bind mounts, at the same places */
   volumesFrom?: string[];
   /** overlay's volatile for a container nothing needs after a crash (build's RUN) */
@@ -143,6 +145,9 @@ function checkDnsAndHosts(opts: CreateOptions): void {
 const PROXY_VARS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy'].flatMap((v) => [v, v.toUpperCase()]);
 
 /** The proxy settings of the caller's environment, which a container gets unless --http-proxy=false (as Podman). */
+/** tspod's own variables of the caller's environment, which --env-host leaves behind. */
+const HOST_ONLY_ENV = new Set(['TSPOD_LAUNCHER', 'TSPOD_TRACE', 'TSPOD_STORE', 'TSPOD_RUNTIME_DIR', 'TSPOD_DEFAULT_MOUNTS_FILE', 'NODE_EXTRA_CA_CERTS']);
+
 function proxyEnv(): string[] {
   return PROXY_VARS.filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
 }
@@ -153,6 +158,26 @@ export function parseRestartPolicy(value: string | undefined): RestartPolicy | u
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(value);
   if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw new UsageError(`invalid --restart policy "${value}"`, 'use no, always, unless-stopped, or on-failure[:MAX_RETRIES]');
   return { name: m[1] as RestartPolicy['name'], maxRetries: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** --default-mounts-file: SOURCE:DESTINATION lines (Podman's mounts.conf), bind-mounted read-only where no mount of the container's own is. */
+function defaultMounts(own: VolumeMount[]): VolumeMount[] {
+  const file = process.env.TSPOD_DEFAULT_MOUNTS_FILE;
+  if (!file) return [];
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
+    throw new TspodError('E_USAGE', `--default-mounts-file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+  }
+  const taken = new Set(own.map((m) => m.destination));
+  const out: VolumeMount[] = [];
+  for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+    const [source, destination] = line.split(':');
+    if (!source?.startsWith('/') || !destination?.startsWith('/')) throw new TspodError('E_USAGE', `--default-mounts-file ${file}: "${line}" is not SOURCE:DESTINATION with absolute paths`);
+    if (taken.has(destination) || !fs.existsSync(source)) continue;
+    taken.add(destination);
+    out.push({ type: 'bind', source, destination, readOnly: true });
+  }
+  return out;
 }
 
 /** The mounts --volumes-from brings: each container's volumes and binds (not tmpfs), unless a mount of its own is at that place. */
@@ -194,9 +219,11 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
   const mounts = parseVolumeFlags(opts.volumes ?? [], opts.tmpfs ?? []);
   if (opts.volumesFrom?.length) mounts.push(...await volumesFrom(store, opts.volumesFrom, mounts));
+  mounts.push(...defaultMounts(mounts));
   // -e and --env-file are read now, as Docker does (a later change of the file does not matter),
   // and before any pull: a missing file is the user's mistake, found at once.
-  const env = [...(opts.httpProxy === false ? [] : proxyEnv()), ...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];
+  const hostEnv = opts.envHost ? Object.entries(process.env).filter(([k]) => !HOST_ONLY_ENV.has(k)).map(([k, v]) => `${k}=${v}`) : [];
+  const env = [...(opts.httpProxy === false ? [] : proxyEnv()), ...hostEnv, ...(opts.envFiles ?? []).flatMap(readEnvFile), ...parseEnv(opts.env ?? [])];
   const img = await ensureImage(store, opts);
   mark('create: image found');
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};

@@ -82,7 +82,7 @@ export async function info(store: Store) {
   log.debug(`using graph root ${store.root}, run root ${runtimeDir()}, OCI runtime ${runtime?.path ?? 'none'}`);
   const host = {
     arch: process.arch === 'x64' ? 'amd64' : process.arch,
-    // tspod has no buildah: it will build images itself; this carries tspod's own version.
+    // tspod has no buildah: it builds images itself, so this carries tspod's own version.
     buildahVersion: packageVersion(),
     cgroupManager: 'cgroupfs',
     cgroupVersion: cgroups,

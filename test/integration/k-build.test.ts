@@ -15,7 +15,7 @@ const PODMAN_ROOT = `${HOME}/.cache/tspod-test-podman-build`;
 let registry = '';
 let alpine = '';
 
-const ok = (args: string[], opts: { input?: string; cwd?: string } = {}) => {
+const ok = (args: string[], opts: { input?: string; cwd?: string; env?: Record<string, string> } = {}) => {
   const r = tspod(args, { ...opts, timeout: 300_000 });
   assert.is(r.status, 0, `${args.join(' ')}: ${r.stdout}\n${r.stderr}`);
   return r.stdout;
@@ -271,6 +271,31 @@ test('--cache-to pushes the steps to a registry; another store builds from them 
     assert.is((r.stdout.match(/Using cache/g) ?? []).length, 2);
     assert.is(tspod(['image', 'inspect', '--format', '{{.Id}}', 'b-remote'], { env }).stdout.trim(), id);
   } finally { tspod(['system', 'reset', '-f'], { env: { TSPOD_STORE: other } }); fs.rmSync(other, { recursive: true, force: true }); }
+});
+
+test('build --dns-search and --add-host reach RUN; --default-mounts-file mounts into RUN and run; run --env-host; image tree of a built image', () => {
+  const secrets = path.join(WORK, 'secrets');
+  fs.mkdirSync(secrets, { recursive: true });
+  fs.writeFileSync(path.join(secrets, 'token'), 'mounted-secret\n');
+  spawnSync('chmod', ['-R', 'a+rX', secrets]);
+  const mountsConf = path.join(WORK, 'mounts.conf');
+  fs.writeFileSync(mountsConf, `${secrets}:/run/secrets\n`);
+  fs.chmodSync(mountsConf, 0o644);
+  const ctx = context('dns', { 'Containerfile': `FROM ${alpine}\nRUN grep search /etc/resolv.conf; grep buildhost /etc/hosts; cat /run/secrets/token\nENV FROM_IMAGE=image\n` });
+  const out = ok(['--default-mounts-file', mountsConf, 'build', '--dns-search', 'nx.example', '--add-host', 'buildhost:10.1.2.3', '-t', 'b-dns', ctx]);
+  assert.match(out, /search nx\.example/);
+  assert.match(out, /10\.1\.2\.3\s+buildhost/);
+  assert.match(out, /mounted-secret/);
+  assert.is(tspod(['run', '--rm', 'b-dns', 'test', '-e', '/run/secrets/token']).status, 1, 'the mount is not in the image');
+  assert.is(ok(['--default-mounts-file', mountsConf, 'run', '--rm', 'b-dns', 'cat', '/run/secrets/token']), 'mounted-secret\n');
+  assert.is(ok(['run', '--rm', '--env-host', 'b-dns', 'sh', '-c', 'echo $FROM_IMAGE $HOST_ONLY'], { env: { FROM_IMAGE: 'host', HOST_ONLY: 'yes' } }), 'host yes\n');
+  const tree = ok(['image', 'tree', 'b-dns']).split('\n');
+  assert.match(tree[0], new RegExp(`^Image ID: ${inspect('b-dns', '{{.Id}}').slice(0, 12)}$`));
+  assert.is(tree[1], 'Tags:     [localhost/b-dns:latest]');
+  assert.match(tree[2], /^Size: +[0-9.]+[kM]B$/);
+  assert.is(tree[3], 'Image Layers');
+  assert.match(tree[tree.length - 2], /^└── ID: [0-9a-f]{12} Size: .* Top Layer of: \[localhost\/b-dns:latest\]$/);
+  assert.match(ok(['image', 'tree', '--whatrequires', alpine]), /ID: .* Top Layer of: \[localhost\/b-dns:latest\]\n$/);
 });
 
 test('Ctrl-C during a RUN ends the build: exit 130, nothing tagged, no container or mount left', async () => {

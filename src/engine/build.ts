@@ -182,6 +182,8 @@ const interruptedError = () => new TspodError('E_INTERRUPTED', 'the build was in
 export async function buildImage(store: Store, o: BuildOptions): Promise<string> {
   interrupted.value = false;
   store.init();
+  // RUN containers of builds that were killed (SIGKILL gives no chance to clean up): gone now.
+  await (await import('./containers.js')).listContainers(store, { all: true, external: true });
   const cf = parseContainerfile(o.file.text, o.file.name);
   if (cf.syntax) o.onWarning?.(`the "# syntax=${cf.syntax}" directive is ignored: tspod reads the Dockerfile syntax itself`);
   const useLayers = o.layers ?? true;
@@ -302,7 +304,10 @@ async function runStage(store: Store, cf: Containerfile, stage: Stage, final: bo
   const baseLayers = state.layers.length;
   // --label and --annotation go on the target's last image.
   const extra: Instruction[] = final && o.labels?.length ? [{ keyword: 'LABEL', line: 0, flags: [], args: o.labels.map((l) => JSON.stringify(l)).join(' '), heredocs: [] }] : [];
-  const steps = [...stage.instructions, ...extra];
+  // ONBUILD triggers of the base run first, as Docker runs them; the new image does not inherit them.
+  const triggers = (state.doc.config?.OnBuild ?? []).map((t) => onBuildTrigger(t, o.file.name, stage.from.line));
+  if (triggers.length) state = { ...state, doc: { ...state.doc, config: { ...state.doc.config, OnBuild: undefined } } };
+  const steps = [...triggers, ...stage.instructions, ...extra];
   for (let i = 0; i < steps.length; i++) {
     const ins = steps[i];
     const last = i === steps.length - 1;
@@ -317,6 +322,7 @@ async function runStage(store: Store, cf: Containerfile, stage: Stage, final: bo
   // A stage that only names its base still makes an image of its own for the final one (as buildah's COMMIT).
   if (!steps.length && final) state = await commitStep(store, state, { createdBy: `/bin/sh -c #(nop) FROM ${fromName}`, empty: true }, ctx, undefined, true);
   if (final && o.squash && state.layers.length - baseLayers > 1) state = await squash(store, state, baseLayers, ctx);
+  if (final && o.format !== 'docker') state = await ociOnly(store, state, ctx);
   return state.imageId;
 }
 
@@ -468,6 +474,33 @@ async function step(store: Store, next: State, parent: State, key: string, work:
   return state;
 }
 
+/** An ONBUILD trigger of the base image, as the instruction it is. */
+function onBuildTrigger(text: string, file: string, line: number): Instruction {
+  const ins = parseContainerfile(`FROM scratch\n${text}\n`, file).stages[0].instructions[0];
+  if (!ins || ['ONBUILD', 'FROM', 'MAINTAINER'].includes(ins.keyword)) throw new TspodError('E_BUILD_SYNTAX', `${file}:${line}: the base image's ONBUILD trigger "${text}" is not one that can run`);
+  return { ...ins, line: 0 };
+}
+
+/**
+ * The OCI image config has no HEALTHCHECK, SHELL or ONBUILD: the final image goes without them (with
+ * Podman's warning), while the build's own steps keep them. Its config is the last step's minus
+ * those fields, created at the same moment, so an unchanged rebuild still gives the same id.
+ */
+async function ociOnly(store: Store, state: State, ctx: StageContext): Promise<State> {
+  const cfg = state.doc.config ?? {};
+  const dropped = (['Healthcheck', 'Shell', 'OnBuild'] as const).filter((k) => cfg[k] !== undefined && cfg[k] !== null);
+  if (!dropped.length) return state;
+  ctx.o.onWarning?.(`${dropped.map((d) => d.toUpperCase()).join(', ')} ${dropped.length > 1 ? 'are' : 'is'} not supported for OCI image format and will be ignored. Must use \`docker\` format`);
+  const config = { ...cfg };
+  for (const k of dropped) delete config[k];
+  const doc: ImageDoc = { ...state.doc, config };
+  const [{ BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js')]);
+  const id = await copyImage(new BuiltImageSource('', doc, state.layers), new StoreDestination(store, ctx.o.onWarning), { concurrency: 1, format: 'oci' });
+  store.withLock(() => store.setParent(id, state.imageId));
+  if (!ctx.o.quiet) ctx.o.say(`--> ${id.slice(0, 11)}`);
+  return { ...state, imageId: id, doc };
+}
+
 /** --squash: the stage's new layers as one, over the base's own; the image is not a cache entry. */
 async function squash(store: Store, state: State, baseLayers: number, ctx: StageContext): Promise<State> {
   const [{ mergedLayer }, { StoreDestination }, { isRootless }] = await Promise.all([import('../layers/writer.js'), import('../storage/destination.js'), import('../paths.js')]);
@@ -500,11 +533,6 @@ async function commitStep(store: Store, next: State, r: StepResult, ctx: StageCo
     rootfs: { type: 'layers', diff_ids: layers },
     history: [...(next.doc.history ?? []), { created, created_by: r.createdBy, ...(r.empty ? { empty_layer: true } : {}) }],
   };
-  if (ctx.o.format !== 'docker' && doc.config) {
-    // The OCI config has no place for these; Podman drops them (with a warning) unless --format docker.
-    const dropped = (['Healthcheck', 'Shell', 'OnBuild'] as const).filter((k) => doc.config![k] !== undefined && doc.config![k] !== null);
-    if (final && dropped.length) ctx.o.onWarning?.(`${dropped.map((d) => d.toUpperCase()).join(', ')} ${dropped.length > 1 ? 'are' : 'is'} not supported for OCI image format and will be ignored. Must use \`docker\` format`);
-  }
   if (final && !ctx.o.quiet) ctx.o.say(`COMMIT ${ctx.o.tags[0] ?? ''}`.trim());
   const dest = new StoreDestination(store, ctx.o.onWarning);
   const id = await copyImage(new BuiltImageSource('', doc, layers), dest, { concurrency: 1, format: ctx.o.format === 'docker' ? 'v2s2' : 'oci' });
@@ -540,7 +568,7 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
     ]);
     const rec = await createContainer(store, {
       ...o.runOptions, image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volatileRoot: true, volumes, tmpfs,
-      labels: ['io.tspod.build=1'], onWarning: o.onWarning,
+      labels: ['io.tspod.build=1'], builderPid: process.pid, onWarning: o.onWarning,
     } as never);
     try {
       let code: number | undefined;

@@ -111,6 +111,8 @@ export interface ListContainersOptions {
   filters?: string[];
   /** only the N most recently created */
   last?: number;
+  /** build's RUN containers too (Podman's --external: buildah's containers) */
+  external?: boolean;
 }
 
 const FILTER_KEYS = ['status', 'name', 'id', 'ancestor', 'label', 'exited', 'before', 'since', 'volume', 'restart-policy', 'until'];
@@ -151,7 +153,18 @@ export async function listContainers(store: Store, opts: ListContainersOptions &
     await (await import('./recover.js')).sweepContainers(store, scan, opts);
     scan = store.scanContainers();
   }
-  const out = scan.records.map((c) => reconcile(store, c));
+  // A build's RUN container whose build process died (SIGKILL): killed if still running, and removed.
+  const orphans = scan.records.filter((c) => c.builderPid && !processAlive(c.builderPid));
+  if (orphans.length) {
+    const { killContainer, removeContainer } = await import('./lifecycle.js');
+    for (const c of orphans) {
+      const now = reconcile(store, c);
+      if (now.state === 'running') await killContainer(store, now, 'KILL').catch(() => {});
+      await removeContainer(store, current(store, c.id) ?? now, { force: true, volumes: true }).catch(() => {});
+    }
+    scan = store.scanContainers();
+  }
+  const out = scan.records.map((c) => reconcile(store, c)).filter((c) => opts.external || !c.builderPid);
   // Checked before there is anything to match, so a typo fails even on an empty list.
   const filters = parseFilters(opts.filters ?? [], FILTER_KEYS, 'ps');
   // A status (or exited) filter implies -a, as in Podman.

@@ -62,6 +62,8 @@ export interface CreateOptions {
   envHost?: boolean;
   /** --volumes-from CONTAINER[:ro|rw]: that container's volumes and bind mounts, at the same places */
   volumesFrom?: string[];
+  /** the build process this container is a RUN step of */
+  builderPid?: number;
   /** overlay's volatile for a container nothing needs after a crash (build's RUN) */
   volatileRoot?: boolean;
   /** false for build's RUN: the image's VOLUMEs get no anonymous volumes, so what RUN writes there lands in the layer */
@@ -283,7 +285,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const runtime = opts.runtime ?? process.env.TSPOD_RUNTIME ?? conf.runtime ?? (await import('../runtime/oci.js')).findRuntime().name;
     const rec: ContainerRecord = {
       id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
-      autoRemove: !!opts.rm, stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
+      autoRemove: !!opts.rm, ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,

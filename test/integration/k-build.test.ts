@@ -189,7 +189,7 @@ test('failures: a failing RUN exits with its status, names the step and tags not
   assert.is(r.status, 7, r.stderr);
   assert.match(r.stderr, /Error: building at STEP "RUN echo failing; exit 7"/);
   assert.is(tspod(['image', 'exists', 'b-fail']).status, 1, 'nothing tagged');
-  assert.is(ok(['ps', '-a', '-q', '--filter', 'label=io.tspod.build=1']), '', 'no build container left');
+  assert.is(ok(['ps', '-a', '--external', '-q', '--filter', 'label=io.tspod.build=1']), '', 'no build container left');
   const missing = context('missing', { 'Containerfile': `FROM ${alpine}\nCOPY nothere.txt /x\n` });
   const m = tspod(['build', missing]);
   assert.is(m.status, 125);
@@ -298,6 +298,24 @@ test('build --dns-search and --add-host reach RUN; --default-mounts-file mounts 
   assert.match(ok(['image', 'tree', '--whatrequires', alpine]), /ID: .* Top Layer of: \[localhost\/b-dns:latest\]\n$/);
 });
 
+test('SHELL, HEALTHCHECK and ONBUILD: kept in --format docker, dropped from OCI images with a warning (SHELL still runs the later RUNs); ONBUILD triggers run in the child', () => {
+  const parent = context('onbuild-parent', { 'Containerfile': `FROM ${alpine}\nSHELL ["/bin/busybox", "sh", "-c"]\nRUN echo "shell=$0" > /shell\nHEALTHCHECK --interval=5s CMD true\nONBUILD RUN echo triggered > /t\n` });
+  ok(['build', '-q', '--format', 'docker', '-t', 'b-parent', parent]);
+  assert.is(ok(['run', '--rm', 'b-parent', 'cat', '/shell']), 'shell=sh\n');
+  assert.equal(JSON.parse(inspect('b-parent', '{{json .Config.OnBuild}}')), ['RUN echo triggered > /t']);
+  assert.equal(JSON.parse(inspect('b-parent', '{{json .Config.Healthcheck}}')).Test, ['CMD-SHELL', 'true']);
+  const child = context('onbuild-child', { 'Containerfile': 'FROM localhost/b-parent\nRUN cat /t\n' });
+  const r = tspod(['build', '-t', 'b-child', child], { timeout: 300_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /triggered\n/);
+  assert.match(r.stderr, /HEALTHCHECK, SHELL are not supported for OCI image format/);
+  const childConfig = JSON.parse(inspect('b-child', '{{json .Config}}'));
+  assert.not.ok(childConfig.OnBuild?.length, 'triggers are not inherited');
+  assert.not.ok(childConfig.Healthcheck || childConfig.Shell, 'not in an OCI image');
+  const again = tspod(['build', '-q', '-t', 'b-child', child]);
+  assert.is(again.stdout.trim(), inspect('b-child', '{{.Id}}'), 'the same id on an unchanged rebuild');
+});
+
 test('Ctrl-C during a RUN ends the build: exit 130, nothing tagged, no container or mount left', async () => {
   const ctx = context('interrupt', { 'Containerfile': `FROM ${alpine}\nRUN echo step-started; sleep 60\nRUN echo never\n` });
   const [cmd, ...argv] = tspodCommand(['build', '-t', 'b-interrupted', ctx]);
@@ -319,8 +337,30 @@ test('Ctrl-C during a RUN ends the build: exit 130, nothing tagged, no container
   assert.is(code, 130, out);
   assert.not.match(out, /never\n/);
   assert.is(tspod(['image', 'exists', 'b-interrupted']).status, 1);
-  assert.is(ok(['ps', '-a', '-q', '--filter', 'label=io.tspod.build=1']), '');
+  assert.is(ok(['ps', '-a', '--external', '-q', '--filter', 'label=io.tspod.build=1']), '');
   assert.not.match(fs.readFileSync('/proc/self/mountinfo', 'utf8') + spawnSync('pgrep', ['-u', TEST_USER, '-a', 'sleep'], { encoding: 'utf8' }).stdout, /sleep 60|tspod-build/);
+});
+
+test('a build killed with SIGKILL during a RUN: the next tspod command takes its container away, running or not; ps shows build containers only with --external', async () => {
+  const ctx = context('sigkill', { 'Containerfile': `FROM ${alpine}\nRUN echo kill-me; sleep 60\n` });
+  const [cmd, ...argv] = tspodCommand(['build', '-t', 'b-killed', ctx]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('kill-me') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.is(ok(['ps', '-q']), '', 'a running build step is not an ordinary container');
+  assert.is(ok(['ps', '-q', '--external']).trim().split('\n').length, 1, 'it is there with --external');
+  const pid = spawnSync('pgrep', ['-u', TEST_USER, '-f', 'tspod.*build -t b-killed'], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number).sort((a, b) => b - a)[0];
+  process.kill(pid, 'SIGKILL');
+  await exited;
+  assert.is(ok(['ps', '-a', '--external', '-q']), '', 'swept by the next command');
+  const sleepers = () => spawnSync('pgrep', ['-u', TEST_USER, '-f', 'sleep 60'], { encoding: 'utf8' }).stdout.trim();
+  const until = Date.now() + 5000;
+  while (sleepers() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  assert.is(sleepers(), '', 'the step\'s process is gone');
+  assert.is(tspod(['image', 'exists', 'b-killed']).status, 1);
 });
 
 test.run();

@@ -90,7 +90,7 @@ export class PsCommand extends TspodCommand {
   });
 
   all = Option.Boolean('-a,--all', false, { description: 'Show all the containers, default is only running containers' });
-  external = Option.Boolean('--external', false, { description: 'Show containers in storage not controlled by tspod (there are none: accepted for scripts)' });
+  external = Option.Boolean('--external', false, { description: 'Show the RUN containers of builds in progress too' });
   filter = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given (status, name, id, ancestor, label, exited, before, since, volume)' });
   format = Option.String('--format', { description: 'Pretty-print containers to JSON or using a Go template' });
   last = Option.String('-n,--last', { description: 'Print the n last created containers (all states)' });
@@ -112,7 +112,7 @@ export class PsCommand extends TspodCommand {
     const store = new Store();
     let images: import('../../storage/store.js').ImageRecord[] | undefined;
     const e: Probe = { containerPid, processNamespaces, sizes: (c) => containerSizes(store, c, images ??= store.readImages()) };
-    const list = await listContainers(store, { all: this.all, filters: this.filter, last, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
+    const list = await listContainers(store, { all: this.all, external: this.external, filters: this.filter, last, onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
     const key = (c: ContainerRecord): string => ({ command: c.command.join(' '), created: c.created, id: c.id, image: c.imageName, names: c.name, runningfor: c.created, size: c.created, status: c.state } as Record<string, string>)[this.sort];
     if (this.sort !== 'created') list.sort((a, b) => byText(key(a), key(b)));
     if (this.quiet && !this.format) {

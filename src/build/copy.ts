@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TspodError } from '../errors.js';
+import { resolveInRoot } from '../runtime/rootpath.js';
 import { pathEntries, type LayerWriteOptions } from '../layers/writer.js';
 import { tarHeader, TAR_END } from '../layers/tar-writer.js';
 import type { IgnoreRules } from './ignore.js';
@@ -49,8 +50,9 @@ export function resolveSources(context: string, given: string, ignore: IgnoreRul
     }
     found = next;
   }
-  const out = found.filter((rel) => !ignore.ignored(rel) && fs.existsSync(path.join(context, rel)))
-    .map((rel) => ({ full: path.join(context, rel), rel, ignore }));
+  // A symlink among the sources is followed, but never out of the context (or the image's root).
+  const out = found.filter((rel) => !ignore.ignored(rel)).map((rel) => ({ full: resolveInRoot(context, `/${rel}`), rel, ignore }))
+    .filter((s) => fs.existsSync(s.full));
   if (!out.length) {
     throw new TspodError('E_BUILD_COPY', `no source files were specified: "${given}" ${GLOB.test(given) ? 'matches nothing' : 'does not exist'} in the build context ${context}${ignore.empty ? '' : ' (or is left out by its ignore file)'}: no such file or directory`);
   }
@@ -69,10 +71,10 @@ async function* entries(plan: CopyPlan, o: LayerWriteOptions, links: Map<string,
     const opts: LayerWriteOptions = { ...o, skip };
     if (st.isDirectory()) {
       // A directory's contents go into the destination, which is created (as the source directory) if the image lacks it.
-      yield* pathEntries(fs.realpathSync(s.full), destRel, { ...opts, skip: (rel, est) => (rel === '' ? plan.destExists : skip?.(rel, est) ?? false) }, links);
+      yield* pathEntries(s.full, destRel, { ...opts, skip: (rel, est) => (rel === '' ? plan.destExists : skip?.(rel, est) ?? false) }, links);
     } else {
       const name = plan.destIsDir ? (destRel ? `${destRel}/${path.basename(s.full)}` : path.basename(s.full)) : destRel;
-      yield* pathEntries(fs.realpathSync(s.full), name, { ...o }, links);
+      yield* pathEntries(s.full, name, { ...o }, links);
     }
   }
 }

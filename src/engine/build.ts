@@ -494,9 +494,7 @@ async function ociOnly(store: Store, state: State, ctx: StageContext): Promise<S
   const config = { ...cfg };
   for (const k of dropped) delete config[k];
   const doc: ImageDoc = { ...state.doc, config };
-  const [{ BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js')]);
-  const id = await copyImage(new BuiltImageSource('', doc, state.layers), new StoreDestination(store, ctx.o.onWarning), { concurrency: 1, format: 'oci' });
-  store.withLock(() => store.setParent(id, state.imageId));
+  const id = await recordImage(store, doc, state.layers, 'oci', state.imageId, ctx.o.onWarning);
   if (!ctx.o.quiet) ctx.o.say(`--> ${id.slice(0, 11)}`);
   return { ...state, imageId: id, doc };
 }
@@ -521,11 +519,16 @@ function historyOfLayers(history: Array<Record<string, unknown>>, n: number): nu
   return history.length;
 }
 
+/** An image of the build into the store (its layers are there already), through the one copier, with the image it was made from. */
+async function recordImage(store: Store, doc: ImageDoc, layers: string[], format: 'oci' | 'v2s2', parent: string, onWarning?: (m: string) => void): Promise<string> {
+  const [{ BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js')]);
+  const id = await copyImage(new BuiltImageSource('', doc, layers), new StoreDestination(store, onWarning), { concurrency: 1, format });
+  if (parent) store.withLock(() => store.setParent(id, parent));
+  return id;
+}
+
 /** Make the step's image: the config as it now stands over the layers so far (and the step's new one). */
 async function commitStep(store: Store, next: State, r: StepResult, ctx: StageContext, cacheKey: string | undefined, final: boolean): Promise<State> {
-  const [{ BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([
-    import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js'),
-  ]);
   const created = new Date().toISOString();
   const layers = r.diffId ? [...next.layers, r.diffId] : next.layers;
   const doc: ImageDoc = {
@@ -534,10 +537,8 @@ async function commitStep(store: Store, next: State, r: StepResult, ctx: StageCo
     history: [...(next.doc.history ?? []), { created, created_by: r.createdBy, ...(r.empty ? { empty_layer: true } : {}) }],
   };
   if (final && !ctx.o.quiet) ctx.o.say(`COMMIT ${ctx.o.tags[0] ?? ''}`.trim());
-  const dest = new StoreDestination(store, ctx.o.onWarning);
-  const id = await copyImage(new BuiltImageSource('', doc, layers), dest, { concurrency: 1, format: ctx.o.format === 'docker' ? 'v2s2' : 'oci' });
+  const id = await recordImage(store, doc, layers, ctx.o.format === 'docker' ? 'v2s2' : 'oci', next.imageId, ctx.o.onWarning);
   mark('build: step image recorded');
-  if (next.imageId) store.withLock(() => store.setParent(id, next.imageId));
   if (cacheKey) ctx.cache.record(cacheKey, id);
   if (!ctx.o.quiet) ctx.o.say(`--> ${id.slice(0, 11)}`);
   return { imageId: id, doc, layers, args: next.args };
@@ -548,12 +549,12 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
   const network = ins.flags.find((f) => f.name === 'network')?.value ?? o.network;
   for (const f of ins.flags) if (f.name !== 'network' && f.name !== 'mount') throw new UsageError(`RUN --${f.name} is not supported`, 'RUN takes --network and --mount');
   const mountSpecs = ins.flags.filter((f) => f.name === 'mount').map((f) => parseRunMount(expand(f.value ?? '', vars(state), cf.escape), state));
-  // Heredocs: the first one is the script (RUN <<EOF), fed to the shell.
+  // Heredocs: `RUN <<EOF` runs the document as the shell's script; `RUN cmd <<EOF` gives the shell
+  // the heredoc as written, so it feeds cmd's stdin (the shell expands it, or not when quoted).
   let argv: string[];
   if (ins.heredocs.length) {
     const h = ins.heredocs[0];
-    const body = h.literal ? h.content : h.content;
-    argv = /^<<-?["']?\w+["']?\s*$/.test(ins.args.trim()) ? [...(state.doc.config?.Shell ?? DEFAULT_SHELL), body] : shellForm(state, `${ins.args}\n${h.content}${h.name}`);
+    argv = /^<<-?["']?\w+["']?\s*$/.test(ins.args.trim()) ? shellForm(state, h.content) : shellForm(state, `${ins.args}\n${h.content}${h.name}`);
   } else argv = ins.json ?? shellForm(state, ins.args);
   const createdBy = ins.json ? `/bin/sh -c #(nop) RUN ${JSON.stringify(ins.json)}` : `${argv.slice(0, -1).join(' ')} ${argv[argv.length - 1]}`;
   if (!state.layers.length) throw new TspodError('E_BUILD_RUN', 'RUN needs a base image with a command to run: this stage is FROM scratch with no layers', { hint: 'COPY a static binary in first, or start FROM an image' });

@@ -316,6 +316,18 @@ test('SHELL, HEALTHCHECK and ONBUILD: kept in --format docker, dropped from OCI 
   assert.is(again.stdout.trim(), inspect('b-child', '{{.Id}}'), 'the same id on an unchanged rebuild');
 });
 
+test('COPY follows a symlink in the context only inside it: one to the host\'s /etc/passwd is not found, one within is copied', () => {
+  const ctx = context('symlinks', { 'Containerfile': `FROM ${alpine}\nCOPY inside /inside\nCOPY leak /leak\n`, 'real.txt': 'real\n' });
+  fs.symlinkSync('real.txt', path.join(ctx, 'inside'));
+  fs.symlinkSync('/etc/passwd', path.join(ctx, 'leak'));
+  const r = tspod(['build', '-t', 'b-symlink', ctx]);
+  assert.is(r.status, 125, r.stderr);
+  assert.match(r.stderr, /COPY leak \/leak.*no such file or directory/);
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM ${alpine}\nCOPY inside /inside\n`);
+  ok(['build', '-q', '-t', 'b-symlink', ctx]);
+  assert.is(ok(['run', '--rm', 'b-symlink', 'cat', '/inside']), 'real\n');
+});
+
 test('Ctrl-C during a RUN ends the build: exit 130, nothing tagged, no container or mount left', async () => {
   const ctx = context('interrupt', { 'Containerfile': `FROM ${alpine}\nRUN echo step-started; sleep 60\nRUN echo never\n` });
   const [cmd, ...argv] = tspodCommand(['build', '-t', 'b-interrupted', ctx]);

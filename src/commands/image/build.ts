@@ -148,6 +148,7 @@ export class BuildCommand extends TspodCommand {
         const i = a.indexOf('=');
         if (i < 0) buildArgs.set(a, process.env[a]); else buildArgs.set(a.slice(0, i), a.slice(i + 1));
       }
+      if (this.annotation.length) process.stderr.write('WARN[0000] --annotation is not written into the image yet (tspod keeps one manifest per image id); build without it to silence this\n');
       const secrets = new Map<string, () => Buffer>();
       for (const spec of this.secret) {
         const kv = new Map(spec.split(',').map((p) => { const i = p.indexOf('='); return [i < 0 ? p : p.slice(0, i), i < 0 ? '' : p.slice(i + 1)] as [string, string]; }));

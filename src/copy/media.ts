@@ -24,8 +24,8 @@ export function compressionOf(mediaType: string): 'tar' | 'gzip' | 'zstd' {
 /** The format a manifest's media type is in. */
 export const formatOf = (mediaType: string): ManifestFormat => (mediaType === MANIFEST_TYPE.v2s2 ? 'v2s2' : 'oci');
 
-/** A manifest over `config` and `layers`, each layer's media type said in `format`'s words. */
-export function buildManifest(format: ManifestFormat, config: { digest: string; size: number }, layers: Descriptor[], name: string): ResolvedManifest {
+/** A manifest over `config` and `layers`, each layer's media type said in `format`'s words; annotations only in OCI (v2s2 has none). */
+export function buildManifest(format: ManifestFormat, config: { digest: string; size: number }, layers: Descriptor[], name: string, annotations?: Record<string, string>): ResolvedManifest {
   const manifest: ImageManifest = {
     schemaVersion: 2, mediaType: MANIFEST_TYPE[format],
     config: { mediaType: CONFIG_TYPE[format], digest: config.digest, size: config.size },
@@ -34,6 +34,7 @@ export function buildManifest(format: ManifestFormat, config: { digest: string; 
       if (!mediaType) throw new TspodError('E_USAGE', `${name}: a zstd-compressed layer can't be listed in a Docker v2s2 manifest`, { hint: 'use --format oci, or --compression-format gzip' });
       return { mediaType, digest: l.digest, size: l.size };
     }),
+    ...(format === 'oci' && annotations && Object.keys(annotations).length ? { annotations } : {}),
   };
   const body = Buffer.from(JSON.stringify(manifest));
   return { digest: sha256(body), mediaType: MANIFEST_TYPE[format], body, manifest };

@@ -322,7 +322,7 @@ async function runStage(store: Store, cf: Containerfile, stage: Stage, final: bo
   // A stage that only names its base still makes an image of its own for the final one (as buildah's COMMIT).
   if (!steps.length && final) state = await commitStep(store, state, { createdBy: `/bin/sh -c #(nop) FROM ${fromName}`, empty: true }, ctx, undefined, true);
   if (final && o.squash && state.layers.length - baseLayers > 1) state = await squash(store, state, baseLayers, ctx);
-  if (final && o.format !== 'docker') state = await ociOnly(store, state, ctx);
+  if (final) state = await finalImage(store, state, ctx);
   return state.imageId;
 }
 
@@ -482,20 +482,23 @@ function onBuildTrigger(text: string, file: string, line: number): Instruction {
 }
 
 /**
- * The OCI image config has no HEALTHCHECK, SHELL or ONBUILD: the final image goes without them (with
- * Podman's warning), while the build's own steps keep them. Its config is the last step's minus
- * those fields, created at the same moment, so an unchanged rebuild still gives the same id.
+ * The target's image as it leaves the build. The OCI image config has no HEALTHCHECK, SHELL or
+ * ONBUILD: in OCI format the image goes without them (with Podman's warning), while the build's own
+ * steps keep them; its config is the last step's minus those fields, created at the same moment, so
+ * an unchanged rebuild still gives the same id. --annotation goes into its (OCI) manifest.
  */
-async function ociOnly(store: Store, state: State, ctx: StageContext): Promise<State> {
+async function finalImage(store: Store, state: State, ctx: StageContext): Promise<State> {
   const cfg = state.doc.config ?? {};
-  const dropped = (['Healthcheck', 'Shell', 'OnBuild'] as const).filter((k) => cfg[k] !== undefined && cfg[k] !== null);
-  if (!dropped.length) return state;
-  ctx.o.onWarning?.(`${dropped.map((d) => d.toUpperCase()).join(', ')} ${dropped.length > 1 ? 'are' : 'is'} not supported for OCI image format and will be ignored. Must use \`docker\` format`);
+  const dropped = ctx.o.format === 'docker' ? [] : (['Healthcheck', 'Shell', 'OnBuild'] as const).filter((k) => cfg[k] !== undefined && cfg[k] !== null);
+  const annotations = Object.fromEntries((ctx.o.annotations ?? []).map((a) => { const i = a.indexOf('='); return i < 0 ? [a, ''] : [a.slice(0, i), a.slice(i + 1)]; }));
+  if (!dropped.length && !Object.keys(annotations).length) return state;
+  if (dropped.length) ctx.o.onWarning?.(`${dropped.map((d) => d.toUpperCase()).join(', ')} ${dropped.length > 1 ? 'are' : 'is'} not supported for OCI image format and will be ignored. Must use \`docker\` format`);
+  if (Object.keys(annotations).length && ctx.o.format === 'docker') ctx.o.onWarning?.('annotations are not supported for docker image format: use --format oci');
   const config = { ...cfg };
   for (const k of dropped) delete config[k];
   const doc: ImageDoc = { ...state.doc, config };
-  const id = await recordImage(store, doc, state.layers, 'oci', state.imageId, ctx.o.onWarning);
-  if (!ctx.o.quiet) ctx.o.say(`--> ${id.slice(0, 11)}`);
+  const id = await recordImage(store, doc, state.layers, ctx.o.format === 'docker' ? 'v2s2' : 'oci', state.imageId, ctx.o.onWarning, annotations);
+  if (id !== state.imageId && !ctx.o.quiet) ctx.o.say(`--> ${id.slice(0, 11)}`);
   return { ...state, imageId: id, doc };
 }
 
@@ -520,9 +523,9 @@ function historyOfLayers(history: Array<Record<string, unknown>>, n: number): nu
 }
 
 /** An image of the build into the store (its layers are there already), through the one copier, with the image it was made from. */
-async function recordImage(store: Store, doc: ImageDoc, layers: string[], format: 'oci' | 'v2s2', parent: string, onWarning?: (m: string) => void): Promise<string> {
+async function recordImage(store: Store, doc: ImageDoc, layers: string[], format: 'oci' | 'v2s2', parent: string, onWarning?: (m: string) => void, annotations?: Record<string, string>): Promise<string> {
   const [{ BuiltImageSource }, { StoreDestination }, { copyImage }] = await Promise.all([import('../layers/source.js'), import('../storage/destination.js'), import('../copy/copy.js')]);
-  const id = await copyImage(new BuiltImageSource('', doc, layers), new StoreDestination(store, onWarning), { concurrency: 1, format });
+  const id = await copyImage(new BuiltImageSource('', doc, layers, annotations), new StoreDestination(store, onWarning, { built: true }), { concurrency: 1, format });
   if (parent) store.withLock(() => store.setParent(id, parent));
   return id;
 }

@@ -61,7 +61,7 @@ export async function commitContainer(store: Store, ref: string, name: string | 
     const base = JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as Record<string, unknown> & { config?: Record<string, unknown>; rootfs?: { diff_ids?: string[] }; history?: unknown[] };
     // A --change that can't apply fails before any layer is written.
     const imageConfig = applyChanges({ ...(base.config ?? {}), ...(rec.config?.env?.length ? { Env: mergeEnvList((base.config?.Env as string[] | undefined) ?? [], rec.config.env) } : {}) }, o.changes ?? []);
-    const dest = new StoreDestination(store, o.onWarning);
+    const dest = new StoreDestination(store, o.onWarning, { built: true });
     const diffId = await containerLayer(store, rec, img, dest);
     const created = new Date().toISOString();
     const config = {

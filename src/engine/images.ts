@@ -287,16 +287,20 @@ export interface ImageInspectReport {
   Id: string; Digest: string; RepoTags: string[]; RepoDigests: string[]; Created?: string;
   Size: number; Architecture?: string; Os?: string; Config: unknown; RootFS: { Type: string; Layers: string[] };
   ManifestType: string;
+  /** the manifest's annotations (build --annotation) */
+  Annotations: Record<string, string>;
 }
 
 export async function inspectImage(store: Store, input: string): Promise<ImageInspectReport> {
   const img = await findImage(store, input);
   if (!img) throw new ImageNotFoundError(input);
   const config = JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as { architecture?: string; os?: string; config?: unknown; created?: string };
+  let annotations: Record<string, string> = {};
+  try { annotations = (JSON.parse(store.readBlob(img.digest).toString('utf8')) as { annotations?: Record<string, string> }).annotations ?? {}; } catch { /* no manifest kept */ }
   return {
     Id: img.id, Digest: img.digest, RepoTags: img.names, RepoDigests: img.repoDigests, Created: config.created,
     Size: img.size, Architecture: config.architecture, Os: config.os, Config: config.config ?? {},
-    RootFS: { Type: 'layers', Layers: img.layers }, ManifestType: img.manifestMediaType,
+    RootFS: { Type: 'layers', Layers: img.layers }, ManifestType: img.manifestMediaType, Annotations: annotations,
   };
 }
 

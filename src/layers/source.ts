@@ -11,14 +11,14 @@ export class BuiltImageSource implements ImageSource {
   private readonly configDigest: string;
 
   /** `config` lists every diff id, each a layer of the store. */
-  constructor(readonly name: string, config: object, private readonly diffIds: string[]) {
+  constructor(readonly name: string, config: object, private readonly diffIds: string[], private readonly annotations?: Record<string, string>) {
     this.config = Buffer.from(JSON.stringify(config));
     this.configDigest = sha256(this.config);
   }
 
   async resolveManifest(): Promise<ResolvedManifest> {
     const layers = this.diffIds.map((d) => ({ mediaType: LAYER_TYPE.oci.tar, digest: d, size: 0 }));
-    return buildManifest('oci', { digest: this.configDigest, size: this.config.length }, layers, this.name);
+    return buildManifest('oci', { digest: this.configDigest, size: this.config.length }, layers, this.name, this.annotations);
   }
 
   async *streamBlob(desc: Descriptor): AsyncGenerator<Buffer> {

@@ -5,7 +5,7 @@ import { DIGEST } from '../digest.js';
 
 export interface Descriptor { mediaType: string; digest: string; size: number; platform?: Platform; urls?: string[] }
 export interface Platform { os: string; architecture: string; variant?: string }
-export interface ImageManifest { schemaVersion: number; mediaType?: string; config: Descriptor; layers: Descriptor[] }
+export interface ImageManifest { schemaVersion: number; mediaType?: string; config: Descriptor; layers: Descriptor[]; annotations?: Record<string, string> }
 export interface ImageIndex { schemaVersion: number; mediaType?: string; manifests: Descriptor[] }
 
 export const LAYER_TYPES = new Set([

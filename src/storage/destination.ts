@@ -37,7 +37,8 @@ export class StoreDestination implements ImageDestination {
   /** layers this copy added to the store: if the image can't be recorded, they go again */
   private readonly committed: string[] = [];
 
-  constructor(private readonly store: Store, private readonly onWarning: (m: string) => void = () => {}) {}
+  /** `built`: the images are made here (build, commit, import), their manifests tspod's own */
+  constructor(private readonly store: Store, private readonly onWarning: (m: string) => void = () => {}, private readonly opts: { built?: boolean } = {}) {}
 
   readonly layerForm = 'any' as const;
 
@@ -144,6 +145,7 @@ export class StoreDestination implements ImageDestination {
         created: args.created,
         size: args.diffIds.reduce((n, d) => n + this.store.layerSize(d), 0),
         manifestMediaType: args.manifest.mediaType,
+        ...(this.opts.built ? { built: true } : {}),
         pulled: new Date().toISOString(),
       });
     });

@@ -29,7 +29,9 @@ export class StoreSource implements ImageSource {
     const config = this.store.readBlob(`sha256:${this.image.id}`);
     const layers = this.image.layers.map((diffId) => ({ mediaType: LAYER_TYPE.oci.tar, digest: diffId, size: layoutSize(this.layout(diffId)) }));
     // In the image's own format; its digest is of this listing, not of anything stored: the destination writes its own.
-    return buildManifest(formatOf(this.image.manifestMediaType), { digest: `sha256:${this.image.id}`, size: config.length }, layers, this.name);
+    let annotations: Record<string, string> | undefined;
+    try { annotations = (JSON.parse(this.store.readBlob(this.image.digest).toString('utf8')) as ImageManifest).annotations; } catch { /* no manifest kept */ }
+    return buildManifest(formatOf(this.image.manifestMediaType), { digest: `sha256:${this.image.id}`, size: config.length }, layers, this.name, annotations);
   }
 
   async *streamBlob(desc: Descriptor): AsyncGenerator<Buffer> {

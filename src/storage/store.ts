@@ -33,6 +33,8 @@ export interface ImageRecord {
   pulled: string;
   /** every name the image has had, its current ones first (containers/storage's NamesHistory) */
   namesHistory?: string[];
+  /** recorded by a build or commit (its manifest is tspod's own, not one a registry has) */
+  built?: boolean;
   /** the image a build step made this one from: an untagged parent of another image is an intermediate one */
   parent?: string;
 }
@@ -233,6 +235,8 @@ export class Store {
       withHistory(existing);
       existing.repoDigests = [...new Set([...existing.repoDigests, ...rec.repoDigests])];
       existing.pulled = rec.pulled;
+      // A build of the same config with other annotations wrote another manifest: it is the image's now.
+      if (rec.built) { existing.digest = rec.digest; existing.manifestMediaType = rec.manifestMediaType; }
     } else {
       withHistory(rec);
       images.push(rec);

@@ -328,6 +328,16 @@ test('COPY follows a symlink in the context only inside it: one to the host\'s /
   assert.is(ok(['run', '--rm', 'b-symlink', 'cat', '/inside']), 'real\n');
 });
 
+test('--annotation goes into the OCI manifest: inspect shows it, and a push carries it to the registry', () => {
+  const ctx = context('annotated', { 'Containerfile': `FROM ${alpine}\nRUN echo x > /x\n` });
+  ok(['build', '-q', '--annotation', 'org.example.team=builders', '-t', 'b-annotated', ctx]);
+  assert.equal(JSON.parse(inspect('b-annotated', '{{json .Annotations}}')), { 'org.example.team': 'builders' });
+  const dest = `${registry}/built/annotated:1`;
+  ok(['push', 'b-annotated', dest]);
+  const raw = JSON.parse(spawnSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${dest}`], { encoding: 'utf8' }).stdout);
+  assert.equal(raw.annotations, { 'org.example.team': 'builders' });
+});
+
 test('Ctrl-C during a RUN ends the build: exit 130, nothing tagged, no container or mount left', async () => {
   const ctx = context('interrupt', { 'Containerfile': `FROM ${alpine}\nRUN echo step-started; sleep 60\nRUN echo never\n` });
   const [cmd, ...argv] = tspodCommand(['build', '-t', 'b-interrupted', ctx]);

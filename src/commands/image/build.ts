@@ -55,7 +55,7 @@ export class BuildCommand extends TspodCommand {
   layers = Option.String('--layers', { tolerateBoolean: true, description: 'keep an image per step and use the cache (default true; BUILDAH_LAYERS)' });
   squash = Option.Boolean('--squash', false, { description: 'make the new layers of the final stage one layer' });
   label = Option.Array('--label', [], { description: 'KEY=VALUE on the image' });
-  annotation = Option.Array('--annotation', [], { description: 'KEY=VALUE on the manifest (accepted, not yet written)' });
+  annotation = Option.Array('--annotation', [], { description: 'KEY=VALUE in the image\'s (OCI) manifest' });
   format = Option.String('--format', { description: 'oci (default) or docker' });
   iidfile = Option.String('--iidfile', { description: 'write the image id to this file' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'print only the image id' });
@@ -148,7 +148,6 @@ export class BuildCommand extends TspodCommand {
         const i = a.indexOf('=');
         if (i < 0) buildArgs.set(a, process.env[a]); else buildArgs.set(a.slice(0, i), a.slice(i + 1));
       }
-      if (this.annotation.length) process.stderr.write('WARN[0000] --annotation is not written into the image yet (tspod keeps one manifest per image id); build without it to silence this\n');
       const secrets = new Map<string, () => Buffer>();
       for (const spec of this.secret) {
         const kv = new Map(spec.split(',').map((p) => { const i = p.indexOf('='); return [i < 0 ? p : p.slice(0, i), i < 0 ? '' : p.slice(i + 1)] as [string, string]; }));

@@ -95,7 +95,9 @@ export interface SaveOptions {
 /** Writes to a file (staged beside it, renamed at the end) or to stdout, waiting on back-pressure. */
 export function outputSink(output: string | undefined): { write(c: Buffer): Promise<void>; done(): Promise<void>; fail(): void } {
   const file = output ? `${output}.tspod-${process.pid}.tmp` : undefined;
-  const stream = file ? fs.createWriteStream(file, { mode: 0o644 }) : process.stdout;
+  // A deep buffer lets the writes (libuv's thread pool) run while the main thread reads and hashes
+  // the next bodies: with the default 16 KiB the two took turns (save 1.1 s -> see README).
+  const stream = file ? fs.createWriteStream(file, { mode: 0o644, highWaterMark: 4 << 20 }) : process.stdout;
   let failed: Error | undefined;
   stream.on('error', (e) => { failed = e; });
   return {

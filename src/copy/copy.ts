@@ -85,8 +85,8 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
       if (reused) { sent.set(key, reused); emit({ type: 'layer-skip', digest: desc.digest, size: desc.size }); return; }
       if (dest.layerForm === 'tar' && !plain) throw new TspodError('E_USAGE', `${source.name}: layer ${desc.digest} is compressed, and this destination takes plain tars`, { hint: 'save images from the store (pull them first)' });
       // The blob the layer was pulled as is sent as it is rather than compressed again (deflate is most of a push).
-      const stored = dest.layerForm === 'compressed' && plain ? source.storedBlob?.(diffId) : undefined;
-      const from = stored && fits(stored) ? stored : desc;
+      const stored = dest.layerForm === 'compressed' && plain ? await source.compressedBlob?.(diffId, fits) : undefined;
+      const from = stored ?? desc;
       const compress = dest.layerForm === 'compressed' && from.digest === diffId;
       if (compress && !opts.compressor) throw new TspodError('E_INTERNAL', 'no compressor for a destination that wants compressed layers');
       const out: Descriptor = compress ? { mediaType: LAYER_TYPE.oci[opts.compressor!.name], digest: '', size: -1 } : from;

@@ -17,8 +17,11 @@ export interface ImageSource {
   resolveManifest(): Promise<ResolvedManifest>;
   /** The blob's bytes, never more than desc.size, failing if fewer. */
   streamBlob(desc: Descriptor): AsyncIterable<Buffer>;
-  /** A compressed blob of this layer that the source itself can stream (what the store pulled it as), so it need not be compressed again. */
-  storedBlob?(diffId: string): Descriptor | undefined;
+  /**
+   * A compressed blob of this layer that the source can stream as it is (push: the blob the store
+   * pulled it as, from the registry it came from), so it need not be compressed again.
+   */
+  compressedBlob?(diffId: string, fits: (d: Descriptor) => boolean): Promise<Descriptor | undefined>;
   /** Blobs known to hold this layer elsewhere (what the store pulled it as), for a destination to reuse. */
   knownBlobs?(diffId: string): KnownBlob[];
   /** Stop: abort whatever is in flight. */

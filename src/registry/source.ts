@@ -33,6 +33,15 @@ export class RegistrySource implements ImageSource {
     return { digest: sha256(body), mediaType, body, manifest: parseManifest(body, this.name) };
   }
 
+  /** Does the registry still hold this blob? (HEAD; any failure counts as no) */
+  async hasBlob(digest: string): Promise<boolean> {
+    try {
+      const res = await this.client.send(this.ref.path, `/v2/${this.ref.path}/blobs/${digest}`, { method: 'HEAD' });
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch { return false; }
+  }
+
   streamBlob(desc: Descriptor): AsyncIterable<Buffer> {
     return this.client.blob(this.ref.path, desc.digest, desc.size);
   }

@@ -6,8 +6,7 @@ import path from 'node:path';
 import { DigestMismatchError, TspodError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { mark } from '../trace.js';
-import { LAYER_BLOB_FILE, Store } from './store.js';
-import { LAYER_TYPE } from '../copy/media.js';
+import { Store } from './store.js';
 import { unpackLayerStream, type UnpackedLayer } from './layer-stream.js';
 import { LAYOUT_FILE, LayoutRecorder } from './tar-layout.js';
 import type { Descriptor } from '../registry/manifest.js';
@@ -50,7 +49,7 @@ export class StoreDestination implements ImageDestination {
     const got = await this.unpackNew(`layer ${desc.digest}`, desc.digest, counted(open(), onBytes), (g) => {
       if (desc.digest && g.compressedDigest !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest}`, desc.digest, g.compressedDigest);
       if (g.diffDigest !== diffId) throw new DigestMismatchError(`layer ${desc.digest} (uncompressed, rootfs.diff_ids)`, diffId, g.diffDigest);
-    }, true);
+    });
     return { mediaType: desc.mediaType, digest: got.compressedDigest, size: desc.size };
   }
 
@@ -88,7 +87,7 @@ export class StoreDestination implements ImageDestination {
   }
 
   /** Unpack a layer stream into staging, let `check` refuse it, and move it into the store under its diff id. */
-  private async unpackNew(what: string, digest: string, stream: AsyncIterable<Buffer>, check: (got: UnpackedLayer) => void, keepBlob = false): Promise<UnpackedLayer> {
+  private async unpackNew(what: string, digest: string, stream: AsyncIterable<Buffer>, check: (got: UnpackedLayer) => void): Promise<UnpackedLayer> {
     const staging = this.store.stagingDir();
     try {
       const diff = path.join(staging, 'diff');
@@ -98,11 +97,9 @@ export class StoreDestination implements ImageDestination {
         overlayXattrPrefix: isRootless() ? 'user.overlay.' : 'trusted.overlay.',
         onWarning: this.onWarning,
         layoutFile: path.join(staging, LAYOUT_FILE),
-        blobFile: keepBlob ? path.join(staging, LAYER_BLOB_FILE) : undefined,
       });
       check(got);
-      const blob = got.blob && { mediaType: LAYER_TYPE.oci[got.blob.compression], digest: got.compressedDigest, size: got.blob.size };
-      this.store.commitLayer(staging, got.diffDigest, got.size, blob);
+      this.store.commitLayer(staging, got.diffDigest, got.size);
       this.committed.push(got.diffDigest);
       return got;
     } catch (e) {

@@ -1,8 +1,6 @@
 // One layer from its compressed bytes to an unpacked directory: the compressed digest, the
 // decompressor (chosen by magic bytes), the diff id, and the unpack, all in one pass over the stream.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { Readable, type Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
@@ -41,43 +39,10 @@ export interface LayerStreamOptions {
   onWarning?: (message: string) => void;
   /** where to write the tar's layout (tar-layout.ts), when it can give the tar back */
   layoutFile?: string;
-  /** where to keep the compressed bytes as they came (a push or save sends them again instead of recompressing) */
-  blobFile?: string;
 }
 
 /** What the stream turned out to be; the caller compares the digests with what it expected. */
-export interface UnpackedLayer {
-  compressedDigest: string; diffDigest: string; size: number;
-  /** the uncompressed tar's length */ tarSize: number;
-  /** the compressed stream's length and compression, when it was kept in blobFile */ blob?: { size: number; compression: 'gzip' | 'zstd' };
-}
-
-/** A file the compressed stream is copied into as it passes; its first error (ENOSPC) fails the layer. */
-class KeptBlob {
-  private readonly out: fs.WriteStream;
-  private error: Error | undefined;
-  /** settles (never rejects) once the file is closed, after an end or an error */
-  readonly closed: Promise<void>;
-  constructor(file: string) {
-    this.out = fs.createWriteStream(file, { mode: 0o644 });
-    this.out.on('error', (e) => { this.error ??= e; });
-    this.closed = new Promise((resolve) => this.out.once('close', () => resolve()));
-  }
-  private check(): void { if (this.error) throw this.error; }
-  /** Pass the chunks on, writing each to the file too; ends the file when the source ends. */
-  async *tee(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      this.check();
-      if (!this.out.write(chunk)) await Promise.race([once(this.out, 'drain'), this.closed]);
-      this.check();
-      yield chunk;
-    }
-    this.out.end();
-    await this.closed;
-    this.check();
-  }
-  destroy(): void { this.out.destroy(); }
-}
+export interface UnpackedLayer { compressedDigest: string; diffDigest: string; size: number; /** the uncompressed tar's length */ tarSize: number }
 
 /** Pass the chunks on, hashing each as it goes by. */
 async function* hashing(source: AsyncIterable<Buffer>, hash: crypto.Hash): AsyncGenerator<Buffer> {
@@ -87,7 +52,6 @@ async function* hashing(source: AsyncIterable<Buffer>, hash: crypto.Hash): Async
 /** Unpack a compressed (or plain) layer stream into `diff`, an empty directory. */
 export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff: string, opts: LayerStreamOptions): Promise<UnpackedLayer> {
   let source: Readable | undefined;
-  let kept: KeptBlob | undefined;
   try {
     const compressedHash = crypto.createHash('sha256');
     const diffHash = crypto.createHash('sha256');
@@ -99,11 +63,7 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
       yield firstChunk;
       for (;;) { const n = await iterator.next(); if (n.done) return; yield n.value; }
     })();
-    const compression = compressionOfBytes(firstChunk);
-    let blobBytes = 0;
-    if (compression && opts.blobFile) kept = new KeptBlob(opts.blobFile);
-    const counting = async function* (s: AsyncIterable<Buffer>) { for await (const c of s) { blobBytes += c.length; yield c; } };
-    source = Readable.from(kept ? kept.tee(counting(body)) : body, { objectMode: false });
+    source = Readable.from(body, { objectMode: false });
     const dec = decompressor(firstChunk);
     let tar: Readable = source;
     if (dec) {
@@ -114,15 +74,10 @@ export async function unpackLayerStream(compressed: AsyncIterable<Buffer>, diff:
     // A plain tar's diff id is the digest of the stream itself: hashing it twice would cost a second SHA-256 pass.
     const result = await unpackLayer(dec ? hashing(tar, diffHash) : tar, diff, { overlayXattrPrefix: opts.overlayXattrPrefix, onWarning: opts.onWarning, layout });
     if (layout && result.replayable) layout.write(opts.layoutFile!);
-    await kept?.closed;
     const compressedDigest = `sha256:${compressedHash.digest('hex')}`;
-    return {
-      compressedDigest, diffDigest: dec ? `sha256:${diffHash.digest('hex')}` : compressedDigest, size: result.size, tarSize: layout?.size ?? 0,
-      blob: kept && compression ? { size: blobBytes, compression } : undefined,
-    };
+    return { compressedDigest, diffDigest: dec ? `sha256:${diffHash.digest('hex')}` : compressedDigest, size: result.size, tarSize: layout?.size ?? 0 };
   } catch (e) {
     source?.destroy();
-    kept?.destroy();
     if (e instanceof CorruptTarError) throw new CorruptLayerError(opts.digest, `it is not a valid tar archive (${e.why})`);
     const code = (e as { code?: string }).code ?? '';
     if (/^Z_|^ZSTD|^ERR_ZSTD/.test(code) || /zstd|incorrect (header|data) check|invalid (block|distance|code)|unexpected end of (file|data)/i.test((e as Error).message)) {

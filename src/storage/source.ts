@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DigestMismatchError, TspodError } from '../errors.js';
 import { LAYOUT_FILE, layoutSize, replayLayout } from './tar-layout.js';
 import { LAYER_TYPE, buildManifest, formatOf } from '../copy/media.js';
-import { LAYER_BLOB_FILE, type ImageRecord, type Store } from './store.js';
+import type { ImageRecord, Store } from './store.js';
 import type { Descriptor, ImageManifest } from '../registry/manifest.js';
 import type { ImageSource, KnownBlob, ResolvedManifest } from '../copy/types.js';
 
@@ -37,25 +37,11 @@ export class StoreSource implements ImageSource {
   async *streamBlob(desc: Descriptor): AsyncGenerator<Buffer> {
     if (desc.digest === `sha256:${this.image.id}`) { yield this.store.readBlob(desc.digest); return; }
     const hash = crypto.createHash('sha256');
-    const blobOf = this.blobLayers.get(desc.digest);
-    const chunks = blobOf ? fs.createReadStream(path.join(this.store.layerDir(blobOf), LAYER_BLOB_FILE), { highWaterMark: 256 * 1024 }) : replayLayout(this.layout(desc.digest), this.store.diffDir(desc.digest));
-    for await (const chunk of chunks as AsyncIterable<Buffer>) { hash.update(chunk); yield chunk; }
+    for await (const chunk of replayLayout(this.layout(desc.digest), this.store.diffDir(desc.digest))) { hash.update(chunk); yield chunk; }
     const got = `sha256:${hash.digest('hex')}`;
-    if (got !== desc.digest && blobOf) {
-      throw new TspodError('E_DIGEST', `the blob ${desc.digest} kept for layer ${blobOf.slice(7, 19)} of ${this.name} is damaged: its content is ${got}`,
-        { hint: `remove the image and pull it again: tspod rmi ${this.name} && tspod pull ${this.name}` });
-    }
     if (got !== desc.digest) throw new DigestMismatchError(`layer ${desc.digest} as written out from the store (its files changed since it was stored?)`, desc.digest, got);
   }
 
-  /** compressed blob digest -> the layer it is kept beside */
-  private readonly blobLayers = new Map<string, string>();
-
-  storedBlob(diffId: string): Descriptor | undefined {
-    const blob = this.store.layerBlob(diffId);
-    if (blob && fs.existsSync(path.join(this.store.layerDir(diffId), LAYER_BLOB_FILE))) { this.blobLayers.set(blob.digest, diffId); return blob; }
-    return undefined;
-  }
 
   /** Every image of the store that holds the layer lists a compressed blob of it, pulled from its repository. */
   knownBlobs(diffId: string): KnownBlob[] {

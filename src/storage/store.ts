@@ -2,8 +2,7 @@
 //   images.json              image records (tags, digests, layers), replaced atomically
 //   blobs/sha256/HEX         manifests and configs, content-addressed
 //   layers/HEX/diff          one unpacked layer per diff id, shared by every image that has it
-//   layers/HEX/layer.json    its size (and blob's descriptor); the directory appears only by rename after verification
-//   layers/HEX/blob          the compressed blob it was pulled as, sent again by push instead of recompressing
+//   layers/HEX/layer.json    its size; the directory appears only by rename after verification
 //   l/SHORT -> ../layers/HEX/diff   short names keep overlay's lowerdir under one page
 //   containers/ID/           a container's record, upper and work dirs, and its bundle
 //   tmp/PID-*                staging; swept once its process is gone
@@ -15,9 +14,6 @@ import { storeDir, storageDriver } from '../paths.js';
 import { TspodError } from '../errors.js';
 import { withLock, acquireLock } from '../sys/lock.js';
 import { processAlive } from '../sys/proc.js';
-import type { Descriptor } from '../registry/manifest.js';
-
-export const LAYER_BLOB_FILE = 'blob';
 
 export interface ImageRecord {
   id: string;
@@ -318,11 +314,6 @@ export class Store {
   diffDir(diffId: string): string { return path.join(this.layerDir(diffId), 'diff'); }
   hasLayer(diffId: string): boolean { return fs.existsSync(path.join(this.layerDir(diffId), 'layer.json')); }
 
-  /** The compressed blob the layer arrived as, kept beside it (LAYER_BLOB_FILE), if it was. */
-  layerBlob(diffId: string): Descriptor | undefined {
-    try { return (JSON.parse(fs.readFileSync(path.join(this.layerDir(diffId), 'layer.json'), 'utf8')) as { blob?: Descriptor }).blob; } catch { return undefined; }
-  }
-
   layerSize(diffId: string): number {
     try { return (JSON.parse(fs.readFileSync(path.join(this.layerDir(diffId), 'layer.json'), 'utf8')) as { size: number }).size; } catch { return 0; }
   }
@@ -335,8 +326,8 @@ export class Store {
   }
 
   /** Move a verified, unpacked layer (staging/diff) into place. Another pull may have won: fine. */
-  commitLayer(staging: string, diffId: string, size: number, blob?: Descriptor): void {
-    fs.writeFileSync(path.join(staging, 'layer.json'), JSON.stringify({ diffId, size, blob }));
+  commitLayer(staging: string, diffId: string, size: number): void {
+    fs.writeFileSync(path.join(staging, 'layer.json'), JSON.stringify({ diffId, size }));
     try {
       fs.renameSync(staging, this.layerDir(diffId));
     } catch (e) {

@@ -338,6 +338,39 @@ test('--annotation goes into the OCI manifest: inspect shows it, and a push carr
   assert.equal(raw.annotations, { 'org.example.team': 'builders' });
 });
 
+test('a context as a tar on stdin, --build-arg-file, ADD of a URL (COPY of one refused), --platform of another machine and --pull=never of a missing image refused', async () => {
+  const ctx = context('tarctx', { 'Containerfile': `FROM ${alpine}\nARG FROMFILE\nCOPY hello.txt /\nRUN echo "arg=$FROMFILE" > /arg\n`, 'hello.txt': 'from the tar\n' });
+  const tar = spawnSync('tar', ['-C', ctx, '-cf', '-', '.'], { maxBuffer: 1 << 26 }).stdout;
+  fs.writeFileSync(path.join(WORK, 'args.env'), 'FROMFILE=value-from-file\n# a comment\n');
+  fs.chmodSync(path.join(WORK, 'args.env'), 0o644);
+  const [cmd, ...argv] = tspodCommand(['build', '-q', '--build-arg-file', path.join(WORK, 'args.env'), '-t', 'b-tarctx', '-']);
+  const r = spawnSync(cmd, argv, { input: tar, encoding: 'utf8', timeout: 300_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(ok(['run', '--rm', 'b-tarctx', 'cat', '/hello.txt', '/arg']), 'from the tar\narg=value-from-file\n');
+  // ADD fetches a URL (here a local web server); COPY refuses one.
+  const srv = path.join(WORK, 'www');
+  fs.mkdirSync(srv, { recursive: true });
+  fs.writeFileSync(path.join(srv, 'remote.txt'), 'fetched\n');
+  const http = spawn('python3', ['-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', srv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const port = await new Promise<string>((resolve) => http.stdout.on('data', (d: Buffer) => { const m = /port (\d+)/.exec(d.toString()); if (m) resolve(m[1]); }));
+    const url = context('url', { 'Containerfile': `FROM ${alpine}\nADD http://127.0.0.1:${port}/remote.txt /srv/\n` });
+    ok(['build', '-q', '-t', 'b-url', url]);
+    assert.is(ok(['run', '--rm', 'b-url', 'sh', '-c', 'cat /srv/remote.txt; stat -c %a /srv/remote.txt']), 'fetched\n600\n');
+    fs.writeFileSync(path.join(url, 'Containerfile'), `FROM ${alpine}\nCOPY http://127.0.0.1:${port}/remote.txt /srv/\n`);
+    const c = tspod(['build', url]);
+    assert.is(c.status, 125);
+    assert.match(c.stderr, /building at STEP .*: source can't be a URL for COPY/);
+  } finally { http.kill(); }
+  const plat = tspod(['build', '--platform', 'linux/s390x', ctx]);
+  assert.is(plat.status, 125);
+  assert.match(plat.stderr, /linux\/s390x: this machine builds only linux\//);
+  const never = context('never', { 'Containerfile': `FROM ${registry}/nosuch/image:1\nRUN true\n` });
+  const n = tspod(['build', '--pull=never', never]);
+  assert.is(n.status, 125);
+  assert.match(n.stderr, /creating build container: .*nosuch\/image:1: image not known/);
+});
+
 test('Ctrl-C during a RUN ends the build: exit 130, nothing tagged, no container or mount left', async () => {
   const ctx = context('interrupt', { 'Containerfile': `FROM ${alpine}\nRUN echo step-started; sleep 60\nRUN echo never\n` });
   const [cmd, ...argv] = tspodCommand(['build', '-t', 'b-interrupted', ctx]);

@@ -242,11 +242,14 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<string>
   const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const sig of SIGNALS) process.on(sig, onSignal);
   let id: string;
+  const { deferHelperDeaths } = await import('../sys/proc.js');
+  const helpersGone = deferHelperDeaths();
   try {
     id = await run(target);
     await cache.flush();
   } finally {
     for (const sig of SIGNALS) process.off(sig, onSignal);
+    helpersGone();
   }
   if (interrupted.value) throw interruptedError();
   // Names go on at the end, after every stage: a failed build tags nothing.

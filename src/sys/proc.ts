@@ -65,6 +65,24 @@ export function hasArgument(pid: number, arg: string): boolean {
 export function killHelper(pid: number, arg: string): void {
   if (!pid || !processAlive(pid) || !hasArgument(pid, arg)) return;
   try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  if (deferred) { deferred.push(pid); return; }
+  waitGone([pid]);
+}
+
+function waitGone(pids: number[]): void {
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 500 && processAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 2);
+  for (let i = 0; i < 500 && pids.some(processAlive); i++) Atomics.wait(sleeper, 0, 0, 2);
+}
+
+/** Helpers killed while deaths are deferred: waited for together by helperDeaths(). */
+let deferred: number[] | undefined;
+
+/**
+ * From now on killHelper does not wait: a build, whose RUN steps end one after another, lets a
+ * step's network helper die (its tap device goes, 15-40 ms in the kernel) while the next work
+ * runs, and waits for all of them before it returns. Returns that wait.
+ */
+export function deferHelperDeaths(): () => void {
+  deferred = [];
+  return () => { const pids = deferred ?? []; deferred = undefined; waitGone(pids); };
 }

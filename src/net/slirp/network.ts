@@ -2,6 +2,7 @@
 // slirp4netns attaches to it; the runtime joins it by path. /etc/resolv.conf, /etc/hosts and
 // /etc/hostname are generated for the container.
 import fs from 'node:fs';
+import { mark } from '../../trace.js';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -273,6 +274,7 @@ export function teardownNetwork(state: NetworkState): void {
     for (let pid = processWithArgument(state.nsPath); pid; pid = processWithArgument(state.nsPath)) { kill(pid); if (processAlive(pid)) break; }
   }
   kill(helper ?? state.helperPid ?? 0);
+  mark('exit: network helper gone');
   kill(forwarder ?? 0);
   fs.rmSync(helperPidFile(state.nsPath), { force: true });
   fs.rmSync(forwarderPidFile(state.nsPath), { force: true });

@@ -65,17 +65,28 @@ export function hasArgument(pid: number, arg: string): boolean {
 export function killHelper(pid: number, arg: string): void {
   if (!pid || !processAlive(pid) || !hasArgument(pid, arg)) return;
   try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  if (deferred) { deferred.push(pid); return; }
-  waitGone([pid]);
+  const killed = { pid, started: startTime(pid) };
+  if (deferred) { deferred.push(killed); return; }
+  waitGone([killed]);
 }
 
-function waitGone(pids: number[]): void {
+/** When the process started (clock ticks since boot, /proc/PID/stat field 22): a pid used again by another process has another. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch { return undefined; }
+}
+
+/** Wait (up to a second) until each killed process is gone: dead, a zombie, or its pid another process's. */
+function waitGone(killed: Array<{ pid: number; started?: string }>): void {
+  const alive = (k: { pid: number; started?: string }) => processAlive(k.pid) && startTime(k.pid) === k.started;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 500 && pids.some(processAlive); i++) Atomics.wait(sleeper, 0, 0, 2);
+  for (let i = 0; i < 500 && killed.some(alive); i++) Atomics.wait(sleeper, 0, 0, 2);
 }
 
-/** Helpers killed while deaths are deferred: waited for together by helperDeaths(). */
-let deferred: number[] | undefined;
+/** Helpers killed while deaths are deferred, waited for together. */
+let deferred: Array<{ pid: number; started?: string }> | undefined;
 
 /**
  * From now on killHelper does not wait: a build, whose RUN steps end one after another, lets a

@@ -37,7 +37,7 @@ export interface BuildOptions {
   runtime?: string;
   quiet?: boolean;
   /** what RUN containers get besides: --dns, --dns-search, --dns-option, --add-host */
-  runOptions?: Pick<import('./create.js').CreateOptions, 'dns' | 'dnsSearch' | 'dnsOption' | 'addHost'>;
+  runOptions?: Pick<import('./create.js').CreateOptions, 'dns' | 'dnsSearch' | 'dnsOption' | 'addHost' | 'securityOpt' | 'ulimits'>;
   /** --squash: the final stage's new layers as one */
   squash?: boolean;
   /** --cache-from REPO (several) and --cache-to REPO: step images in a registry, tagged by cache key */

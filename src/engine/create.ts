@@ -91,6 +91,10 @@ export interface CreateOptions {
   unsetenvAll?: boolean;
   /** --tz ZONE or local */
   tz?: string;
+  /** --security-opt seccomp=PROFILE|unconfined, no-new-privileges[=BOOL], label=... */
+  securityOpt?: string[];
+  /** --ulimit NAME=SOFT[:HARD] */
+  ulimits?: string[];
   /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
   hostUsers?: string[];
 }
@@ -216,6 +220,9 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const tz = opts.tz ?? containersConf().tz;
   if (tz !== undefined) zoneFile(tz);
   const hostUsers = (opts.hostUsers ?? []).map(hostPasswdLine);
+  const { checkSecurityOpts, parseUlimits } = await import('../runtime/seccomp.js');
+  checkSecurityOpts(opts.securityOpt ?? []);
+  parseUlimits(opts.ulimits ?? []);
   const restart = parseRestartPolicy(opts.restart);
   checkDnsAndHosts(opts);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
@@ -293,6 +300,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
+        securityOpt: opts.securityOpt?.length ? opts.securityOpt : undefined, ulimits: opts.ulimits?.length ? opts.ulimits : undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

@@ -161,6 +161,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach && cfg.tty ? await terminalSize() : undefined, hostname, volumes,
       network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
+      ...(await securityOf(cfg.securityOpt ?? [], cfg.ulimits ?? [])),
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     mark('start: spec written');
@@ -362,6 +363,18 @@ export async function cleanupContainer(store: Store, id: string, runId?: string)
   if (!rec || !restart) return;
   await sleep(restartDelay(rec.restartCount ?? 1));
   await startContainer(store, rec, { byPolicy: true });
+}
+
+/** The spec's seccomp filter, no_new_privs and rlimits from --security-opt and --ulimit. */
+async function securityOf(securityOpt: string[], ulimits: string[]) {
+  const [{ seccompFor, parseUlimits }, { DEFAULT_CAPS }] = await Promise.all([import('../runtime/seccomp.js'), import('../runtime/spec.js')]);
+  const value = (key: string) => securityOpt.filter((o) => o.startsWith(`${key}=`) || o === key).pop();
+  const nnp = value('no-new-privileges');
+  return {
+    seccomp: seccompFor(value('seccomp')?.slice('seccomp='.length), DEFAULT_CAPS),
+    noNewPrivileges: nnp !== undefined && !/=false$/.test(nnp),
+    rlimits: parseUlimits(ulimits),
+  };
 }
 
 /** run = create + start, attached unless -d. A container that never started is removed if --rm was given. */

@@ -35,6 +35,12 @@ export interface SpecOptions {
   /** volumes and bind mounts, after the standard ones */
   volumes?: Mount[];
   rootless: boolean;
+  /** `linux.seccomp` (seccomp.ts), or none */
+  seccomp?: object;
+  /** --security-opt no-new-privileges */
+  noNewPrivileges?: boolean;
+  /** --ulimit: POSIX rlimits */
+  rlimits?: Array<{ type: string; soft: number; hard: number }>;
 }
 
 export function buildSpec(o: SpecOptions): object {
@@ -72,7 +78,8 @@ export function buildSpec(o: SpecOptions): object {
       cwd: o.cwd,
       // A non-root user starts with no capabilities, but keeps the bounding set, as in Podman and Docker: file capabilities still work.
       capabilities: { bounding: DEFAULT_CAPS, effective: caps, permitted: caps },
-      noNewPrivileges: false,
+      noNewPrivileges: !!o.noNewPrivileges,
+      ...(o.rlimits?.length ? { rlimits: o.rlimits } : {}),
     },
     root: { path: o.rootfs, readonly: o.readOnly },
     hostname: o.hostname,
@@ -81,6 +88,7 @@ export function buildSpec(o: SpecOptions): object {
       namespaces,
       maskedPaths: MASKED,
       readonlyPaths: READONLY,
+      ...(o.seccomp ? { seccomp: o.seccomp } : {}),
     },
   };
 }

@@ -72,6 +72,10 @@ export interface ContainerConfig {
   timeout?: number;
   /** --tz: ZONE or local */
   tz?: string;
+  /** --security-opt: seccomp=PROFILE|unconfined, no-new-privileges, label=... */
+  securityOpt?: string[];
+  /** --ulimit NAME=SOFT[:HARD] */
+  ulimits?: string[];
   /** --unsetenv NAME, --unsetenv-all */
   unsetenv?: string[];
   unsetenvAll?: boolean;

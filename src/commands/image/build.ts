@@ -69,6 +69,8 @@ export class BuildCommand extends TspodCommand {
   cacheFrom = Option.Array('--cache-from', [], { description: 'a registry repository to find build steps in (tagged by cache key)' });
   cacheTo = Option.String('--cache-to', { description: 'a registry repository to push the build\'s steps to, for other machines\' --cache-from' });
   secret = Option.Array('--secret', [], { description: 'id=ID,src=FILE or id=ID,env=VAR: a secret RUN --mount=type=secret can read, never stored in the image' });
+  securityOpt = Option.Array('--security-opt', [], { description: 'RUN steps\' seccomp=unconfined|PROFILE, no-new-privileges' });
+  ulimit = Option.Array('--ulimit', [], { description: 'RUN steps\' NAME=SOFT[:HARD]' });
   dns = Option.Array('--dns', [], { description: 'RUN steps\' DNS servers' });
   dnsSearch = Option.Array('--dns-search', [], { description: 'RUN steps\' DNS search domains' });
   dnsOption = Option.Array('--dns-option', [], { description: 'RUN steps\' resolver options' });
@@ -172,7 +174,7 @@ export class BuildCommand extends TspodCommand {
         pull: pull === 'true' ? 'always' : pull === 'false' ? 'missing' : pull as 'always', layers, labels: this.label, annotations: this.annotation,
         format: this.format as 'oci' | undefined, network: this.network, jobs: this.jobs ? Number(this.jobs) : undefined, ignoreFile: this.ignorefile,
         quiet: this.quiet, runEnv: proxies, secrets, cacheFrom: this.cacheFrom, cacheTo: this.cacheTo, squash: this.squash,
-        runOptions: { dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost },
+        runOptions: { dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, securityOpt: this.securityOpt, ulimits: this.ulimit },
         pullOptions: { tlsVerify: tlsVerifyFlag(this.tlsVerify), onProgress: progressPrinter(process.stderr, this.quiet) },
         say, onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
       });

@@ -1,0 +1,81 @@
+// The seccomp filter containers run under: Podman's profile (containers-common's seccomp.json, in
+// Docker's profile format) turned into the OCI spec's `linux.seccomp` for this machine, keeping
+// the rules for its architecture and for the capabilities the container has.
+import fs from 'node:fs';
+import { TspodError } from '../errors.js';
+
+export const DEFAULT_SECCOMP_PROFILE = '/usr/share/containers/seccomp.json';
+
+interface Rule { names?: string[]; name?: string; action: string; args?: unknown[]; errnoRet?: number; includes?: { caps?: string[]; arches?: string[]; minKernel?: string }; excludes?: { caps?: string[]; arches?: string[] } }
+interface Profile { defaultAction: string; defaultErrnoRet?: number; archMap?: Array<{ architecture: string; subArchitectures?: string[] }>; architectures?: string[]; syscalls?: Rule[] }
+
+/** This machine's architecture as the profile's rules name it, and as libseccomp does. */
+const ARCH = process.arch === 'x64' ? { rule: 'amd64', scmp: 'SCMP_ARCH_X86_64' } : process.arch === 'arm64' ? { rule: 'arm64', scmp: 'SCMP_ARCH_AARCH64' } : { rule: process.arch, scmp: `SCMP_ARCH_${process.arch.toUpperCase()}` };
+
+function kernelAtLeast(min: string): boolean {
+  const [a, b] = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').split('.').map((n) => parseInt(n, 10));
+  const [x, y] = min.split('.').map((n) => parseInt(n, 10));
+  return a > x || (a === x && b >= (y ?? 0));
+}
+
+/**
+ * `linux.seccomp` for a container with these capabilities: from `--security-opt seccomp=` (a file,
+ * or "unconfined" for none), else the default profile; undefined means no filter.
+ */
+export function seccompFor(option: string | undefined, caps: string[]): object | undefined {
+  if (option === 'unconfined') return undefined;
+  const file = option ?? DEFAULT_SECCOMP_PROFILE;
+  let profile: Profile;
+  try { profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile; } catch (e) {
+    if (!option && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
+    throw new TspodError('E_SECCOMP', `seccomp profile ${file}: ${why}`, { hint: 'give a profile in Docker\'s seccomp.json format, or seccomp=unconfined' });
+  }
+  if (typeof profile.defaultAction !== 'string') throw new TspodError('E_SECCOMP', `seccomp profile ${file} has no defaultAction: it is not a seccomp profile`, { hint: 'give a profile in Docker\'s seccomp.json format' });
+  const has = new Set(caps);
+  const arches = profile.archMap?.find((a) => a.architecture === ARCH.scmp);
+  const syscalls = (profile.syscalls ?? []).filter((r) => {
+    const inc = r.includes ?? {}, exc = r.excludes ?? {};
+    if (inc.arches?.length && !inc.arches.includes(ARCH.rule)) return false;
+    if (exc.arches?.length && exc.arches.includes(ARCH.rule)) return false;
+    if (inc.caps?.length && !inc.caps.every((c) => has.has(c))) return false;
+    if (exc.caps?.length && exc.caps.some((c) => has.has(c))) return false;
+    if (inc.minKernel && !kernelAtLeast(inc.minKernel)) return false;
+    return true;
+  }).map((r) => ({
+    names: r.names ?? (r.name ? [r.name] : []), action: r.action,
+    ...(r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}), ...(r.args?.length ? { args: r.args } : {}),
+  }));
+  return {
+    defaultAction: profile.defaultAction,
+    ...(profile.defaultErrnoRet !== undefined ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
+    architectures: arches ? [arches.architecture, ...(arches.subArchitectures ?? [])] : profile.architectures ?? [ARCH.scmp],
+    syscalls,
+  };
+}
+
+/** --security-opt values tspod knows; anything else fails before the container exists. */
+export function checkSecurityOpts(opts: string[]): void {
+  for (const o of opts) {
+    const [key, value] = [o.split(/[=:]/)[0], o.slice(o.split(/[=:]/)[0].length + 1)];
+    if (key === 'seccomp') { seccompFor(value, []); continue; }
+    if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(value)) continue;
+    if (key === 'label') continue; // no SELinux here: accepted, as Podman does without it
+    throw new TspodError('E_USAGE', `invalid --security-opt "${o}"`, { hint: 'tspod takes seccomp=unconfined|PROFILE, no-new-privileges[=true|false] and label=...' });
+  }
+}
+
+const RLIMITS = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
+
+/** --ulimit NAME=SOFT[:HARD] (-1 for unlimited) as the spec's rlimits. */
+export function parseUlimits(list: string[]): Array<{ type: string; soft: number; hard: number }> {
+  return list.map((u) => {
+    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
+    if (!m || !RLIMITS.includes(m[1])) throw new TspodError('E_USAGE', `invalid --ulimit "${u}"`, { hint: `use NAME=SOFT[:HARD] with NAME one of ${RLIMITS.join(', ')}` });
+    // Unlimited (-1) is RLIM_INFINITY, 2^64-1, which JSON numbers cannot carry exactly; and rootless it can only be had where it already is.
+    if (Number(m[2]) < 0 || Number(m[3] ?? 0) < 0) throw new TspodError('E_USAGE', `invalid --ulimit "${u}": unlimited (-1) is not supported yet`, { hint: 'give numbers' });
+    const soft = Number(m[2]), hard = Number(m[3] ?? m[2]);
+    if (soft > hard) throw new TspodError('E_USAGE', `invalid --ulimit "${u}": the soft limit is above the hard one`);
+    return { type: `RLIMIT_${m[1].toUpperCase()}`, soft, hard };
+  });
+}

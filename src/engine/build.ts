@@ -565,7 +565,9 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
   const createdBy = ins.json ? `/bin/sh -c #(nop) RUN ${JSON.stringify(ins.json)}` : `${argv.slice(0, -1).join(' ')} ${argv[argv.length - 1]}`;
   if (!state.layers.length) throw new TspodError('E_BUILD_RUN', 'RUN needs a base image with a command to run: this stage is FROM scratch with no layers', { hint: 'COPY a static binary in first, or start FROM an image' });
   const argEnv = [...state.args].filter(([k]) => !envMap(state.doc.config?.Env).has(k)).map(([k, val]) => `${k}=${val}`);
-  return step(store, next, state, `RUN ${JSON.stringify(argv)} ${network ?? ''} ${JSON.stringify(mountSpecs)}`, async () => {
+  // What the step runs under is part of what it is: its network, mounts, seccomp and limits.
+  const confinement = JSON.stringify([o.runOptions?.securityOpt ?? [], o.runOptions?.ulimits ?? []]);
+  return step(store, next, state, `RUN ${JSON.stringify(argv)} ${network ?? ''} ${JSON.stringify(mountSpecs)} ${confinement}`, async () => {
     const scratch = store.stagingDir();
     const releases: Array<() => void> = [];
     try {

@@ -95,6 +95,9 @@ export interface CreateOptions {
   securityOpt?: string[];
   /** --ulimit NAME=SOFT[:HARD] */
   ulimits?: string[];
+  /** --cap-add, --cap-drop: names with or without CAP_, any case, or ALL */
+  capAdd?: string[];
+  capDrop?: string[];
   /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
   hostUsers?: string[];
 }
@@ -223,6 +226,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const { checkSecurityOpts, parseUlimits } = await import('../runtime/seccomp.js');
   checkSecurityOpts(opts.securityOpt ?? []);
   parseUlimits(opts.ulimits ?? []);
+  (await import('../runtime/spec.js')).capabilitySet(opts.capAdd ?? [], opts.capDrop ?? []);
   const restart = parseRestartPolicy(opts.restart);
   checkDnsAndHosts(opts);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
@@ -301,6 +305,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
         securityOpt: opts.securityOpt?.length ? opts.securityOpt : undefined, ulimits: opts.ulimits?.length ? opts.ulimits : undefined,
+        capAdd: opts.capAdd?.length ? opts.capAdd : undefined, capDrop: opts.capDrop?.length ? opts.capDrop : undefined,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

@@ -161,7 +161,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach && cfg.tty ? await terminalSize() : undefined, hostname, volumes,
       network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
-      ...(await securityOf(cfg.securityOpt ?? [], cfg.ulimits ?? [])),
+      ...(await securityOf(cfg)),
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     mark('start: spec written');
@@ -366,14 +366,20 @@ export async function cleanupContainer(store: Store, id: string, runId?: string)
 }
 
 /** The spec's seccomp filter, no_new_privs and rlimits from --security-opt and --ulimit. */
-async function securityOf(securityOpt: string[], ulimits: string[]) {
-  const [{ seccompFor, parseUlimits }, { DEFAULT_CAPS }] = await Promise.all([import('../runtime/seccomp.js'), import('../runtime/spec.js')]);
+async function securityOf(cfg: { securityOpt?: string[]; ulimits?: string[]; capAdd?: string[]; capDrop?: string[] }) {
+  const securityOpt = cfg.securityOpt ?? [];
+  const [{ seccompFor, parseUlimits }, { capabilitySet }] = await Promise.all([import('../runtime/seccomp.js'), import('../runtime/spec.js')]);
+  const caps = capabilitySet(cfg.capAdd ?? [], cfg.capDrop ?? []);
+  // A non-root user has no capabilities but the ones --cap-add names (all of them for ALL).
+  const added = (cfg.capAdd ?? []).some((a) => a.trim().toUpperCase() === 'ALL') ? caps : capabilitySet(cfg.capAdd ?? [], ['ALL']);
   const value = (key: string) => securityOpt.filter((o) => o.startsWith(`${key}=`) || o === key).pop();
   const nnp = value('no-new-privileges');
   return {
-    seccomp: seccompFor(value('seccomp')?.slice('seccomp='.length), DEFAULT_CAPS),
+    // The profile's rules that depend on capabilities follow the container's own set.
+    seccomp: seccompFor(value('seccomp')?.slice('seccomp='.length), caps),
+    caps, userCaps: added,
     noNewPrivileges: nnp !== undefined && !/=false$/.test(nnp),
-    rlimits: parseUlimits(ulimits),
+    rlimits: parseUlimits(cfg.ulimits ?? []),
   };
 }
 

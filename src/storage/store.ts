@@ -76,6 +76,9 @@ export interface ContainerConfig {
   securityOpt?: string[];
   /** --ulimit NAME=SOFT[:HARD] */
   ulimits?: string[];
+  /** --cap-add, --cap-drop as given */
+  capAdd?: string[];
+  capDrop?: string[];
   /** --unsetenv NAME, --unsetenv-all */
   unsetenv?: string[];
   unsetenvAll?: boolean;

@@ -52,6 +52,23 @@ test('no-new-privileges and --ulimit reach the process; a bad --ulimit fails wit
   for (const bad of ['nofile', 'bogus=1', 'nofile=5:4']) assert.is(tspod(['run', '--rm', '--ulimit', bad, alpine, 'true']).status, 125, bad);
 });
 
+test('capabilities: Podman\'s default set, --cap-add/--cap-drop by any spelling and ALL, a non-root user with only what is added, an unknown name 125', () => {
+  const caps = (args: string[]) => ok(['run', '--rm', ...args, alpine, 'sh', '-c', `${status('CapEff')}; ${status('CapBnd')}`]);
+  assert.is(caps([]), '00000000800405fb\n00000000800405fb\n');
+  assert.is(caps(['--cap-add', 'net_admin', '--cap-drop', 'CAP_CHOWN']), '00000000800415fa\n00000000800415fa\n');
+  assert.is(caps(['--cap-drop', 'ALL']), '0000000000000000\n0000000000000000\n');
+  assert.is(caps(['--cap-drop', 'all', '--cap-add', 'KILL']), '0000000000000020\n0000000000000020\n');
+  assert.is(caps(['--user', '1000']), '0000000000000000\n00000000800405fb\n');
+  assert.is(caps(['--user', '1000', '--cap-add', 'NET_RAW']), '0000000000002000\n00000000800425fb\n');
+  ok(['run', '-d', '--name', 'sec-caps', '--cap-drop', 'ALL', alpine, 'sleep', '60']);
+  assert.is(ok(['exec', 'sec-caps', 'sh', '-c', status('CapEff')]), '0000000000000000\n', 'exec keeps the set');
+  ok(['rm', '-f', '-t', '0', 'sec-caps']);
+  const bad = tspod(['run', '--rm', '--cap-add', 'NOT_A_CAP', alpine, 'true']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /^Error: --cap-add NOT_A_CAP: unknown capability "NOT_A_CAP"; /);
+  assert.is(bad.stderr.trim().split('\n').length, 1);
+});
+
 test('build: RUN steps run under the filter and take --ulimit and --security-opt', () => {
   const ctx = path.join(WORK, 'ctx');
   fs.mkdirSync(ctx, { recursive: true });

@@ -31,6 +31,8 @@ abstract class ContainerFlags extends TspodCommand {
   dnsOption = Option.Array('--dns-option,--dns-opt', [], { description: 'Set custom DNS options' });
   addHost = Option.Array('--add-host', [], { description: 'Add a custom host-to-IP mapping (host:ip, or host:host-gateway)' });
   noHosts = Option.Boolean('--no-hosts', false, { description: 'Do not create /etc/hosts within the container, instead use the version from the image' });
+  capAdd = Option.Array('--cap-add', [], { description: 'add capabilities (NAME, CAP_NAME, or ALL)' });
+  capDrop = Option.Array('--cap-drop', [], { description: 'drop capabilities (NAME, CAP_NAME, or ALL)' });
   securityOpt = Option.Array('--security-opt', [], { description: 'seccomp=unconfined|PROFILE.json, no-new-privileges, label=disable' });
   ulimit = Option.Array('--ulimit', [], { description: 'NAME=SOFT[:HARD], e.g. nofile=1024:2048' });
   envHost = Option.Boolean('--env-host', false, { description: 'Use the host environment inside the container' });
@@ -83,7 +85,7 @@ abstract class ContainerFlags extends TspodCommand {
     const mounts = this.mount.length ? this.mount.map((await import('../../engine/volumes.js')).mountAsVolumeFlag) : [];
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, securityOpt: this.securityOpt, ulimits: this.ulimit,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, securityOpt: this.securityOpt, ulimits: this.ulimit, capAdd: this.capAdd, capDrop: this.capDrop,
       ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumesFrom: this.volumesFrom, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,

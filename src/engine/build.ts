@@ -12,6 +12,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TspodError, UsageError } from '../errors.js';
 import { mark } from '../trace.js';
+import { lowerStat } from './commit.js';
 import type { ImageRecord, Store } from '../storage/store.js';
 import { parseContainerfile, type Containerfile, type Instruction, type Stage } from '../build/parse.js';
 import { expand, keyValues, shellWords } from '../build/words.js';
@@ -396,7 +397,7 @@ async function runStep(store: Store, cf: Containerfile, ins: Instruction, state:
       return step(store, next, state, `ONBUILD ${ins.args}`, async () => nop(`ONBUILD ${ins.args}`), ctx, final);
     }
     case 'HEALTHCHECK': {
-      cfg.Healthcheck = healthcheck(ins, state);
+      cfg.Healthcheck = healthcheck(ins);
       return step(store, next, state, `HEALTHCHECK ${JSON.stringify(cfg.Healthcheck)}`, async () => nop(`HEALTHCHECK ${ins.args}`), ctx, final);
     }
     case 'WORKDIR': {
@@ -418,14 +419,13 @@ async function runStep(store: Store, cf: Containerfile, ins: Instruction, state:
   return next;
 }
 
-function healthcheck(ins: Instruction, state: State): unknown {
+function healthcheck(ins: Instruction): unknown {
   const rest = ins.args.trim();
   if (/^NONE$/i.test(rest)) return { Test: ['NONE'] };
   const m = /^CMD\s+(.*)$/is.exec(rest);
   if (!m) throw new UsageError('HEALTHCHECK takes [OPTIONS] CMD command, or NONE');
   let test: string[];
   try { const j = JSON.parse(m[1]) as unknown; test = Array.isArray(j) ? ['CMD', ...(j as string[])] : ['CMD-SHELL', m[1]]; } catch { test = ['CMD-SHELL', m[1]]; }
-  void state;
   const ns = (v?: string) => {
     if (!v) return undefined;
     const mm = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
@@ -439,19 +439,13 @@ function healthcheck(ins: Instruction, state: State): unknown {
 /** The directories of `dir` (and above) that no layer has. */
 function missingDirs(store: Store, layers: string[], dir: string): string[] {
   const out: string[] = [];
+  const has = lowerStat(store, layers);
   const parts = dir.split('/').filter(Boolean);
   for (let n = 1; n <= parts.length; n++) {
     const rel = parts.slice(0, n).join('/');
-    if (!existsInLayers(store, layers, rel)) out.push(rel);
+    if (!has(rel)) out.push(rel);
   }
   return out;
-}
-
-function existsInLayers(store: Store, layers: string[], rel: string): fs.Stats | undefined {
-  for (const d of [...layers].reverse()) {
-    try { return fs.lstatSync(path.join(store.diffDir(d), rel)); } catch { /* not here */ }
-  }
-  return undefined;
 }
 
 async function* dirsLayer(dirs: string[]): AsyncGenerator<Buffer> {
@@ -688,10 +682,8 @@ function resolveOwner(store: Store, layers: string[], spec: string | undefined):
   if (!spec) return { uid: 0, gid: 0 };
   const [u, g] = spec.split(':');
   const read = (file: string) => {
-    const st = existsInLayers(store, layers, file);
-    if (!st) return [] as string[][];
     for (const d of [...layers].reverse()) { try { return fs.readFileSync(path.join(store.diffDir(d), file), 'utf8').split('\n').map((l) => l.split(':')); } catch { /* next */ } }
-    return [];
+    return [] as string[][];
   };
   const lookup = (name: string, file: string, what: string) => {
     if (/^\d+$/.test(name)) return Number(name);
@@ -766,7 +758,7 @@ async function copyInstruction(store: Store, cf: Containerfile, ins: Instruction
         } else sources.push(f);
       }
     }
-    const destSt = existsInLayers(store, state.layers, dest.slice(1));
+    const destSt = lowerStat(store, state.layers)(dest.slice(1));
     const destIsDir = destGiven.endsWith('/') || sources.length > 1 || !!destSt?.isDirectory() || destGiven === '.';
     const dirOf = destIsDir || sources.every((s) => fs.statSync(s.full).isDirectory()) ? dest : path.posix.dirname(dest);
     const missingParents = missingDirs(store, state.layers, dirOf).filter((d) => `/${d}` !== dest || !sources.some((s) => fs.statSync(s.full).isDirectory()));

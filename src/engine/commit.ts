@@ -23,8 +23,8 @@ function imageOf(store: Store, rec: ContainerRecord): ImageRecord {
 }
 
 /** A path as the topmost of the image's layers that has it holds it (a whiteout above it aside). */
-export function lowerStat(store: Store, img: ImageRecord): (rel: string) => fs.Stats | undefined {
-  const dirs = img.layers.map((d) => store.diffDir(d)).reverse();
+export function lowerStat(store: Store, layers: string[]): (rel: string) => fs.Stats | undefined {
+  const dirs = layers.map((d) => store.diffDir(d)).reverse();
   return (rel) => {
     for (const d of dirs) { try { return fs.lstatSync(Buffer.concat([Buffer.from(`${d}/`), Buffer.from(rel, 'latin1')])); } catch { /* not in this one */ } }
     return undefined;
@@ -93,7 +93,7 @@ export async function containerLayer(store: Store, rec: ContainerRecord, img: Im
   const { writeLayer } = await import('../layers/writer.js');
   const dir = store.containerDir(rec.id);
   const upper = path.join(dir, 'upper');
-  const has = lowerStat(store, img);
+  const has = lowerStat(store, img.layers);
   const opts = { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) };
   const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path.join(dir, 'merged'));
   if (!consume || mounted) return dest.addLayer(() => writeLayer(upper, opts));
@@ -120,14 +120,13 @@ export async function changesOf(store: Store, ref: string): Promise<Change[]> {
   try { rec = findContainer(store, ref); } catch { /* maybe an image */ }
   if (rec) {
     const img = imageOf(store, rec);
-    const has = lowerStat(store, img);
+    const has = lowerStat(store, img.layers);
     return upperChanges(path.join(store.containerDir(rec.id), 'upper'), has, { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) });
   }
   const img = await findImage(store, ref);
   if (!img) throw new TspodError('E_NO_SUCH', `${ref} is neither a container nor an image here`, { hint: 'see tspod ps -a and tspod images' });
   if (!img.layers.length) return [];
-  const below = { ...img, layers: img.layers.slice(0, -1) };
-  return upperChanges(store.diffDir(img.layers[img.layers.length - 1]), lowerStat(store, below), { overlayXattrPrefix: overlayPrefix() });
+  return upperChanges(store.diffDir(img.layers[img.layers.length - 1]), lowerStat(store, img.layers.slice(0, -1)), { overlayXattrPrefix: overlayPrefix() });
 }
 
 /** export CONTAINER: its whole root (without volumes) as one tar, to a file (staged, renamed at the end) or stdout. */

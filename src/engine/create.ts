@@ -153,10 +153,10 @@ function checkDnsAndHosts(opts: CreateOptions): void {
 
 const PROXY_VARS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy'].flatMap((v) => [v, v.toUpperCase()]);
 
-/** The proxy settings of the caller's environment, which a container gets unless --http-proxy=false (as Podman). */
 /** tspod's own variables of the caller's environment, which --env-host leaves behind. */
 const HOST_ONLY_ENV = new Set(['TSPOD_LAUNCHER', 'TSPOD_TRACE', 'TSPOD_STORE', 'TSPOD_RUNTIME_DIR', 'TSPOD_DEFAULT_MOUNTS_FILE', 'NODE_EXTRA_CA_CERTS']);
 
+/** The proxy settings of the caller's environment, which a container gets unless --http-proxy=false (as Podman). */
 function proxyEnv(): string[] {
   return PROXY_VARS.filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
 }
@@ -223,8 +223,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const tz = opts.tz ?? containersConf().tz;
   if (tz !== undefined) zoneFile(tz);
   const hostUsers = (opts.hostUsers ?? []).map(hostPasswdLine);
-  const { checkSecurityOpts, parseUlimits } = await import('../runtime/seccomp.js');
-  checkSecurityOpts(opts.securityOpt ?? []);
+  const { parseSecurityOpts, parseUlimits } = await import('../runtime/seccomp.js');
+  parseSecurityOpts(opts.securityOpt ?? []);
   parseUlimits(opts.ulimits ?? []);
   (await import('../runtime/spec.js')).capabilitySet(opts.capAdd ?? [], opts.capDrop ?? []);
   const restart = parseRestartPolicy(opts.restart);

@@ -367,18 +367,16 @@ export async function cleanupContainer(store: Store, id: string, runId?: string)
 
 /** The spec's seccomp filter, no_new_privs and rlimits from --security-opt and --ulimit. */
 async function securityOf(cfg: { securityOpt?: string[]; ulimits?: string[]; capAdd?: string[]; capDrop?: string[] }) {
-  const securityOpt = cfg.securityOpt ?? [];
-  const [{ seccompFor, parseUlimits }, { capabilitySet }] = await Promise.all([import('../runtime/seccomp.js'), import('../runtime/spec.js')]);
+  const [{ seccompFor, parseSecurityOpts, parseUlimits }, { capabilitySet }] = await Promise.all([import('../runtime/seccomp.js'), import('../runtime/spec.js')]);
+  const security = parseSecurityOpts(cfg.securityOpt ?? []);
   const caps = capabilitySet(cfg.capAdd ?? [], cfg.capDrop ?? []);
   // A non-root user has no capabilities but the ones --cap-add names (all of them for ALL).
   const added = (cfg.capAdd ?? []).some((a) => a.trim().toUpperCase() === 'ALL') ? caps : capabilitySet(cfg.capAdd ?? [], ['ALL']);
-  const value = (key: string) => securityOpt.filter((o) => o.startsWith(`${key}=`) || o === key).pop();
-  const nnp = value('no-new-privileges');
   return {
     // The profile's rules that depend on capabilities follow the container's own set.
-    seccomp: seccompFor(value('seccomp')?.slice('seccomp='.length), caps),
+    seccomp: seccompFor(security.seccomp, caps),
     caps, userCaps: added,
-    noNewPrivileges: nnp !== undefined && !/=false$/.test(nnp),
+    noNewPrivileges: security.noNewPrivileges,
     rlimits: parseUlimits(cfg.ulimits ?? []),
   };
 }

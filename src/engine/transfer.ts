@@ -56,7 +56,7 @@ class StoreWithOrigins implements ImageSource {
   /** blob digest -> the origin that has it */
   private readonly blobOrigin = new Map<string, import('../registry/source.js').RegistrySource>();
 
-  constructor(private readonly store: import('../storage/source.js').StoreSource, private readonly originOf: (repository: string) => Promise<import('../registry/source.js').RegistrySource>) {}
+  constructor(private readonly store: import('../storage/source.js').StoreSource, private readonly originOf: (repository: string) => import('../registry/source.js').RegistrySource) {}
   get name(): string { return this.store.name; }
   resolveManifest() { return this.store.resolveManifest(); }
   knownBlobs(diffId: string) { return this.store.knownBlobs(diffId); }
@@ -64,7 +64,7 @@ class StoreWithOrigins implements ImageSource {
   async compressedBlob(diffId: string, fits: (d: Descriptor) => boolean): Promise<Descriptor | undefined> {
     for (const k of this.store.knownBlobs(diffId)) {
       if (!k.repository || !fits(k.desc)) continue;
-      const origin = this.origins.get(k.repository) ?? await this.originOf(k.repository);
+      const origin = this.origins.get(k.repository) ?? this.originOf(k.repository);
       this.origins.set(k.repository, origin);
       if (await origin.hasBlob(k.desc.digest)) { this.blobOrigin.set(k.desc.digest, origin); return k.desc; }
     }
@@ -91,11 +91,11 @@ export async function pushImage(store: Store, input: string, destination: string
     import('../storage/source.js'), import('../registry/destination.js'), import('../registry/source.js'), import('../copy/copy.js'), import('../layers/compress.js'), import('../registry/config.js'),
   ]);
   const ref = target.ref;
-  const insecure = opts.tlsVerify === false || (opts.tlsVerify === undefined && !!registryFor(loadRegistriesConfig(), ref)?.insecure);
+  const conf = loadRegistriesConfig();
+  const insecure = opts.tlsVerify === false || (opts.tlsVerify === undefined && !!registryFor(conf, ref)?.insecure);
   if (opts.authFile) process.env.REGISTRY_AUTH_FILE = opts.authFile;
   const dest = new RegistryDestination(ref, { insecure, credentials: opts.credentials });
-  const conf = loadRegistriesConfig();
-  const originOf = async (repository: string) => {
+  const originOf = (repository: string) => {
     const origin = parseReference(repository);
     return new RegistrySource(origin, { os: 'linux', architecture: 'amd64' }, { insecure: !!registryFor(conf, origin)?.insecure });
   };

@@ -54,15 +54,21 @@ export function seccompFor(option: string | undefined, caps: string[]): object |
   };
 }
 
-/** --security-opt values tspod knows; anything else fails before the container exists. */
-export function checkSecurityOpts(opts: string[]): void {
+/**
+ * --security-opt values, the last of each kind winning; anything tspod does not know fails (create
+ * calls it before the container exists, start to build the spec).
+ */
+export function parseSecurityOpts(opts: string[]): { seccomp?: string; noNewPrivileges: boolean } {
+  const out: { seccomp?: string; noNewPrivileges: boolean } = { noNewPrivileges: false };
   for (const o of opts) {
-    const [key, value] = [o.split(/[=:]/)[0], o.slice(o.split(/[=:]/)[0].length + 1)];
-    if (key === 'seccomp') { seccompFor(value, []); continue; }
-    if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(value)) continue;
+    const key = o.split(/[=:]/)[0];
+    const value = o.slice(key.length + 1);
+    if (key === 'seccomp') { seccompFor(value, []); out.seccomp = value; continue; }
+    if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(value)) { out.noNewPrivileges = value !== 'false'; continue; }
     if (key === 'label') continue; // no SELinux here: accepted, as Podman does without it
     throw new TspodError('E_USAGE', `invalid --security-opt "${o}"`, { hint: 'tspod takes seccomp=unconfined|PROFILE, no-new-privileges[=true|false] and label=...' });
   }
+  return out;
 }
 
 const RLIMITS = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];

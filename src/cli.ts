@@ -29,13 +29,13 @@ import { RmCommand } from './commands/container/rm.js';
 import { ExecCommand } from './commands/container/exec.js';
 import { PortCommand } from './commands/container/port.js';
 import { NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand } from './commands/network/network.js';
-import { LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, ContainerExistsCommand } from './commands/container/lifecycle.js';
+import { LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, ContainerExistsCommand, UpdateCommand } from './commands/container/lifecycle.js';
 import { VersionCommand } from './commands/system/version.js';
 import { InfoCommand } from './commands/system/info.js';
 import { InspectCommand } from './commands/system/inspect.js';
 import { UnshareCommand } from './commands/system/unshare.js';
 
-const COMMANDS = [PullCommand, PushCommand, BuildCommand, ImageTreeCommand, LoginCommand, LogoutCommand, SaveCommand, LoadCommand, HistoryCommand, SystemDfCommand, ImagePruneCommand, SystemPruneCommand, SystemResetCommand, CommitCommand, DiffCommand, CpCommand, ExportCommand, ImportCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
+const COMMANDS = [PullCommand, PushCommand, BuildCommand, ImageTreeCommand, LoginCommand, LogoutCommand, SaveCommand, LoadCommand, HistoryCommand, SystemDfCommand, ImagePruneCommand, SystemPruneCommand, SystemResetCommand, CommitCommand, DiffCommand, CpCommand, ExportCommand, ImportCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, UpdateCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, PortCommand,
   NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand];
 

@@ -32,6 +32,14 @@ export interface ContainersConf {
   baseHostsFile?: string;
   /** [containers] host_containers_internal_ip */
   hostContainersInternalIp?: string;
+  /** [containers] default_sysctls: NAME=VALUE set in every container that owns the namespace */
+  defaultSysctls?: string[];
+  /** [containers] ipcns, userns, shm_size, init, init_path */
+  ipcns?: string;
+  userns?: string;
+  shmSize?: string;
+  init?: boolean;
+  initPath?: string;
 }
 
 function confFiles(): string[] {
@@ -46,7 +54,7 @@ function confFiles(): string[] {
 
 let cached: ContainersConf | undefined;
 /** Bumped whenever parseConf reads a new setting. */
-const CONF_FIELDS = 2;
+const CONF_FIELDS = 3;
 
 export function containersConf(): ContainersConf {
   if (cached) return cached;
@@ -96,6 +104,12 @@ function parseConf(files: string[]): ContainersConf {
     if (typeof containers.no_hosts === 'boolean') conf.noHosts = containers.no_hosts;
     if (typeof containers.base_hosts_file === 'string') conf.baseHostsFile = containers.base_hosts_file;
     if (typeof containers.host_containers_internal_ip === 'string') conf.hostContainersInternalIp = containers.host_containers_internal_ip;
+    conf.defaultSysctls = strings(containers.default_sysctls) ?? conf.defaultSysctls;
+    if (typeof containers.ipcns === 'string') conf.ipcns = containers.ipcns;
+    if (typeof containers.userns === 'string') conf.userns = containers.userns;
+    if (typeof containers.shm_size === 'string') conf.shmSize = containers.shm_size;
+    if (typeof containers.init === 'boolean') conf.init = containers.init;
+    if (typeof containers.init_path === 'string') conf.initPath = containers.init_path;
   }
   return conf;
 }

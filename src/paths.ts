@@ -9,6 +9,11 @@ export function hostUid(): number {
   return v ? Number(v) : process.getuid!();
 }
 
+export function hostGid(): number {
+  const v = process.env.TSPOD_HOST_GID;
+  return v ? Number(v) : process.getgid!();
+}
+
 export function isRootless(): boolean {
   return hostUid() !== 0;
 }

@@ -6,3 +6,13 @@ export function humanSizeWithPrecision(bytes: number, precision: number, separat
   while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
   return `${Number(v.toPrecision(precision))}${separator}${units[i]}`;
 }
+
+/**
+ * A size as Docker's RAMInBytes reads --memory and --shm-size: a number with an optional b, k, m,
+ * g, t or p (binary units, any case, an optional trailing b); undefined when it is not one.
+ */
+export function parseRamSize(value: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(value.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * 1024 ** ' kmgtp'.indexOf(m[2].toLowerCase() || ' '));
+}

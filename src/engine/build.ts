@@ -38,7 +38,7 @@ export interface BuildOptions {
   runtime?: string;
   quiet?: boolean;
   /** what RUN containers get besides: --dns, --dns-search, --dns-option, --add-host */
-  runOptions?: Pick<import('./create.js').CreateOptions, 'dns' | 'dnsSearch' | 'dnsOption' | 'addHost' | 'securityOpt' | 'ulimits'>;
+  runOptions?: Pick<import('./create.js').CreateOptions, 'dns' | 'dnsSearch' | 'dnsOption' | 'addHost'> & { securityOpt?: string[]; ulimits?: string[] };
   /** --squash: the final stage's new layers as one */
   squash?: boolean;
   /** --cache-from REPO (several) and --cache-to REPO: step images in a registry, tagged by cache key */
@@ -569,10 +569,11 @@ async function runInstruction(store: Store, cf: Containerfile, ins: Instruction,
     const [{ createContainer }, { startContainer }, { removeContainer }, { containerLayer }, { StoreDestination }, { current }] = await Promise.all([
       import('./create.js'), import('./start.js'), import('./lifecycle.js'), import('./commit.js'), import('../storage/destination.js'), import('./containers.js'),
     ]);
+    const { securityOpt, ulimits, ...dnsAndHosts } = o.runOptions ?? {};
     const rec = await createContainer(store, {
-      ...o.runOptions, image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volatileRoot: true, volumes, tmpfs,
+      ...dnsAndHosts, confinement: { securityOpt, ulimits }, image: state.imageId, command: argv, entrypoint: [], env: [...(o.runEnv ?? []), ...argEnv], network, runtime: o.runtime, pull: 'never', imageVolumes: false, volatileRoot: true, volumes, tmpfs,
       labels: ['io.tspod.build=1'], builderPid: process.pid, onWarning: o.onWarning,
-    } as never);
+    });
     try {
       let code: number | undefined;
       runningSteps.add(rec);

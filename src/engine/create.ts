@@ -91,13 +91,8 @@ export interface CreateOptions {
   unsetenvAll?: boolean;
   /** --tz ZONE or local */
   tz?: string;
-  /** --security-opt seccomp=PROFILE|unconfined, no-new-privileges[=BOOL], label=... */
-  securityOpt?: string[];
-  /** --ulimit NAME=SOFT[:HARD] */
-  ulimits?: string[];
-  /** --cap-add, --cap-drop: names with or without CAP_, any case, or ALL */
-  capAdd?: string[];
-  capDrop?: string[];
+  /** --cap-add, --security-opt, --userns, --memory...: checked whole by confine.ts */
+  confinement?: import('./confine.js').ConfinementFlags;
   /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
   hostUsers?: string[];
 }
@@ -154,7 +149,7 @@ function checkDnsAndHosts(opts: CreateOptions): void {
 const PROXY_VARS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy'].flatMap((v) => [v, v.toUpperCase()]);
 
 /** tspod's own variables of the caller's environment, which --env-host leaves behind. */
-const HOST_ONLY_ENV = new Set(['TSPOD_LAUNCHER', 'TSPOD_TRACE', 'TSPOD_STORE', 'TSPOD_RUNTIME_DIR', 'TSPOD_DEFAULT_MOUNTS_FILE', 'NODE_EXTRA_CA_CERTS']);
+const HOST_ONLY_ENV = new Set(['TSPOD_HOST_UID', 'TSPOD_HOST_GID', 'TSPOD_LAUNCHER', 'TSPOD_TRACE', 'TSPOD_STORE', 'TSPOD_RUNTIME_DIR', 'TSPOD_DEFAULT_MOUNTS_FILE', 'NODE_EXTRA_CA_CERTS']);
 
 /** The proxy settings of the caller's environment, which a container gets unless --http-proxy=false (as Podman). */
 function proxyEnv(): string[] {
@@ -219,14 +214,18 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     throw new TspodError('E_USAGE', `running container create option: invalid log driver: ${opts.logDriver === 'journald' ? 'journald is not available to tspod (no journal socket here)' : 'invalid argument'}`, { hint: opts.logDriver === 'journald' ? 'use k8s-file (the default) or none' : undefined });
   }
   if (opts.stopSignal !== undefined) (await import('./lifecycle.js')).parseSignal(opts.stopSignal);
-  const { containersConf } = await import('../config.js');
-  const tz = opts.tz ?? containersConf().tz;
+  const conf = (await import('../config.js')).containersConf();
+  const tz = opts.tz ?? conf.tz;
   if (tz !== undefined) zoneFile(tz);
   const hostUsers = (opts.hostUsers ?? []).map(hostPasswdLine);
-  const { parseSecurityOpts, parseUlimits } = await import('../runtime/seccomp.js');
-  parseSecurityOpts(opts.securityOpt ?? []);
-  parseUlimits(opts.ulimits ?? []);
-  (await import('../runtime/spec.js')).capabilitySet(opts.capAdd ?? [], opts.capDrop ?? []);
+  const { parseNetwork } = await import('../net/slirp/network.js');
+  const { isRootless } = await import('../paths.js');
+  const networkMode = parseNetwork(opts.network, isRootless()).mode;
+  // The runtime as chosen (a name or a path, as Podman's inspect shows it), fixed for the container's life.
+  const runtime = opts.runtime ?? process.env.TSPOD_RUNTIME ?? conf.runtime ?? (await import('../runtime/oci.js')).findRuntime().name;
+  const { checkConfinement, resourcesApply } = await import('./confine.js');
+  const confinement = checkConfinement(store, opts.confinement ?? {}, { network: networkMode, runtime, rootless: isRootless() });
+  if (opts.confinement?.resources) resourcesApply(opts.confinement.resources, opts.onWarning ?? ((m) => process.stderr.write(`${m}\n`)));
   const restart = parseRestartPolicy(opts.restart);
   checkDnsAndHosts(opts);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
@@ -256,9 +255,6 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const args = containerArgs(imageCfg, opts.command, opts.entrypoint);
   if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
-  const { parseNetwork } = await import('../net/slirp/network.js');
-  const { isRootless } = await import('../paths.js');
-  const networkMode = parseNetwork(opts.network, isRootless()).mode;
   if (networkMode === 'bridge') {
     const { findNetwork } = await import('./networks.js');
     const names = opts.network!.split(',');
@@ -291,9 +287,6 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       claimed = true;
     }
     const labels = parseLabels(opts.labels ?? []);
-    // The runtime as chosen (a name or a path, as Podman's inspect shows it), fixed for the container's life.
-    const conf = (await import('../config.js')).containersConf();
-    const runtime = opts.runtime ?? process.env.TSPOD_RUNTIME ?? conf.runtime ?? (await import('../runtime/oci.js')).findRuntime().name;
     const rec: ContainerRecord = {
       id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
       autoRemove: !!opts.rm, ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
@@ -304,8 +297,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
-        securityOpt: opts.securityOpt?.length ? opts.securityOpt : undefined, ulimits: opts.ulimits?.length ? opts.ulimits : undefined,
-        capAdd: opts.capAdd?.length ? opts.capAdd : undefined, capDrop: opts.capDrop?.length ? opts.capDrop : undefined,
+        confinement,
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

@@ -14,6 +14,8 @@ import { volumeDataDir } from './volumes.js';
 import { humanSizeWithPrecision } from '../units.js';
 import { inspectPorts } from './ports.js';
 import { userNetworkNames } from '../net/mode.js';
+import { inspectConfinement } from './confine.js';
+import { isRootless } from '../paths.js';
 
 export interface RemoveContainerOptions {
   force?: boolean;
@@ -320,6 +322,8 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
       LogConfig: { Type: cfg?.logDriver ?? 'k8s-file', Config: null, Path: cfg?.logDriver === 'none' ? '' : path.join(dir, 'userdata/ctr.log'), Tag: '', Size: cfg?.logSizeMax ? humanSizeWithPrecision(cfg.logSizeMax, 4) : '0B' },
       PortBindings: ports.bindings, AutoRemove: !!rec.autoRemove, ReadonlyRootfs: !!cfg?.readOnly, NetworkMode: rec.network?.mode ?? (userNetworkNames(cfg?.network) ? 'bridge' : cfg?.network ?? ''),
       RestartPolicy: { Name: cfg?.restart?.name ?? 'no', MaximumRetryCount: cfg?.restart?.maxRetries ?? 0 },
+      Tmpfs: Object.fromEntries((cfg?.volumes ?? []).filter((m) => m.type === 'tmpfs').map((m) => [m.destination, (m.mountOptions ?? []).join(',')])),
+      ...inspectConfinement(cfg?.confinement, isRootless()),
     },
     LogPath: path.join(dir, 'userdata/ctr.log'),
     ...(o.size ? (({ rw, rootFs }) => ({ SizeRw: rw, SizeRootFs: rootFs }))(containerSizes(store, rec)) : {}),

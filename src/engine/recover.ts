@@ -17,7 +17,7 @@ import { runcStateRoot } from './containers.js';
  * overlay mount. Cheap when there is nothing: a few file checks.
  */
 export async function releaseContainer(store: Store, id: string, runtime?: string): Promise<void> {
-  const [{ findRuntime, deleteContainer }, { teardownNetwork, netnsPath }, { unmount }] = await Promise.all([
+  const [{ findRuntime, deleteContainer }, { teardownNetwork, netnsPath }, { unmountContainer }] = await Promise.all([
     import('../runtime/oci.js'), import('../net/slirp/network.js'), import('../runtime/rootfs.js')]);
   const userdata = path.join(store.containerDir(id), 'userdata');
   // conmon and everything under it (runtime create, runc init, the container's processes).
@@ -33,7 +33,7 @@ export async function releaseContainer(store: Store, id: string, runtime?: strin
     try { deleteContainer(findRuntime(runtime), runcStateRoot(), id); } catch { /* no runtime: nothing it could have made */ }
   }
   teardownNetwork({ mode: 'pasta', nsPath: netnsPath(runtimeDir(), id) });
-  unmount(path.join(store.containerDir(id), 'merged'));
+  unmountContainer(store.containerDir(id));
 }
 
 /** A record a killed start left marked: undone, and put back as it was before (created, or exited). Call under its lock. */

@@ -92,7 +92,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: `pull it again (tspod pull ${rec.imageName}), or remove the container` });
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
-  const [{ buildSpec }, { findRuntime }, { mountOverlay, unmount, overlayLowers }, { resolveUser }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
+  const [{ buildSpec }, { findRuntime }, { mountOverlay, mountShm, unmountContainer, overlayLowers }, { resolveUser, resolveGroups }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
     import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'),
     import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootpath.js'), import('./volumes.js'),
   ]);
@@ -114,12 +114,20 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
   const undo = () => {
     try { network?.teardown(); } catch { /* best effort */ }
-    unmount(rootfs);
+    unmountContainer(dir);
   };
   try {
     mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove || !!rec.config?.volatileRoot });
     mark('start: overlay mounted');
-    const user = resolveUser(rootfs, cfg.user ?? imageCfg.User);
+    const { confinementSpec, defaultUser, sharesShm, shmDir } = await import('./confine.js');
+    const confined = cfg.confinement;
+    if (sharesShm(confined)) {
+      fs.mkdirSync(shmDir(store, rec.id), { recursive: true });
+      mountShm(shmDir(store, rec.id), confined?.shmSize);
+    }
+    const user = resolveUser(rootfs, cfg.user ?? defaultUser(confined) ?? imageCfg.User);
+    const groupAdd = (confined?.groupAdd ?? []).filter((g) => g !== 'keep-groups');
+    if (groupAdd.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(rootfs, groupAdd)])];
     const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));
     // Defaults, then the image's Env, then --env-file and -e: later ones win.
     const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm'];
@@ -161,7 +169,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach && cfg.tty ? await terminalSize() : undefined, hostname, volumes,
       network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
-      ...(await securityOf(cfg)),
+      ...confinementSpec(store, rec, { networkMode, rootless }),
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     mark('start: spec written');
@@ -322,7 +330,7 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
   try {
     const before = store.readContainer(id);
     if (!before || before.state !== 'running' || (o.runId && before.runId !== o.runId)) return { rec: before, restart: false };
-    const [{ teardownNetwork }, { unmount }, { findRuntime, deleteContainer }] = await Promise.all([
+    const [{ teardownNetwork }, { unmountContainer }, { findRuntime, deleteContainer }] = await Promise.all([
       import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootfs.js'), import('../runtime/oci.js')]);
     rec = {
       ...before, state: 'exited', exitCode: o.exitCode ?? exitFileCode(store, id) ?? before.exitCode, finishedAt: new Date().toISOString(),
@@ -330,7 +338,7 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
     };
     try { if (before.network) teardownNetwork(before.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
     mark('exit: network down');
-    unmount(path.join(store.containerDir(id), 'merged'));
+    unmountContainer(store.containerDir(id));
     mark('exit: unmounted');
     if (o.runtimeDelete) { try { deleteContainer(findRuntime(before.config?.runtime), runcStateRoot(), id); } catch { /* no runtime state */ } }
     restart = !o.noRestart && shouldRestart(rec);
@@ -363,22 +371,6 @@ export async function cleanupContainer(store: Store, id: string, runId?: string)
   if (!rec || !restart) return;
   await sleep(restartDelay(rec.restartCount ?? 1));
   await startContainer(store, rec, { byPolicy: true });
-}
-
-/** The spec's seccomp filter, no_new_privs and rlimits from --security-opt and --ulimit. */
-async function securityOf(cfg: { securityOpt?: string[]; ulimits?: string[]; capAdd?: string[]; capDrop?: string[] }) {
-  const [{ seccompFor, parseSecurityOpts, parseUlimits }, { capabilitySet }] = await Promise.all([import('../runtime/seccomp.js'), import('../runtime/spec.js')]);
-  const security = parseSecurityOpts(cfg.securityOpt ?? []);
-  const caps = capabilitySet(cfg.capAdd ?? [], cfg.capDrop ?? []);
-  // A non-root user has no capabilities but the ones --cap-add names (all of them for ALL).
-  const added = (cfg.capAdd ?? []).some((a) => a.trim().toUpperCase() === 'ALL') ? caps : capabilitySet(cfg.capAdd ?? [], ['ALL']);
-  return {
-    // The profile's rules that depend on capabilities follow the container's own set.
-    seccomp: seccompFor(security.seccomp, caps),
-    caps, userCaps: added,
-    noNewPrivileges: security.noNewPrivileges,
-    rlimits: parseUlimits(cfg.ulimits ?? []),
-  };
 }
 
 /** run = create + start, attached unless -d. A container that never started is removed if --rm was given. */

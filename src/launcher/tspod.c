@@ -101,13 +101,15 @@ int main(int argc, char **argv) {
     die("cannot run node");
   }
 
-  char uid[24], rt[PATH_MAX], pidfile[PATH_MAX + 16];
+  char uid[24], gid[24], rt[PATH_MAX], pidfile[PATH_MAX + 16];
   snprintf(uid, sizeof uid, "%u", getuid());
+  snprintf(gid, sizeof gid, "%u", getgid());
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   struct stat st;
   if (xdg && *xdg && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode)) snprintf(rt, sizeof rt, "%s/tspod", xdg);
   else snprintf(rt, sizeof rt, "/tmp/tspod-run-%s", uid);
   setenv("TSPOD_HOST_UID", uid, 1);
+  setenv("TSPOD_HOST_GID", gid, 1);
   setenv("TSPOD_RUNTIME_DIR", rt, 1);
   snprintf(pidfile, sizeof pidfile, "%s/pause.pid", rt);
 

@@ -2,7 +2,7 @@
 // container's own upper and work dirs. Layers are named by short symlinks and the mount runs with
 // the store as its working directory, so 100 layers still fit overlay's one-page option limit.
 import { RuntimeError } from '../errors.js';
-import { mount, unmountLazy, SysError, errnoName } from '../sys/index.js';
+import { mount, unmountLazy, SysError, errnoName, MS_NOSUID, MS_NODEV, MS_NOEXEC } from '../sys/index.js';
 
 export interface OverlayOptions {
   storeRoot: string; lowers: string[]; upper: string; work: string; target: string; rootless: boolean;
@@ -41,4 +41,15 @@ export function mountOverlay(o: OverlayOptions): void {
 
 export function unmount(target: string): void {
   unmountLazy(target);
+}
+
+/** Everything start mounted for a container (in its directory): its shared /dev/shm and its root. */
+export function unmountContainer(dir: string): void {
+  unmountLazy(`${dir}/userdata/shm`);
+  unmountLazy(`${dir}/merged`);
+}
+
+/** A tmpfs for a container's /dev/shm kept outside it, so that containers joining its IPC namespace bind the same one. */
+export function mountShm(target: string, sizeBytes = 64 << 20): void {
+  mount('shm', target, 'tmpfs', `mode=1777,size=${Math.floor(sizeBytes / 1024)}k`, MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }

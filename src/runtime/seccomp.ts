@@ -54,19 +54,27 @@ export function seccompFor(option: string | undefined, caps: string[]): object |
   };
 }
 
+export interface SecurityOpts { seccomp?: string; noNewPrivileges: boolean; mask: string[]; unmask: string[] }
+
 /**
- * --security-opt values, the last of each kind winning; anything tspod does not know fails (create
- * calls it before the container exists, start to build the spec).
+ * --security-opt values, the last of each kind winning (mask and unmask add up); anything tspod
+ * does not know fails (create calls it before the container exists, start to build the spec).
  */
-export function parseSecurityOpts(opts: string[]): { seccomp?: string; noNewPrivileges: boolean } {
-  const out: { seccomp?: string; noNewPrivileges: boolean } = { noNewPrivileges: false };
+export function parseSecurityOpts(opts: string[]): SecurityOpts {
+  const out: SecurityOpts = { noNewPrivileges: false, mask: [], unmask: [] };
   for (const o of opts) {
     const key = o.split(/[=:]/)[0];
     const value = o.slice(key.length + 1);
     if (key === 'seccomp') { seccompFor(value, []); out.seccomp = value; continue; }
     if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(value)) { out.noNewPrivileges = value !== 'false'; continue; }
     if (key === 'label') continue; // no SELinux here: accepted, as Podman does without it
-    throw new TspodError('E_USAGE', `invalid --security-opt "${o}"`, { hint: 'tspod takes seccomp=unconfined|PROFILE, no-new-privileges[=true|false] and label=...' });
+    if ((key === 'mask' || key === 'unmask') && value) {
+      const paths = value.split(':');
+      if (paths.some((p) => !(p.startsWith('/') || (key === 'unmask' && p === 'ALL')))) throw new TspodError('E_USAGE', `invalid --security-opt "${o}": ${key} takes absolute paths separated by ':'`, { hint: key === 'unmask' ? 'e.g. unmask=/proc/kcore:/sys/firmware, unmask=/proc/* or unmask=ALL' : 'e.g. mask=/proc/cpuinfo:/etc/hostname' });
+      out[key].push(...paths);
+      continue;
+    }
+    throw new TspodError('E_USAGE', `invalid --security-opt "${o}"`, { hint: 'tspod takes seccomp=unconfined|PROFILE, no-new-privileges[=true|false], mask=PATHS, unmask=ALL|PATHS and label=...' });
   }
   return out;
 }

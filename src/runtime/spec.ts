@@ -2,6 +2,7 @@
 // the standard mounts, and namespaces. The container runs inside the pause process's user
 // namespace, so the spec creates no user namespace of its own.
 
+import fs from 'node:fs';
 import { TspodError } from '../errors.js';
 
 export const DEFAULT_CAPS = [
@@ -40,11 +41,14 @@ export function capabilitySet(add: string[], drop: string[]): string[] {
   return ALL_CAPS.filter((c) => set.has(c));
 }
 
-const MASKED = [
+export const MASKED_PATHS = [
   '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
   '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/selinux', '/sys/dev/block',
 ];
-const READONLY = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const READONLY_PATHS = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** A namespace of the container's: a new one, the host's (tspod's own), or one to join by path. */
+export type NsChoice = 'new' | 'host' | { path: string };
 
 export interface Mount { destination: string; type?: string; source?: string; options?: string[] }
 
@@ -78,32 +82,75 @@ export interface SpecOptions {
   noNewPrivileges?: boolean;
   /** --ulimit: POSIX rlimits */
   rlimits?: Array<{ type: string; soft: number; hard: number }>;
+  /** the paths masked and made read-only; Podman's when not given */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  /** --privileged: /sys writable */
+  privileged?: boolean;
+  sysctl?: Record<string, string>;
+  /** --pid, --ipc, --uts; ipc "none" has no /dev/shm */
+  pid?: NsChoice;
+  ipc?: NsChoice | 'none';
+  uts?: NsChoice;
+  /** /dev/shm: its size (bytes), or the shm of a joined IPC namespace to bind */
+  shm?: { size?: number; source?: string };
+  /** with readOnly: tmpfs on /tmp, /var/tmp and /run (--read-only-tmpfs, default true) */
+  readOnlyTmpfs?: boolean;
+  /** devices and the init, after the volumes */
+  extraMounts?: Mount[];
+  /** --init: the words before the command */
+  initArgs?: string[];
+  /** a user namespace of the container's own, mapped onto tspod's */
+  userns?: { uidMappings: Array<{ container: number; host: number; size: number }>; gidMappings: Array<{ container: number; host: number; size: number }> };
+  /** linux.resources and where the runtime puts the cgroup */
+  resources?: object;
+  cgroupsPath?: string;
+  annotations?: Record<string, string>;
 }
 
 export function buildSpec(o: SpecOptions): object {
   const bounding = o.caps ?? DEFAULT_CAPS;
   const caps = o.uid === 0 ? bounding : (o.userCaps ?? []).filter((c) => bounding.includes(c));
+  const own = (ns: NsChoice | 'none' | undefined) => ns === undefined || ns === 'new' || ns === 'none';
+  // Joined or shared namespaces not owned by the container's user namespace can't have their own
+  // proc, sysfs or mqueue mounted: the host's are bound instead, as Podman does rootless.
+  const nestedUserns = !!o.userns;
+  const bindSys = o.rootless && (o.network === 'host' || nestedUserns);
+  const shmSize = `size=${o.shm?.size ? Math.floor(o.shm.size / 1024) : 65536}k`;
   const mounts: Mount[] = [
-    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    o.rootless && o.pid === 'host'
+      ? { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
+      : { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(nestedUserns && !o.userns!.gidMappings.some((m) => m.container <= 5 && 5 < m.container + m.size) ? [] : ['gid=5'])] },
+    // The host's IPC namespace is not ours to mount mqueue in: its mqueue is bound, where it has one.
+    ...(o.rootless && o.ipc === 'host'
+      ? (fs.existsSync('/dev/mqueue') ? [{ destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }] : [])
+      : [{ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] }]),
+    ...(o.ipc === 'none' ? [] : [o.shm?.source
+      ? { destination: '/dev/shm', type: 'bind', source: o.shm.source, options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
+      : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', shmSize] }]),
     // sysfs can only be mounted by the owner of the network namespace: bind the host's otherwise.
-    o.network === 'host' && o.rootless
-      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    bindSys
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', ...(o.privileged ? [] : ['ro'])] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...(o.privileged ? [] : ['ro'])] },
   ];
-  if (o.readOnly) {
+  if (o.readOnly && o.readOnlyTmpfs !== false) {
     for (const d of ['/tmp', '/var/tmp', '/run']) mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev', 'mode=1777'] });
   }
   for (const [dest, src] of Object.entries(o.etcFiles)) {
     mounts.push({ destination: dest, type: 'bind', source: src, options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] });
   }
-  mounts.push(...(o.volumes ?? []));
-  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  mounts.push(...(o.volumes ?? []), ...(o.extraMounts ?? []));
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'mount' }];
+  for (const [type, choice] of [['pid', o.pid], ['ipc', o.ipc], ['uts', o.uts]] as const) {
+    if (own(choice)) namespaces.push({ type });
+    else if (choice !== 'host') namespaces.push({ type, path: (choice as { path: string }).path });
+  }
   if (o.network === 'new') namespaces.push({ type: 'network' });
   else if (o.network !== 'host') namespaces.push({ type: 'network', path: o.network.path });
+  if (o.userns) namespaces.push({ type: 'user' });
+  const idMap = (m: { container: number; host: number; size: number }) => ({ containerID: m.container, hostID: m.host, size: m.size });
 
   return {
     ociVersion: '1.0.2',
@@ -111,7 +158,7 @@ export function buildSpec(o: SpecOptions): object {
       terminal: o.terminal,
       consoleSize: o.terminal ? o.consoleSize : undefined,
       user: { uid: o.uid, gid: o.gid, additionalGids: o.additionalGids.length ? o.additionalGids : undefined },
-      args: o.args,
+      args: [...(o.initArgs ?? []), ...o.args],
       env: o.env,
       cwd: o.cwd,
       // A non-root user starts with no capabilities, but keeps the bounding set, as in Podman and Docker: file capabilities still work.
@@ -120,12 +167,18 @@ export function buildSpec(o: SpecOptions): object {
       ...(o.rlimits?.length ? { rlimits: o.rlimits } : {}),
     },
     root: { path: o.rootfs, readonly: o.readOnly },
-    hostname: o.hostname,
+    // Without a UTS namespace of its own the container has the host's name, and may not set one.
+    ...(own(o.uts) ? { hostname: o.hostname } : {}),
     mounts,
+    ...(o.annotations ? { annotations: o.annotations } : {}),
     linux: {
       namespaces,
-      maskedPaths: MASKED,
-      readonlyPaths: READONLY,
+      ...(o.userns ? { uidMappings: o.userns.uidMappings.map(idMap), gidMappings: o.userns.gidMappings.map(idMap) } : {}),
+      maskedPaths: o.maskedPaths ?? MASKED_PATHS,
+      readonlyPaths: o.readonlyPaths ?? READONLY_PATHS,
+      ...(o.sysctl && Object.keys(o.sysctl).length ? { sysctl: o.sysctl } : {}),
+      ...(o.resources ? { resources: o.resources } : {}),
+      ...(o.cgroupsPath ? { cgroupsPath: o.cgroupsPath } : {}),
       ...(o.seccomp ? { seccomp: o.seccomp } : {}),
     },
   };

@@ -47,3 +47,14 @@ export function resolveUser(rootfs: string, spec: string | undefined): ResolvedU
   if (uid > 65535 || gid > 65535) throw new TspodError('E_ID_RANGE', `user ${uid}:${gid} is beyond the 65536 ids mapped in your user namespace`, { hint: 'use an id below 65536, or give your user a larger range in /etc/subuid and /etc/subgid' });
   return { uid, gid, additionalGids, home };
 }
+
+/** --group-add: group names (looked up in the container's /etc/group) and ids, as gids. */
+export function resolveGroups(rootfs: string, names: string[]): number[] {
+  const groups = table(readRootFile(rootfs, 'etc/group'));
+  return names.map((g) => {
+    if (/^\d+$/.test(g)) return Number(g);
+    const row = groups.find((r) => r[0] === g);
+    if (!row) throw new TspodError('E_USER', `unable to find group ${g}: no matching entries in the container's /etc/group`, { hint: 'use a numeric gid, or a group that exists in the image' });
+    return Number(row[2]);
+  });
+}

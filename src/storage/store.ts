@@ -38,6 +38,58 @@ export interface ImageRecord {
 /** The names as they are now, then the history: each name once. */
 const withHistory = (img: ImageRecord) => { img.namesHistory = [...new Set([...img.names, ...(img.namesHistory ?? [])])]; };
 
+/** cgroup limits as run, create and update take them; bytes, CPUs, counts. */
+export interface Resources {
+  memory?: number;
+  memorySwap?: number;
+  memoryReservation?: number;
+  cpus?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;
+  blkioWeight?: number;
+}
+
+/**
+ * What confines a container beyond its root and network, as create checked it: flags as given
+ * where the spec is derived at each start, names resolved to ids where they must stay the same.
+ */
+export interface Confinement {
+  /** --security-opt: seccomp=PROFILE|unconfined, no-new-privileges, label=..., mask=, unmask= */
+  securityOpt?: string[];
+  /** --ulimit NAME=SOFT[:HARD] */
+  ulimits?: string[];
+  /** --cap-add, --cap-drop as given */
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  /** --sysctl NAME=VALUE, over containers.conf's default_sysctls */
+  sysctls?: Record<string, string>;
+  /** /dev/shm's size in bytes (--shm-size) */
+  shmSize?: number;
+  /** --read-only-tmpfs=false: a --read-only root gets no tmpfs on /tmp, /var/tmp and /run */
+  noReadOnlyTmpfs?: boolean;
+  /** --device HOST[:CONTAINER][:PERMS] */
+  devices?: Array<{ host: string; container: string; perms: string }>;
+  /** --group-add GID|NAME|keep-groups */
+  groupAdd?: string[];
+  /** --init: catatonit as pid 1 (its host path) */
+  init?: string;
+  /** --pid, --ipc, --uts: private, host, container:ID (ipc also shareable, none) */
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  /** --userns: keep-id[:uid=,gid=], nomap, auto[:size=N], host; with --uidmap/--gidmap its mappings (container, parent, size) */
+  userns?: string;
+  uidMap?: IdMap[];
+  gidMap?: IdMap[];
+  resources?: Resources;
+}
+
+/** One range of a user namespace mapping: container ids from `container` onto the parent's from `host`. */
+export interface IdMap { container: number; host: number; size: number }
+
 /** What `create` was told, kept so that every `start` builds the same container again. */
 export interface ContainerConfig {
   /** -e and --env-file, applied over the defaults and the image's Env at each start */
@@ -72,13 +124,8 @@ export interface ContainerConfig {
   timeout?: number;
   /** --tz: ZONE or local */
   tz?: string;
-  /** --security-opt: seccomp=PROFILE|unconfined, no-new-privileges, label=... */
-  securityOpt?: string[];
-  /** --ulimit NAME=SOFT[:HARD] */
-  ulimits?: string[];
-  /** --cap-add, --cap-drop as given */
-  capAdd?: string[];
-  capDrop?: string[];
+  /** capabilities, seccomp, namespaces, devices, limits: checked at create (engine/confine.ts) */
+  confinement?: Confinement;
   /** --unsetenv NAME, --unsetenv-all */
   unsetenv?: string[];
   unsetenvAll?: boolean;

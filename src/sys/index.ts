@@ -60,9 +60,12 @@ function check(call: string, rc: number, p: string | Buffer): number {
 }
 
 /** mount(2), for an overlay root; relative paths in data resolve against the process's cwd. */
-export function mount(source: string, target: string, fstype: string, data: string): void {
-  check('mount', load().mount(source, target, fstype, 0, data), target);
+export function mount(source: string, target: string, fstype: string, data: string, flags = 0): void {
+  check('mount', load().mount(source, target, fstype, flags, data), target);
 }
+
+/** mount(2) flags */
+export const MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
 
 const MNT_DETACH = 2;
 

@@ -2,6 +2,7 @@
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 import { UsageError } from '../../errors.js';
+import { ResourceFlags } from './resource-flags.js';
 
 async function engine() {
   const [containers, lifecycle, { Store }] = await Promise.all([import('../../engine/containers.js'), import('../../engine/lifecycle.js'), import('../../storage/store.js')]);
@@ -314,5 +315,25 @@ export class ContainerExistsCommand extends TspodCommand {
       if ((err as { code?: string }).code === 'E_NO_CONTAINER') return 1;
       throw err;
     }
+  }
+}
+
+export class UpdateCommand extends ResourceFlags {
+  static paths = [['update'], ['container', 'update']];
+  static usage = TspodCommand.Usage({
+    category: 'Containers',
+    description: 'change the resource limits of a container',
+    details: 'The limits are kept for the container\'s next starts, and a running container gets them at once where limits apply: as root, or in a delegated cgroup v2 tree. Rootless on cgroup v1 a warning says they are ignored.',
+    examples: [['A memory limit', '$0 update --memory 512m web'], ['Two CPUs and 100 processes', '$0 update --cpus 2 --pids-limit 100 web']],
+  });
+
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<number> {
+    const [e, { updateResources }] = await Promise.all([engine(), import('../../engine/confine.js')]);
+    const rec = e.findContainer(e.store, this.container);
+    await updateResources(e.store, rec, this.resourceFlags(), (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`${rec.id}\n`);
+    return 0;
   }
 }

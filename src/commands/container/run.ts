@@ -4,8 +4,9 @@ import { Option } from '../kit.js';
 import { TspodCommand, tlsVerifyFlag } from '../base.js';
 import { UsageError } from '../../errors.js';
 import type { CreateOptions } from '../../engine/create.js';
+import { ResourceFlags } from './resource-flags.js';
 
-abstract class ContainerFlags extends TspodCommand {
+abstract class ContainerFlags extends ResourceFlags {
   rm = Option.Boolean('--rm', false, { description: 'remove the container when it exits' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'keep stdin open' });
   tty = Option.Boolean('-t,--tty', false, { description: 'allocate a pseudo-terminal' });
@@ -50,9 +51,20 @@ abstract class ContainerFlags extends TspodCommand {
   timeout = Option.String('--timeout', { description: 'Maximum time in seconds the container may run; then it is killed (exit code -1)' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
   cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
-  memory = Option.String('-m,--memory', { description: 'Memory limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
-  cpus = Option.String('--cpus', { description: 'Number of CPUs (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
-  pidsLimit = Option.String('--pids-limit', { description: 'Tune container pids limit (ignored, with a warning, where rootless cgroup v1 cannot delegate)' });
+  privileged = Option.Boolean('--privileged', false, { description: 'Every capability, no seccomp filter, the host\'s devices, nothing masked' });
+  sysctl = Option.Array('--sysctl', [], { description: 'NAME=VALUE: a namespaced kernel parameter (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)' });
+  shmSize = Option.String('--shm-size', { description: 'Size of /dev/shm, e.g. 64m (default 64m)' });
+  readOnlyTmpfs = Option.Boolean('--read-only-tmpfs', true, { description: 'With --read-only, tmpfs on /tmp, /var/tmp and /run (default true)' });
+  device = Option.Array('--device', [], { description: 'HOST_DEVICE[:CONTAINER_PATH][:PERMISSIONS]: a host device in the container' });
+  groupAdd = Option.Array('--group-add', [], { description: 'Additional groups (names, gids, or keep-groups with crun)' });
+  init = Option.Boolean('--init', false, { description: 'Run catatonit as pid 1: it forwards signals and reaps zombies' });
+  initPath = Option.String('--init-path', { description: 'The init --init runs (default catatonit)' });
+  pid = Option.String('--pid', { description: 'PID namespace: private (default), host, container:NAME, ns:PATH' });
+  ipc = Option.String('--ipc', { description: 'IPC namespace: shareable (default), private, host, none, container:NAME, ns:PATH' });
+  uts = Option.String('--uts', { description: 'UTS namespace: private (default), host, container:NAME, ns:PATH' });
+  userns = Option.String('--userns', { description: 'User namespace: keep-id[:uid=,gid=] (you inside), nomap, auto[:size=N], host (default: tspod\'s own)' });
+  uidmap = Option.Array('--uidmap', [], { description: 'CONTAINER_UID:HOST_UID:SIZE, HOST_UID counted in your user namespace (0 is you)' });
+  gidmap = Option.Array('--gidmap', [], { description: 'CONTAINER_GID:HOST_GID:SIZE, as --uidmap' });
   unsetenv = Option.Array('--unsetenv', [], { description: 'Unset the default or image environment variable NAME' });
   unsetenvAll = Option.Boolean('--unsetenv-all', false, { description: 'Unset all default and image environment variables' });
   mount = Option.Array('--mount', [], { description: 'type=bind|volume|tmpfs,source=...,destination=...[,ro]: the long form of -v and --tmpfs' });
@@ -62,20 +74,7 @@ abstract class ContainerFlags extends TspodCommand {
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy();
 
-  /**
-   * Resource limits. Rootless on cgroup v1 nothing can enforce them, and Podman says so and runs
-   * without; elsewhere they need cgroup delegation, which tspod does not drive yet.
-   */
-  private async resourceLimits(): Promise<void> {
-    const given = [['--memory', this.memory], ['--cpus', this.cpus], ['--pids-limit', this.pidsLimit]].filter(([, v]) => v !== undefined);
-    if (!given.length) return;
-    const [{ cgroupVersion }, { isRootless }] = await Promise.all([import('../../runtime/oci.js'), import('../../paths.js')]);
-    if (isRootless() && cgroupVersion() === 'v1') { process.stderr.write('Resource limits are not supported and ignored on cgroups V1 rootless systems\n'); return; }
-    throw new UsageError(`${given.map(([f]) => f).join(', ')}: tspod does not set cgroup limits yet; drop the flag`);
-  }
-
   protected async createOptions(): Promise<CreateOptions> {
-    await this.resourceLimits();
     if (!['always', 'missing', 'never', 'newer'].includes(this.pull)) throw new UsageError(`--pull takes always, missing or never, not "${this.pull}"`);
     const stopTimeout = this.stopTimeout === undefined ? undefined : Number(this.stopTimeout);
     if (stopTimeout !== undefined && (!Number.isInteger(stopTimeout) || stopTimeout < 0)) throw new UsageError(`invalid argument "${this.stopTimeout}" for "--stop-timeout" flag: it takes a whole number of seconds`);
@@ -85,7 +84,12 @@ abstract class ContainerFlags extends TspodCommand {
     const mounts = this.mount.length ? this.mount.map((await import('../../engine/volumes.js')).mountAsVolumeFlag) : [];
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, securityOpt: this.securityOpt, ulimits: this.ulimit, capAdd: this.capAdd, capDrop: this.capDrop,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost,
+      confinement: {
+        securityOpt: this.securityOpt, ulimits: this.ulimit, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged, sysctl: this.sysctl, shmSize: this.shmSize,
+        readOnlyTmpfs: this.readOnlyTmpfs, devices: this.device, groupAdd: this.groupAdd, init: this.init, initPath: this.initPath, pid: this.pid, ipc: this.ipc, uts: this.uts,
+        userns: this.userns, uidmap: this.uidmap, gidmap: this.gidmap, resources: this.resourceFlags(),
+      },
       ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumesFrom: this.volumesFrom, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,

@@ -814,6 +814,6 @@ async function imageRoot(store: Store, img: ImageRecord, scratch: string): Promi
   const [{ mountOverlay, unmount, overlayLowers }, { shortLayerName }, { isRootless }] = await Promise.all([import('../runtime/rootfs.js'), import('../storage/store.js'), import('../paths.js')]);
   const target = path.join(scratch, 'from-root');
   for (const d of ['from-upper', 'from-work', 'from-root']) fs.mkdirSync(path.join(scratch, d));
-  mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(scratch, 'from-upper'), work: path.join(scratch, 'from-work'), target, rootless: isRootless() });
+  mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map((l) => `l/${shortLayerName(l)}`), upper: path.join(scratch, 'from-upper'), work: path.join(scratch, 'from-work'), target, rootless: isRootless() });
   return { root: target, release: () => unmount(target) };
 }

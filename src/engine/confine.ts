@@ -12,6 +12,7 @@ import { cgroupVersion, runtimeCommand, findRuntime } from '../runtime/oci.js';
 import { containersConf } from '../config.js';
 import { parseSecurityOpts, parseUlimits, seccompFor } from '../runtime/seccomp.js';
 import { capabilitySet, ALL_CAPS, MASKED_PATHS, READONLY_PATHS } from '../runtime/spec.js';
+import { resolveInRoot } from '../runtime/rootpath.js';
 import { findContainer, current, containerPid, withContainer, runcStateRoot } from './containers.js';
 
 /** The flags as the commands take them, unparsed. */
@@ -326,7 +327,7 @@ function donorPid(store: Store, id: string, kind: string): number {
 }
 
 /** The spec's share of a container's confinement, at each start. */
-export function confinementSpec(store: Store, rec: ContainerRecord, o: { networkMode: string; rootless: boolean }): Partial<SpecOptions> {
+export function confinementSpec(store: Store, rec: ContainerRecord, o: { networkMode: string; rootless: boolean; usernsPath?: string }): Partial<SpecOptions> {
   const c = rec.config?.confinement ?? {};
   const conf = containersConf();
   const security = parseSecurityOpts(c.securityOpt ?? []);
@@ -368,7 +369,7 @@ export function confinementSpec(store: Store, rec: ContainerRecord, o: { network
     readOnlyTmpfs: !c.noReadOnlyTmpfs,
     extraMounts: volumes, initArgs,
     ...cgroupOf(rec.id, c.resources, o.rootless),
-    userns: c.uidMap && c.gidMap ? { uidMappings: c.uidMap, gidMappings: c.gidMap } : undefined,
+    userns: c.uidMap && c.gidMap ? { uidMappings: c.uidMap, gidMappings: c.gidMap, path: o.usernsPath } : undefined,
     annotations: c.groupAdd?.includes('keep-groups') ? { 'run.oci.keep_original_groups': '1' } : undefined,
   };
 }
@@ -389,11 +390,48 @@ function cgroupOf(id: string, r: Resources | undefined, rootless: boolean): Pick
   return delegated ? { resources: specResources(r), cgroupsPath: path.join(delegated.slice('/sys/fs/cgroup'.length), `tspod-${id}`) } : {};
 }
 
+/**
+ * A container whose user namespace leaves you out (nomap, auto, most --uidmap) has a root that is
+ * not you: runc, already inside that namespace, must still reach the container's root and files
+ * through the store. Its own directories become traversable (0711) for it; a parent that isn't is
+ * named, with the fix.
+ */
+export function reachableByContainerRoot(store: Store, id: string, uidMap: IdMap[]): void {
+  if (uidMap.some((m) => m.host === 0)) return;
+  const dir = store.containerDir(id);
+  for (const d of [store.root, path.dirname(dir), dir, path.join(dir, 'userdata')]) fs.chmodSync(d, (fs.statSync(d).mode & 0o777) | 0o111);
+  for (let p = path.dirname(store.root); p !== '/'; p = path.dirname(p)) {
+    if (!(fs.statSync(p).mode & 0o001)) throw new TspodError('E_USERNS', `the container's root user (not you, with this --userns) cannot reach its files: ${p} is not searchable by others`, { hint: `chmod o+x ${p}, or use --userns keep-id` });
+  }
+}
+
 /** --userns keep-id: the user the container runs as when no --user says otherwise. */
 export function defaultUser(c: Confinement | undefined): string | undefined {
   if (!c?.userns?.startsWith('keep-id') || !c.uidMap || !c.gidMap) return undefined;
   const own = (maps: IdMap[]) => maps.find((m) => m.host === 0)!.container;
   return `${own(c.uidMap)}:${own(c.gidMap)}`;
+}
+
+/**
+ * keep-id: the container knows your uid by your name. Unless the image has that uid, an entry is
+ * added to the container's own /etc/passwd (a file it may change later, as Podman does), with the
+ * home /home/NAME where the container has one (a volume there counts), else its working directory.
+ */
+export function addKeepIdUser(rootfs: string, c: Confinement | undefined, o: { user?: string; workdir: string; volumes: string[]; owner: { uid: number; gid: number } }): void {
+  const ids = defaultUser(c);
+  if (!ids || o.user !== undefined) return;
+  const [uid, gid] = ids.split(':').map(Number);
+  const file = resolveInRoot(rootfs, '/etc/passwd');
+  let passwd = '';
+  try { passwd = fs.readFileSync(file, 'utf8'); } catch { /* none in the image */ }
+  if (passwd.split('\n').some((l) => l.split(':')[2] === String(uid))) return;
+  const host = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(hostUid()));
+  const name = host?.[0] ?? process.env.USER ?? `user${uid}`;
+  const home = `/home/${name}`;
+  const homeThere = o.volumes.includes(home) || fs.existsSync(resolveInRoot(rootfs, home));
+  if (!fs.existsSync(path.dirname(file))) return;
+  fs.writeFileSync(file, `${passwd}${passwd && !passwd.endsWith('\n') ? '\n' : ''}${name}:*:${uid}:${gid}:${host?.[4] ?? name}:${homeThere ? home : o.workdir}:/bin/sh\n`);
+  if (!passwd) fs.chownSync(file, o.owner.uid, o.owner.gid);
 }
 
 /** --privileged: the host's device nodes, bound in (a rootless container cannot make its own), those this user may open. */

@@ -46,13 +46,13 @@ function splitArg(store: Store, arg: string): { rec?: ContainerRecord; path: str
 
 /** The container's overlay root (no volumes): where it is mounted already, else mounted until `release`. */
 export async function overlayRoot(store: Store, rec: ContainerRecord): Promise<{ root: string; release(): void }> {
-  const { mountOverlay, unmount, overlayLowers } = await import('../runtime/rootfs.js');
+  const [{ mountOverlay, unmount }, { containerLowers }] = await Promise.all([import('../runtime/rootfs.js'), import('../storage/mapped.js')]);
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} is no longer in the store`, { hint: 'pull it again first' });
   const dir = store.containerDir(rec.id);
   const target = path.join(dir, 'merged');
   if (fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target)) return { root: target, release: () => {} };
-  mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target, rootless: isRootless() });
+  mountOverlay({ storeRoot: store.root, lowers: containerLowers(store, img.layers, rec.config?.confinement), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target, rootless: isRootless() });
   return { root: target, release: () => unmount(target) };
 }
 
@@ -116,8 +116,11 @@ export async function copy(store: Store, srcArg: string, destArg: string, o: Cop
     // Owners: into a container, its user's (Podman's --archive) or as the files were (-a=false); onto the host, yours.
     let owner: Owner = 'caller';
     if (dest.rec) {
-      const user = resolveUser(dest.root!, dest.rec.config?.user);
-      owner = o.archive === false ? 'archive' : { uid: user.uid, gid: user.gid };
+      const [{ defaultUser }, { toHost }] = await Promise.all([import('./confine.js'), import('../storage/mapped.js')]);
+      const c = dest.rec.config?.confinement;
+      const user = resolveUser(dest.root!, dest.rec.config?.user ?? defaultUser(c));
+      // Owned as the container's user sees it, through its own user namespace where it has one.
+      owner = o.archive === false ? 'archive' : { uid: toHost(c?.uidMap ?? [], user.uid), gid: toHost(c?.gidMap ?? [], user.gid) };
     }
     if (src.kind === 'stream') {
       if (!isDir(dest.full)) throw new TspodError('E_USAGE', 'destination must be a directory when copying from stdin');

@@ -86,13 +86,16 @@ async function userNetworkWants(store: Store, rec: ContainerRecord): Promise<{ n
   return { name: rec.name, wants: names.map((n, i) => ({ network: findNetwork(store, n), ip: i === 0 ? cfg.ip : undefined, aliases: [...(cfg.networkAliases ?? []), rec.id.slice(0, 12)] })) };
 }
 
+/** A mapping as /proc/PID/uid_map takes it. */
+const idMapLines = (maps: Array<{ container: number; host: number; size: number }>) => maps.map((m) => `${m.container} ${m.host} ${m.size}\n`).join('');
+
 /** Everything the runtime needs: the overlay root, user, env, workdir, volumes, network and spec. Undone on failure. */
 async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Promise<Prepared> {
   const cfg = rec.config ?? { env: [] };
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: `pull it again (tspod pull ${rec.imageName}), or remove the container` });
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
-  const [{ buildSpec }, { findRuntime }, { mountOverlay, mountShm, unmountContainer, overlayLowers }, { resolveUser, resolveGroups }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
+  const [{ buildSpec }, { findRuntime }, { mountOverlay, mountShm, unmountContainer }, { resolveUser, resolveGroups }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
     import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'),
     import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootpath.js'), import('./volumes.js'),
   ]);
@@ -110,21 +113,29 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   // The network helper starts first and comes up while the root is mounted and the spec is built.
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
   const bridge = networkMode === 'bridge' ? await userNetworkWants(store, rec) : undefined;
-  const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports, { joined: joined && { nsPath: joined.nsPath }, bridge }).then((n) => { network = n; return n; });
+  // A container with a user namespace of its own gets a network namespace that namespace owns.
+  const maps = cfg.confinement?.uidMap && cfg.confinement.gidMap ? { uidMap: idMapLines(cfg.confinement.uidMap), gidMap: idMapLines(cfg.confinement.gidMap) } : undefined;
+  const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports, { joined: joined && { nsPath: joined.nsPath }, bridge, userns: maps }).then((n) => { network = n; return n; });
   networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
   const undo = () => {
     try { network?.teardown(); } catch { /* best effort */ }
     unmountContainer(dir);
   };
   try {
-    mountOverlay({ storeRoot: store.root, lowers: overlayLowers(img.layers).map(shortLayerName), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove || !!rec.config?.volatileRoot });
-    mark('start: overlay mounted');
-    const { confinementSpec, defaultUser, sharesShm, shmDir } = await import('./confine.js');
+    const [{ confinementSpec, defaultUser, sharesShm, shmDir, reachableByContainerRoot, addKeepIdUser }, { containerLowers, toHost }] = await Promise.all([import('./confine.js'), import('../storage/mapped.js')]);
     const confined = cfg.confinement;
+    const ownUserns = confined?.uidMap && confined.gidMap ? { uid: confined.uidMap, gid: confined.gidMap } : undefined;
+    // A user namespace of the container's own sees the layers through copies with its owners (mapped.ts).
+    const lowers = containerLowers(store, img.layers, confined);
+    if (ownUserns) reachableByContainerRoot(store, rec.id, ownUserns.uid);
+    mountOverlay({ storeRoot: store.root, lowers, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove || !!rec.config?.volatileRoot });
+    mark('start: overlay mounted');
     if (sharesShm(confined)) {
       fs.mkdirSync(shmDir(store, rec.id), { recursive: true });
       mountShm(shmDir(store, rec.id), confined?.shmSize);
     }
+    if (ownUserns) fs.chownSync(path.join(dir, 'upper'), toHost(ownUserns.uid, 0), toHost(ownUserns.gid, 0));
+    addKeepIdUser(rootfs, confined, { user: cfg.user, workdir: cfg.workdir ?? (imageCfg.WorkingDir || '/'), volumes: (cfg.volumes ?? []).map((v) => v.destination), owner: { uid: toHost(ownUserns?.uid ?? [], 0), gid: toHost(ownUserns?.gid ?? [], 0) } });
     const user = resolveUser(rootfs, cfg.user ?? defaultUser(confined) ?? imageCfg.User);
     const groupAdd = (confined?.groupAdd ?? []).filter((g) => g !== 'keep-groups');
     if (groupAdd.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(rootfs, groupAdd)])];
@@ -137,14 +148,16 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const cwd = cfg.workdir ?? (imageCfg.WorkingDir || '/');
     // The image's working directory is made when missing; one given with -w must exist, or be a
     // volume (or hold one), as in Podman.
-    if (cfg.workdir === undefined) mkdirInRoot(rootfs, cwd, user.uid, user.gid);
+    // What start itself makes in the root or a volume is owned as the container's user sees it.
+    const owner = ownUserns ? { uid: toHost(ownUserns.uid, user.uid), gid: toHost(ownUserns.gid, user.gid) } : { uid: user.uid, gid: user.gid };
+    if (cfg.workdir === undefined) mkdirInRoot(rootfs, cwd, owner.uid, owner.gid);
     else if (!fs.existsSync(resolveInRoot(rootfs, cwd)) && !(cfg.volumes ?? []).some((v) => v.destination === cwd || v.destination.startsWith(`${cwd.replace(/\/$/, '')}/`))) {
       throw new TspodError('E_WORKDIR', `workdir "${cwd}" does not exist on container ${rec.id}`, { exitCode: EXIT_CANNOT_INVOKE, hint: 'create it in the image, or mount a volume there' });
     }
     // Podman's marker that processes are in a container; empty, as for an unprivileged container.
     fs.writeFileSync(path.join(userdata, 'containerenv'), '');
     await checkExecutable(rootfs, rec.command[0], env, cwd);
-    const volumes = await volumeSpecMounts(store, rec, rootfs, { uid: user.uid, gid: user.gid });
+    const volumes = await volumeSpecMounts(store, rec, rootfs, owner);
     mark('start: user, env, workdir, executable, volumes resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     const conf = (await import('../config.js')).containersConf();
@@ -169,7 +182,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach && cfg.tty ? await terminalSize() : undefined, hostname, volumes,
       network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
-      ...confinementSpec(store, rec, { networkMode, rootless }),
+      ...confinementSpec(store, rec, { networkMode, rootless, usernsPath: ready.nsPath && maps ? (await import('../net/netns.js')).usernsFileOf(ready.nsPath) : undefined }),
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     mark('start: spec written');

@@ -5,6 +5,7 @@ import { RuntimeError } from '../errors.js';
 import { mount, unmountLazy, SysError, errnoName, MS_NOSUID, MS_NODEV, MS_NOEXEC } from '../sys/index.js';
 
 export interface OverlayOptions {
+  /** lowers: paths relative to storeRoot, top first */
   storeRoot: string; lowers: string[]; upper: string; work: string; target: string; rootless: boolean;
   /**
    * Never sync the upper dir (overlay's "volatile"): for a container that goes with its process
@@ -23,7 +24,7 @@ export function overlayLowers(layers: string[]): string[] {
 }
 
 export function mountOverlay(o: OverlayOptions): void {
-  const lowerdir = o.lowers.map((l) => `l/${l}`).join(':');
+  const lowerdir = o.lowers.join(':');
   const data = `lowerdir=${lowerdir},upperdir=${o.upper},workdir=${o.work}${o.rootless ? ',userxattr' : ''}${o.volatile ? ',volatile' : ''}`;
   if (data.length > 4000) throw new RuntimeError(`the overlay mount options are ${data.length} bytes, over the kernel's one-page limit`, { hint: 'use a shorter store path (XDG_DATA_HOME)' });
   const cwd = process.cwd();

@@ -101,7 +101,8 @@ export interface SpecOptions {
   /** --init: the words before the command */
   initArgs?: string[];
   /** a user namespace of the container's own, mapped onto tspod's */
-  userns?: { uidMappings: Array<{ container: number; host: number; size: number }>; gidMappings: Array<{ container: number; host: number; size: number }> };
+  /** (joined by path when tspod made it, with the network namespace it owns) */
+  userns?: { uidMappings: Array<{ container: number; host: number; size: number }>; gidMappings: Array<{ container: number; host: number; size: number }>; path?: string };
   /** linux.resources and where the runtime puts the cgroup */
   resources?: object;
   cgroupsPath?: string;
@@ -149,7 +150,7 @@ export function buildSpec(o: SpecOptions): object {
   }
   if (o.network === 'new') namespaces.push({ type: 'network' });
   else if (o.network !== 'host') namespaces.push({ type: 'network', path: o.network.path });
-  if (o.userns) namespaces.push({ type: 'user' });
+  if (o.userns) namespaces.push({ type: 'user', ...(o.userns.path ? { path: o.userns.path } : {}) });
   const idMap = (m: { container: number; host: number; size: number }) => ({ containerID: m.container, hostID: m.host, size: m.size });
 
   return {

@@ -195,6 +195,9 @@ export class Store {
   private p(...parts: string[]): string { return path.join(this.root, ...parts); }
 
   init(): this {
+    // The store's missing parents and itself are searchable (0711, not listable): a container whose
+    // root is not you (--userns nomap, auto) must reach its root and files through them.
+    if (!fs.existsSync(this.root)) fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     for (const d of ['blobs/sha256', 'layers', 'l', 'containers', 'tmp']) fs.mkdirSync(this.p(d), { recursive: true, mode: 0o700 });
     return this;
   }
@@ -397,6 +400,8 @@ export class Store {
 
   private removeLayer(diffId: string): void {
     fs.rmSync(this.p('l', shortLayerName(diffId)), { force: true });
+    // and the links to its copies for user namespaces of containers' own (mapped.ts)
+    try { for (const n of fs.readdirSync(this.p('m'))) if (n.endsWith(`-${shortLayerName(diffId)}`)) fs.rmSync(this.p('m', n), { force: true }); } catch { /* none */ }
     // Rename first so that a crash mid-delete never leaves a half layer that looks whole.
     const doomed = this.p('tmp', `${process.pid}-rm-${hexOf(diffId).slice(0, 12)}`);
     try { fs.renameSync(this.layerDir(diffId), doomed); } catch { return; }

@@ -17,6 +17,7 @@ interface Native {
   connectSeqpacket(path: string): number;
   shutdown(fd: number, how: number): number;
   bindNewNetns(target: string): number;
+  bindNewUsernsNetns(userTarget: string, netTarget: string, uidMap: string, gidMap: string): number;
   spawn(file: string, argv: string[], envp: string[], fds: number[], newSession: boolean): number;
   pipe(): [number, number] | number;
   waitExit(pid: number): number;
@@ -137,6 +138,11 @@ export function shutdownSocket(fd: number, how: 'write' | 'both' = 'both'): void
 /** A new network namespace, bind-mounted on `target` (an existing file); no process is started. */
 export function bindNewNetns(target: string): void {
   check('unshare(CLONE_NEWNET) and bind', load().bindNewNetns(target), target);
+}
+
+/** A user namespace with these maps ("INSIDE OUTSIDE COUNT" lines) and a network namespace it owns, bound to two files. */
+export function bindNewUsernsNetns(userTarget: string, netTarget: string, uidMap: string, gidMap: string): void {
+  check('a user and network namespace', load().bindNewUsernsNetns(userTarget, netTarget, uidMap, gidMap), netTarget);
 }
 
 /** posix_spawn(3): the child's fd i is fds[i] (-1 for /dev/null). Returns the pid. */

@@ -144,7 +144,7 @@ function settled(p: Promise<void>): Promise<void> {
  * Set up the network before the container starts (wait for `up`); teardown() after it ends.
  * `joined`: for --network container:, the other container's namespace and the address in its hosts.
  */
-export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = [], extra: { joined?: { nsPath: string }; bridge?: { name: string; wants: Want[] } } = {}): Promise<NetworkHandle> {
+export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string, ports: PortMapping[] = [], extra: { joined?: { nsPath: string }; bridge?: { name: string; wants: Want[] }; userns?: { uidMap: string; gidMap: string } } = {}): Promise<NetworkHandle> {
   const mode = spec.mode, joined = extra.joined;
   // The other container owns the namespace and its helper: nothing here to tear down.
   if (mode === 'container') return { mode, state: { mode }, nsPath: joined!.nsPath, nameservers: [], up: Promise.resolve(), teardown() {} };
@@ -156,7 +156,7 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
   if (mode === 'none') return { mode, state: { mode }, nameservers: [], up: Promise.resolve(), teardown() {} };
   fs.mkdirSync(path.join(runDir, 'netns'), { recursive: true });
   const nsPath = netnsPath(runDir, id);
-  createNetns(nsPath);
+  createNetns(nsPath, extra.userns);
   try {
     if (mode === 'bridge') {
       // Joined first: the addresses go into /etc/hosts and the forwarder's targets.

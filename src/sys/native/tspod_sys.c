@@ -24,6 +24,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
+#include <stdio.h>
 
 #define ARGS(n)                                                                \
   size_t argc = n;                                                             \
@@ -204,6 +205,62 @@ static napi_value js_bind_new_netns(napi_env env, napi_callback_info info) {
   return int_value(env, -rc);
 }
 
+/*
+ * A user namespace with the given maps and a network namespace it owns, bound to two existing
+ * files: for a container with a user namespace of its own whose network tspod sets up before it
+ * starts. The network must belong to the container's user namespace, or `exec` could not enter it
+ * (runc joins the user namespace first). A thread can't enter a new user namespace, so a forked
+ * child does, doing nothing but system calls until it exits.
+ */
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, text, strlen(text));
+  int e = errno;
+  close(fd);
+  errno = e;
+  return n < 0 ? -1 : 0;
+}
+
+static napi_value js_bind_new_userns_netns(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  char *user_target = bytes_arg(env, argv[0]), *net_target = bytes_arg(env, argv[1]);
+  char *uid_map = bytes_arg(env, argv[2]), *gid_map = bytes_arg(env, argv[3]);
+  int up[2], down[2], err = 0;
+  if (pipe2(up, O_CLOEXEC) < 0) { err = errno; goto out; }
+  if (pipe2(down, O_CLOEXEC) < 0) { err = errno; close(up[0]); close(up[1]); goto out; }
+  pid_t child = fork();
+  if (child < 0) { err = errno; goto close_pipes; }
+  if (child == 0) {
+    char c = 0;
+    if (unshare(CLONE_NEWUSER) < 0) _exit(1);
+    if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) != 1) _exit(1);
+    if (unshare(CLONE_NEWNET) < 0) _exit(2);
+    if (write(up[1], &c, 1) != 1) _exit(1);
+    (void)!read(down[0], &c, 1);
+    _exit(0);
+  }
+  char path[64], c = 0;
+  if (read(up[0], &c, 1) != 1) { err = ECHILD; goto reap; }
+  snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child);
+  if (write_file(path, uid_map) < 0) { err = errno; goto reap; }
+  snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child);
+  if (write_file(path, gid_map) < 0) { err = errno; goto reap; }
+  if (write(down[1], &c, 1) != 1 || read(up[0], &c, 1) != 1) { err = ECHILD; goto reap; }
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
+  if (mount(path, user_target, NULL, MS_BIND, NULL) < 0) { err = errno; goto reap; }
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)child);
+  if (mount(path, net_target, NULL, MS_BIND, NULL) < 0) { err = errno; umount2(user_target, MNT_DETACH); goto reap; }
+reap:
+  kill(child, SIGKILL);
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
+close_pipes:
+  close(up[0]); close(up[1]); close(down[0]); close(down[1]);
+out:
+  free(user_target); free(net_target); free(uid_map); free(gid_map);
+  return int_value(env, -err);
+}
+
 /* A JS array of strings as a NULL-terminated vector (each element and the vector freed by free_vector). */
 static char **string_vector(napi_env env, napi_value array) {
   uint32_t n = 0;
@@ -357,7 +414,7 @@ static napi_value init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } fns[] = {
     { "flock", js_flock }, { "mount", js_mount }, { "umount2", js_umount2 }, { "mknod", js_mknod },
     { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr }, { "connectSeqpacket", js_connect_seqpacket }, { "shutdown", js_shutdown },
-    { "bindNewNetns", js_bind_new_netns }, { "spawn", js_spawn }, { "pipe", js_pipe }, { "waitExit", js_wait_exit },
+    { "bindNewNetns", js_bind_new_netns }, { "bindNewUsernsNetns", js_bind_new_userns_netns }, { "spawn", js_spawn }, { "pipe", js_pipe }, { "waitExit", js_wait_exit },
     { "windowSize", js_window_size }, { "makeRaw", js_make_raw }, { "restoreTerminal", js_restore_terminal },
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {

@@ -3,7 +3,7 @@
 // written) and records them; each start turns the record into the runtime spec's pieces.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TspodError, UsageError } from '../errors.js';
+import { TspodError } from '../errors.js';
 import type { Store, ContainerRecord, Confinement, Resources, IdMap } from '../storage/store.js';
 import type { SpecOptions, Mount, NsChoice } from '../runtime/spec.js';
 import { parseRamSize } from '../units.js';
@@ -14,6 +14,9 @@ import { parseSecurityOpts, parseUlimits, seccompFor } from '../runtime/seccomp.
 import { capabilitySet, ALL_CAPS, MASKED_PATHS, READONLY_PATHS } from '../runtime/spec.js';
 import { resolveInRoot } from '../runtime/rootpath.js';
 import { findContainer, current, containerPid, withContainer, runcStateRoot } from './containers.js';
+
+/** A mistake in a flag: exit 125, one line with its fix. */
+const usage = (message: string, hint?: string) => new TspodError('E_USAGE', message, { hint });
 
 /** The flags as the commands take them, unparsed. */
 export interface ConfinementFlags {
@@ -58,13 +61,13 @@ export function parseResources(flags: Record<string, string | undefined>): Resou
   for (const [flag, value] of Object.entries(flags)) {
     if (value === undefined) continue;
     const known = RESOURCE_FLAGS[flag];
-    if (!known) throw new UsageError(`--${flag} is not a resource limit tspod knows`);
+    if (!known) throw usage(`--${flag} is not a resource limit tspod knows`);
     const parsed = known.parse(value);
-    if (parsed === undefined) throw new UsageError(`invalid argument "${value}" for "--${flag}" flag`, flag.startsWith('memory') ? 'give a size such as 512m or 1g' : flag === 'blkio-weight' ? 'give a weight from 10 to 1000' : 'see tspod run --help');
+    if (parsed === undefined) throw usage(`invalid argument "${value}" for "--${flag}" flag`, flag.startsWith('memory') ? 'give a size such as 512m or 1g' : flag === 'blkio-weight' ? 'give a weight from 10 to 1000' : 'see tspod run --help');
     (out as Record<string, unknown>)[known.key] = parsed;
   }
   if (out.memorySwap !== undefined && out.memorySwap !== -1 && out.memory !== undefined && out.memorySwap < out.memory) {
-    throw new UsageError('minimum memoryswap limit should be larger than memory limit, see usage');
+    throw usage('minimum memoryswap limit should be larger than memory limit, see usage');
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -136,13 +139,13 @@ function parseSysctls(list: string[], o: { ipc?: string; uts?: string; network?:
   const out: Record<string, string> = {};
   for (const s of list) {
     const i = s.indexOf('=');
-    if (i <= 0) throw new UsageError(`invalid --sysctl "${s}"`, 'use --sysctl NAME=VALUE, e.g. net.ipv4.ip_forward=1');
+    if (i <= 0) throw usage(`invalid --sysctl "${s}"`, 'use --sysctl NAME=VALUE, e.g. net.ipv4.ip_forward=1');
     const name = s.slice(0, i).trim(), value = s.slice(i + 1);
     const ipc = SYSCTL_IPC.includes(name) || name.startsWith('fs.mqueue.');
-    if (ipc && o.ipc === 'host') throw new UsageError(`sysctl "${name}" is not allowed in the hosts ipc namespace`, 'drop --ipc host, or the sysctl');
-    else if (name === 'kernel.domainname' || name === 'kernel.hostname') { if (o.uts === 'host') throw new UsageError(`sysctl "${name}" is not allowed in the hosts uts namespace`); }
-    else if (name.startsWith('net.')) { if (o.network === 'host') throw new UsageError(`sysctl "${name}" can't be set since Network Namespace set to host`, 'drop --network host, or the sysctl'); }
-    else if (!ipc) throw new UsageError(`sysctl "${name}" is not allowed: it is not namespaced, so it would change the host`, 'a container may set net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, kernel.domainname');
+    if (ipc && o.ipc === 'host') throw usage(`sysctl "${name}" is not allowed in the hosts ipc namespace`, 'drop --ipc host, or the sysctl');
+    else if (name === 'kernel.domainname' || name === 'kernel.hostname') { if (o.uts === 'host') throw usage(`sysctl "${name}" is not allowed in the hosts uts namespace`); }
+    else if (name.startsWith('net.')) { if (o.network === 'host') throw usage(`sysctl "${name}" can't be set since Network Namespace set to host`, 'drop --network host, or the sysctl'); }
+    else if (!ipc) throw usage(`sysctl "${name}" is not allowed: it is not namespaced, so it would change the host`, 'a container may set net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, kernel.domainname');
     out[name] = value;
   }
   return out;
@@ -157,7 +160,7 @@ function parseDevices(list: string[]): Array<{ host: string; container: string; 
     let container = host, perms = 'rwm';
     if (parts.length === 2) { if (/^[rwm]+$/.test(parts[1])) perms = parts[1]; else container = parts[1]; }
     if (parts.length === 3) { container = parts[1]; perms = parts[2]; }
-    if (parts.length > 3 || !/^[rwm]+$/.test(perms) || !host.startsWith('/') || !container.startsWith('/')) throw new UsageError(`invalid --device "${d}"`, 'use --device /dev/HOST[:/dev/CONTAINER][:rwm]');
+    if (parts.length > 3 || !/^[rwm]+$/.test(perms) || !host.startsWith('/') || !container.startsWith('/')) throw usage(`invalid --device "${d}"`, 'use --device /dev/HOST[:/dev/CONTAINER][:rwm]');
     let st: fs.Stats;
     try { st = fs.statSync(host); } catch { throw new TspodError('E_USAGE', `--device ${d}: ${host}: no such file or directory`, { hint: 'name a device node that exists on this machine' }); }
     if (st.isDirectory()) {
@@ -178,10 +181,10 @@ function parseNamespace(store: Store, flag: 'pid' | 'ipc' | 'uts', value: string
   if (modes.includes(value)) return value;
   if (value.startsWith('container:')) return `container:${findContainer(store, value.slice('container:'.length)).id}`;
   if (value.startsWith('ns:') && value.length > 3) {
-    if (!fs.existsSync(value.slice(3))) throw new UsageError(`--${flag} ${value}: ${value.slice(3)} does not exist`);
+    if (!fs.existsSync(value.slice(3))) throw usage(`--${flag} ${value}: ${value.slice(3)} does not exist`);
     return value;
   }
-  throw new UsageError(`invalid --${flag} "${value}"`, `use ${modes.join(', ')}, container:NAME or ns:PATH`);
+  throw usage(`invalid --${flag} "${value}"`, `use ${modes.join(', ')}, container:NAME or ns:PATH`);
 }
 
 /** The ids this user namespace (the pause process's, where tspod runs) has: container ids are carved from them. */
@@ -195,8 +198,8 @@ function parentIdCount(kind: 'uid' | 'gid'): number {
 function parseIdMaps(flag: string, list: string[], limit: number): IdMap[] {
   return list.map((m) => {
     const p = m.split(':').map((n) => (/^\d+$/.test(n) ? Number(n) : NaN));
-    if (p.length !== 3 || p.some(Number.isNaN) || p[2] === 0) throw new UsageError(`invalid ${flag} "${m}"`, `use ${flag} CONTAINER_ID:HOST_ID:SIZE`);
-    if (p[1] + p[2] > limit) throw new UsageError(`${flag} ${m}: your user namespace has only ${limit} ids (0 is you, then /etc/subuid's range)`, 'map within them');
+    if (p.length !== 3 || p.some(Number.isNaN) || p[2] === 0) throw usage(`invalid ${flag} "${m}"`, `use ${flag} CONTAINER_ID:HOST_ID:SIZE`);
+    if (p[1] + p[2] > limit) throw usage(`${flag} ${m}: your user namespace has only ${limit} ids (0 is you, then /etc/subuid's range)`, 'map within them');
     return { container: p[0], host: p[1], size: p[2] };
   });
 }
@@ -226,7 +229,7 @@ function autoMaps(store: Store, size: number): IdMap {
 function parseUserns(store: Store, value: string | undefined, uidmap: string[], gidmap: string[], rootless: boolean): Pick<Confinement, 'userns' | 'uidMap' | 'gidMap'> {
   const uids = parentIdCount('uid'), gids = parentIdCount('gid');
   if (uidmap.length || gidmap.length) {
-    if (value && value !== 'private') throw new UsageError(`--userns ${value} cannot be used with --uidmap or --gidmap`);
+    if (value && value !== 'private') throw usage(`--userns ${value} cannot be used with --uidmap or --gidmap`);
     const u = parseIdMaps('--uidmap', uidmap.length ? uidmap : gidmap, uids), g = parseIdMaps('--gidmap', gidmap.length ? gidmap : uidmap, gids);
     return { userns: 'private', uidMap: u, gidMap: g };
   }
@@ -235,28 +238,28 @@ function parseUserns(store: Store, value: string | undefined, uidmap: string[], 
   const opts = Object.fromEntries((value.includes(':') ? optText.split(',') : []).map((kv) => kv.split('=') as [string, string]));
   const number = (k: string) => {
     if (opts[k] === undefined) return undefined;
-    if (!/^\d+$/.test(opts[k])) throw new UsageError(`--userns ${value}: ${k} must be a number`);
+    if (!/^\d+$/.test(opts[k])) throw usage(`--userns ${value}: ${k} must be a number`);
     return Number(opts[k]);
   };
   if (mode === 'keep-id') {
-    if (!rootless) throw new UsageError('keep-id is only supported in rootless mode');
-    for (const k of Object.keys(opts)) if (!['uid', 'gid'].includes(k)) throw new UsageError(`--userns ${value}: unknown option "${k}"`, 'keep-id takes uid=UID,gid=GID');
+    if (!rootless) throw usage('keep-id is only supported in rootless mode');
+    for (const k of Object.keys(opts)) if (!['uid', 'gid'].includes(k)) throw usage(`--userns ${value}: unknown option "${k}"`, 'keep-id takes uid=UID,gid=GID');
     const uid = number('uid') ?? hostUid(), gid = number('gid') ?? hostGid();
-    if (uid >= uids || gid >= gids) throw new UsageError(`--userns ${value}: ${uid}:${gid} is beyond the ${Math.min(uids, gids)} ids of your user namespace`, 'use keep-id:uid=N,gid=N with smaller ids');
+    if (uid >= uids || gid >= gids) throw usage(`--userns ${value}: ${uid}:${gid} is beyond the ${Math.min(uids, gids)} ids of your user namespace`, 'use keep-id:uid=N,gid=N with smaller ids');
     return { userns: value, uidMap: keepIdMaps(uid, uids), gidMap: keepIdMaps(gid, gids) };
   }
   if (mode === 'nomap') {
-    if (!rootless) throw new UsageError('nomap is only supported in rootless mode');
+    if (!rootless) throw usage('nomap is only supported in rootless mode');
     return { userns: 'nomap', uidMap: [{ container: 0, host: 1, size: uids - 1 }], gidMap: [{ container: 0, host: 1, size: gids - 1 }] };
   }
   if (mode === 'auto') {
-    for (const k of Object.keys(opts)) if (!['size', 'uidmapping', 'gidmapping'].includes(k)) throw new UsageError(`--userns ${value}: unknown option "${k}"`, 'auto takes size=N');
+    for (const k of Object.keys(opts)) if (!['size', 'uidmapping', 'gidmapping'].includes(k)) throw usage(`--userns ${value}: unknown option "${k}"`, 'auto takes size=N');
     const range = autoMaps(store, number('size') ?? 1024);
     return { userns: value, uidMap: [range], gidMap: [range] };
   }
   if (mode === 'private') return {};
-  if (mode.startsWith('ns')) throw new UsageError(`--userns ${value}: joining another user namespace is not supported`, 'use keep-id, nomap, auto, host, or --uidmap');
-  throw new UsageError(`invalid --userns "${value}"`, 'use keep-id[:uid=N,gid=N], nomap, auto[:size=N], host, or private');
+  if (mode.startsWith('ns')) throw usage(`--userns ${value}: joining another user namespace is not supported`, 'use keep-id, nomap, auto, host, or --uidmap');
+  throw usage(`invalid --userns "${value}"`, 'use keep-id[:uid=N,gid=N], nomap, auto[:size=N], host, or private');
 }
 
 /** The catatonit --init runs: --init-path, containers.conf's init_path, else where Debian and Podman put it. */
@@ -284,14 +287,14 @@ export function checkConfinement(store: Store, f: ConfinementFlags, o: { network
   }
   const groupAdd = f.groupAdd ?? [];
   if (groupAdd.includes('keep-groups')) {
-    if (groupAdd.length > 1) throw new UsageError('the \'--group-add keep-groups\' option is not allowed with any other --group-add options');
-    if ((o.runtime ?? 'runc').endsWith('runc')) throw new UsageError('--group-add keep-groups needs crun: runc always sets the supplementary groups', 'add --runtime crun');
+    if (groupAdd.length > 1) throw usage('the \'--group-add keep-groups\' option is not allowed with any other --group-add options');
+    if ((o.runtime ?? 'runc').endsWith('runc')) throw usage('--group-add keep-groups needs crun: runc always sets the supplementary groups', 'add --runtime crun');
   }
-  for (const g of groupAdd) if (g !== 'keep-groups' && !/^[\w.-]+$/.test(g)) throw new UsageError(`invalid --group-add "${g}"`, 'give a group name or id');
+  for (const g of groupAdd) if (g !== 'keep-groups' && !/^[\w.-]+$/.test(g)) throw usage(`invalid --group-add "${g}"`, 'give a group name or id');
   let shmSize: number | undefined;
   if (f.shmSize !== undefined) {
     shmSize = parseRamSize(f.shmSize);
-    if (!shmSize) throw new UsageError(`invalid --shm-size "${f.shmSize}"`, 'give a size such as 64m');
+    if (!shmSize) throw usage(`invalid --shm-size "${f.shmSize}"`, 'give a size such as 64m');
   } else if (conf.shmSize) shmSize = parseRamSize(conf.shmSize);
   const userns = parseUserns(store, f.userns ?? conf.userns, f.uidmap ?? [], f.gidmap ?? [], o.rootless);
   const c: Confinement = {

@@ -1,0 +1,137 @@
+// Confinement, second part (issue 16): namespaces shared or joined, --privileged and masks,
+// sysctls, devices, groups, --init, /dev/shm, resource limits said to be ignored where rootless
+// cgroup v1 can't apply them, and the user namespace modes (keep-id, nomap, auto, --uidmap) with
+// the owners a user sees inside and on the host. Each read inside the container.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { getWorld, tspod, TEST_USER } from '../fixtures/world.js';
+
+let alpine = '';
+const WORK = `/tmp/tspod-confine-${process.pid}`;
+const ok = (args: string[]) => { const r = tspod(args, { timeout: 300_000 }); assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+const fails = (args: string[], why: RegExp) => {
+  const r = tspod(args);
+  assert.is(r.status, 125, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, why);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+};
+const hostId = (flag: string) => spawnSync('id', [flag, TEST_USER], { encoding: 'utf8' }).stdout.trim();
+
+test.before(async () => {
+  ({ registry: alpine } = await getWorld());
+  alpine = `${alpine}/alpine:3.20`;
+  ok(['pull', '-q', alpine]);
+  fs.mkdirSync(WORK, { recursive: true, mode: 0o777 });
+  fs.chmodSync(WORK, 0o777);
+});
+test.after(() => { tspod(['rm', '-a', '-f', '-t', '0']); fs.rmSync(WORK, { recursive: true, force: true }); });
+
+test('--ipc: shareable by default (a joiner sees the same /dev/shm), private refuses joiners, none has no /dev/shm, host is the host\'s', () => {
+  ok(['run', '-d', '--name', 'ipc-donor', alpine, 'sleep', '60']);
+  const donorNs = ok(['exec', 'ipc-donor', 'sh', '-c', 'echo shared > /dev/shm/x; readlink /proc/self/ns/ipc']);
+  assert.is(ok(['run', '--rm', '--ipc', 'container:ipc-donor', alpine, 'sh', '-c', 'readlink /proc/self/ns/ipc; cat /dev/shm/x']), `${donorNs}shared\n`);
+  ok(['run', '-d', '--name', 'ipc-private', '--ipc', 'private', alpine, 'sleep', '60']);
+  fails(['run', '--rm', '--ipc', 'container:ipc-private', alpine, 'true'], /is not allowed: non-shareable IPC \(hint: use IpcMode:shareable for the donor container\)/);
+  const none = tspod(['run', '--rm', '--ipc', 'none', alpine, 'ls', '/dev/shm']);
+  assert.is(none.status, 1);
+  assert.match(none.stderr, /No such file or directory/);
+  assert.is(ok(['run', '--rm', '--ipc', 'host', alpine, 'readlink', '/proc/self/ns/ipc']).trim(), fs.readlinkSync('/proc/self/ns/ipc'));
+  assert.is(ok(['inspect', '--format', '{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}}', 'ipc-private']), 'private private\n');
+  ok(['rm', '-f', '-t', '0', 'ipc-donor', 'ipc-private']);
+});
+
+test('--pid and --uts: container:NAME joins, host shares; --shm-size sizes /dev/shm', () => {
+  ok(['run', '-d', '--name', 'pid-donor', '--hostname', 'donor', alpine, 'sleep', '60']);
+  assert.match(ok(['run', '--rm', '--pid', 'container:pid-donor', '--uts', 'container:pid-donor', alpine, 'sh', '-c', 'hostname; ps -o comm']), /^donor\n[\s\S]*sleep/);
+  assert.is(ok(['run', '--rm', '--uts', 'host', alpine, 'hostname']).trim(), spawnSync('hostname', { encoding: 'utf8' }).stdout.trim());
+  assert.match(ok(['run', '--rm', '--pid', 'host', alpine, 'sh', '-c', 'test -d /proc/1 && readlink /proc/self/ns/pid']), new RegExp(fs.readlinkSync('/proc/self/ns/pid').replace(/[[\]]/g, '\\$&')));
+  assert.match(ok(['run', '--rm', '--shm-size', '10m', alpine, 'df', '-k', '/dev/shm']), /\s10240\s/);
+  fails(['run', '--rm', '--pid', 'container:no-such', alpine, 'true'], /no-such/);
+  fails(['run', '--rm', '--ipc', 'bogus', alpine, 'true'], /invalid --ipc "bogus"/);
+  ok(['rm', '-f', '-t', '0', 'pid-donor']);
+});
+
+test('--privileged: every capability, no seccomp, nothing masked; mask= and unmask= one by one', () => {
+  assert.is(ok(['run', '--rm', '--privileged', alpine, 'sh', '-c', "grep -E '^(CapEff|Seccomp):' /proc/self/status | cut -f2; stat -c %t,%T /proc/keys"]), '000001ffffffffff\n0\n0,0\n');
+  // masked by default: /proc/keys reads as an empty character device (bound /dev/null)
+  assert.is(ok(['run', '--rm', alpine, 'sh', '-c', 'stat -c %t,%T /proc/keys']), '1,3\n');
+  assert.is(ok(['run', '--rm', '--security-opt', 'unmask=/proc/keys', alpine, 'sh', '-c', 'stat -c %t,%T /proc/keys']), '0,0\n');
+  assert.is(ok(['run', '--rm', '--security-opt', 'mask=/etc/hostname', alpine, 'sh', '-c', 'cat /etc/hostname | wc -c']).trim(), '0');
+  fails(['run', '--rm', '--security-opt', 'mask=relative', alpine, 'true'], /mask takes absolute paths/);
+});
+
+test('--sysctl and containers.conf\'s ping_group_range; a host-wide sysctl is refused', () => {
+  assert.is(ok(['run', '--rm', alpine, 'cat', '/proc/sys/net/ipv4/ping_group_range']).replace(/\s+/g, ' ').trim(), '0 0');
+  assert.is(ok(['run', '--rm', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=80', '--sysctl', 'kernel.msgmax=4096', alpine, 'sh', '-c', 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/msgmax']), '80\n4096\n');
+  fails(['run', '--rm', '--sysctl', 'vm.swappiness=1', alpine, 'true'], /sysctl "vm.swappiness" is not allowed/);
+  fails(['run', '--rm', '--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1', alpine, 'true'], /Network Namespace set to host/);
+});
+
+test('--device binds a host device, a missing one is 125; --group-add; --init runs catatonit as pid 1; --read-only-tmpfs=false', () => {
+  assert.is(ok(['run', '--rm', '--device', '/dev/null:/dev/mynull', alpine, 'sh', '-c', 'stat -c %t,%T /dev/mynull; echo x > /dev/mynull && echo written']), '1,3\nwritten\n');
+  fails(['run', '--rm', '--device', '/dev/no-such-device', alpine, 'true'], /--device \/dev\/no-such-device: \/dev\/no-such-device: no such file or directory/);
+  assert.match(ok(['run', '--rm', '--group-add', '457', '--group-add', 'wheel', alpine, 'id']), /groups=.*\b10\(wheel\).*\b457\b/);
+  fails(['run', '--rm', '--group-add', 'keep-groups', '--group-add', '457', alpine, 'true'], /the '--group-add keep-groups' option is not allowed with any other --group-add options/);
+  assert.is(ok(['run', '--rm', '--init', alpine, 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']), '/run/podman-init -- sh -c cat /proc/1/cmdline | tr "\\0" " " ');
+  assert.is(tspod(['run', '--rm', '--read-only', '--read-only-tmpfs=false', alpine, 'touch', '/tmp/x']).status, 1);
+  ok(['run', '--rm', '--read-only', alpine, 'touch', '/tmp/x', '/run/x', '/var/tmp/x']);
+});
+
+test('resource limits rootless on cgroup v1: Podman\'s line, then each ignored limit named; recorded in inspect; update too', () => {
+  const r = tspod(['run', '--rm', '--memory', '512m', '--cpus', '1.5', '--pids-limit', '100', alpine, 'echo', 'ran']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'ran\n');
+  const lines = r.stderr.trim().split('\n');
+  assert.is(lines[0], 'Resource limits are not supported and ignored on cgroups V1 rootless systems');
+  assert.match(lines[1], /^Warning: ignored --memory=512m, --cpus=1.5, --pids-limit=100: /);
+  // --memory=0 asks for no limit: only Podman's line
+  assert.is(tspod(['run', '--rm', '--memory=0', alpine, 'true']).stderr, 'Resource limits are not supported and ignored on cgroups V1 rootless systems\n');
+  fails(['run', '--rm', '--memory', 'lots', alpine, 'true'], /invalid argument "lots" for "--memory" flag/);
+  ok(['create', '--name', 'res', '--memory', '1g', alpine, 'true']);
+  assert.is(ok(['inspect', '--format', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}', 'res']), '1073741824 0\n');
+  const u = tspod(['update', '--cpus', '2', 'res']);
+  assert.is(u.status, 0, u.stderr);
+  assert.match(u.stderr, /ignored --cpus=2/);
+  assert.is(ok(['inspect', '--format', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}', 'res']), '1073741824 2000000000\n');
+  ok(['rm', 'res']);
+});
+
+test('--userns keep-id: your uid and name inside, the image\'s owners kept, files in a bind mount yours; exec and cp enter it', () => {
+  const dir = `${WORK}/keep`;
+  fs.mkdirSync(dir);
+  spawnSync('chown', [TEST_USER, dir]);
+  const out = ok(['run', '--rm', '--userns', 'keep-id', '-v', `${dir}:/data`, alpine, 'sh', '-c', 'id -u; id -un; stat -c %u:%g /etc /bin/busybox; touch /data/mine']);
+  assert.is(out, `${hostId('-u')}\n${TEST_USER}\n0:0\n0:0\n`);
+  const st = fs.statSync(`${dir}/mine`);
+  assert.is(`${st.uid}:${st.gid}`, `${hostId('-u')}:${hostId('-g')}`);
+  assert.is(ok(['run', '--rm', '--userns', 'keep-id:uid=200,gid=300', alpine, 'sh', '-c', 'id -u; id -g']), '200\n300\n');
+  ok(['run', '-d', '--name', 'kid', '--userns', 'keep-id', alpine, 'sleep', '60']);
+  assert.is(ok(['exec', 'kid', 'id', '-u']), `${hostId('-u')}\n`);
+  fs.writeFileSync(`${WORK}/copied`, 'x');
+  ok(['cp', `${WORK}/copied`, 'kid:/tmp/copied']);
+  assert.is(ok(['exec', 'kid', 'stat', '-c', '%u', '/tmp/copied']), `${hostId('-u')}\n`);
+  assert.is(ok(['inspect', '--format', '{{.HostConfig.UsernsMode}}', 'kid']), 'keep-id\n');
+  ok(['rm', '-f', '-t', '0', 'kid']);
+});
+
+test('--userns nomap, auto and --uidmap: you are not in the namespace; a store the container root cannot reach is named', () => {
+  const share = `/home/${TEST_USER}/.local/share`;
+  const parents = [`/home/${TEST_USER}/.local`, share];
+  const modes = parents.map((p) => fs.statSync(p).mode & 0o777);
+  try {
+    fs.chmodSync(share, 0o700);
+    fails(['run', '--rm', '--userns', 'nomap', alpine, 'true'], new RegExp(`${share} is not searchable by others; chmod o\\+x ${share}`));
+    for (const p of parents) fs.chmodSync(p, 0o711);
+    const maps = ok(['run', '--rm', '--userns', 'nomap', alpine, 'sh', '-c', 'id -u; stat -c %u /etc; cat /proc/self/uid_map']);
+    assert.match(maps, /^0\n0\n\s+0\s+1\s+\d+\n$/);
+    const auto = ok(['run', '--rm', '--userns', 'auto:size=2000', alpine, 'sh', '-c', 'cat /proc/self/uid_map; stat -c %u /etc']);
+    assert.match(auto, /^\s+0\s+[1-9]\d*\s+2000\n0\n$/);
+    assert.match(ok(['run', '--rm', '--uidmap', '0:100:5000', '--gidmap', '0:100:5000', alpine, 'sh', '-c', 'cat /proc/self/uid_map; stat -c %u /etc']), /^\s+0\s+100\s+5000\n0\n$/);
+    fails(['run', '--rm', '--userns', 'bogus', alpine, 'true'], /invalid --userns "bogus"/);
+    fails(['run', '--rm', '--uidmap', '0:1:99999999', alpine, 'true'], /--uidmap 0:1:99999999: your user namespace has only/);
+  } finally { parents.forEach((p, i) => fs.chmodSync(p, modes[i])); }
+});
+
+test.run();

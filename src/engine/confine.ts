@@ -404,7 +404,8 @@ export function reachableByContainerRoot(store: Store, id: string, uidMap: IdMap
   const dir = store.containerDir(id);
   for (const d of [store.root, path.dirname(dir), dir, path.join(dir, 'userdata')]) fs.chmodSync(d, (fs.statSync(d).mode & 0o777) | 0o111);
   for (let p = path.dirname(store.root); p !== '/'; p = path.dirname(p)) {
-    if (!(fs.statSync(p).mode & 0o001)) throw new TspodError('E_USERNS', `the container's root user (not you, with this --userns) cannot reach its files: ${p} is not searchable by others`, { hint: `chmod o+x ${p}, or use --userns keep-id` });
+    // Group too: the runtime keeps your groups while it sets up the root, so your group's bits are the ones that count.
+    if ((fs.statSync(p).mode & 0o011) !== 0o011) throw new TspodError('E_USERNS', `the container's root user (not you, with this --userns) cannot reach its files: ${p} is not searchable by group and others`, { hint: `chmod go+x ${p}, or use --userns keep-id` });
   }
 }
 

@@ -122,7 +122,7 @@ test('--userns nomap, auto and --uidmap: you are not in the namespace; a store t
   const modes = parents.map((p) => fs.statSync(p).mode & 0o777);
   try {
     fs.chmodSync(share, 0o700);
-    fails(['run', '--rm', '--userns', 'nomap', alpine, 'true'], new RegExp(`${share} is not searchable by others; chmod o\\+x ${share}`));
+    fails(['run', '--rm', '--userns', 'nomap', alpine, 'true'], new RegExp(`${share} is not searchable by group and others; chmod go\\+x ${share}`));
     for (const p of parents) fs.chmodSync(p, 0o711);
     const maps = ok(['run', '--rm', '--userns', 'nomap', alpine, 'sh', '-c', 'id -u; stat -c %u /etc; cat /proc/self/uid_map']);
     assert.match(maps, /^0\n0\n\s+0\s+1\s+\d+\n$/);

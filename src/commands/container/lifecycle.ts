@@ -239,17 +239,17 @@ export class TopCommand extends TspodCommand {
   static usage = TspodCommand.Usage({
     category: 'Containers',
     description: 'show the processes of a running container',
-    details: 'Lists every process in the container\'s pid namespace, with pids as the host sees them.',
-    examples: [['Processes of a container', '$0 top web'], ['By id prefix', '$0 top 4bce1d']],
+    details: 'Lists every process in the container\'s pid namespace, read from /proc (nothing runs inside the container). Descriptors as Podman\'s: user, huser, uid, huid, group, hgroup, pid, hpid, ppid, args, comm, state, etime, time, pcpu, tty, nice, pgid, vsz, stime, seccomp, capeff, capbnd, capprm, capinh, capamb; h* ones show the host\'s ids.',
+    examples: [['Processes of a container', '$0 top web'], ['Host users and pids', '$0 top web huser,hpid,args']],
   });
 
   container = Option.String({ name: 'CONTAINER' });
+  descriptors = Option.Rest();
 
   async run(): Promise<number> {
-    const e = await engine();
-    const { writeReport } = await import('../report.js');
-    const procs = await e.containerProcesses(e.store, e.findContainer(e.store, this.container));
-    writeReport({ name: 'top', rows: procs.map((p) => ({ PID: p.pid, PPID: p.ppid, UID: p.uid, STATE: p.state, COMMAND: p.command })), defaultFormat: '{{.PID}}\t{{.PPID}}\t{{.UID}}\t{{.STATE}}\t{{.COMMAND}}' });
+    const [e, { topRows }, { tabwrite }] = await Promise.all([engine(), import('../../engine/top.js'), import('../template.js')]);
+    const rows = await topRows(e.store, e.findContainer(e.store, this.container), this.descriptors);
+    process.stdout.write(tabwrite(rows.map((r) => `${r.join('\t')}\n`).join('')));
     return 0;
   }
 }

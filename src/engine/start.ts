@@ -158,6 +158,22 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     fs.writeFileSync(path.join(userdata, 'containerenv'), '');
     await checkExecutable(rootfs, rec.command[0], env, cwd);
     const volumes = await volumeSpecMounts(store, rec, rootfs, owner);
+    if (cfg.secrets?.length) {
+      // Each secret's data as it is now: a file of the container's own, bound read-only; or a variable.
+      const { secretData } = await import('./secrets.js');
+      const secretDir = path.join(userdata, 'secrets');
+      fs.rmSync(secretDir, { recursive: true, force: true });
+      fs.mkdirSync(secretDir, { mode: 0o711 });
+      for (const s of cfg.secrets) {
+        const data = secretData(store, s);
+        if (s.type === 'env') { env.push(`${s.target}=${data.toString('utf8')}`); continue; }
+        const file = path.join(secretDir, s.id);
+        fs.writeFileSync(file, data, { mode: 0o600 });
+        fs.chownSync(file, toHost(ownUserns?.uid ?? [], s.uid), toHost(ownUserns?.gid ?? [], s.gid));
+        fs.chmodSync(file, s.mode);
+        volumes.push({ destination: s.target, type: 'bind', source: file, options: ['bind', 'ro', 'rprivate', 'nosuid', 'nodev', 'noexec'] });
+      }
+    }
     mark('start: user, env, workdir, executable, volumes resolved');
     fs.mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     const conf = (await import('../config.js')).containersConf();

@@ -124,6 +124,8 @@ export interface ContainerConfig {
   timeout?: number;
   /** --tz: ZONE or local */
   tz?: string;
+  /** --secret: each secret found at create, copied in at each start */
+  secrets?: import('../engine/secrets.js').SecretUse[];
   /** capabilities, seccomp, namespaces, devices, limits: checked at create (engine/confine.ts) */
   confinement?: Confinement;
   /** --unsetenv NAME, --unsetenv-all */

@@ -134,4 +134,27 @@ test('--userns nomap, auto and --uidmap: you are not in the namespace; a store t
   } finally { parents.forEach((p, i) => fs.chmodSync(p, modes[i])); }
 });
 
+test('secrets: created from a file or stdin, at /run/secrets/NAME or in a variable, through a user namespace of its own too; top shows host and container ids', () => {
+  fs.writeFileSync(`${WORK}/pw`, 'hunter2');
+  fs.chmodSync(`${WORK}/pw`, 0o644);
+  const id = ok(['secret', 'create', 'pw', `${WORK}/pw`]).trim();
+  assert.match(id, /^[0-9a-f]{25}$/);
+  assert.is(tspod(['secret', 'create', 'viastdin', '-'], { input: 'typed' }).status, 0);
+  assert.is(ok(['run', '--rm', '--secret', 'pw', '--secret', 'viastdin,type=env,target=TYPED', alpine, 'sh', '-c', 'cat /run/secrets/pw; echo; echo $TYPED; stat -c %a /run/secrets/pw']), 'hunter2\ntyped\n444\n');
+  assert.is(ok(['run', '--rm', '--userns', 'keep-id', '--secret', 'pw,target=/etc/pw,mode=0400,uid=0', '--user', '0', alpine, 'cat', '/etc/pw']), 'hunter2');
+  assert.match(ok(['secret', 'ls', '--format', '{{.Name}}']), /^pw$/m);
+  assert.is(ok(['secret', 'inspect', '--format', '{{.Spec.Name}} {{.Spec.Driver.Name}}', 'pw']), 'pw file\n');
+  fails(['run', '--rm', '--secret', 'missing', alpine, 'true'], /missing: no such secret/);
+  fails(['secret', 'create', 'pw', `${WORK}/pw`], /pw: secret name in use/);
+  ok(['secret', 'rm', '-a']);
+  assert.is(tspod(['secret', 'exists', 'pw']).status, 1);
+
+  ok(['run', '-d', '--name', 'topped', '--userns', 'keep-id', alpine, 'sleep', '60']);
+  const rows = ok(['top', 'topped', 'huser,user,pid,ppid,seccomp', 'args']).trim().split('\n').map((l) => l.trim().split(/\s+/));
+  assert.equal(rows[0], ['HUSER', 'USER', 'PID', 'PPID', 'SECCOMP', 'COMMAND']);
+  assert.equal(rows[1], [TEST_USER, TEST_USER, '1', '0', 'filter', 'sleep', '60']);
+  fails(['top', 'topped', 'bogus'], /unknown descriptor: bogus/);
+  ok(['rm', '-f', '-t', '0', 'topped']);
+});
+
 test.run();

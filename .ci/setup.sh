@@ -27,8 +27,10 @@ grep -q "^$TEST_USER:" /etc/subgid 2>/dev/null || usermod --add-subgids 100000-1
 id tspodnosub >/dev/null 2>&1 || useradd -m -s /bin/bash tspodnosub
 sed -i '/^tspodnosub:/d' /etc/subuid /etc/subgid
 
-# pasta and slirp4netns open /dev/net/tun, which is 0600 on these machines and 0666 on a desktop.
+# pasta and slirp4netns open /dev/net/tun, which is 0600 on these machines and 0666 on a desktop;
+# fuse-overlayfs (the storage driver's second choice) opens /dev/fuse, the same.
 [ -c /dev/net/tun ] && chmod 666 /dev/net/tun
+[ -c /dev/fuse ] && chmod 666 /dev/fuse
 
 # The test user must be able to reach the checkout: open the directories above it for traversal.
 d=$(pwd)

@@ -56,10 +56,3 @@ export function packageVersion(): string {
   }
 }
 
-/**
- * The storage driver asked for with --storage-driver, else overlay. storage.conf's `driver` is not
- * read: that file is Podman's too, and a Podman user's "vfs" there must not stop tspod working.
- */
-export function storageDriver(): string {
-  return process.env.TSPOD_STORAGE_DRIVER || 'overlay';
-}

@@ -17,7 +17,7 @@ export const GLOBAL_FLAGS: GlobalFlag[] = [
   { names: ['--runroot'], kind: 'string', variable: 'TSPOD_RUNTIME_DIR', description: 'Path to the run state (default $XDG_RUNTIME_DIR/tspod)' },
   { names: ['--runtime'], kind: 'string', variable: 'TSPOD_RUNTIME', description: 'Path to the OCI runtime, or its name (runc, crun)' },
   { names: ['--runtime-flag'], kind: 'array', variable: 'TSPOD_RUNTIME_FLAGS', description: 'Add global flags for the container runtime' },
-  { names: ['--storage-driver'], kind: 'string', variable: 'TSPOD_STORAGE_DRIVER', description: 'Select which storage driver is used (overlay)' },
+  { names: ['--storage-driver'], kind: 'string', variable: 'TSPOD_STORAGE_DRIVER', description: 'Select which storage driver is used: overlay (native, else through fuse-overlayfs) or vfs (copies); default: the first that works here' },
   { names: ['--storage-opt'], kind: 'array', variable: 'TSPOD_STORAGE_OPTS', description: 'Used to pass an option to the storage driver (accepted, unused)' },
   { names: ['--volumepath'], kind: 'string', variable: 'TSPOD_VOLUME_PATH', description: 'Path to the volume directory' },
   { names: ['--tmpdir'], kind: 'string', variable: 'TSPOD_TMPDIR' },

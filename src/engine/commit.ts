@@ -10,6 +10,8 @@ import { findContainer } from './containers.js';
 import { findImage, tagName } from './images.js';
 import { applyChanges } from './changes.js';
 import type { Change } from '../layers/writer.js';
+import { vfsUpper } from '../storage/vfs.js';
+import { containerLowers } from '../storage/mapped.js';
 
 /** Files tspod puts into every container, whose mount points runc may have had to create in the upper dir. */
 const MOUNT_POINTS = ['etc/hosts', 'etc/resolv.conf', 'etc/hostname', 'run/.containerenv', 'etc/passwd', 'etc/localtime'];
@@ -92,11 +94,11 @@ export async function commitContainer(store: Store, ref: string, name: string | 
 export async function containerLayer(store: Store, rec: ContainerRecord, img: ImageRecord, dest: import('../storage/destination.js').StoreDestination, consume = false): Promise<string> {
   const { writeLayer } = await import('../layers/writer.js');
   const dir = store.containerDir(rec.id);
-  const upper = path.join(dir, 'upper');
+  const { upper, release } = upperOf(store, rec, img);
   const has = lowerStat(store, img.layers);
   const opts = { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) };
   const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path.join(dir, 'merged'));
-  if (!consume || mounted) return dest.addLayer(() => writeLayer(upper, opts));
+  if (!consume || mounted) { try { return await dest.addLayer(() => writeLayer(upper, opts)); } finally { release(); } }
   return dest.adoptLayer(upper, (layout) => {
     const skipped: Buffer[] = [];
     return (async function* () {
@@ -105,6 +107,18 @@ export async function containerLayer(store: Store, rec: ContainerRecord, img: Im
       for (const full of skipped.reverse()) fs.rmSync(full, { recursive: true, force: true });
     })();
   });
+}
+
+/**
+ * The directory of a container's changes: its overlay upper dir, or for a vfs root one made for the
+ * occasion (hard links to what changed, whiteouts for what went) and removed by `release`.
+ */
+function upperOf(store: Store, rec: ContainerRecord, img: ImageRecord): { upper: string; release(): void } {
+  const dir = store.containerDir(rec.id);
+  if (rec.config?.storage?.name !== 'vfs') return { upper: path.join(dir, 'upper'), release: () => {} };
+  const upper = path.join(store.root, 'tmp', `${process.pid}-vfs-${rec.id.slice(0, 12)}-${Date.now()}`);
+  vfsUpper(containerLowers(store, img.layers, rec.config.confinement).reverse().map((l) => path.join(store.root, l)), path.join(dir, 'merged'), upper, overlayPrefix());
+  return { upper, release: () => fs.rmSync(upper, { recursive: true, force: true }) };
 }
 
 function mergeEnvList(base: string[], extra: string[]): string[] {
@@ -121,7 +135,8 @@ export async function changesOf(store: Store, ref: string): Promise<Change[]> {
   if (rec) {
     const img = imageOf(store, rec);
     const has = lowerStat(store, img.layers);
-    return upperChanges(path.join(store.containerDir(rec.id), 'upper'), has, { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) });
+    const { upper, release } = upperOf(store, rec, img);
+    try { return await upperChanges(upper, has, { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) }); } finally { release(); }
   }
   const img = await findImage(store, ref);
   if (!img) throw new TspodError('E_NO_SUCH', `${ref} is neither a container nor an image here`, { hint: 'see tspod ps -a and tspod images' });

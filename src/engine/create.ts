@@ -228,6 +228,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const { checkConfinement, resourcesApply } = await import('./confine.js');
   const confinement = checkConfinement(store, opts.confinement ?? {}, { network: networkMode, runtime, rootless: isRootless() });
   if (opts.confinement?.resources) resourcesApply(opts.confinement.resources, opts.onWarning ?? ((m) => process.stderr.write(`${m}\n`)));
+  const driver = (await import('../storage/driver.js')).chooseDriver();
   const secrets = opts.secrets?.length ? (await import('./secrets.js')).parseSecretFlags(store, opts.secrets) : undefined;
   const restart = parseRestartPolicy(opts.restart);
   checkDnsAndHosts(opts);
@@ -300,7 +301,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
-        confinement, secrets,
+        confinement, secrets, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { Store } from '../storage/store.js';
-import { isRootless, packageVersion, runtimeDir, storageDriver, userConfigHome } from '../paths.js';
+import { isRootless, packageVersion, runtimeDir, userConfigHome } from '../paths.js';
+import { chooseDriver, storageConfFile } from '../storage/driver.js';
+import { DEFAULT_CAPS } from '../runtime/spec.js';
+import { DEFAULT_SECCOMP_PROFILE } from '../runtime/seccomp.js';
 import { findExecutable } from '../sys/proc.js';
 import { log } from '../log.js';
 import { volumesRoot } from './volumes.js';
@@ -104,24 +107,26 @@ export async function info(store: Store) {
     os: 'linux',
     remoteSocket: { path: path.join(runtimeDir(), 'tspod.sock') },
     serviceIsRemote: false,
-    security: { apparmorEnabled: false, capabilities: '', rootless: isRootless(), seccompEnabled: false, seccompProfilePath: '', selinuxEnabled: false },
+    security: { apparmorEnabled: false, capabilities: DEFAULT_CAPS.join(','), rootless: isRootless(), seccompEnabled: fs.existsSync(DEFAULT_SECCOMP_PROFILE), seccompProfilePath: fs.existsSync(DEFAULT_SECCOMP_PROFILE) ? DEFAULT_SECCOMP_PROFILE : '', selinuxEnabled: false },
     slirp4netns: { executable: slirp ?? '', package: slirpPackage, version: slirpVersion },
     swapFree: mem.SwapFree ?? 0,
     swapTotal: mem.SwapTotal ?? 0,
     uptime: uptime(),
     linkmode: 'dynamic',
   };
+  const driver = chooseDriver();
   return {
     host,
     store: {
-      configFile: process.env.CONTAINERS_STORAGE_CONF || path.join(userConfigHome(), 'containers/storage.conf'),
+      configFile: storageConfFile() ?? path.join(userConfigHome(), 'containers/storage.conf'),
       containerStore: { number: containers.length, paused: count('paused'), running: count('running'), stopped: containers.length - count('running') - count('paused') },
-      graphDriverName: storageDriver(),
-      graphOptions: {},
+      // As Podman: fuse-overlayfs is the overlay driver with a mount program.
+      graphDriverName: driver.name === 'vfs' ? 'vfs' : 'overlay',
+      graphOptions: driver.mountProgram ? { 'overlay.mount_program': { Executable: driver.mountProgram, Package: 'fuse-overlayfs', Version: '' } } : {},
       graphRoot: store.root,
       graphRootAllocated: fsStats ? fsStats.blocks * fsStats.bsize : 0,
       graphRootUsed: fsStats ? (fsStats.blocks - fsStats.bavail) * fsStats.bsize : 0,
-      graphStatus: { 'Backing Filesystem': backingFs(store.root), 'Native Overlay Diff': 'true', 'Supports d_type': 'true', 'Using metacopy': 'false' },
+      graphStatus: driver.name === 'vfs' ? {} : { 'Backing Filesystem': backingFs(store.root), 'Native Overlay Diff': String(driver.name === 'overlay'), 'Supports d_type': 'true', 'Using metacopy': 'false' },
       imageCopyTmpDir: path.join(store.root, 'tmp'),
       imageStore: { number: store.readImages().length },
       runRoot: runtimeDir(),

@@ -95,7 +95,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: `pull it again (tspod pull ${rec.imageName}), or remove the container` });
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
-  const [{ buildSpec }, { findRuntime }, { mountOverlay, mountShm, unmountContainer }, { resolveUser, resolveGroups }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
+  const [{ buildSpec }, { findRuntime }, { mountRoot, mountShm, unmountContainer }, { resolveUser, resolveGroups }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
     import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'),
     import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootpath.js'), import('./volumes.js'),
   ]);
@@ -126,9 +126,12 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const confined = cfg.confinement;
     const ownUserns = confined?.uidMap && confined.gidMap ? { uid: confined.uidMap, gid: confined.gidMap } : undefined;
     // A user namespace of the container's own sees the layers through copies with its owners (mapped.ts).
-    const lowers = containerLowers(store, img.layers, confined);
+    // ...unless fuse-overlayfs shifts them as it serves them.
+    const storage = cfg.storage ?? { name: 'overlay' as const };
+    const fuseShift = ownUserns && storage.name === 'fuse-overlayfs';
+    const lowers = containerLowers(store, img.layers, fuseShift ? undefined : confined);
     if (ownUserns) reachableByContainerRoot(store, rec.id, ownUserns.uid);
-    mountOverlay({ storeRoot: store.root, lowers, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove || !!rec.config?.volatileRoot });
+    mountRoot({ storeRoot: store.root, lowers, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, rootless, volatile: !!rec.autoRemove || !!rec.config?.volatileRoot, driver: storage, idMaps: fuseShift ? ownUserns : undefined });
     mark('start: overlay mounted');
     if (sharesShm(confined)) {
       fs.mkdirSync(shmDir(store, rec.id), { recursive: true });

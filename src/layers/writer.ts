@@ -42,6 +42,8 @@ function* walk(root: Buffer, rel = ''): Generator<Walked> {
     const childRel = rel ? `${rel}/${latin1(name)}` : latin1(name);
     const full = Buffer.concat([dir, Buffer.from('/'), name]);
     const st = fs.lstatSync(full);
+    // fuse-overlayfs's marks of an opaque directory (isOpaque): a file, and a whiteout of a name no layer has.
+    if ((name.equals(FUSE_OPAQUE) && st.isFile()) || (name.equals(FUSE_OPAQUE_WHITEOUT) && isWhiteout(st))) continue;
     yield { rel: childRel, full, st };
     if (st.isDirectory()) yield* walk(root, childRel);
   }
@@ -62,6 +64,15 @@ function xattrsOf(full: Buffer, overlayPrefix?: string): Map<string, Buffer> | u
 
 const isWhiteout = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
 
+/** fuse-overlayfs, without the right to set overlay's xattr, marks an opaque directory with this file in it. */
+const FUSE_OPAQUE = Buffer.from('.wh..wh..opq'), FUSE_OPAQUE_WHITEOUT = Buffer.from('.wh..opq');
+
+/** An upper directory that hides what lower layers have there: overlay's xattr, or fuse-overlayfs's file. */
+function isOpaque(full: Buffer, prefix: string | undefined): boolean {
+  if (prefix && lgetxattr(full, `${prefix}opaque`)?.toString() === 'y') return true;
+  try { return fs.lstatSync(Buffer.concat([full, Buffer.from('/'), FUSE_OPAQUE])).isFile(); } catch { return false; }
+}
+
 /**
  * The changes an upper directory holds (for `diff`): each path once, parents before children. A
  * directory that overlay only copied up to hold what was left out (mount points) is no change.
@@ -72,7 +83,7 @@ export function upperChanges(upper: string, lower: (rel: string) => fs.Stats | u
     if (o.skip?.(rel, st, full)) continue;
     const shown = `/${Buffer.from(rel, 'latin1').toString('utf8')}`;
     if (isWhiteout(st)) { out.push({ kind: 'D', path: shown }); continue; }
-    const opaque = st.isDirectory() && o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y';
+    const opaque = st.isDirectory() && isOpaque(full, o.overlayXattrPrefix);
     const below = lower(rel);
     const same = !!below && st.isDirectory() && below.isDirectory() && below.mode === st.mode && below.uid === st.uid && below.gid === st.gid;
     out.push({ kind: below && !opaque ? 'C' : 'A', path: shown, same });
@@ -111,7 +122,7 @@ export async function* mergedLayer(dirs: string[], o: LayerWriteOptions): AsyncG
   const links = new Map<string, string>();
   const roots = dirs.map((d) => Buffer.from(d));
   const join = (root: Buffer, rel: string) => (rel ? Buffer.concat([root, Buffer.from('/'), Buffer.from(rel, 'latin1')]) : root);
-  const opaque = (full: Buffer) => !!o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y';
+  const opaque = (full: Buffer) => isOpaque(full, o.overlayXattrPrefix);
   async function* level(rel: string, layers: Buffer[]): AsyncGenerator<Buffer> {
     const names = new Map<string, Buffer>();
     for (const root of layers) {
@@ -194,7 +205,7 @@ function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOptions, l
     yield* fileBytes(full, st.size, () => Object.assign(new Error(`${path.posix.join('/', rel)} shrank while it was written into the layer`), { code: 'E_CHANGED' }));
     yield raw(o, padding(st.size));
   }
-  if (e.type === 'directory' && o.overlayXattrPrefix && lgetxattr(full, `${o.overlayXattrPrefix}opaque`)?.toString() === 'y') {
+  if (e.type === 'directory' && isOpaque(full, o.overlayXattrPrefix)) {
     yield raw(o, tarHeader({ ...common, name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0o600, size: 0 }));
   }
 }

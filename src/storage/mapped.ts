@@ -70,9 +70,18 @@ function copyShifted(store: Store, diffId: string, dir: string, uidMap: IdMap[],
   }
 }
 
+/**
+ * The lowerdir stack for an image's layers (base first): top first, as overlay wants it, and a layer
+ * the image lists twice only at its topmost place. Overlay refuses the same directory twice (ELOOP),
+ * and a lower copy adds nothing: every path it has, the upper copy has too, with the same whiteouts.
+ */
+export function overlayLowers(layers: string[]): string[] {
+  return [...new Set([...layers].reverse())];
+}
+
 /** The overlay lowerdirs (relative to the store root, top first) of a container's root: the layers themselves, or their copies for its own user namespace. */
 export function containerLowers(store: Store, layers: string[], maps?: { uidMap?: IdMap[]; gidMap?: IdMap[] }): string[] {
-  const top = [...new Set([...layers].reverse())];
+  const top = overlayLowers(layers);
   if (maps?.uidMap && maps.gidMap) return mappedLowers(store, top, maps.uidMap, maps.gidMap).lowers;
   return top.map((l) => `l/${shortLayerName(l)}`);
 }

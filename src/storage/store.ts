@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { storeDir, storageDriver } from '../paths.js';
+import { storeDir } from '../paths.js';
 import { TspodError } from '../errors.js';
 import { withLock, acquireLock } from '../sys/lock.js';
 import { processAlive } from '../sys/proc.js';
@@ -124,6 +124,8 @@ export interface ContainerConfig {
   timeout?: number;
   /** --tz: ZONE or local */
   tz?: string;
+  /** how its root is made (storage/driver.ts), fixed at create: undefined is native overlay */
+  storage?: { name: 'overlay' | 'fuse-overlayfs' | 'vfs'; mountProgram?: string };
   /** --secret: each secret found at create, copied in at each start */
   secrets?: import('../engine/secrets.js').SecretUse[];
   /** capabilities, seccomp, namespaces, devices, limits: checked at create (engine/confine.ts) */
@@ -188,10 +190,8 @@ export class Store {
   readonly root: string;
   /** how many withLock() calls of this process are open: flock would deadlock on a second fd */
   private lockDepth = 0;
-  constructor(root = storeDir(), private readonly onWarning: (message: string) => void = (m) => process.stderr.write(`Warning: ${m}\n`), opts: { anyDriver?: boolean } = {}) {
+  constructor(root = storeDir(), private readonly onWarning: (message: string) => void = (m) => process.stderr.write(`Warning: ${m}\n`)) {
     this.root = root;
-    const driver = storageDriver();
-    if (driver !== 'overlay' && !opts.anyDriver) throw new TspodError('E_STORAGE_DRIVER', `storage driver "${driver}" is not supported yet (tspod stores with overlay): drop --storage-driver or use overlay`);
   }
 
   private p(...parts: string[]): string { return path.join(this.root, ...parts); }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { unpackLayer } from '../../src/storage/unpack.js';
 import { lgetxattr } from '../../src/sys/index.js';
-import { overlayLowers } from '../../src/runtime/rootfs.js';
+import { overlayLowers } from '../../src/storage/mapped.js';
 import { rawTar, type RawEntry } from '../fixtures/raw-tar.js';
 
 function layerDir(): string {

@@ -69,7 +69,7 @@ export class InfoCommand extends TspodCommand {
   async run(): Promise<number> {
     const [{ info }, { Store }] = await Promise.all([import('../../engine/info.js'), import('../../storage/store.js')]);
     // info answers even for a driver tspod cannot store with: it reports what was asked for.
-    const report = await info(new Store(undefined, undefined, { anyDriver: true }));
+    const report = await info(new Store());
     if (this.format === 'json' || this.format === '{{json .}}') {
       const { goJson } = await import('../template.js');
       process.stdout.write(`${goJson(report, '    ')}\n`);

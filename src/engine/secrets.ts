@@ -5,13 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { TspodError } from '../errors.js';
-import type { Store } from '../storage/store.js';
+import type { Store, SecretUse } from '../storage/store.js';
 import { parseLabels } from './labels.js';
 
 export interface SecretRecord { id: string; name: string; driver: string; created: string; labels: Record<string, string> }
 
-/** One --secret of a container: NAME[,type=mount|env][,target=PATH|VAR][,uid=,gid=,mode=] */
-export interface SecretUse { name: string; id: string; type: 'mount' | 'env'; target: string; uid: number; gid: number; mode: number }
 
 const dir = (store: Store) => path.join(store.root, 'secrets');
 const indexFile = (store: Store) => path.join(dir(store), 'secrets.json');

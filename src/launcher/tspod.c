@@ -65,6 +65,25 @@ static void join(long pid, const char *kind, int nstype) {
   close(fd);
 }
 
+/*
+ * Whether the command (the first word after the global flags) is `name`. Global flags take a value
+ * unless they are one of these booleans or written --flag=value; the list follows GLOBAL_FLAGS in
+ * src/commands/globals.ts (a unit test holds them together).
+ */
+static const char *BOOLEAN_GLOBALS[] = { "-D", "--debug", "--noout", "--syslog", "--trace", "--remote", "-r", "--help", "-h", "--version", "-v", NULL };
+
+static int command_is(int argc, char **argv, const char *name) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || strcmp(a, "-") == 0) return strcmp(a, name) == 0;
+    if (strcmp(a, "--") == 0) return 0;
+    int boolean = strchr(a, '=') != NULL;
+    for (const char **b = BOOLEAN_GLOBALS; *b && !boolean; b++) boolean = strcmp(a, *b) == 0;
+    if (!boolean) i++;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   /* Where this launcher really is (through any symlink): the bundle and setup.js are beside it. */
   char self[PATH_MAX];
@@ -111,6 +130,11 @@ int main(int argc, char **argv) {
   setenv("TSPOD_HOST_UID", uid, 1);
   setenv("TSPOD_HOST_GID", gid, 1);
   setenv("TSPOD_RUNTIME_DIR", rt, 1);
+  /* doctor looks at the machine from outside: it must run where the user namespace can't be made. */
+  if (command_is(argc, argv, "doctor")) {
+    execvp("node", args);
+    die("cannot run node");
+  }
   snprintf(pidfile, sizeof pidfile, "%s/pause.pid", rt);
 
   long pid = pause_alive(pidfile);

@@ -87,6 +87,9 @@ export interface Confinement {
   resources?: Resources;
 }
 
+/** One --secret of a container: NAME[,type=mount|env][,target=PATH|VAR][,uid=,gid=,mode=] */
+export interface SecretUse { name: string; id: string; type: 'mount' | 'env'; target: string; uid: number; gid: number; mode: number }
+
 /** One range of a user namespace mapping: container ids from `container` onto the parent's from `host`. */
 export interface IdMap { container: number; host: number; size: number }
 
@@ -127,7 +130,7 @@ export interface ContainerConfig {
   /** how its root is made (storage/driver.ts), fixed at create: undefined is native overlay */
   storage?: { name: 'overlay' | 'fuse-overlayfs' | 'vfs'; mountProgram?: string };
   /** --secret: each secret found at create, copied in at each start */
-  secrets?: import('../engine/secrets.js').SecretUse[];
+  secrets?: SecretUse[];
   /** capabilities, seccomp, namespaces, devices, limits: checked at create (engine/confine.ts) */
   confinement?: Confinement;
   /** --unsetenv NAME, --unsetenv-all */

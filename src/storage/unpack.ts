@@ -10,6 +10,8 @@ import { HostileLayerError, TspodError } from '../errors.js';
 import { lsetxattr, mknod, mknodChar, SysError } from '../sys/index.js';
 import { TarReader, type TarHeader, type TarSink } from './tar-reader.js';
 import type { LayoutRecorder } from './tar-layout.js';
+import { addSubidsCommand, accountName } from '../userns/subid.js';
+import { hostUid, runtimeDir } from '../paths.js';
 
 export interface UnpackOptions {
   /** xattr namespace overlayfs reads: "user.overlay." with the userxattr option (rootless), else "trusted.overlay." */
@@ -154,7 +156,7 @@ class LayerWriter implements TarSink {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EINVAL') {
         throw new TspodError('E_ID_RANGE', `layer entry "${shown(entryName)}" is owned by ${uid}:${gid}, outside the ids mapped in your user namespace (0-${mappedMax()})`,
-          { hint: 'give your user 65536 subordinate ids (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER), then stop the tspod pause process (kill $(cut -d" " -f1 $TSPOD_RUNTIME_DIR/pause.pid)) so the next tspod maps them' });
+          { hint: `give your user 65536 subordinate ids in /etc/subuid and /etc/subgid (${addSubidsCommand(accountName(hostUid()))}), then stop the tspod pause process (kill $(cut -d" " -f1 ${runtimeDir()}/pause.pid)) so the next tspod maps them` });
       }
       throw e;
     }

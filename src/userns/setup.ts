@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { readSubIds, mappingArgs } from './subid.js';
+import { readSubIds, mappingArgs, addSubidsCommand } from './subid.js';
 import { runtimeDir } from '../paths.js';
 import { TspodError, UserNamespaceError } from '../errors.js';
 import { withLock } from '../sys/lock.js';
@@ -48,7 +48,7 @@ export function setupUserNamespace(): void {
     }
     if (!full) {
       process.stderr.write(`Warning: no entry for "${user}" in /etc/subuid and /etc/subgid: only your own id is mapped, ` +
-        `so images with files owned by other users will fail. Add one with: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${user}\n`);
+        `so images with files owned by other users will fail. Add one with: ${addSubidsCommand(user)}\n`);
     }
     const unshare = findExecutable('unshare');
     if (!unshare) throw new UserNamespaceError('unshare not found', 'install util-linux');

@@ -31,3 +31,29 @@ export function mappingArgs(ownId: number, ranges: IdRange[]): string[] {
 export function mappedSize(ranges: IdRange[]): number {
   return 1 + ranges.reduce((n, r) => n + r.count, 0);
 }
+
+/** The name of a host account by uid, from /etc/passwd (inside the user namespace os.userInfo() is root). */
+export function accountName(uid: number): string {
+  try {
+    const row = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid));
+    if (row) return row[0];
+  } catch { /* no passwd */ }
+  return process.env.USER ?? String(uid);
+}
+
+/**
+ * The exact command that gives `user` 65536 subordinate uids and gids: the first range above every
+ * one /etc/subuid and /etc/subgid hand out already (100000 on a machine that has none).
+ */
+export function addSubidsCommand(user: string): string {
+  let next = 100000;
+  for (const file of ['/etc/subuid', '/etc/subgid']) {
+    try {
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+        const [, start, count] = line.trim().split(':').map(Number);
+        if (Number.isInteger(start) && Number.isInteger(count)) next = Math.max(next, start + count);
+      }
+    } catch { /* none yet */ }
+  }
+  return `sudo usermod --add-subuids ${next}-${next + 65535} --add-subgids ${next}-${next + 65535} ${user}`;
+}

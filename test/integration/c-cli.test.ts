@@ -52,8 +52,17 @@ test('version and info in Podman\'s shapes: its JSON keys, its Go field names in
   // --root and --storage-driver, as Podman's globals
   const other = tspod(['--root', '/tmp/tspod-other-root', '--storage-driver', 'vfs', 'info', '--format', '{{.Store.GraphRoot}} {{.Store.GraphDriverName}} {{.Store.GraphOptions}}']);
   assert.is(other.stdout, '/tmp/tspod-other-root vfs map[]\n');
-  const refused = tspod(['--storage-driver', 'vfs', 'images']);
-  assert.equal([refused.status, refused.stderr], [125, 'Error: storage driver "vfs" is not supported yet (tspod stores with overlay): drop --storage-driver or use overlay\n']);
+  const refused = tspod(['--storage-driver', 'zfs', 'info']);
+  assert.equal([refused.status, refused.stderr], [125, 'Error: storage driver "zfs" is not one tspod has; use overlay (native, or through fuse-overlayfs with mount_program) or vfs\n']);
+});
+
+test('doctor: one line per prerequisite, and exit 0 where containers can run', () => {
+  const r = tspod(['doctor']);
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  for (const name of ['newuidmap/newgidmap', '/etc/subuid', '/etc/subgid', 'OCI runtime', 'conmon', 'network helpers', '/dev/net/tun', 'user.max_user_namespaces', 'cgroups', 'seccomp profile', 'user namespace', 'storage']) {
+    assert.match(r.stdout, new RegExp(`^(ok  |warn)  ${name.replace(/[/.]/g, '\\$&')}: `, 'm'), name);
+  }
+  assert.match(r.stdout, /^tspod can run containers here$/m);
 });
 
 test('a user without subordinate ids is told what to add, and an image that needs them fails clearly', () => {
@@ -64,7 +73,12 @@ test('a user without subordinate ids is told what to add, and an image that need
   assert.match(r.stderr, /usermod --add-subuids/);
   // Alpine's /etc/shadow belongs to group 42: with one mapped id it can't be unpacked (Podman fails too).
   assert.is(r.status, 125);
-  assert.match(r.stderr, /^Error: layer entry "\.\/etc\/shadow" is owned by 0:42, outside the ids mapped in your user namespace \(0-0\)(; .*)?$/m);
+  assert.match(r.stderr, /^Error: layer entry "\.\/etc\/shadow" is owned by 0:42, outside the ids mapped in your user namespace \(0-0\); give your user 65536 subordinate ids in \/etc\/subuid and \/etc\/subgid \(sudo usermod --add-subuids \d+-\d+ --add-subgids \d+-\d+ tspodnosub\)/m);
+  // doctor says the same, and that tspod can't run containers here
+  const doc = tspodAs('tspodnosub', ['doctor']);
+  assert.is(doc.status, 1, doc.stdout);
+  assert.match(doc.stdout, /^FAIL  \/etc\/subuid: no entry for tspodnosub: .*; fix: sudo usermod --add-subuids \d+-\d+ --add-subgids \d+-\d+ tspodnosub$/m);
+  assert.match(doc.stdout, /^tspod cannot run containers here: 2 problems above$/m);
   assert.equal(spawnSync('sh', ['-c', 'ls /home/tspodnosub/.local/share/tspod/layers /home/tspodnosub/.local/share/tspod/tmp'], { encoding: 'utf8' }).stdout.trim().split('\n').filter((l) => l && !l.endsWith(':')), [], 'nothing was stored');
 });
 

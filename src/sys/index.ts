@@ -17,6 +17,7 @@ interface Native {
   connectSeqpacket(path: string): number;
   shutdown(fd: number, how: number): number;
   bindNewNetns(target: string): number;
+  x32Syscalls(): boolean;
   bindNewUsernsNetns(userTarget: string, netTarget: string, uidMap: string, gidMap: string): number;
   spawn(file: string, argv: string[], envp: string[], fds: number[], newSession: boolean): number;
   pipe(): [number, number] | number;
@@ -193,4 +194,9 @@ export function makeRawTerminal(fd: number): (() => void) | undefined {
   const saved = load().makeRaw(fd);
   if (typeof saved === 'number') return undefined;
   return () => { load().restoreTerminal(fd, saved); };
+}
+
+/** Whether the kernel runs x32 system calls (x86-64 only). */
+export function x32Syscalls(): boolean {
+  return load().x32Syscalls();
 }

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 
 #define ARGS(n)                                                                \
   size_t argc = n;                                                             \
@@ -378,6 +379,21 @@ static napi_value js_wait_exit(napi_env env, napi_callback_info info) {
 
 // A terminal's size (TIOCGWINSZ) as rows * 65536 + columns, or -errno: Node asks only its own
 // output streams, and a foreground -t run may have a terminal only on stdin.
+/*
+ * Whether this kernel runs x32 system calls (CONFIG_X86_X32_ABI): getpid with the x32 bit set
+ * answers ENOSYS where it does not. A seccomp filter need not hold rules for an ABI that can't be used.
+ */
+static napi_value js_x32_syscalls(napi_env env, napi_callback_info info) {
+  (void)info;
+  bool yes = false;
+#if defined(__x86_64__)
+  yes = syscall(0x40000000 | SYS_getpid) >= 0;
+#endif
+  napi_value v;
+  napi_get_boolean(env, yes, &v);
+  return v;
+}
+
 static napi_value js_window_size(napi_env env, napi_callback_info info) {
   ARGS(1);
   struct winsize ws;
@@ -415,7 +431,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "flock", js_flock }, { "mount", js_mount }, { "umount2", js_umount2 }, { "mknod", js_mknod },
     { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr }, { "connectSeqpacket", js_connect_seqpacket }, { "shutdown", js_shutdown },
     { "bindNewNetns", js_bind_new_netns }, { "bindNewUsernsNetns", js_bind_new_userns_netns }, { "spawn", js_spawn }, { "pipe", js_pipe }, { "waitExit", js_wait_exit },
-    { "windowSize", js_window_size }, { "makeRaw", js_make_raw }, { "restoreTerminal", js_restore_terminal },
+    { "windowSize", js_window_size }, { "x32Syscalls", js_x32_syscalls }, { "makeRaw", js_make_raw }, { "restoreTerminal", js_restore_terminal },
   };
   for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
     napi_value f;

@@ -385,12 +385,20 @@ export function sharesShm(c: Confinement | undefined): boolean {
   return (c?.ipc ?? containersConf().ipcns ?? 'shareable') === 'shareable';
 }
 
-/** linux.resources and cgroupsPath, where limits can apply: as root, or in a delegated cgroup v2 tree. */
-function cgroupOf(id: string, r: Resources | undefined, rootless: boolean): Pick<SpecOptions, 'resources' | 'cgroupsPath'> {
-  if (!r) return {};
-  if (!rootless) return { resources: specResources(r), cgroupsPath: `/tspod/tspod-${id}` };
+/**
+ * Where the runtime puts the container's cgroup (so `stats` finds it), and its limits: as root
+ * under /tspod on every controller; rootless only in a delegated cgroup v2 tree. Elsewhere (rootless
+ * cgroup v1) the container has no cgroup of its own.
+ */
+export function containerCgroup(id: string, rootless: boolean): string | undefined {
+  if (!rootless) return `/tspod/tspod-${id}`;
   const delegated = cgroupVersion() === 'v2' ? delegatedCgroup() : undefined;
-  return delegated ? { resources: specResources(r), cgroupsPath: path.join(delegated.slice('/sys/fs/cgroup'.length), `tspod-${id}`) } : {};
+  return delegated ? path.join(delegated.slice('/sys/fs/cgroup'.length), `tspod-${id}`) : undefined;
+}
+
+function cgroupOf(id: string, r: Resources | undefined, rootless: boolean): Pick<SpecOptions, 'resources' | 'cgroupsPath'> {
+  const where = containerCgroup(id, rootless);
+  return where ? { cgroupsPath: where, ...(r ? { resources: specResources(r) } : {}) } : {};
 }
 
 /**

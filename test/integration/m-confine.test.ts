@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { getWorld, tspod, TEST_USER } from '../fixtures/world.js';
+import path from 'node:path';
+import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
 
 let alpine = '';
 const WORK = `/tmp/tspod-confine-${process.pid}`;
@@ -155,6 +156,33 @@ test('secrets: created from a file or stdin, at /run/secrets/NAME or in a variab
   assert.equal(rows[1], [TEST_USER, TEST_USER, '1', '0', 'filter', 'sleep', '60']);
   fails(['top', 'topped', 'bogus'], /unknown descriptor: bogus/);
   ok(['rm', '-f', '-t', '0', 'topped']);
+});
+
+test('as root on cgroup v1: limits apply through runc\'s cgroupfs driver, update changes them at once, stats reads them', () => {
+  const asRoot = (args: string[]) => {
+    const r = spawnSync(path.join(ROOT, 'bin/tspod'), args, { encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: '/root' }, timeout: 300_000 });
+    assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  asRoot(['pull', '-q', '--tls-verify=false', alpine]);
+  const id = asRoot(['run', '-d', '--memory', '64m', '--pids-limit', '50', '--cpus', '0.5', alpine, 'sleep', '60']).trim();
+  try {
+    const v1 = fs.existsSync('/sys/fs/cgroup/memory');
+    const cg = (controller: string, file: string) => fs.readFileSync(v1 ? `/sys/fs/cgroup/${controller}/tspod/tspod-${id}/${file}` : `/sys/fs/cgroup/tspod/tspod-${id}/${file}`, 'utf8').trim();
+    assert.is(cg('memory', v1 ? 'memory.limit_in_bytes' : 'memory.max'), '67108864');
+    assert.is(cg('pids', 'pids.max'), '50');
+    if (v1) assert.is(cg('cpu', 'cpu.cfs_quota_us'), '50000');
+    asRoot(['update', '--memory', '128m', '--pids-limit', '60', id]);
+    assert.is(cg('memory', v1 ? 'memory.limit_in_bytes' : 'memory.max'), '134217728');
+    assert.is(cg('pids', 'pids.max'), '60');
+    assert.is(asRoot(['inspect', '--format', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}', id]), '134217728 60\n');
+    const [pids, mem] = asRoot(['stats', '--no-stream', '--format', '{{.PIDs}}|{{.MemUsage}}', id]).trim().split('|');
+    assert.is(pids, '1');
+    assert.match(mem, / \/ 134\.2MB$/);
+  } finally { asRoot(['rm', '-f', '-t', '0', id]); }
+  const st = tspod(['stats', '--no-stream']);
+  assert.is(st.status, 125);
+  assert.match(st.stderr, /stats is not supported in rootless mode without cgroups v2/);
 });
 
 test.run();

@@ -11,6 +11,8 @@ import type { ImageConfig } from './process.js';
 import { NAME_PATTERN } from './containers.js';
 import { parseLabels } from './labels.js';
 import { byText } from './filters.js';
+import { isRootless } from '../paths.js';
+import { mount } from '../sys/index.js';
 
 export interface VolumeRecord {
   name: string; created: string; anonymous: boolean; labels: Record<string, string>;
@@ -31,7 +33,7 @@ export function volumeDataDir(store: Store, name: string, v = readVolume(store, 
 const dataDir = (store: Store, name: string) => path.join(volumeDir(store, name), '_data');
 
 /** The mount flags -v passes on to the mount; z and Z (SELinux labels) mean nothing without SELinux; U chowns the source to the container's user. */
-const PASSED_ON = ['exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', 'U'];
+const PASSED_ON = ['exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', 'U', 'O'];
 const MOUNT_OPTIONS = ['ro', 'rw', 'z', 'Z', ...PASSED_ON];
 
 /** -v ...:U: the source becomes the container user's, recursively, when its top does not belong to them yet (as Podman). */
@@ -88,6 +90,18 @@ export function parseVolumeFlags(flags: string[], tmpfs: string[] = []): VolumeM
 }
 
 const anonymousName = () => crypto.randomBytes(32).toString('hex');
+
+/** A fresh overlay (upper and work dirs emptied) over a host directory, mounted in `dir`; returns its merged path. */
+function overlayVolume(lower: string, dir: string): string {
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  try {
+    mount('overlay', path.join(dir, 'merged'), 'overlay', `lowerdir=${lower},upperdir=${dir}/upper,workdir=${dir}/work${isRootless() ? ',userxattr' : ''}`);
+  } catch (e) {
+    throw new TspodError('E_VOLUME', `cannot mount an overlay over ${lower} (:O): ${(e as Error).message}`, { hint: 'native overlay is needed for :O; drop :O, or mount it read-only with :ro' });
+  }
+  return path.join(dir, 'merged');
+}
 
 /** The image's VOLUME paths that -v did not already cover become anonymous volumes. */
 export function imageVolumes(cfg: ImageConfig['config'], given: VolumeMount[]): VolumeMount[] {
@@ -147,10 +161,12 @@ export async function volumeSpecMounts(store: Store, rec: ContainerRecord, rootf
   const mounts = rec.config?.volumes ?? [];
   if (mounts.length === 0) return [];
   const { resolveInRoot } = await import('../runtime/rootpath.js');
-  return mounts.map((m) => {
-    const flags = [...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? []).filter((o) => o !== 'U')];
+  return mounts.map((m, i) => {
+    const flags = [...(m.readOnly ? ['ro'] : []), ...(m.mountOptions ?? []).filter((o) => o !== 'U' && o !== 'O')];
     const mount = specMount(m, flags);
     if (m.mountOptions?.includes('U') && mount.type === 'bind') chownToUser(mount.source, user);
+    // :O: the container writes into an overlay over the host directory, whose changes go at its next start or removal.
+    if (m.mountOptions?.includes('O') && mount.type === 'bind') mount.source = overlayVolume(mount.source, path.join(store.containerDir(rec.id), 'userdata', 'overlay', String(i)));
     return mount;
   });
 

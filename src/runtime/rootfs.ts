@@ -92,9 +92,11 @@ export function unmount(target: string): void {
   unmountLazy(target);
 }
 
-/** Everything start mounted for a container (in its directory): its shared /dev/shm and its root. */
+/** Everything start mounted for a container (in its directory): its shared /dev/shm, its :O volumes and its root. */
 export function unmountContainer(dir: string): void {
   unmountLazy(`${dir}/userdata/shm`);
+  // :O volumes' overlays
+  try { for (const n of fs.readdirSync(`${dir}/userdata/overlay`)) unmountLazy(`${dir}/userdata/overlay/${n}/merged`); } catch { /* none */ }
   unmountLazy(`${dir}/merged`);
 }
 

@@ -158,6 +158,19 @@ test('secrets: created from a file or stdin, at /run/secrets/NAME or in a variab
   ok(['rm', '-f', '-t', '0', 'topped']);
 });
 
+test('volume options: :O writes into an overlay the host directory never sees, :z and :Z are accepted', () => {
+  const dir = `${WORK}/lower`;
+  fs.mkdirSync(dir);
+  fs.writeFileSync(`${dir}/f`, 'orig\n');
+  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, dir]);
+  assert.is(ok(['run', '--name', 'ovl', '-v', `${dir}:/data:O`, alpine, 'sh', '-c', 'cat /data/f; echo changed > /data/f; touch /data/new; cat /data/f']), 'orig\nchanged\n');
+  assert.is(fs.readFileSync(`${dir}/f`, 'utf8'), 'orig\n');
+  assert.not.ok(fs.existsSync(`${dir}/new`));
+  assert.is(ok(['start', '-a', 'ovl']), 'orig\nchanged\n', 'each start begins from the host directory again');
+  ok(['rm', 'ovl']);
+  assert.is(ok(['run', '--rm', '-v', `${dir}:/data:z`, '-v', `${dir}:/data2:Z,ro`, alpine, 'cat', '/data/f', '/data2/f']), 'orig\norig\n');
+});
+
 test('as root on cgroup v1: limits apply through runc\'s cgroupfs driver, update changes them at once, stats reads them', () => {
   const asRoot = (args: string[]) => {
     const r = spawnSync(path.join(ROOT, 'bin/tspod'), args, { encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: '/root' }, timeout: 300_000 });

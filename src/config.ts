@@ -34,6 +34,8 @@ export interface ContainersConf {
   hostContainersInternalIp?: string;
   /** [containers] default_sysctls: NAME=VALUE set in every container that owns the namespace */
   defaultSysctls?: string[];
+  /** [containers] seccomp_profile: the default profile's file */
+  seccompProfile?: string;
   /** [containers] ipcns, userns, shm_size, init, init_path */
   ipcns?: string;
   userns?: string;
@@ -54,7 +56,7 @@ function confFiles(): string[] {
 
 let cached: ContainersConf | undefined;
 /** Bumped whenever parseConf reads a new setting. */
-const CONF_FIELDS = 3;
+const CONF_FIELDS = 4;
 
 export function containersConf(): ContainersConf {
   if (cached) return cached;
@@ -105,6 +107,7 @@ function parseConf(files: string[]): ContainersConf {
     if (typeof containers.base_hosts_file === 'string') conf.baseHostsFile = containers.base_hosts_file;
     if (typeof containers.host_containers_internal_ip === 'string') conf.hostContainersInternalIp = containers.host_containers_internal_ip;
     conf.defaultSysctls = strings(containers.default_sysctls) ?? conf.defaultSysctls;
+    if (typeof containers.seccomp_profile === 'string' && containers.seccomp_profile) conf.seccompProfile = containers.seccomp_profile;
     if (typeof containers.ipcns === 'string') conf.ipcns = containers.ipcns;
     if (typeof containers.userns === 'string') conf.userns = containers.userns;
     if (typeof containers.shm_size === 'string') conf.shmSize = containers.shm_size;

@@ -7,7 +7,10 @@ import crypto from 'node:crypto';
 import { TspodError } from '../errors.js';
 import { runtimeDir } from '../paths.js';
 import { x32Syscalls } from '../sys/index.js';
+import { builtinProfile } from './seccomp-builtin.js';
+import { containersConf } from '../config.js';
 
+/** containers-common's profile, which Podman uses; where it is missing, seccomp-builtin.ts has the same rules. */
 export const DEFAULT_SECCOMP_PROFILE = '/usr/share/containers/seccomp.json';
 
 interface Rule { names?: string[]; name?: string; action: string; args?: unknown[]; errnoRet?: number; includes?: { caps?: string[]; arches?: string[]; minKernel?: string }; excludes?: { caps?: string[]; arches?: string[] } }
@@ -30,12 +33,15 @@ function kernelAtLeast(min: string): boolean {
  */
 export function seccompFor(option: string | undefined, caps: string[]): object | undefined {
   if (option === 'unconfined') return undefined;
-  const file = option ?? DEFAULT_SECCOMP_PROFILE;
+  const file = option ?? containersConf().seccompProfile ?? DEFAULT_SECCOMP_PROFILE;
   let text: string;
   try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
-    if (!option && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new TspodError('E_SECCOMP', `seccomp profile ${file}: ${why}`, { hint: 'give a profile in Docker\'s seccomp.json format, or seccomp=unconfined' });
+    // No containers-common here: the same rules, built in.
+    if (!option && file === DEFAULT_SECCOMP_PROFILE && (e as NodeJS.ErrnoException).code === 'ENOENT') text = JSON.stringify(builtinProfile());
+    else {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+      throw new TspodError('E_SECCOMP', `seccomp profile ${file}: ${why}`, { hint: 'give a profile in Docker\'s seccomp.json format, or seccomp=unconfined' });
+    }
   }
   const key = crypto.createHash('sha256').update(JSON.stringify([text, [...caps].sort(), fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8')])).digest('hex').slice(0, 32);
   const cached = path.join(runtimeDir(), 'seccomp', `${key}.json`);

@@ -72,5 +72,19 @@ test('--security-opt: the kinds tspod knows, mask/unmask paths; anything else re
   assert.throws(() => parseSecurityOpts(['mask=rel']), /mask takes absolute paths/);
 });
 
+test('the built-in rules, used where containers-common is not installed, filter as its seccomp.json does', async () => {
+  const { builtinProfile } = await import('../../src/runtime/seccomp-builtin.js');
+  const installed = '/usr/share/containers/seccomp.json';
+  if (!fs.existsSync(installed)) return;
+  fs.writeFileSync(path.join(dir, 'builtin.json'), JSON.stringify(builtinProfile()));
+  const norm = (s: Spec) => [...new Set(s.syscalls.flatMap((r) => r.names.map((n) => JSON.stringify([n, r.action, r.errnoRet ?? null, r.args ?? []]))))].sort();
+  for (const caps of [[], ['CAP_CHOWN', 'CAP_KILL'], ['CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_AUDIT_WRITE'], ['CAP_SYS_TIME', 'CAP_DAC_READ_SEARCH', 'CAP_SYS_MODULE']]) {
+    const a = seccompFor(installed, caps) as Spec, b = seccompFor(path.join(dir, 'builtin.json'), caps) as Spec;
+    assert.equal(norm(b), norm(a), caps.join(','));
+    assert.equal(b.architectures, a.architectures);
+    assert.is(b.defaultErrnoRet, a.defaultErrnoRet);
+  }
+});
+
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -11,7 +11,7 @@ import { findImage, tagName } from './images.js';
 import { applyChanges } from './changes.js';
 import type { Change } from '../layers/writer.js';
 import { vfsUpper } from '../storage/vfs.js';
-import { containerLowers } from '../storage/mapped.js';
+import { containerLowers, toContainer } from '../storage/mapped.js';
 
 /** Files tspod puts into every container, whose mount points runc may have had to create in the upper dir. */
 const MOUNT_POINTS = ['etc/hosts', 'etc/resolv.conf', 'etc/hostname', 'run/.containerenv', 'etc/passwd', 'etc/localtime'];
@@ -96,7 +96,10 @@ export async function containerLayer(store: Store, rec: ContainerRecord, img: Im
   const dir = store.containerDir(rec.id);
   const { upper, release } = upperOf(store, rec, img);
   const has = lowerStat(store, img.layers);
-  const opts = { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has) };
+  // A user namespace of its own over copied layers stores owners shifted: the layer gets them as the container saw them.
+  const c = rec.config?.confinement;
+  const shifted = c?.uidMap && c.gidMap && rec.config?.storage?.name !== 'fuse-overlayfs' ? { uid: c.uidMap, gid: c.gidMap } : undefined;
+  const opts = { overlayXattrPrefix: overlayPrefix(), skip: mountPointSkip(rec, has), ...(shifted ? { ids: (u: number, g: number): [number, number] => [toContainer(shifted.uid, u), toContainer(shifted.gid, g)] } : {}) };
   const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path.join(dir, 'merged'));
   if (!consume || mounted) { try { return await dest.addLayer(() => writeLayer(upper, opts)); } finally { release(); } }
   return dest.adoptLayer(upper, (layout) => {

@@ -8,6 +8,7 @@ import { TspodError } from '../errors.js';
 import type { Store, ContainerRecord, IdMap } from '../storage/store.js';
 import { containerProcesses } from './lifecycle.js';
 import { ALL_CAPS } from '../runtime/spec.js';
+import { toContainer } from '../storage/mapped.js';
 
 interface Proc { pid: number; status: Record<string, string>; stat: string[]; cmdline: string; comm: string }
 
@@ -40,8 +41,9 @@ function outsideId(kind: 'uid' | 'gid', id: number): number {
 
 /** An id of tspod's namespace as the container sees it, through its own user namespace where it has one. */
 function insideId(maps: IdMap[] | undefined, id: number): number {
-  const m = maps?.find((r) => id >= r.host && id < r.host + r.size);
-  return maps && !m ? 65534 : m ? m.container + (id - m.host) : id;
+  if (!maps) return id;
+  // An id the container's namespace does not map shows as the overflow id, as the kernel shows it.
+  return maps.some((r) => id >= r.host && id < r.host + r.size) ? toContainer(maps, id) : 65534;
 }
 
 function nameIn(file: string, id: number): string {

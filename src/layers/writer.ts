@@ -17,6 +17,8 @@ export interface LayerWriteOptions {
   skip?: (rel: string, st: fs.Stats, full: Buffer) => boolean;
   /** owners to write instead of the files' own (build's COPY: --chown, else 0:0) */
   owner?: { uid: number; gid: number };
+  /** the ids to write for the files' own (a container with a user namespace of its own stores them shifted) */
+  ids?: (uid: number, gid: number) => [number, number];
   /** a mode to write instead of the files' own (COPY --chmod) */
   chmod?: number;
   /** an mtime to write instead of the files' own (0 for build's content digest) */
@@ -180,7 +182,8 @@ export async function* pathEntries(full: string, name: string, o: LayerWriteOpti
 function* entry(rel: string, full: Buffer, st: fs.Stats, o: LayerWriteOptions, links: Map<string, string>): Generator<Buffer> {
   const base = rel.slice(rel.lastIndexOf('/') + 1);
   const parent = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
-  const common = { mode: o.chmod ?? st.mode & 0o7777, uid: o.owner?.uid ?? st.uid, gid: o.owner?.gid ?? st.gid, mtime: o.mtime ?? Math.floor(st.mtimeMs / 1000) };
+  const [uid, gid] = o.ids ? o.ids(st.uid, st.gid) : [st.uid, st.gid];
+  const common = { mode: o.chmod ?? st.mode & 0o7777, uid: o.owner?.uid ?? uid, gid: o.owner?.gid ?? gid, mtime: o.mtime ?? Math.floor(st.mtimeMs / 1000) };
   if (o.overlayXattrPrefix && isWhiteout(st)) {
     yield raw(o, tarHeader({ ...common, name: parent ? `${parent}/.wh.${base}` : `.wh.${base}`, type: 'file', mode: 0o600, size: 0 }));
     return;

@@ -18,6 +18,12 @@ export function toHost(maps: IdMap[], id: number): number {
   return m ? m.host + (id - m.container) : id;
 }
 
+/** The id a container with these maps sees for an id tspod's namespace stores (the inverse of toHost); unmapped ones stay. */
+export function toContainer(maps: IdMap[], id: number): number {
+  const m = maps.find((r) => id >= r.host && id < r.host + r.size);
+  return m ? m.container + (id - m.host) : id;
+}
+
 export const mappingKey = (uidMap: IdMap[], gidMap: IdMap[]) => crypto.createHash('sha256').update(JSON.stringify([uidMap, gidMap])).digest('hex').slice(0, 12);
 
 /**

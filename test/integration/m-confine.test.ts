@@ -115,6 +115,12 @@ test('--userns keep-id: your uid and name inside, the image\'s owners kept, file
   assert.is(ok(['exec', 'kid', 'stat', '-c', '%u', '/tmp/copied']), `${hostId('-u')}\n`);
   assert.is(ok(['inspect', '--format', '{{.HostConfig.UsernsMode}}', 'kid']), 'keep-id\n');
   ok(['rm', '-f', '-t', '0', 'kid']);
+  // What it writes is committed with the owners it saw, not the shifted ones the store holds.
+  ok(['run', '--name', 'kid-commit', '--userns', 'keep-id', '--user', '0', alpine, 'sh', '-c', 'touch /by-root && chown 123:456 /etc/motd']);
+  ok(['commit', '-q', 'kid-commit', 'kid-committed']);
+  assert.is(ok(['run', '--rm', 'kid-committed', 'stat', '-c', '%u:%g', '/by-root', '/etc/motd']), '0:0\n123:456\n');
+  ok(['rm', 'kid-commit']);
+  ok(['rmi', 'kid-committed']);
 });
 
 test('--userns nomap, auto and --uidmap: you are not in the namespace; a store the container root cannot reach is named', () => {

@@ -8,6 +8,7 @@ import type { Store, ContainerRecord } from '../storage/store.js';
 import { requireRunning, runcStateRoot } from './containers.js';
 import { mergeEnv, parseEnv, checkExecutable } from './process.js';
 import { startProcess, type Started } from '../sys/spawn.js';
+import { ALL_CAPS } from '../runtime/spec.js';
 
 const signals = os.constants.signals as Record<string, number>;
 
@@ -21,13 +22,6 @@ export interface ExecOptions {
   user?: string;
   privileged?: boolean;
 }
-
-const ALL_CAPS = ['CAP_AUDIT_CONTROL', 'CAP_AUDIT_READ', 'CAP_AUDIT_WRITE', 'CAP_BLOCK_SUSPEND', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE', 'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_KILL', 'CAP_LEASE',
-  'CAP_LINUX_IMMUTABLE', 'CAP_MAC_ADMIN', 'CAP_MAC_OVERRIDE', 'CAP_MKNOD', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST',
-  'CAP_NET_RAW', 'CAP_PERFMON', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
-  'CAP_SYS_CHROOT', 'CAP_SYS_MODULE', 'CAP_SYS_NICE', 'CAP_SYS_PACCT', 'CAP_SYS_PTRACE', 'CAP_SYS_RAWIO', 'CAP_SYS_RESOURCE',
-  'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_SYSLOG', 'CAP_WAKE_ALARM'];
 
 /** Run a command in a running container through the runtime's exec: its namespaces, env, user, cwd. */
 export async function execInContainer(store: Store, rec: ContainerRecord, o: ExecOptions): Promise<number> {

@@ -93,6 +93,8 @@ export interface CreateOptions {
   tz?: string;
   /** --cap-add, --security-opt, --userns, --memory...: checked whole by confine.ts */
   confinement?: import('./confine.js').ConfinementFlags;
+  /** --pod NAME|ID|new:NAME: the pod to join (its infra's namespaces), made first with new: */
+  pod?: string;
   /** --secret NAME[,type=mount|env][,target=...] */
   secrets?: string[];
   /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
@@ -220,6 +222,19 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const tz = opts.tz ?? conf.tz;
   if (tz !== undefined) zoneFile(tz);
   const hostUsers = (opts.hostUsers ?? []).map(hostPasswdLine);
+  let podId: string | undefined;
+  if (opts.pod) {
+    // A member takes the namespaces its pod shares from the infra; the infra itself is created with the pod's id.
+    const pods = await import('./pods.js');
+    const pod = opts.pod.startsWith('new:') ? await pods.createPod(store, { name: opts.pod.slice(4) }) : pods.listPods(store).find((p) => p.id === opts.pod && !p.infraId) ?? pods.findPod(store, opts.pod);
+    podId = pod.id;
+    if (pod.infraId) {
+      const m = pods.memberOptions(store, pod.id);
+      if (m.network && opts.network) throw new UsageError(`--network ${opts.network} cannot be set for a container in pod ${pod.name}: it shares the pod's network`, 'drop --network, or create the pod without sharing net');
+      if (m.network && opts.publish?.length) throw new UsageError(`-p cannot be set for a container in pod ${pod.name}: publish ports on the pod (tspod pod create -p ...)`);
+      opts = { ...opts, network: m.network ?? opts.network, confinement: { ...opts.confinement, ipc: opts.confinement?.ipc ?? m.ipc, uts: opts.confinement?.uts ?? m.uts, pid: opts.confinement?.pid ?? m.pid } };
+    }
+  }
   const { parseNetwork } = await import('../net/slirp/network.js');
   const { isRootless } = await import('../paths.js');
   const networkMode = parseNetwork(opts.network, isRootless()).mode;
@@ -293,7 +308,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const labels = parseLabels(opts.labels ?? []);
     const rec: ContainerRecord = {
       id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
-      autoRemove: !!opts.rm, ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
+      autoRemove: !!opts.rm, ...(podId ? { pod: podId } : {}), ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,

@@ -23,6 +23,8 @@ export interface RemoveContainerOptions {
   volumes?: boolean;
   /** with force: seconds between the stop signal and SIGKILL (0: SIGKILL at once, the default) */
   timeoutSec?: number;
+  /** pod rm: a pod's infra container may go too */
+  podRemoval?: boolean;
 }
 
 /** The containers that join `id`'s network namespace (--network container:ID). */
@@ -35,6 +37,8 @@ export function dependentsOf(store: Store, id: string): ContainerRecord[] {
  * removes the dependents first, deepest first. `onRemoved` hears of each one removed.
  */
 export async function removeWithDependents(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions & { depend?: boolean; onRemoved?: (id: string) => void }): Promise<void> {
+  const pod = opts.podRemoval ? undefined : (await import('./pods.js')).infraOf(store, rec);
+  if (pod) throw infraError(rec, pod);
   const dependents = dependentsOf(store, rec.id);
   if (dependents.length && !opts.depend) {
     throw new TspodError('E_DEPENDENT', `container ${rec.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(', ')}`, { hint: 'remove them first, or use rm --depend' });
@@ -43,6 +47,10 @@ export async function removeWithDependents(store: Store, rec: ContainerRecord, o
   await removeContainer(store, rec, opts);
   opts.onRemoved?.(rec.id);
 }
+
+/** A pod's infra holds its members' namespaces: it goes with the pod. */
+const infraError = (rec: ContainerRecord, pod: { id: string; name: string }) =>
+  new TspodError('E_INFRA', `container ${rec.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`, { hint: `tspod pod rm ${pod.name}` });
 
 const isUp = (rec: ContainerRecord | undefined) => rec?.state === 'running' || rec?.state === 'restarting';
 
@@ -112,6 +120,8 @@ async function settle(store: Store, rec: ContainerRecord): Promise<void> {
 /** Remove a container's files and name. A running one needs force: it is killed first. */
 export async function removeContainer(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions = {}): Promise<void> {
   const { releaseContainer } = await import('./recover.js');
+  const pod = opts.podRemoval ? undefined : (await import('./pods.js')).infraOf(store, rec);
+  if (pod) throw infraError(rec, pod);
   const dir = store.containerDir(rec.id);
   const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
   // A restart policy may bring the container back between our kill and our lock: then go again.

@@ -220,6 +220,8 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
  */
 export async function startContainer(store: Store, ref: ContainerRecord, o: StartOptions = {}): Promise<number | undefined> {
   let lastExit: number | undefined;
+  // A pod's member needs the infra that holds its namespaces running.
+  await (await import('./pods.js')).ensureInfraRunning(store, ref);
   for (;;) {
     // An ended container that nobody has cleaned up yet still holds its mounts.
     await settleEnded(store, ref.id);

@@ -47,6 +47,8 @@ export class RmCommand extends TspodCommand {
       }
     }
     let status = 0;
+    // rm -a leaves pods' infra containers, which go with their pods (pod rm).
+    if (this.all) { const { infraOf } = await import('../../engine/pods.js'); targets = targets.filter((t) => !infraOf(store, t.rec)); }
     // rm -a: those others join go last, after the ones joining them.
     const joined = new Set(targets.map((t) => t.rec.config?.network).filter((n): n is string => !!n?.startsWith('container:')).map((n) => n.slice('container:'.length)));
     targets.sort((a, b) => Number(joined.has(a.rec.id)) - Number(joined.has(b.rec.id)));

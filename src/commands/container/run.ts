@@ -51,6 +51,7 @@ abstract class ContainerFlags extends ResourceFlags {
   timeout = Option.String('--timeout', { description: 'Maximum time in seconds the container may run; then it is killed (exit code -1)' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
   cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
+  pod = Option.String('--pod', { description: 'Join a pod (NAME or ID), sharing its network, IPC and UTS; new:NAME makes it first' });
   secret = Option.Array('--secret', [], { description: 'NAME[,type=mount|env][,target=PATH][,uid=,gid=,mode=]: a secret (tspod secret create) at /run/secrets/NAME, or in a variable' });
   privileged = Option.Boolean('--privileged', false, { description: 'Every capability, no seccomp filter, the host\'s devices, nothing masked' });
   sysctl = Option.Array('--sysctl', [], { description: 'NAME=VALUE: a namespaced kernel parameter (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)' });
@@ -85,7 +86,7 @@ abstract class ContainerFlags extends ResourceFlags {
     const mounts = this.mount.length ? this.mount.map((await import('../../engine/volumes.js')).mountAsVolumeFlag) : [];
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, secrets: this.secret,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, secrets: this.secret, pod: this.pod,
       confinement: {
         securityOpt: this.securityOpt, ulimits: this.ulimit, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged, sysctl: this.sysctl, shmSize: this.shmSize,
         readOnlyTmpfs: this.readOnlyTmpfs, devices: this.device, groupAdd: this.groupAdd, init: this.init, initPath: this.initPath, pid: this.pid, ipc: this.ipc, uts: this.uts,

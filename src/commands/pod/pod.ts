@@ -1,0 +1,146 @@
+// pod create, ps, inspect, start, stop, restart, rm, exists, prune.
+import { Option } from '../kit.js';
+import { TspodCommand } from '../base.js';
+
+async function engine() {
+  const [pods, { Store }] = await Promise.all([import('../../engine/pods.js'), import('../../storage/store.js')]);
+  return { ...pods, store: new Store() };
+}
+
+export class PodCreateCommand extends TspodCommand {
+  static paths = [['pod', 'create']];
+  static usage = TspodCommand.Usage({
+    category: 'Pods',
+    description: 'create a pod: an infra container holding the namespaces its members share (net, ipc, uts)',
+    examples: [['A pod publishing a port', '$0 pod create --name web -p 8080:80'], ['Then a member', '$0 run -d --pod web IMAGE']],
+  });
+
+  name = Option.String('-n,--name', { description: 'The pod\'s name' });
+  label = Option.Array('-l,--label', [], { description: 'KEY=VALUE metadata' });
+  share = Option.String('--share', { description: 'Namespaces the members share: net, ipc, uts, pid, or none (default net,ipc,uts)' });
+  infra = Option.Boolean('--infra', true, { description: 'Create an infra container (default true)' });
+  hostname = Option.String('--hostname', { description: 'The pod\'s hostname (default its name)' });
+  publish = Option.Array('-p,--publish', [], { description: 'Publish a port of the pod: [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]' });
+  network = Option.String('--network,--net', { description: 'The pod\'s network, as run --network' });
+  addHost = Option.Array('--add-host', [], { description: 'NAME:IP in the pod\'s /etc/hosts' });
+  dns = Option.Array('--dns', [], { description: 'DNS servers for the pod' });
+  named = Option.Rest({ name: 'NAME' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns });
+    process.stdout.write(`${pod.id}\n`);
+    return 0;
+  }
+}
+
+export class PodListCommand extends TspodCommand {
+  static paths = [['pod', 'ps'], ['pod', 'ls'], ['pod', 'list']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'list pods', examples: [['List', '$0 pod ps'], ['Ids', '$0 pod ps -q']] });
+
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Print pod ids only' });
+  noTrunc = Option.Boolean('--no-trunc', false, { description: 'Do not truncate ids' });
+  format = Option.String('--format', { description: 'json, or a Go template' });
+  noHeading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
+  ctrNames = Option.Boolean('--ctr-names', false, { description: 'Show the names of the containers' });
+  filter = Option.Array('-f,--filter', [], { description: 'name=, id=, label=, status=' });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    const [{ writeReport }, { parseFilters, matchesAll, matchesLabel }, { humanDuration }] = await Promise.all([import('../report.js'), import('../../engine/filters.js'), import('../format.js')]);
+    const filters = parseFilters(this.filter, ['name', 'id', 'label', 'status'], 'pod ps');
+    const pods = e.listPods(e.store).filter((p) => matchesAll(filters, (k, v) => (k === 'name' ? new RegExp(v).test(p.name) : k === 'id' ? p.id.startsWith(v) : k === 'label' ? matchesLabel(p.labels, v) : e.podStatus(e.store, p).toLowerCase() === v.toLowerCase())));
+    if (this.quiet) { process.stdout.write(pods.map((p) => `${this.noTrunc ? p.id : p.id.slice(0, 12)}\n`).join('')); return 0; }
+    const id = (s: string) => (this.noTrunc ? s : s.slice(0, 12));
+    const rows = pods.map((p) => {
+      const members = e.podMembers(e.store, p);
+      return { ID: id(p.id), Name: p.name, Status: e.podStatus(e.store, p), Created: `${humanDuration(Date.now() - Date.parse(p.created))} ago`, InfraID: id(p.infraId ?? ''), NumberOfContainers: members.length, ContainerNames: members.map((c) => c.name).join(','), Labels: p.labels };
+    });
+    writeReport({ name: 'pod ps', format: this.format, rows, noHeading: this.noHeading,
+      defaultFormat: `{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t${this.ctrNames ? '{{.ContainerNames}}' : '{{.NumberOfContainers}}'}`,
+      headers: { ID: 'POD ID', InfraID: 'INFRA ID', NumberOfContainers: '# OF CONTAINERS', ContainerNames: 'NAMES' } });
+    return 0;
+  }
+}
+
+export class PodInspectCommand extends TspodCommand {
+  static paths = [['pod', 'inspect']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'show the details of a pod', examples: [['Inspect', '$0 pod inspect web']] });
+
+  format = Option.String('-f,--format', { description: 'json (default), or a Go template' });
+  names = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const e = await engine();
+    const { printReports } = await import('../report.js');
+    printReports(this.names.map((n) => e.inspectPod(e.store, e.findPod(e.store, n))), this.format, 'pod inspect');
+    return 0;
+  }
+}
+
+abstract class PodTargets extends TspodCommand {
+  all = Option.Boolean('-a,--all', false, { description: 'All pods' });
+  ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore pods that do not exist' });
+  names = Option.Rest();
+
+  protected async targets(e: Awaited<ReturnType<typeof engine>>): Promise<import('../../engine/pods.js').PodRecord[]> {
+    const { UsageError } = await import('../../errors.js');
+    if (this.all && this.names.length) throw new UsageError('--all and pod names cannot be used together');
+    if (!this.all && !this.names.length) throw new UsageError('you must provide at least one pod name or id');
+    if (this.all) return e.listPods(e.store);
+    return this.names.flatMap((n) => { try { return [e.findPod(e.store, n)]; } catch (err) { if (this.ignore) return []; throw err; } });
+  }
+}
+
+export class PodStartCommand extends PodTargets {
+  static paths = [['pod', 'start']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'start a pod: its infra, then its containers', examples: [['Start', '$0 pod start web']] });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const p of await this.targets(e)) { await e.startPod(e.store, p); process.stdout.write(`${p.id}\n`); }
+    return 0;
+  }
+}
+
+export class PodStopCommand extends PodTargets {
+  static paths = [['pod', 'stop']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'stop a pod: its containers, then its infra', examples: [['Stop', '$0 pod stop -t 2 web']] });
+  time = Option.String('-t,--time', { description: 'Seconds to wait before killing each container' });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const p of await this.targets(e)) { await e.stopPod(e.store, p, this.time === undefined ? undefined : Number(this.time)); process.stdout.write(`${p.id}\n`); }
+    return 0;
+  }
+}
+
+export class PodRestartCommand extends PodTargets {
+  static paths = [['pod', 'restart']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'stop and start a pod', examples: [['Restart', '$0 pod restart web']] });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const p of await this.targets(e)) { await e.stopPod(e.store, p); await e.startPod(e.store, p); process.stdout.write(`${p.id}\n`); }
+    return 0;
+  }
+}
+
+export class PodRemoveCommand extends PodTargets {
+  static paths = [['pod', 'rm'], ['pod', 'remove']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'remove pods and their containers', details: 'A pod with running containers goes only with -f.', examples: [['Remove', '$0 pod rm web'], ['All, running or not', '$0 pod rm -af']] });
+  force = Option.Boolean('-f,--force', false, { description: 'Stop and remove running containers too' });
+  time = Option.String('-t,--time', { description: 'Seconds to wait before killing each running container (with -f)' });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const p of await this.targets(e)) { await e.removePod(e.store, p, { force: this.force, timeoutSec: this.time === undefined ? undefined : Number(this.time) }); process.stdout.write(`${p.id}\n`); }
+    return 0;
+  }
+}
+
+export class PodExistsCommand extends TspodCommand {
+  static paths = [['pod', 'exists']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'exit 0 when the pod exists, 1 when not', examples: [['Check', '$0 pod exists web']] });
+  name = Option.String({ name: 'POD' });
+  async run(): Promise<number> {
+    const e = await engine();
+    try { e.findPod(e.store, this.name); return 0; } catch { return 1; }
+  }
+}

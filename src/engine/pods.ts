@@ -1,0 +1,188 @@
+// Pods: containers that share namespaces held by an infra container (net, ipc and uts by default,
+// as Podman), so members come and go and keep the same network and published ports. The infra runs
+// catatonit from an image built here, offline, as Podman 4.3 builds localhost/podman-pause.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { TspodError } from '../errors.js';
+import type { Store, ContainerRecord } from '../storage/store.js';
+import { packageVersion } from '../paths.js';
+import { current } from './containers.js';
+import { parseLabels } from './labels.js';
+
+export interface PodRecord {
+  id: string;
+  name: string;
+  created: string;
+  labels: Record<string, string>;
+  /** the namespaces members share: net, ipc, uts (pid too when asked) */
+  share: string[];
+  infraId?: string;
+  hostname?: string;
+}
+
+const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const podsFile = (store: Store) => path.join(store.root, 'pods.json');
+const SHAREABLE = ['net', 'ipc', 'uts', 'pid', 'none'];
+export const INFRA_IMAGE = () => `localhost/podman-pause:${packageVersion()}`;
+
+export function listPods(store: Store): PodRecord[] {
+  try { return (JSON.parse(fs.readFileSync(podsFile(store), 'utf8')) as { pods: PodRecord[] }).pods; } catch { return []; }
+}
+
+function writePods(store: Store, pods: PodRecord[]): void {
+  store.writeAtomic(podsFile(store), JSON.stringify({ pods }, null, 1));
+}
+
+export function findPod(store: Store, ref: string): PodRecord {
+  const pods = listPods(store);
+  const hit = pods.find((p) => p.name === ref || p.id === ref) ?? (() => { const m = pods.filter((p) => p.id.startsWith(ref)); return m.length === 1 ? m[0] : undefined; })();
+  if (!hit) throw new TspodError('E_NO_POD', `no pod with name or ID ${ref} found: no such pod`, { hint: 'see tspod pod ps' });
+  return hit;
+}
+
+/** Whether this container is a pod's infra, which goes only with its pod. */
+export function infraOf(store: Store, rec: ContainerRecord): PodRecord | undefined {
+  return rec.pod ? listPods(store).find((p) => p.id === rec.pod && p.infraId === rec.id) : undefined;
+}
+
+/** The pod's containers, infra first. */
+export function podMembers(store: Store, pod: PodRecord): ContainerRecord[] {
+  const all = store.listContainers().filter((c) => c.pod === pod.id);
+  return [...all.filter((c) => c.id === pod.infraId), ...all.filter((c) => c.id !== pod.infraId)];
+}
+
+/** Podman's pod status from its containers: Created, Running, Exited, Degraded (some running). */
+export function podStatus(store: Store, pod: PodRecord): string {
+  const states = podMembers(store, pod).map((c) => current(store, c.id)?.state ?? c.state);
+  if (!states.length || states.every((s) => s === 'created')) return 'Created';
+  if (states.every((s) => s === 'running')) return 'Running';
+  if (states.some((s) => s === 'running')) return 'Degraded';
+  return 'Exited';
+}
+
+/** The infra image: catatonit alone, built once from the host's (Debian's catatonit is static). */
+async function infraImage(store: Store): Promise<string> {
+  const name = INFRA_IMAGE();
+  const { findImage } = await import('./images.js');
+  if (await findImage(store, name)) return name;
+  const catatonit = ['/usr/libexec/podman/catatonit', '/usr/bin/catatonit'].find((p) => fs.existsSync(p));
+  if (!catatonit) throw new TspodError('E_NO_INFRA', 'cannot build the pod\'s infra image: catatonit is not installed', { hint: 'apt-get install catatonit, or create the pod with --infra=false' });
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-infra-'));
+  try {
+    fs.copyFileSync(catatonit, path.join(ctx, 'catatonit'));
+    fs.chmodSync(path.join(ctx, 'catatonit'), 0o755);
+    const text = 'FROM scratch\nCOPY catatonit /catatonit\nENTRYPOINT ["/catatonit", "-P"]\n';
+    const { buildImage } = await import('./build.js');
+    await buildImage(store, { context: ctx, file: { text, name: 'Containerfile' }, tags: [name], buildArgs: new Map(), layers: true, say: () => {}, quiet: true });
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+  return name;
+}
+
+export interface PodCreateOptions {
+  name?: string;
+  labels?: string[];
+  share?: string;
+  infra?: boolean;
+  hostname?: string;
+  publish?: string[];
+  network?: string;
+  addHost?: string[];
+  dns?: string[];
+}
+
+export async function createPod(store: Store, o: PodCreateOptions): Promise<PodRecord> {
+  store.init();
+  const share = (o.share ?? 'net,ipc,uts').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of share) if (!SHAREABLE.includes(s)) throw new TspodError('E_USAGE', `invalid --share "${s}"`, { hint: 'share net, ipc, uts and pid, or none' });
+  const id = crypto.randomBytes(32).toString('hex');
+  const { generateName } = await import('./names.js');
+  const name = o.name ?? generateName();
+  if (!POD_NAME.test(name)) throw new TspodError('E_USAGE', `invalid pod name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
+  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name };
+  store.withLock(() => {
+    if (listPods(store).some((p) => p.name === name)) throw new TspodError('E_POD_EXISTS', `pod ${name} already exists: the pod name is in use`, { hint: `remove it (tspod pod rm ${name}) or choose another name` });
+    writePods(store, [...listPods(store), pod]);
+  });
+  try {
+    if (o.infra !== false && pod.share.length) {
+      const { createContainer } = await import('./create.js');
+      const image = await infraImage(store);
+      const infra = await createContainer(store, {
+        image, command: [], name: `${id.slice(0, 12)}-infra`, hostname: pod.share.includes('uts') ? pod.hostname : undefined, pull: 'never',
+        network: o.network, publish: o.publish, addHost: o.addHost, dns: o.dns, pod: id,
+        confinement: { ipc: pod.share.includes('ipc') ? 'shareable' : undefined },
+      });
+      pod.infraId = infra.id;
+      store.withLock(() => writePods(store, listPods(store).map((p) => (p.id === id ? pod : p))));
+    }
+  } catch (e) {
+    store.withLock(() => writePods(store, listPods(store).filter((p) => p.id !== id)));
+    throw e;
+  }
+  return pod;
+}
+
+/**
+ * What a member's create takes from its pod: the infra's network (its ports included), IPC and
+ * UTS namespaces, as the pod shares them.
+ */
+export function memberOptions(store: Store, ref: string): { pod: PodRecord; network?: string; ipc?: string; uts?: string; pid?: string } {
+  const pod = findPod(store, ref);
+  const infra = pod.infraId ? `container:${pod.infraId}` : undefined;
+  return {
+    pod, network: infra && pod.share.includes('net') ? infra : undefined, ipc: infra && pod.share.includes('ipc') ? infra : undefined,
+    uts: infra && pod.share.includes('uts') ? infra : undefined, pid: infra && pod.share.includes('pid') ? infra : undefined,
+  };
+}
+
+/** Start a member's infra first, when the pod has one and it is not running. */
+export async function ensureInfraRunning(store: Store, rec: ContainerRecord): Promise<void> {
+  if (!rec.pod) return;
+  const pod = listPods(store).find((p) => p.id === rec.pod);
+  if (!pod?.infraId || pod.infraId === rec.id) return;
+  const infra = current(store, pod.infraId);
+  if (!infra) throw new TspodError('E_NO_CONTAINER', `the infra container of pod ${pod.name} is gone`, { hint: `remove the pod (tspod pod rm -f ${pod.name}) and create it again` });
+  if (infra.state === 'running') return;
+  const { startContainer } = await import('./start.js');
+  await startContainer(store, infra, { attach: false });
+}
+
+export async function startPod(store: Store, pod: PodRecord): Promise<void> {
+  const { startContainer } = await import('./start.js');
+  for (const c of podMembers(store, pod)) {
+    if (current(store, c.id)?.state !== 'running') await startContainer(store, c, { attach: false });
+  }
+}
+
+export async function stopPod(store: Store, pod: PodRecord, timeoutSec?: number): Promise<void> {
+  const { stopContainer } = await import('./lifecycle.js');
+  // Members first, the infra (which holds their network) last.
+  for (const c of podMembers(store, pod).reverse()) {
+    if (current(store, c.id)?.state === 'running') await stopContainer(store, c, timeoutSec ?? c.config?.stopTimeout ?? 10);
+  }
+}
+
+export async function removePod(store: Store, pod: PodRecord, o: { force?: boolean; timeoutSec?: number } = {}): Promise<void> {
+  const members = podMembers(store, pod);
+  const running = members.filter((c) => current(store, c.id)?.state === 'running');
+  if (running.length && !o.force) {
+    throw new TspodError('E_POD_RUNNING', `pod ${pod.id} has running containers (${running.map((c) => c.name).join(', ')}): running containers cannot be removed without force`, { hint: `stop the pod first (tspod pod stop ${pod.name}), or use tspod pod rm -f` });
+  }
+  const { removeContainer } = await import('./lifecycle.js');
+  for (const c of members.reverse()) await removeContainer(store, c, { force: true, timeoutSec: o.timeoutSec ?? 10, volumes: true, podRemoval: true });
+  store.withLock(() => writePods(store, listPods(store).filter((p) => p.id !== pod.id)));
+}
+
+/** Podman's `pod inspect` shape. */
+export function inspectPod(store: Store, pod: PodRecord): object {
+  const members = podMembers(store, pod);
+  return {
+    Id: pod.id, Name: pod.name, Created: pod.created, CreateCommand: [], State: podStatus(store, pod), Hostname: pod.hostname ?? '', Labels: pod.labels,
+    CreateInfra: !!pod.infraId, InfraContainerID: pod.infraId ?? '', SharedNamespaces: pod.share, NumContainers: members.length,
+    Containers: members.map((c) => ({ Id: c.id, Name: c.name, State: current(store, c.id)?.state ?? c.state })),
+  };
+}

@@ -1,0 +1,67 @@
+// Pods (issue 17, first part): an infra container holds the network, IPC and UTS namespaces its
+// members share, so a member serves on the pod's published port, members talk over localhost, and
+// the pod's hostname is theirs; pod ps/inspect/start/stop/rm as Podman's, a running pod refused by
+// rm without -f, the infra removable only with its pod.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { getWorld, tspod } from '../fixtures/world.js';
+import { BODY, freePort, curl } from '../fixtures/net.js';
+
+let web = '';
+let alpine = '';
+const ok = (args: string[]) => { const r = tspod(args, { timeout: 300_000 }); assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+
+test.before(async () => {
+  const { registry } = await getWorld();
+  web = `${registry}/web:latest`;
+  alpine = `${registry}/alpine:3.20`;
+  ok(['pull', '-q', web]);
+  ok(['pull', '-q', alpine]);
+});
+test.after(() => { tspod(['pod', 'rm', '-a', '-f', '-t', '0']); tspod(['rm', '-a', '-f', '-t', '0']); });
+
+test('a member serves on the pod\'s published port; members share localhost and the pod\'s hostname; the infra keeps the network', async () => {
+  const port = await freePort();
+  const id = ok(['pod', 'create', '--name', 'pweb', '-p', `${port}:80`]).trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.match(ok(['pod', 'ps']), new RegExp(`^${id.slice(0, 12)}\\s+pweb\\s+Created\\s+.*\\s+1$`, 'm'));
+  ok(['run', '-d', '--pod', 'pweb', '--name', 'pweb-srv', web]);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  assert.is(ok(['run', '--rm', '--pod', 'pweb', alpine, 'sh', '-c', 'hostname; wget -qO- http://127.0.0.1:80/']), `pweb\n${BODY}`);
+  // a member replaced: the same network namespace and port
+  ok(['rm', '-f', '-t', '0', 'pweb-srv']);
+  ok(['run', '-d', '--pod', 'pweb', '--name', 'pweb-srv2', web]);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  const inspect = JSON.parse(ok(['pod', 'inspect', 'pweb'])) as Array<{ Name: string; State: string; SharedNamespaces: string[]; NumContainers: number; InfraContainerID: string }>;
+  assert.is(inspect[0].Name, 'pweb');
+  assert.equal(inspect[0].SharedNamespaces, ['net', 'ipc', 'uts']);
+  assert.is(inspect[0].NumContainers, 2);
+  assert.is(inspect[0].State, 'Running');
+  const bad = tspod(['run', '--rm', '--pod', 'pweb', '-p', '9999:80', alpine, 'true']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /publish ports on the pod/);
+});
+
+test('pod stop/start/rm: members and infra together; rm of a running pod needs -f; the infra goes only with its pod; a taken name is 125', () => {
+  ok(['pod', 'stop', '-t', '0', 'pweb']);
+  assert.match(ok(['pod', 'ps', '--format', '{{.Name}} {{.Status}}']), /^pweb Exited$/m);
+  ok(['pod', 'start', 'pweb']);
+  assert.match(ok(['pod', 'ps', '--format', '{{.Name}} {{.Status}}']), /^pweb Running$/m);
+  const infra = ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'pweb']).trim();
+  const rmInfra = tspod(['rm', '-f', infra]);
+  assert.is(rmInfra.status, 125);
+  assert.match(rmInfra.stderr, /is the infra container of pod .* and cannot be removed without removing the pod/);
+  const running = tspod(['pod', 'rm', 'pweb']);
+  assert.is(running.status, 125);
+  assert.match(running.stderr, /has running containers/);
+  assert.is(tspod(['pod', 'create', '--name', 'pweb']).status, 125, 'a taken name');
+  ok(['pod', 'rm', '-f', '-t', '0', 'pweb']);
+  assert.is(tspod(['pod', 'exists', 'pweb']).status, 1);
+  assert.is(ok(['ps', '-a', '-q']), '');
+  // --pod new:NAME makes the pod first
+  assert.is(ok(['run', '--rm', '--pod', 'new:pnew', alpine, 'hostname']), 'pnew\n');
+  assert.is(tspod(['pod', 'exists', 'pnew']).status, 0);
+  ok(['pod', 'rm', '-f', 'pnew']);
+});
+
+test.run();

@@ -226,13 +226,15 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   if (opts.pod) {
     // A member takes the namespaces its pod shares from the infra; the infra itself is created with the pod's id.
     const pods = await import('./pods.js');
-    const pod = opts.pod.startsWith('new:') ? await pods.createPod(store, { name: opts.pod.slice(4) }) : pods.listPods(store).find((p) => p.id === opts.pod && !p.infraId) ?? pods.findPod(store, opts.pod);
+    const pod = opts.pod.startsWith('new:') ? await pods.createPod(store, { name: opts.pod.slice(4), hostname: opts.hostname }) : pods.listPods(store).find((p) => p.id === opts.pod && !p.infraId) ?? pods.findPod(store, opts.pod);
     podId = pod.id;
     if (pod.infraId) {
       const m = pods.memberOptions(store, pod.id);
       if (m.network && opts.network) throw new UsageError(`--network ${opts.network} cannot be set for a container in pod ${pod.name}: it shares the pod's network`, 'drop --network, or create the pod without sharing net');
       if (m.network && opts.publish?.length) throw new UsageError(`-p cannot be set for a container in pod ${pod.name}: publish ports on the pod (tspod pod create -p ...)`);
-      opts = { ...opts, network: m.network ?? opts.network, confinement: { ...opts.confinement, ipc: opts.confinement?.ipc ?? m.ipc, uts: opts.confinement?.uts ?? m.uts, pid: opts.confinement?.pid ?? m.pid } };
+      // A hostname of its own needs a UTS namespace of its own.
+      const uts = opts.hostname ? undefined : opts.confinement?.uts ?? m.uts;
+      opts = { ...opts, network: m.network ?? opts.network, confinement: { ...opts.confinement, ipc: opts.confinement?.ipc ?? m.ipc, uts, pid: opts.confinement?.pid ?? m.pid } };
     }
   }
   const { parseNetwork } = await import('../net/slirp/network.js');

@@ -37,14 +37,15 @@ export function dependentsOf(store: Store, id: string): ContainerRecord[] {
  * removes the dependents first, deepest first. `onRemoved` hears of each one removed.
  */
 export async function removeWithDependents(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions & { depend?: boolean; onRemoved?: (id: string) => void }): Promise<void> {
-  const pod = opts.podRemoval ? undefined : (await import('./pods.js')).infraOf(store, rec);
+  // rm --depend takes a pod's infra, and the pod, along with the containers joining it.
+  const pod = opts.podRemoval || opts.depend ? undefined : (await import('./pods.js')).infraOf(store, rec);
   if (pod) throw infraError(rec, pod);
   const dependents = dependentsOf(store, rec.id);
   if (dependents.length && !opts.depend) {
     throw new TspodError('E_DEPENDENT', `container ${rec.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(', ')}`, { hint: 'remove them first, or use rm --depend' });
   }
   for (const d of dependents) await removeWithDependents(store, d, { ...opts, force: opts.force || opts.depend });
-  await removeContainer(store, rec, opts);
+  await removeContainer(store, rec, { ...opts, podRemoval: opts.podRemoval || opts.depend });
   opts.onRemoved?.(rec.id);
 }
 
@@ -148,6 +149,7 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
     if (!last) return;
     fs.rmSync(doomed, { recursive: true, force: true });
     if (store.idForName(last.name) === last.id) store.releaseName(last.name);
+    if (last.pod) (await import('./pods.js')).forgetPodOfInfra(store, last.id);
     if (opts.volumes) (await import('./volumes.js')).removeAnonymousVolumes(store, last);
     return;
   }

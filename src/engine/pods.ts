@@ -20,11 +20,13 @@ export interface PodRecord {
   share: string[];
   infraId?: string;
   hostname?: string;
+  /** --network as given */
+  network?: string;
 }
 
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const podsFile = (store: Store) => path.join(store.root, 'pods.json');
-const SHAREABLE = ['net', 'ipc', 'uts', 'pid', 'none'];
+const SHAREABLE = ['net', 'ipc', 'uts', 'pid', 'cgroup', 'none'];
 export const INFRA_IMAGE = () => `localhost/podman-pause:${packageVersion()}`;
 
 export function listPods(store: Store): PodRecord[] {
@@ -40,6 +42,11 @@ export function findPod(store: Store, ref: string): PodRecord {
   const hit = pods.find((p) => p.name === ref || p.id === ref) ?? (() => { const m = pods.filter((p) => p.id.startsWith(ref)); return m.length === 1 ? m[0] : undefined; })();
   if (!hit) throw new TspodError('E_NO_POD', `no pod with name or ID ${ref} found: no such pod`, { hint: 'see tspod pod ps' });
   return hit;
+}
+
+/** A pod's infra was removed (rm --depend, rm -a): the pod goes with it. */
+export function forgetPodOfInfra(store: Store, infraId: string): void {
+  store.withLock(() => { const pods = listPods(store); if (pods.some((p) => p.infraId === infraId)) writePods(store, pods.filter((p) => p.infraId !== infraId)); });
 }
 
 /** Whether this container is a pod's infra, which goes only with its pod. */
@@ -92,17 +99,22 @@ export interface PodCreateOptions {
   network?: string;
   addHost?: string[];
   dns?: string[];
+  /** a pod of that name is removed first */
+  replace?: boolean;
 }
 
 export async function createPod(store: Store, o: PodCreateOptions): Promise<PodRecord> {
   store.init();
-  const share = (o.share ?? 'net,ipc,uts').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of share) if (!SHAREABLE.includes(s)) throw new TspodError('E_USAGE', `invalid --share "${s}"`, { hint: 'share net, ipc, uts and pid, or none' });
+  // --share LIST replaces the default net,ipc,uts; --share +LIST adds to it.
+  const given = (o.share ?? '').replace(/^\+/, '').split(',').map((s) => s.trim()).filter(Boolean);
+  const share = o.share === undefined ? ['net', 'ipc', 'uts'] : o.share.startsWith('+') ? [...new Set(['net', 'ipc', 'uts', ...given])] : given;
+  for (const s of share) if (!SHAREABLE.includes(s)) throw new TspodError('E_USAGE', `invalid kernel namespace to share: ${s}. Options are: cgroup, ipc, net, pid, uts or none`);
   const id = crypto.randomBytes(32).toString('hex');
   const { generateName } = await import('./names.js');
   const name = o.name ?? generateName();
   if (!POD_NAME.test(name)) throw new TspodError('E_USAGE', `invalid pod name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
-  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name };
+  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name, network: o.network };
+  if (o.replace) { const old = listPods(store).find((p) => p.name === name); if (old) await removePod(store, old, { force: true, timeoutSec: 0 }); }
   store.withLock(() => {
     if (listPods(store).some((p) => p.name === name)) throw new TspodError('E_POD_EXISTS', `pod ${name} already exists: the pod name is in use`, { hint: `remove it (tspod pod rm ${name}) or choose another name` });
     writePods(store, [...listPods(store), pod]);
@@ -113,7 +125,7 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
       const image = await infraImage(store);
       const infra = await createContainer(store, {
         image, command: [], name: `${id.slice(0, 12)}-infra`, hostname: pod.share.includes('uts') ? pod.hostname : undefined, pull: 'never',
-        network: o.network, publish: o.publish, addHost: o.addHost, dns: o.dns, pod: id,
+        network: o.network === 'private' ? undefined : o.network, publish: o.publish, addHost: o.addHost, dns: o.dns, pod: id,
         confinement: { ipc: pod.share.includes('ipc') ? 'shareable' : undefined },
       });
       pod.infraId = infra.id;
@@ -168,7 +180,8 @@ export async function stopPod(store: Store, pod: PodRecord, timeoutSec?: number)
 
 export async function removePod(store: Store, pod: PodRecord, o: { force?: boolean; timeoutSec?: number } = {}): Promise<void> {
   const members = podMembers(store, pod);
-  const running = members.filter((c) => current(store, c.id)?.state === 'running');
+  // Only members count: the infra runs as long as the pod has been started, and stops with it.
+  const running = members.filter((c) => c.id !== pod.infraId && current(store, c.id)?.state === 'running');
   if (running.length && !o.force) {
     throw new TspodError('E_POD_RUNNING', `pod ${pod.id} has running containers (${running.map((c) => c.name).join(', ')}): running containers cannot be removed without force`, { hint: `stop the pod first (tspod pod stop ${pod.name}), or use tspod pod rm -f` });
   }
@@ -183,6 +196,7 @@ export function inspectPod(store: Store, pod: PodRecord): object {
   return {
     Id: pod.id, Name: pod.name, Created: pod.created, CreateCommand: [], State: podStatus(store, pod), Hostname: pod.hostname ?? '', Labels: pod.labels,
     CreateInfra: !!pod.infraId, InfraContainerID: pod.infraId ?? '', SharedNamespaces: pod.share, NumContainers: members.length,
+    InfraConfig: { HostNetwork: pod.network === 'host', NetworkOptions: null },
     Containers: members.map((c) => ({ Id: c.id, Name: c.name, State: current(store, c.id)?.state ?? c.state })),
   };
 }

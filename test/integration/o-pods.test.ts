@@ -58,10 +58,35 @@ test('pod stop/start/rm: members and infra together; rm of a running pod needs -
   ok(['pod', 'rm', '-f', '-t', '0', 'pweb']);
   assert.is(tspod(['pod', 'exists', 'pweb']).status, 1);
   assert.is(ok(['ps', '-a', '-q']), '');
-  // --pod new:NAME makes the pod first
+  // --pod new:NAME makes the pod first; with only its infra left running, pod rm needs no -f
   assert.is(ok(['run', '--rm', '--pod', 'new:pnew', alpine, 'hostname']), 'pnew\n');
   assert.is(tspod(['pod', 'exists', 'pnew']).status, 0);
-  ok(['pod', 'rm', '-f', 'pnew']);
+  ok(['pod', 'rm', 'pnew']);
+  const gone = tspod(['pod', 'rm', 'pnew']);
+  assert.is(gone.status, 1);
+  assert.match(gone.stderr, /^Error: no pod with name or ID pnew found: no such pod/);
+  assert.is(tspod(['pod', 'rm', '-f', 'pnew']).stdout, '');
+});
+
+test('--share: a list, +LIST over the default, a bad one named; a member with --hostname has its own UTS; ps shows the pod; rm --depend and rm -a take the infra and the pod', () => {
+  const bad = tspod(['pod', 'create', '--share', 'bogus', '--name', 'pshare']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /invalid kernel namespace to share: bogus\. Options are: cgroup, ipc, net, pid, uts or none/);
+  ok(['pod', 'create', '--share', 'ipc', '--name', 'pshare']);
+  assert.is(ok(['pod', 'inspect', '--format', '{{.SharedNamespaces}}', 'pshare']), '[ipc]\n');
+  assert.is(ok(['run', '--rm', '--pod', 'pshare', '--hostname', 'own', alpine, 'hostname']), 'own\n');
+  ok(['pod', 'create', '--share', '+pid', '--replace', '--name', 'pshare']);
+  assert.is(ok(['pod', 'inspect', '--format', '{{.SharedNamespaces}}', 'pshare']), '[net ipc uts pid]\n');
+  const member = ok(['create', '--pod', 'pshare', alpine, 'true']).trim();
+  assert.is(ok(['ps', '-a', '--filter', `id=${member}`, '--format', '{{.PodName}}']), 'pshare\n');
+  const infra = ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'pshare']).trim();
+  const removed = ok(['rm', '--depend', infra]);
+  assert.match(removed, new RegExp(member));
+  assert.match(removed, new RegExp(infra));
+  assert.is(tspod(['pod', 'exists', 'pshare']).status, 1, 'the pod went with its infra');
+  ok(['create', '--pod', 'new:pall', alpine, 'true']);
+  ok(['rm', '-a', '-f']);
+  assert.is(tspod(['pod', 'exists', 'pall']).status, 1);
 });
 
 test.run();

@@ -7,6 +7,7 @@ import { mark } from '../../trace.js';
 import { byText } from '../../engine/filters.js';
 import { humanSizeWithPrecision } from '../../units.js';
 import { portsColumn } from '../../engine/ports.js';
+import { listPods } from '../../engine/pods.js';
 
 /** What ps's computed columns call: the container's pid, namespaces and sizes (images read once). */
 interface Probe {
@@ -21,6 +22,9 @@ const DEFAULT = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status
 const NS_FORMAT = '{{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}';
 const HEADERS = { ID: 'CONTAINER ID', CreatedHuman: 'CREATED', RunningFor: 'CREATED', Pod: 'POD ID', PodName: 'PODNAME', Networks: 'NETWORKS', User: 'USERNS', Cgroup: 'CGROUPNS', IPC: 'IPC', MNT: 'MNT', NET: 'NET', PIDNS: 'PIDNS', UTS: 'UTS' };
 const SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'];
+
+/** The name of a container's pod ('' outside one). */
+const podName = (store: Store, pod?: string) => (pod ? listPods(store).find((p) => p.id === pod)?.name ?? '' : '');
 
 /** A container as ps's templates see it: Podman's field names; the computed ones are methods. */
 function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Store, e: Probe) {
@@ -52,7 +56,7 @@ function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Stor
     Namespaces: nsOf,
     // Podman's shorthands for the namespace columns of ps --ns
     Cgroup: () => nsOf().Cgroup, IPC: () => nsOf().IPC, MNT: () => nsOf().MNT, NET: () => nsOf().NET, PIDNS: () => nsOf().PIDNS, User: () => nsOf().User, UTS: () => nsOf().UTS,
-    Pod: '', PodName: '',
+    Pod: () => (c.pod ? (noTrunc ? c.pod : c.pod.slice(0, 12)) : ''), PodName: () => podName(store, c.pod),
     Ports: () => portsColumn(c.config?.ports),
     Size: () => { const s = e.sizes(c); return `${humanSizeWithPrecision(s.rw, 3)} (virtual ${humanSizeWithPrecision(s.rootFs, 3)})`; },
     State: state,
@@ -67,9 +71,9 @@ function listContainerJson(c: ContainerRecord, store: Store, e: Probe, size: boo
   return {
     AutoRemove: !!c.autoRemove, Command: c.command, CreatedAt: `${humanDuration(Date.now() - Date.parse(c.created))} ago`,
     Exited: c.state === 'exited', ExitedAt: unix(c.finishedAt), ExitCode: c.exitCode ?? 0, Id: c.id, Image: c.imageName, ImageID: c.imageId,
-    IsInfra: false, Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
+    IsInfra: !!c.pod && listPods(store).some((p) => p.infraId === c.id), Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
     Names: [c.name], Namespaces: ns ? { Mnt: ns.MNT, Cgroup: ns.Cgroup, Ipc: ns.IPC, Net: ns.NET, Pidns: ns.PIDNS, Uts: ns.UTS, User: ns.User } : {},
-    Networks: [], Pid: pid, Pod: '', PodName: '',
+    Networks: [], Pid: pid, Pod: c.pod ?? '', PodName: podName(store, c.pod),
     Ports: c.config?.ports?.length ? c.config.ports.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.sizes(c)) : null,
     StartedAt: unix(c.startedAt), State: c.state, Status: '', Created: unix(c.created),
   };

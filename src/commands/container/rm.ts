@@ -47,8 +47,6 @@ export class RmCommand extends TspodCommand {
       }
     }
     let status = 0;
-    // rm -a leaves pods' infra containers, which go with their pods (pod rm).
-    if (this.all) { const { infraOf } = await import('../../engine/pods.js'); targets = targets.filter((t) => !infraOf(store, t.rec)); }
     // rm -a: those others join go last, after the ones joining them.
     const joined = new Set(targets.map((t) => t.rec.config?.network).filter((n): n is string => !!n?.startsWith('container:')).map((n) => n.slice('container:'.length)));
     targets.sort((a, b) => Number(joined.has(a.rec.id)) - Number(joined.has(b.rec.id)));
@@ -56,7 +54,8 @@ export class RmCommand extends TspodCommand {
       try {
         if (!store.readContainer(t.rec.id)) continue; // removed with what it depended on
         await removeWithDependents(store, t.rec, {
-          force: this.force, volumes: this.volumes, timeoutSec: timeout, depend: this.depend,
+          // rm -a takes pods' infra containers too, and with them their pods, as Podman's does.
+          force: this.force, volumes: this.volumes, timeoutSec: timeout, depend: this.depend, podRemoval: this.all,
           onRemoved: (id) => process.stdout.write(`${id === t.rec.id ? t.shown : id}\n`),
         });
       } catch (e) {

@@ -24,11 +24,12 @@ export class PodCreateCommand extends TspodCommand {
   network = Option.String('--network,--net', { description: 'The pod\'s network, as run --network' });
   addHost = Option.Array('--add-host', [], { description: 'NAME:IP in the pod\'s /etc/hosts' });
   dns = Option.Array('--dns', [], { description: 'DNS servers for the pod' });
+  replace = Option.Boolean('--replace', false, { description: 'Remove a pod of the same name first' });
   named = Option.Rest({ name: 'NAME' });
 
   async run(): Promise<number> {
     const e = await engine();
-    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns });
+    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns, replace: this.replace });
     process.stdout.write(`${pod.id}\n`);
     return 0;
   }
@@ -130,8 +131,17 @@ export class PodRemoveCommand extends PodTargets {
   time = Option.String('-t,--time', { description: 'Seconds to wait before killing each running container (with -f)' });
   async run(): Promise<number> {
     const e = await engine();
+    // As Podman: a pod that is not there is exit 1, and nothing at all with -f.
+    let status = 0;
+    for (const n of this.all ? [] : this.names) {
+      try { e.findPod(e.store, n); } catch (err) {
+        if (this.force || this.ignore) { this.names = this.names.filter((x) => x !== n); continue; }
+        process.stderr.write(`Error: ${(err as Error).message}\n`); status = 1; this.names = this.names.filter((x) => x !== n);
+      }
+    }
+    if (!this.all && !this.names.length) return status;
     for (const p of await this.targets(e)) { await e.removePod(e.store, p, { force: this.force, timeoutSec: this.time === undefined ? undefined : Number(this.time) }); process.stdout.write(`${p.id}\n`); }
-    return 0;
+    return status;
   }
 }
 

@@ -34,6 +34,8 @@ export interface ContainersConf {
   hostContainersInternalIp?: string;
   /** [containers] default_sysctls: NAME=VALUE set in every container that owns the namespace */
   defaultSysctls?: string[];
+  /** [engine] infra_image: the image of pods' infra containers */
+  infraImage?: string;
   /** [containers] seccomp_profile: the default profile's file */
   seccompProfile?: string;
   /** [containers] ipcns, userns, shm_size, init, init_path */
@@ -56,7 +58,7 @@ function confFiles(): string[] {
 
 let cached: ContainersConf | undefined;
 /** Bumped whenever parseConf reads a new setting. */
-const CONF_FIELDS = 4;
+const CONF_FIELDS = 5;
 
 export function containersConf(): ContainersConf {
   if (cached) return cached;
@@ -93,6 +95,7 @@ function parseConf(files: string[]): ContainersConf {
     conf.files.push(file);
     const engine = doc.engine ?? {}, containers = doc.containers ?? {};
     if (typeof engine.runtime === 'string') conf.runtime = engine.runtime;
+    if (typeof engine.infra_image === 'string' && engine.infra_image) conf.infraImage = engine.infra_image;
     if (engine.runtimes && typeof engine.runtimes === 'object') {
       for (const [name, paths] of Object.entries(engine.runtimes as Record<string, unknown>)) if (Array.isArray(paths)) conf.runtimes[name] = paths.map(String);
     }

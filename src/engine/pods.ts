@@ -22,6 +22,8 @@ export interface PodRecord {
   hostname?: string;
   /** --network as given */
   network?: string;
+  /** --exit-policy: continue (the infra keeps running), or stop the pod when its last member exits */
+  exitPolicy?: 'continue' | 'stop';
 }
 
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -101,10 +103,16 @@ export interface PodCreateOptions {
   dns?: string[];
   /** a pod of that name is removed first */
   replace?: boolean;
+  /** --infra-image (else containers.conf's infra_image, else the catatonit image built here), --infra-command, --infra-name */
+  infraImage?: string;
+  infraCommand?: string[];
+  infraName?: string;
+  exitPolicy?: string;
 }
 
 export async function createPod(store: Store, o: PodCreateOptions): Promise<PodRecord> {
   store.init();
+  if (o.exitPolicy !== undefined && !['continue', 'stop'].includes(o.exitPolicy)) throw new TspodError('E_USAGE', `running pod create option: invalid pod exit policy: "${o.exitPolicy}"`, { hint: 'use continue or stop' });
   // --share LIST replaces the default net,ipc,uts; --share +LIST adds to it.
   const given = (o.share ?? '').replace(/^\+/, '').split(',').map((s) => s.trim()).filter(Boolean);
   const share = o.share === undefined ? ['net', 'ipc', 'uts'] : o.share.startsWith('+') ? [...new Set(['net', 'ipc', 'uts', ...given])] : given;
@@ -113,7 +121,7 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
   const { generateName } = await import('./names.js');
   const name = o.name ?? generateName();
   if (!POD_NAME.test(name)) throw new TspodError('E_USAGE', `invalid pod name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
-  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name, network: o.network };
+  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name, network: o.network, exitPolicy: (o.exitPolicy ?? 'continue') as PodRecord['exitPolicy'] };
   if (o.replace) { const old = listPods(store).find((p) => p.name === name); if (old) await removePod(store, old, { force: true, timeoutSec: 0 }); }
   store.withLock(() => {
     if (listPods(store).some((p) => p.name === name)) throw new TspodError('E_POD_EXISTS', `pod ${name} already exists: the pod name is in use`, { hint: `remove it (tspod pod rm ${name}) or choose another name` });
@@ -122,9 +130,18 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
   try {
     if (o.infra !== false && pod.share.length) {
       const { createContainer } = await import('./create.js');
-      const image = await infraImage(store);
+      const { containersConf } = await import('../config.js');
+      const given = o.infraImage ?? containersConf().infraImage;
+      const image = given ?? await infraImage(store);
+      if (given) {
+        // As Podman: the infra image is pulled when missing, and a failure says where it came from.
+        const { findImage, pullImage } = await import('./images.js');
+        if (!(await findImage(store, given))) {
+          try { await pullImage(store, given, {}); } catch (e) { throw new TspodError('E_PULL', `initializing source docker://${given}: ${(e as Error).message}`, { hint: 'give --infra-image an image that can be pulled, or leave it out for tspod\'s own' }); }
+        }
+      }
       const infra = await createContainer(store, {
-        image, command: [], name: `${id.slice(0, 12)}-infra`, hostname: pod.share.includes('uts') ? pod.hostname : undefined, pull: 'never',
+        image, command: o.infraCommand ?? [], entrypoint: o.infraCommand ? [] : undefined, name: o.infraName ?? `${id.slice(0, 12)}-infra`, hostname: pod.share.includes('uts') ? pod.hostname : undefined, pull: 'never',
         network: o.network === 'private' ? undefined : o.network, publish: o.publish, addHost: o.addHost, dns: o.dns, pod: id,
         confinement: { ipc: pod.share.includes('ipc') ? 'shareable' : undefined },
       });
@@ -196,7 +213,37 @@ export function inspectPod(store: Store, pod: PodRecord): object {
   return {
     Id: pod.id, Name: pod.name, Created: pod.created, CreateCommand: [], State: podStatus(store, pod), Hostname: pod.hostname ?? '', Labels: pod.labels,
     CreateInfra: !!pod.infraId, InfraContainerID: pod.infraId ?? '', SharedNamespaces: pod.share, NumContainers: members.length,
-    InfraConfig: { HostNetwork: pod.network === 'host', NetworkOptions: null },
+    InfraConfig: { HostNetwork: pod.network === 'host', NetworkOptions: null }, ExitPolicy: pod.exitPolicy ?? 'continue',
     Containers: members.map((c) => ({ Id: c.id, Name: c.name, State: current(store, c.id)?.state ?? c.state })),
   };
+}
+
+/**
+ * --exit-policy stop: once the last member of a pod has exited, the infra is stopped too, so the
+ * whole pod is Exited (continue, the default, keeps it running for members to come).
+ */
+export async function applyExitPolicy(store: Store, rec: ContainerRecord): Promise<void> {
+  if (!rec.pod) return;
+  const pod = listPods(store).find((p) => p.id === rec.pod);
+  if (!pod || pod.exitPolicy !== 'stop' || !pod.infraId || pod.infraId === rec.id) return;
+  if (podMembers(store, pod).some((c) => c.id !== pod.infraId && current(store, c.id)?.state === 'running')) return;
+  const infra = current(store, pod.infraId);
+  if (infra?.state !== 'running') return;
+  const { stopContainer } = await import('./lifecycle.js');
+  try { await stopContainer(store, infra, 10); } catch { /* stopped meanwhile */ }
+}
+
+/** pod top: the processes of every running member, under one header. */
+export async function podTop(store: Store, pod: PodRecord, descriptors: string[]): Promise<string[][]> {
+  const { topRows } = await import('./top.js');
+  let header: string[] | undefined;
+  const rows: string[][] = [];
+  for (const c of podMembers(store, pod)) {
+    if (current(store, c.id)?.state !== 'running') continue;
+    const [h, ...r] = await topRows(store, c, descriptors);
+    header ??= h;
+    rows.push(...r);
+  }
+  if (!header) throw new TspodError('E_POD_NOT_RUNNING', `pod ${pod.name} has no running containers`, { hint: `start it: tspod pod start ${pod.name}` });
+  return [header, ...rows];
 }

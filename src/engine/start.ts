@@ -381,6 +381,7 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
   } finally {
     release();
   }
+  if (rec.pod && !restart) await (await import('./pods.js')).applyExitPolicy(store, rec);
   // An attached run removes it itself once it has read the exit code, unless it is gone.
   if (rec.autoRemove && !restart && !(rec.attachedPid && rec.attachedPid !== process.pid && processAlive(rec.attachedPid))) {
     const { removeContainer } = await import('./lifecycle.js');

@@ -89,4 +89,29 @@ test('--share: a list, +LIST over the default, a bad one named; a member with --
   assert.is(tspod(['pod', 'exists', 'pall']).status, 1);
 });
 
+test('--exit-policy stop ends the pod with its last member, continue keeps it; pod top lists every member; --infra-image that cannot be pulled is named', () => {
+  const stop = ok(['pod', 'create', '--exit-policy', 'stop']).trim();
+  assert.is(ok(['pod', 'inspect', '--format', '{{.ExitPolicy}}', stop]), 'stop\n');
+  ok(['run', '--pod', stop, alpine, 'true']);
+  assert.is(ok(['pod', 'inspect', '--format', '{{.State}}', stop]), 'Exited\n');
+  const cont = ok(['pod', 'create']).trim();
+  ok(['run', '--pod', cont, alpine, 'true']);
+  assert.is(ok(['pod', 'inspect', '--format', '{{.State}} {{.ExitPolicy}}', cont]), 'Degraded continue\n');
+  const bad = tspod(['pod', 'create', '--exit-policy', 'invalid']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /invalid pod exit policy: "invalid"/);
+  ok(['run', '-d', '--pod', cont, alpine, 'sleep', '60']);
+  ok(['run', '-d', '--pod', cont, alpine, 'sleep', '61']);
+  const top = ok(['pod', 'top', cont, 'pid', 'args']);
+  assert.match(top, /^PID\s+COMMAND$/m);
+  assert.match(top, /catatonit -P/);
+  assert.match(top, /sleep 60/);
+  assert.match(top, /sleep 61/);
+  const img = tspod(['pod', 'create', '--infra-image', '127.0.0.1:1/no/such:image']);
+  assert.is(img.status, 125);
+  assert.match(img.stderr, /^Error: initializing source docker:\/\/127\.0\.0\.1:1\/no\/such:image: /);
+  assert.is(img.stderr.trim().split('\n').length, 1);
+  ok(['pod', 'rm', '-a', '-f', '-t', '0']);
+});
+
 test.run();

@@ -25,11 +25,15 @@ export class PodCreateCommand extends TspodCommand {
   addHost = Option.Array('--add-host', [], { description: 'NAME:IP in the pod\'s /etc/hosts' });
   dns = Option.Array('--dns', [], { description: 'DNS servers for the pod' });
   replace = Option.Boolean('--replace', false, { description: 'Remove a pod of the same name first' });
+  infraImage = Option.String('--infra-image', { description: 'The infra container\'s image (default: catatonit, built here)' });
+  infraCommand = Option.String('--infra-command', { description: 'The infra container\'s command' });
+  infraName = Option.String('--infra-name', { description: 'The infra container\'s name (default ID-infra)' });
+  exitPolicy = Option.String('--exit-policy', { description: 'continue (default): the pod keeps running; stop: it stops when its last container exits' });
   named = Option.Rest({ name: 'NAME' });
 
   async run(): Promise<number> {
     const e = await engine();
-    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns, replace: this.replace });
+    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns, replace: this.replace, infraImage: this.infraImage, infraCommand: this.infraCommand ? [this.infraCommand] : undefined, infraName: this.infraName, exitPolicy: this.exitPolicy });
     process.stdout.write(`${pod.id}\n`);
     return 0;
   }
@@ -152,5 +156,18 @@ export class PodExistsCommand extends TspodCommand {
   async run(): Promise<number> {
     const e = await engine();
     try { e.findPod(e.store, this.name); return 0; } catch { return 1; }
+  }
+}
+
+export class PodTopCommand extends TspodCommand {
+  static paths = [['pod', 'top']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'the processes of a pod\'s running containers, with top\'s descriptors', examples: [['Processes', '$0 pod top web'], ['Host users', '$0 pod top web huser,pid,args']] });
+  pod = Option.String({ name: 'POD' });
+  descriptors = Option.Rest();
+  async run(): Promise<number> {
+    const [e, { tabwrite }] = await Promise.all([engine(), import('../template.js')]);
+    const rows = await e.podTop(e.store, e.findPod(e.store, this.pod), this.descriptors);
+    process.stdout.write(tabwrite(rows.map((r) => `${r.join('\t')}\n`).join('')));
+    return 0;
   }
 }

@@ -115,12 +115,13 @@ export interface ListContainersOptions {
   external?: boolean;
 }
 
-const FILTER_KEYS = ['status', 'name', 'id', 'ancestor', 'label', 'exited', 'before', 'since', 'volume', 'restart-policy', 'until'];
+const FILTER_KEYS = ['status', 'name', 'id', 'ancestor', 'label', 'exited', 'before', 'since', 'volume', 'restart-policy', 'until', 'pod'];
 const RESTART_POLICIES = ['no', 'none', 'always', 'on-failure', 'unless-stopped'];
 
 /** One filter's test, Podman's ps semantics; "status=stopped" is Podman's word for exited. */
-function matchesFilter(c: ContainerRecord, key: string, value: string, all: ContainerRecord[]): boolean {
+function matchesFilter(c: ContainerRecord, key: string, value: string, all: ContainerRecord[], store: Store): boolean {
   switch (key) {
+    case 'pod': return !!c.pod && (c.pod.startsWith(value) || store.readPods<{ id: string; name: string }>().some((p) => p.id === c.pod && p.name === value));
     case 'status': return c.state === (value === 'stopped' ? 'exited' : value);
     case 'name': return new RegExp(value).test(c.name);
     case 'id': return c.id.startsWith(value);
@@ -169,7 +170,7 @@ export async function listContainers(store: Store, opts: ListContainersOptions &
   const filters = parseFilters(opts.filters ?? [], FILTER_KEYS, 'ps');
   // A status (or exited) filter implies -a, as in Podman.
   const all = opts.all || filters.has('status') || filters.has('exited') || opts.last !== undefined;
-  const list = out.filter((c) => (all || c.state === 'running' || c.state === 'restarting') && matchesAll(filters, (key, v) => matchesFilter(c, key, v, out)))
+  const list = out.filter((c) => (all || c.state === 'running' || c.state === 'restarting') && matchesAll(filters, (key, v) => matchesFilter(c, key, v, out, store)))
     .sort((a, b) => byText(a.created, b.created));
   return opts.last !== undefined ? (opts.last > 0 ? list.slice(-opts.last) : []) : list;
 }

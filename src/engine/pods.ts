@@ -27,17 +27,12 @@ export interface PodRecord {
 }
 
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const podsFile = (store: Store) => path.join(store.root, 'pods.json');
 const SHAREABLE = ['net', 'ipc', 'uts', 'pid', 'cgroup', 'none'];
 export const INFRA_IMAGE = () => `localhost/podman-pause:${packageVersion()}`;
 
-export function listPods(store: Store): PodRecord[] {
-  try { return (JSON.parse(fs.readFileSync(podsFile(store), 'utf8')) as { pods: PodRecord[] }).pods; } catch { return []; }
-}
+export const listPods = (store: Store): PodRecord[] => store.readPods<PodRecord>();
 
-function writePods(store: Store, pods: PodRecord[]): void {
-  store.writeAtomic(podsFile(store), JSON.stringify({ pods }, null, 1));
-}
+const writePods = (store: Store, pods: PodRecord[]) => store.writePods(pods);
 
 export function findPod(store: Store, ref: string): PodRecord {
   const pods = listPods(store);
@@ -246,4 +241,22 @@ export async function podTop(store: Store, pod: PodRecord, descriptors: string[]
   }
   if (!header) throw new TspodError('E_POD_NOT_RUNNING', `pod ${pod.name} has no running containers`, { hint: `start it: tspod pod start ${pod.name}` });
   return [header, ...rows];
+}
+
+/** pod kill: the signal to every running container of the pod, members first. */
+export async function killPod(store: Store, pod: PodRecord, signal = 'KILL'): Promise<void> {
+  const { killContainer, parseSignal } = await import('./lifecycle.js');
+  parseSignal(signal);
+  for (const c of podMembers(store, pod).reverse()) if (current(store, c.id)?.state === 'running') await killContainer(store, c, signal);
+}
+
+/** pod prune: every pod none of whose containers runs. */
+export async function prunePods(store: Store): Promise<string[]> {
+  const gone: string[] = [];
+  for (const p of listPods(store)) {
+    if (podMembers(store, p).some((c) => current(store, c.id)?.state === 'running')) continue;
+    await removePod(store, p, { force: true });
+    gone.push(p.id);
+  }
+  return gone;
 }

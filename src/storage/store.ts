@@ -551,6 +551,16 @@ export class Store {
     }
   }
 
+  // ---- pods (engine/pods.ts): one small file, changed under store.lock ----
+
+  readPods<T>(): T[] {
+    try { return (JSON.parse(fs.readFileSync(this.p('pods.json'), 'utf8')) as { pods: T[] }).pods; } catch { return []; }
+  }
+
+  writePods<T>(pods: T[]): void {
+    this.writeAtomic(this.p('pods.json'), JSON.stringify({ pods }, null, 1));
+  }
+
   writeAtomic(file: string, data: string | Buffer): void {
     const tmp = `${file}.${process.pid}.tmp`;
     try {

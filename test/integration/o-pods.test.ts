@@ -111,6 +111,16 @@ test('--exit-policy stop ends the pod with its last member, continue keeps it; p
   assert.is(img.status, 125);
   assert.match(img.stderr, /^Error: initializing source docker:\/\/127\.0\.0\.1:1\/no\/such:image: /);
   assert.is(img.stderr.trim().split('\n').length, 1);
+  // ps shows each container's pod, and filters by it
+  const podId = ok(['pod', 'inspect', '--format', '{{.Id}}', cont]).trim();
+  assert.match(ok(['ps', '--pod']), /POD ID\s+PODNAME$/m);
+  assert.is(ok(['ps', '-q', '--filter', `pod=${podId.slice(0, 12)}`]).trim().split('\n').length, 3, 'the infra and the two sleepers');
+  // pod kill ends them; pod prune removes pods with nothing running
+  ok(['pod', 'kill', cont]);
+  assert.is(ok(['pod', 'inspect', '--format', '{{.State}}', cont]), 'Exited\n');
+  const pruned = ok(['pod', 'prune', '-f']);
+  assert.match(pruned, new RegExp(podId));
+  assert.is(tspod(['pod', 'exists', cont]).status, 1);
   ok(['pod', 'rm', '-a', '-f', '-t', '0']);
 });
 

@@ -102,6 +102,7 @@ export class PsCommand extends TspodCommand {
   noTrunc = Option.Boolean('--no-trunc', false, { description: 'Display the extended information' });
   noHeading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
   ns = Option.Boolean('--ns', false, { description: 'Display namespace information' });
+  pod = Option.Boolean('-p,--pod', false, { description: 'Print the pod ID and name of each container' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Print the numeric IDs of the containers only' });
   size = Option.Boolean('-s,--size', false, { description: 'Display the total file sizes' });
   sort = Option.String('--sort', 'created', { description: 'Sort output by: command, created, id, image, names, runningfor, size, status' });
@@ -127,7 +128,7 @@ export class PsCommand extends TspodCommand {
     const now = Date.now();
     writeReport({
       name: 'ps', format: this.format, rows: list.map((c) => reporter(c, this.noTrunc, now, store, e)), json: () => list.map((c) => listContainerJson(c, store, e, this.size)),
-      defaultFormat: this.ns ? NS_FORMAT : this.size ? `${DEFAULT}\t{{.Size}}` : DEFAULT, headers: HEADERS, noHeading: this.noHeading,
+      defaultFormat: this.ns ? NS_FORMAT : `${DEFAULT}${this.size ? '\t{{.Size}}' : ''}${this.pod ? '\t{{.Pod}}\t{{.PodName}}' : ''}`, headers: HEADERS, noHeading: this.noHeading,
     });
     return 0;
   }

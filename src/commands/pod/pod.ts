@@ -171,3 +171,25 @@ export class PodTopCommand extends TspodCommand {
     return 0;
   }
 }
+
+export class PodKillCommand extends PodTargets {
+  static paths = [['pod', 'kill']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'send a signal to every running container of a pod', examples: [['Kill', '$0 pod kill web'], ['With SIGTERM', '$0 pod kill -s TERM web']] });
+  signal = Option.String('-s,--signal', 'KILL', { description: 'The signal (default KILL)' });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const p of await this.targets(e)) { await e.killPod(e.store, p, this.signal); process.stdout.write(`${p.id}\n`); }
+    return 0;
+  }
+}
+
+export class PodPruneCommand extends TspodCommand {
+  static paths = [['pod', 'prune']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'remove every pod with no running container', examples: [['Prune', '$0 pod prune -f']] });
+  force = Option.Boolean('-f,--force', false, { description: 'Do not ask (tspod never asks)' });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const id of await e.prunePods(e.store)) process.stdout.write(`${id}\n`);
+    return 0;
+  }
+}

@@ -93,6 +93,8 @@ export interface CreateOptions {
   tz?: string;
   /** --cap-add, --security-opt, --userns, --memory...: checked whole by confine.ts */
   confinement?: import('./confine.js').ConfinementFlags;
+  /** tspod's arguments as given (run or create ...), kept for generate systemd --new */
+  createCommand?: string[];
   /** --pod NAME|ID|new:NAME: the pod to join (its infra's namespaces), made first with new: */
   pod?: string;
   /** --secret NAME[,type=mount|env][,target=...] */
@@ -310,7 +312,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const labels = parseLabels(opts.labels ?? []);
     const rec: ContainerRecord = {
       id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
-      autoRemove: !!opts.rm, ...(podId ? { pod: podId } : {}), ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
+      autoRemove: !!opts.rm, ...(podId ? { pod: podId } : {}), ...(opts.createCommand ? { createCommand: opts.createCommand } : {}), ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
         env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,

@@ -323,7 +323,7 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
     Config: {
       Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
       User: cfg?.user ?? '', Tty: !!cfg?.tty, OpenStdin: !!cfg?.interactive, StopSignal: rec.stopSignal ?? 'SIGTERM',
-      Labels: rec.labels ?? {},
+      Labels: rec.labels ?? {}, CreateCommand: rec.createCommand ?? [],
     },
     Mounts: (cfg?.volumes ?? []).map((m) => ({
       Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? volumeDataDir(store, m.source) : m.source,

@@ -178,6 +178,8 @@ export interface ContainerRecord {
   autoRemove?: boolean;
   /** the tspod that runs it attached through conmon (-t): it removes a --rm container once it has the exit code */
   attachedPid?: number;
+  /** the command line that created it (tspod's arguments), for generate systemd --new */
+  createCommand?: string[];
   /** the pod it belongs to (its infra container holds the shared namespaces) */
   pod?: string;
   /** the tspod build whose RUN step this container is: it goes when that process is gone, and `ps` shows it only with --external */

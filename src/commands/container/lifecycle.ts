@@ -76,11 +76,14 @@ export class StopCommand extends TspodCommand {
   ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a specified container is missing' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
   time = Option.String('-t,--time,--timeout', '10', { description: 'Seconds to wait for stop before killing the container' });
+  cidfile = Option.Array('--cidfile', [], { description: 'Read the container ID from the file' });
   containers = Option.Rest();
 
   async run(): Promise<number> {
-    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
-    const flags = { names: this.containers, all: this.all, latest: this.latest, ignore: this.ignore, filter: this.filter };
+    const [e, { checkTargetFlags, resolveTargets, idsFromCidFiles }] = await Promise.all([engine(), import('./targets.js')]);
+    const fromFiles = idsFromCidFiles(this.cidfile, this.ignore);
+    if (this.cidfile.length && !fromFiles.length && !this.containers.length) return 0;
+    const flags = { names: [...this.containers, ...fromFiles], all: this.all, latest: this.latest, ignore: this.ignore, filter: this.filter };
     checkTargetFlags(flags);
     const seconds = Number(this.time);
     if (!Number.isInteger(seconds) || seconds < 0) throw new UsageError(`invalid argument "${this.time}" for "-t, --time" flag: it takes a whole number of seconds`);

@@ -21,10 +21,14 @@ export class RmCommand extends TspodCommand {
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
   time = Option.String('-t,--time', { description: 'Seconds to wait for stop before killing the container (default 10)' });
   volumes = Option.Boolean('-v,--volumes', false, { description: 'Remove anonymous volumes associated with the container' });
+  cidfile = Option.Array('--cidfile', [], { description: 'Read the container ID from the file' });
   containers = Option.Rest();
 
   async run(): Promise<number> {
-    const { checkTargetFlags, resolveTargets } = await import('./targets.js');
+    const { checkTargetFlags, resolveTargets, idsFromCidFiles } = await import('./targets.js');
+    const fromFiles = idsFromCidFiles(this.cidfile, this.ignore);
+    if (this.cidfile.length && !fromFiles.length && !this.containers.length) return 0;
+    this.containers = [...this.containers, ...fromFiles];
     checkTargetFlags({ names: this.containers, all: this.all, latest: this.latest });
     const timeout = this.time === undefined ? 10 : Number(this.time);
     if (!Number.isInteger(timeout) || timeout < 0) throw new UsageError(`invalid argument "${this.time}" for "-t, --time" flag: it takes a whole number of seconds`);

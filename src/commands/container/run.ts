@@ -86,7 +86,7 @@ abstract class ContainerFlags extends ResourceFlags {
     const mounts = this.mount.length ? this.mount.map((await import('../../engine/volumes.js')).mountAsVolumeFlag) : [];
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, secrets: this.secret, pod: this.pod,
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, secrets: this.secret, pod: this.pod, createCommand: process.argv.slice(2),
       confinement: {
         securityOpt: this.securityOpt, ulimits: this.ulimit, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged, sysctl: this.sysctl, shmSize: this.shmSize,
         readOnlyTmpfs: this.readOnlyTmpfs, devices: this.device, groupAdd: this.groupAdd, init: this.init, initPath: this.initPath, pid: this.pid, ipc: this.ipc, uts: this.uts,

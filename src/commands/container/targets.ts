@@ -1,6 +1,7 @@
 // The containers a command acts on, as Podman's commands pick them: names or ids, --all,
 // --latest, --filter; --ignore skips names that are not there. And the rule for what they print:
 // the name as the user gave it, or the full id when tspod chose the containers.
+import fs from 'node:fs';
 import { UsageError, TspodError } from '../../errors.js';
 import type { Store, ContainerRecord } from '../../storage/store.js';
 
@@ -44,4 +45,14 @@ export async function resolveTargets(store: Store, f: TargetFlags, opts: { runni
     }
   }
   return out;
+}
+
+/** --cidfile FILE (stop, rm): the ids those files hold; a missing file is skipped with --ignore, else an error. */
+export function idsFromCidFiles(files: string[], ignore: boolean): string[] {
+  return files.flatMap((f) => {
+    try { return [fs.readFileSync(f, 'utf8').trim()].filter(Boolean); } catch (e) {
+      if (ignore && (e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new TspodError('E_USAGE', `reading CIDFile ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    }
+  });
 }

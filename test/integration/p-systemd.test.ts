@@ -1,0 +1,94 @@
+// generate systemd (issue 17): units as Podman 4.3 writes them pass `systemd-analyze verify`, and a
+// --new unit runs for real under a `systemd --user` of the test user (../shared/systemd-user/):
+// the container runs once the unit is active, Restart=on-failure brings a killed one back (a new
+// container), and `systemctl --user stop` removes it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+
+let alpine = '';
+const RUN = `/tmp/tspod-sd-run-${process.pid}`;
+const CGROUP = `/sys/fs/cgroup/unified/tspod-sd-${process.pid}`;
+const UNITS = `/home/${TEST_USER}/.config/systemd/user`;
+const ok = (args: string[], env?: Record<string, string>) => { const r = tspod(args, { timeout: 300_000, env }); assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+const asUser = (cmd: string[]) => spawnSync('runuser', ['-u', TEST_USER, '--', 'env', `XDG_RUNTIME_DIR=${RUN}`, ...cmd], { encoding: 'utf8', timeout: 60_000 });
+const inSession = (args: string[]) => ok(args, { XDG_RUNTIME_DIR: RUN });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let systemd = false;
+
+test.before(async () => {
+  ({ registry: alpine } = await getWorld());
+  alpine = `${alpine}/alpine:3.20`;
+  ok(['pull', '-q', alpine]);
+  fs.mkdirSync(RUN, { mode: 0o700 });
+  spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, RUN]);
+  if (fs.existsSync('/sys/fs/cgroup/unified') || fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    const cg = fs.existsSync('/sys/fs/cgroup/unified') ? CGROUP : `/sys/fs/cgroup/tspod-sd-${process.pid}`;
+    spawn('setsid', ['unshare', '-m', '--propagation', 'private', 'bash', path.join(ROOT, '../shared/systemd-user/user-systemd.sh'), TEST_USER, RUN, cg], { stdio: 'ignore', detached: true }).unref();
+    for (let i = 0; i < 100 && !systemd; i++) { await sleep(100); systemd = asUser(['systemctl', '--user', 'show-environment']).status === 0; }
+  }
+  fs.mkdirSync(UNITS, { recursive: true });
+  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, `/home/${TEST_USER}/.config`]);
+});
+
+test.after(() => {
+  asUser(['systemctl', '--user', 'stop', 'container-sdweb.service']);
+  asUser(['systemctl', '--user', 'exit']);
+  spawnSync('sh', ['-c', `sleep 1; find ${CGROUP} -depth -type d -exec rmdir {} \\; 2>/dev/null; rm -f ${UNITS}/container-sd*.service`]);
+  tspod(['rm', '-a', '-f', '-t', '0']);
+  tspod(['rm', '-a', '-f', '-t', '0'], { env: { XDG_RUNTIME_DIR: RUN } });
+  spawnSync('sh', ['-c', `pkill -u ${TEST_USER} -f ${RUN} ; rm -rf ${RUN}`]);
+});
+
+test('generate systemd: the existing container, and --new from its create command; both verify; bad flags are 125', () => {
+  ok(['create', '--name', 'sdweb', '-e', 'GREETING=hello there', alpine, 'sh', '-c', 'echo "$GREETING"; sleep 300']);
+  const plain = ok(['generate', 'systemd', '--name', 'sdweb']);
+  assert.match(plain, /^# container-sdweb\.service$/m);
+  assert.match(plain, /^ExecStart=\S+ start sdweb$/m);
+  assert.match(plain, /^PIDFile=.*\/userdata\/conmon\.pid$/m);
+  const fresh = ok(['generate', 'systemd', '--new', '--name', '--restart-policy', 'on-failure', '-t', '2', 'sdweb']);
+  assert.match(fresh, /--cidfile=%t\/%n\.ctr-id/);
+  assert.match(fresh, /--name sdweb -e "GREETING=hello there" \S+alpine:3\.20 sh -c "echo \\"\$\$GREETING\\"; sleep 300"$/m, 'the user\'s words quoted, $ escaped for systemd');
+  assert.match(fresh, /^TimeoutStopSec=62$/m);
+  const dir = fs.mkdtempSync('/tmp/tspod-units-');
+  fs.chmodSync(dir, 0o777);
+  const w = tspod(['generate', 'systemd', '--new', '--name', '--files', 'sdweb'], { cwd: dir });
+  assert.is(w.status, 0, w.stderr);
+  const written = w.stdout;
+  assert.match(written, /container-sdweb\.service\n$/);
+  const file = written.trim();
+  const verify = spawnSync('runuser', ['-u', TEST_USER, '--', 'env', `XDG_RUNTIME_DIR=${RUN}`, 'systemd-analyze', 'verify', '--user', file], { encoding: 'utf8' });
+  assert.is(verify.status, 0, verify.stderr);
+  fs.copyFileSync(file, path.join(UNITS, 'container-sdweb.service'));
+  spawnSync('chown', [TEST_USER, path.join(UNITS, 'container-sdweb.service')]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const bad = tspod(['generate', 'systemd', '--restart-policy', 'sometimes', 'sdweb']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /sometimes is not a valid restart policy/);
+  ok(['rm', 'sdweb']);
+});
+
+test('a --new unit under systemd --user: active means running, a killed container comes back, stop removes it', async () => {
+  assert.ok(systemd, 'systemd --user started (../shared/systemd-user/)');
+  assert.is(asUser(['systemctl', '--user', 'daemon-reload']).status, 0);
+  const start = asUser(['systemctl', '--user', 'start', 'container-sdweb.service']);
+  assert.is(start.status, 0, start.stderr);
+  assert.is(asUser(['systemctl', '--user', 'is-active', 'container-sdweb.service']).stdout, 'active\n');
+  assert.match(inSession(['ps', '--format', '{{.Names}} {{.Status}}']), /^sdweb Up /m);
+  const first = inSession(['inspect', '--format', '{{.Id}} {{.State.Pid}}', 'sdweb']).trim().split(' ');
+  process.kill(Number(first[1]), 'SIGKILL');
+  let again = '';
+  for (let i = 0; i < 100; i++) {
+    await sleep(100);
+    const r = tspod(['inspect', '--format', '{{.Id}} {{.State.Status}}', 'sdweb'], { env: { XDG_RUNTIME_DIR: RUN } });
+    if (r.status === 0 && !r.stdout.startsWith(first[0]) && r.stdout.includes('running')) { again = r.stdout; break; }
+  }
+  assert.ok(again, 'Restart=on-failure made a new container');
+  assert.is(asUser(['systemctl', '--user', 'stop', 'container-sdweb.service']).status, 0);
+  assert.is(inSession(['ps', '-a', '-q']), '', 'the unit\'s stop removed the container');
+});
+
+test.run();

@@ -23,6 +23,8 @@ export interface RunOptions extends CreateOptions {
   attach?: string[];
   /** run --conmon-pidfile: conmon's pid is written there too */
   conmonPidFile?: string;
+  /** --sdnotify: conmon (default; READY and MAINPID once the container runs, under systemd's NOTIFY_SOCKET) or ignore */
+  sdnotify?: string;
   /** run --preserve-fds N (attached runs) */
   preserveFds?: number;
 }
@@ -411,11 +413,21 @@ export async function cleanupContainer(store: Store, id: string, runId?: string)
 /** run = create + start, attached unless -d. A container that never started is removed if --rm was given. */
 export async function runContainer(store: Store, opts: RunOptions): Promise<RunReport> {
   mark('run: engine start');
+  // systemd's socket is tspod's to answer (--sdnotify), never the runtime's or conmon's to find in their environment.
+  const notifySocket = process.env.NOTIFY_SOCKET;
+  delete process.env.NOTIFY_SOCKET;
+  const sdnotify = opts.sdnotify ?? 'conmon';
+  if (!['conmon', 'ignore'].includes(sdnotify)) throw new TspodError('E_USAGE', `--sdnotify ${sdnotify}: tspod has conmon and ignore`, { hint: 'use --sdnotify=conmon (READY once the container runs, conmon as the main process) or ignore' });
   const rec = await createContainer(store, opts);
   const streams = opts.attach?.length ? { stdout: opts.attach.includes('stdout'), stderr: opts.attach.includes('stderr') } : undefined;
   try {
     const exitCode = await startContainer(store, rec, { attach: !opts.detach, interactive: (!!opts.interactive || !!opts.tty) && (!opts.attach?.length || opts.attach.includes('stdin')), streams, preserveFds: opts.preserveFds });
     if (opts.conmonPidFile && opts.detach) fs.copyFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), opts.conmonPidFile);
+    // --sdnotify=conmon under a Type=notify unit: ready once the container runs, its monitor the unit's main process.
+    if (notifySocket && opts.detach && sdnotify === 'conmon') {
+      const monitor = fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), 'utf8').trim();
+      (await import('../sys/index.js')).sdNotify(notifySocket, `MAINPID=${monitor}\nREADY=1\n`);
+    }
     return { id: rec.id, name: rec.name, exitCode: exitCode ?? 0 };
   } catch (e) {
     if (opts.rm) {

@@ -1,8 +1,7 @@
 // generate systemd: a user unit per container, as Podman 4.3 writes them. Without --new the unit
 // starts and stops the existing container (conmon's pid is the unit's main process); with --new it
 // creates the container afresh at each start from the command line that created it, and removes
-// it at stop. tspod has no --sdnotify yet, so a --new unit waits for conmon's pid file
-// (Type=forking) where Podman's uses Type=notify.
+// it at stop, a Type=notify unit told by tspod (--sdnotify=conmon) when the container runs.
 import path from 'node:path';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { TspodError } from '../errors.js';
@@ -68,10 +67,10 @@ export function generateContainerUnit(store: Store, rec: ContainerRecord, o: Gen
     const { globals, args } = runArgs(rec.createCommand ?? []);
     unit.push(
       `ExecStartPre=${exec([['/bin/rm'], ['-f', '%t/%n.ctr-id']])}`,
-      `ExecStart=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['run'], ['--cidfile=%t/%n.ctr-id'], ['--conmon-pidfile=%t/%n.pid'], ['--rm'], ['-d'], ['--replace'], [...(o.useName ? ['--name', rec.name] : []), ...args].map(word)])}`,
+      `ExecStart=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['run'], ['--cidfile=%t/%n.ctr-id'], ['--rm'], ['--sdnotify=conmon'], ['-d'], ['--replace'], [...(o.useName ? ['--name', rec.name] : []), ...args].map(word)])}`,
       `ExecStop=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['stop'], ['--ignore', '-t', String(stopTimeout)], ['--cidfile=%t/%n.ctr-id']])}`,
       `ExecStopPost=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['rm'], ['-f'], ['--ignore', '-t', String(stopTimeout)], ['--cidfile=%t/%n.ctr-id']])}`,
-      'PIDFile=%t/%n.pid', 'Type=forking',
+      'Type=notify', 'NotifyAccess=all',
     );
   } else {
     unit.push(

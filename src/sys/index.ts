@@ -15,6 +15,7 @@ interface Native {
   lgetxattr(path: string | Buffer, name: string): Buffer | number;
   llistxattr(path: string | Buffer): Buffer | number;
   connectSeqpacket(path: string): number;
+  notify(socket: string, message: string): number;
   shutdown(fd: number, how: number): number;
   bindNewNetns(target: string): number;
   x32Syscalls(): boolean;
@@ -199,4 +200,9 @@ export function makeRawTerminal(fd: number): (() => void) | undefined {
 /** Whether the kernel runs x32 system calls (x86-64 only). */
 export function x32Syscalls(): boolean {
   return load().x32Syscalls();
+}
+
+/** sd_notify: a message ("READY=1\nMAINPID=N") to systemd's NOTIFY_SOCKET. */
+export function sdNotify(socket: string, message: string): void {
+  check('sd_notify', load().notify(socket, message), socket);
 }

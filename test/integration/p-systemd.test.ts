@@ -1,6 +1,6 @@
 // generate systemd (issue 17): units as Podman 4.3 writes them pass `systemd-analyze verify`, and a
 // --new unit runs for real under a `systemd --user` of the test user (../shared/systemd-user/):
-// the container runs once the unit is active, Restart=on-failure brings a killed one back (a new
+// the container runs once the unit is active (Type=notify: tspod says READY with conmon as MAINPID), Restart=on-failure brings a killed one back (a new
 // container), and `systemctl --user stop` removes it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -53,6 +53,8 @@ test('generate systemd: the existing container, and --new from its create comman
   assert.match(fresh, /--cidfile=%t\/%n\.ctr-id/);
   assert.match(fresh, /--name sdweb -e "GREETING=hello there" \S+alpine:3\.20 sh -c "echo \\"\$\$GREETING\\"; sleep 300"$/m, 'the user\'s words quoted, $ escaped for systemd');
   assert.match(fresh, /^TimeoutStopSec=62$/m);
+  assert.match(fresh, /--sdnotify=conmon/);
+  assert.match(fresh, /^Type=notify\nNotifyAccess=all$/m);
   const dir = fs.mkdtempSync('/tmp/tspod-units-');
   fs.chmodSync(dir, 0o777);
   const w = tspod(['generate', 'systemd', '--new', '--name', '--files', 'sdweb'], { cwd: dir });
@@ -78,6 +80,8 @@ test('a --new unit under systemd --user: active means running, a killed containe
   assert.is(start.status, 0, start.stderr);
   assert.is(asUser(['systemctl', '--user', 'is-active', 'container-sdweb.service']).stdout, 'active\n');
   assert.match(inSession(['ps', '--format', '{{.Names}} {{.Status}}']), /^sdweb Up /m);
+  const conmon = inSession(['inspect', '--format', '{{.State.ConmonPid}}', 'sdweb']).trim();
+  assert.is(asUser(['systemctl', '--user', 'show', '-p', 'MainPID', '--value', 'container-sdweb.service']).stdout.trim(), conmon, 'conmon is the unit\'s main process');
   const first = inSession(['inspect', '--format', '{{.Id}} {{.State.Pid}}', 'sdweb']).trim().split(' ');
   process.kill(Number(first[1]), 'SIGKILL');
   let again = '';

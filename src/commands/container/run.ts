@@ -132,6 +132,7 @@ export class RunCommand extends ContainerFlags {
 
   detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   attach = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR (default: all of them)' });
+  sdnotify = Option.String('--sdnotify', { description: 'conmon (default): under a Type=notify unit, tell systemd READY and conmon\'s pid once the container runs; ignore: say nothing' });
   conmonPidFile = Option.String('--conmon-pidfile', { description: 'Path to the file that will receive the PID of conmon' });
   preserveFds = Option.String('--preserve-fds', { description: 'Pass N additional file descriptors (3 to 3+N-1) to the process' });
   rmi = Option.Boolean('--rmi', false, { description: 'Remove the image after the container exits, unless other containers use it (implies --rm)' });
@@ -157,7 +158,7 @@ export class RunCommand extends ContainerFlags {
       opts.tty = false;
     }
     const [{ runContainer }, { Store }] = await Promise.all([import('../../engine/start.js'), import('../../storage/store.js')]);
-    const report = await runContainer(new Store(), { ...opts, detach: this.detach, attach: streams, conmonPidFile: this.conmonPidFile, preserveFds });
+    const report = await runContainer(new Store(), { ...opts, detach: this.detach, attach: streams, conmonPidFile: this.conmonPidFile, preserveFds, sdnotify: this.sdnotify });
     // Detached, or attached to neither output: the id is the only thing to say.
     if (this.detach || (streams.length && !streams.includes('stdout') && !streams.includes('stderr'))) process.stdout.write(`${report.id}\n`);
     if (this.rmi) {

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <sys/syscall.h>
 
 #define ARGS(n)                                                                \
@@ -154,6 +155,31 @@ static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
   }
   free(path);
   return out;
+}
+
+/*
+ * sd_notify(3): one datagram to a unix socket, the path systemd gives in NOTIFY_SOCKET (a leading
+ * "@" names an abstract socket). Node has no unix datagram sockets.
+ */
+static napi_value js_notify(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  char *path = bytes_arg(env, argv[0]), *msg = bytes_arg(env, argv[1]);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  size_t len = strlen(path);
+  int rc = 0;
+  if (len == 0 || len >= sizeof(addr.sun_path)) rc = -EINVAL;
+  else {
+    memcpy(addr.sun_path, path, len);
+    if (path[0] == '@') addr.sun_path[0] = 0;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) rc = -errno;
+    else {
+      if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0) rc = -errno;
+      close(fd);
+    }
+  }
+  free(path); free(msg);
+  return int_value(env, rc);
 }
 
 // A blocking, close-on-exec SOCK_SEQPACKET socket connected to a unix path (conmon's attach socket).
@@ -429,7 +455,7 @@ static napi_value js_restore_terminal(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } fns[] = {
     { "flock", js_flock }, { "mount", js_mount }, { "umount2", js_umount2 }, { "mknod", js_mknod },
-    { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr }, { "connectSeqpacket", js_connect_seqpacket }, { "shutdown", js_shutdown },
+    { "lsetxattr", js_lsetxattr }, { "lgetxattr", js_lgetxattr }, { "llistxattr", js_llistxattr }, { "connectSeqpacket", js_connect_seqpacket }, { "notify", js_notify }, { "shutdown", js_shutdown },
     { "bindNewNetns", js_bind_new_netns }, { "bindNewUsernsNetns", js_bind_new_userns_netns }, { "spawn", js_spawn }, { "pipe", js_pipe }, { "waitExit", js_wait_exit },
     { "windowSize", js_window_size }, { "x32Syscalls", js_x32_syscalls }, { "makeRaw", js_make_raw }, { "restoreTerminal", js_restore_terminal },
   };

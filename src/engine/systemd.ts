@@ -19,6 +19,7 @@ export interface GenerateOptions {
   noHeader?: boolean;
   /** the tspod executable the unit runs */
   executable: string;
+  onWarning?: (m: string) => void;
 }
 
 const RESTART = ['no', 'on-success', 'on-failure', 'on-abnormal', 'on-watchdog', 'on-abort', 'always'];
@@ -36,7 +37,8 @@ const exec = (groups: string[][]) => groups.map((g) => g.join(' ')).join(' \\\n\
 function runArgs(cmd: string[]): { globals: string[]; args: string[] } {
   const at = cmd.findIndex((a) => a === 'run' || a === 'create');
   if (at < 0) throw new TspodError('E_USAGE', 'this container was not created by tspod run or create, so --new cannot make it again', { hint: 'generate the unit without --new' });
-  const skipWithValue = new Set(['--cidfile', '--conmon-pidfile', '--name']);
+  // what the unit sets itself, and --restart: systemd restarts the unit
+  const skipWithValue = new Set(['--cidfile', '--conmon-pidfile', '--name', '--restart', '--sdnotify']);
   const drop = new Set(['-d', '--detach', '--rm', '--replace', '-t', '--tty', '-i', '--interactive', '-it', '-ti']);
   const args: string[] = [];
   const rest = cmd.slice(at + 1);
@@ -51,7 +53,12 @@ function runArgs(cmd: string[]): { globals: string[]; args: string[] } {
 }
 
 export function generateContainerUnit(store: Store, rec: ContainerRecord, o: GenerateOptions): { name: string; text: string } {
-  const restart = o.restartPolicy ?? 'on-failure';
+  // The container's own policy, when it has one, as systemd's: unless-stopped is always, on-failure:N a burst limit.
+  const own = rec.config?.restart;
+  const restart = o.restartPolicy ?? (own?.name === 'always' || own?.name === 'unless-stopped' ? 'always' : 'on-failure');
+  const burst = !o.restartPolicy && own?.name === 'on-failure' && own.maxRetries ? own.maxRetries : undefined;
+  // Two restarters (systemd and the container's own policy) fight at shutdown; --new leaves the policy out.
+  if (own && !o.new) o.onWarning?.(`Container ${rec.id} has restart policy "${own.name}" which can lead to issues on shutdown: consider recreating the container without a restart policy and use systemd's restart mechanism instead`);
   if (!RESTART.includes(restart)) throw new TspodError('E_USAGE', `${restart} is not a valid restart policy`, { hint: `use ${RESTART.join(', ')}` });
   const stopTimeout = o.stopTimeout ?? rec.config?.stopTimeout ?? 10;
   const ref = o.useName ? rec.name : rec.id;
@@ -60,7 +67,7 @@ export function generateContainerUnit(store: Store, rec: ContainerRecord, o: Gen
   const tspod = o.executable;
   const unit = [
     '[Unit]', `Description=tspod ${name}`, 'Documentation=man:podman-generate-systemd(1)', 'Wants=network-online.target', 'After=network-online.target',
-    `RequiresMountsFor=${o.new ? '%t/containers' : runtimeDir()}`, '',
+    `RequiresMountsFor=${o.new ? '%t/containers' : runtimeDir()}`, ...(burst ? [`StartLimitBurst=${burst}`] : []), '',
     '[Service]', 'Environment=PODMAN_SYSTEMD_UNIT=%n', `Restart=${restart}`, `TimeoutStopSec=${60 + stopTimeout}`,
   ];
   if (o.new) {

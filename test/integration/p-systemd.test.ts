@@ -67,6 +67,14 @@ test('generate systemd: the existing container, and --new from its create comman
   fs.copyFileSync(file, path.join(UNITS, 'container-sdweb.service'));
   spawnSync('chown', [TEST_USER, path.join(UNITS, 'container-sdweb.service')]);
   fs.rmSync(dir, { recursive: true, force: true });
+  // the container's own restart policy, as systemd's
+  for (const [policy, want] of [['always', /^Restart=always$/m], ['unless-stopped', /^Restart=always$/m], ['on-failure:42', /^StartLimitBurst=42$[^]*^Restart=on-failure$/m]] as const) {
+    ok(['create', '--name', 'sdpolicy', '--restart', policy, alpine, 'true']);
+    const unit = ok(['generate', 'systemd', '--new', 'sdpolicy']);
+    assert.match(unit, want, policy);
+    assert.not.match(unit, /--restart/, 'systemd restarts the unit, not the container itself');
+    ok(['rm', 'sdpolicy']);
+  }
   const bad = tspod(['generate', 'systemd', '--restart-policy', 'sometimes', 'sdweb']);
   assert.is(bad.status, 125);
   assert.match(bad.stderr, /sometimes is not a valid restart policy/);

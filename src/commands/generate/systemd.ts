@@ -31,7 +31,7 @@ export class GenerateSystemdCommand extends TspodCommand {
     if (stopTimeout !== undefined && (!Number.isInteger(stopTimeout) || stopTimeout < 0)) throw new UsageError(`invalid argument "${this.time}" for "-t, --time" flag: it takes a whole number of seconds`);
     const unit = generateContainerUnit(store, findContainer(store, this.container), {
       useName: this.name, new: this.isNew, restartPolicy: this.restartPolicy, stopTimeout, containerPrefix: this.containerPrefix, separator: this.separator, noHeader: this.noHeader,
-      executable: process.env.TSPOD_LAUNCHER ?? 'tspod',
+      executable: process.env.TSPOD_LAUNCHER ?? 'tspod', onWarning: (m) => process.stderr.write(`${m}\n`),
     });
     if (!this.files) { process.stdout.write(unit.text); return 0; }
     const file = path.resolve(unit.name);

@@ -811,10 +811,9 @@ async function fetchSource(url: string, scratch: string): Promise<Source> {
 async function imageRoot(store: Store, img: ImageRecord, scratch: string): Promise<{ root: string; release(): void }> {
   if (img.layers.length === 0) { const empty = path.join(scratch, 'empty-root'); fs.mkdirSync(empty); return { root: empty, release: () => {} }; }
   if (img.layers.length === 1) return { root: store.diffDir(img.layers[0]), release: () => {} };
-  const [{ mountRoot, unmount }, { containerLowers }, { chooseDriver }, { isRootless }] = await Promise.all([import('../runtime/rootfs.js'), import('../storage/mapped.js'), import('../storage/driver.js'), import('../paths.js')]);
+  const [{ mountRoot }, { containerLowers }, { chooseDriver }, { isRootless }] = await Promise.all([import('../runtime/rootfs.js'), import('../storage/mapped.js'), import('../storage/driver.js'), import('../paths.js')]);
   const target = path.join(scratch, 'from', 'root');
   for (const d of ['from', 'from-upper', 'from-work', 'from/root']) fs.mkdirSync(path.join(scratch, d));
-  const driver = chooseDriver();
-  mountRoot({ storeRoot: store.root, lowers: containerLowers(store, img.layers), upper: path.join(scratch, 'from-upper'), work: path.join(scratch, 'from-work'), target, rootless: isRootless(), driver });
-  return { root: target, release: () => { if (driver.name !== 'vfs') unmount(target); } };
+  const release = mountRoot({ storeRoot: store.root, lowers: containerLowers(store, img.layers), upper: path.join(scratch, 'from-upper'), work: path.join(scratch, 'from-work'), target, rootless: isRootless(), driver: chooseDriver() });
+  return { root: target, release };
 }

@@ -13,6 +13,7 @@ import { containersConf } from '../config.js';
 import { parseSecurityOpts, parseUlimits, seccompFor } from '../runtime/seccomp.js';
 import { capabilitySet, ALL_CAPS, MASKED_PATHS, READONLY_PATHS } from '../runtime/spec.js';
 import { resolveInRoot } from '../runtime/rootpath.js';
+import { accountEntry } from '../userns/subid.js';
 import { findContainer, current, containerPid, withContainer, runcStateRoot } from './containers.js';
 
 /** A mistake in a flag: exit 125, one line with its fix. */
@@ -80,20 +81,15 @@ const limiting = (flags: Record<string, string | undefined>) => Object.entries(f
  * line first, as it prints it, then which limits are lost. Returns whether they can apply.
  */
 export function resourcesApply(flags: Record<string, string | undefined>, warn: (line: string) => void): boolean {
-  if (!Object.values(flags).some((v) => v !== undefined)) return true;
-  if (!isRootless()) return true;
-  if (cgroupVersion() === 'v1') {
-    warn('Resource limits are not supported and ignored on cgroups V1 rootless systems');
-    const lost = limiting(flags);
-    if (lost.length) warn(`Warning: ignored ${lost.map(([f, v]) => `--${f}=${v}`).join(', ')}: on cgroup v1 a rootless container has no cgroup of its own; boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2, delegated by systemd) or run as root`);
-    return false;
-  }
-  if (!delegatedCgroup()) {
-    const lost = limiting(flags);
-    if (lost.length) warn(`Warning: ignored ${lost.map(([f, v]) => `--${f}=${v}`).join(', ')}: your cgroup v2 subtree is not delegated to you (no controllers in its cgroup.subtree_control); run tspod from a systemd user session (systemd-run --user --scope)`);
-    return false;
-  }
-  return true;
+  if (!Object.values(flags).some((v) => v !== undefined) || !isRootless()) return true;
+  const v1 = cgroupVersion() === 'v1';
+  if (!v1 && delegatedCgroup()) return true;
+  if (v1) warn('Resource limits are not supported and ignored on cgroups V1 rootless systems');
+  const why = v1 ? 'on cgroup v1 a rootless container has no cgroup of its own; boot with systemd.unified_cgroup_hierarchy=1 (cgroup v2, delegated by systemd) or run as root'
+    : 'your cgroup v2 subtree is not delegated to you (no controllers in its cgroup.subtree_control); run tspod from a systemd user session (systemd-run --user --scope)';
+  const lost = limiting(flags);
+  if (lost.length) warn(`Warning: ignored ${lost.map(([f, v]) => `--${f}=${v}`).join(', ')}: ${why}`);
+  return false;
 }
 
 /** This process's cgroup v2 directory when the user can make child cgroups there with controllers. */
@@ -437,7 +433,7 @@ export function addKeepIdUser(rootfs: string, c: Confinement | undefined, o: { u
   let passwd = '';
   try { passwd = fs.readFileSync(file, 'utf8'); } catch { /* none in the image */ }
   if (passwd.split('\n').some((l) => l.split(':')[2] === String(uid))) return;
-  const host = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(hostUid()));
+  const host = accountEntry(hostUid());
   const name = host?.[0] ?? process.env.USER ?? `user${uid}`;
   const home = `/home/${name}`;
   const homeThere = o.volumes.includes(home) || fs.existsSync(resolveInRoot(rootfs, home));

@@ -46,15 +46,14 @@ function splitArg(store: Store, arg: string): { rec?: ContainerRecord; path: str
 
 /** The container's overlay root (no volumes): where it is mounted already, else mounted until `release`. */
 export async function overlayRoot(store: Store, rec: ContainerRecord): Promise<{ root: string; release(): void }> {
-  const [{ mountRoot, unmount }, { containerLowers }] = await Promise.all([import('../runtime/rootfs.js'), import('../storage/mapped.js')]);
+  const [{ mountRoot }, { containerLowers }] = await Promise.all([import('../runtime/rootfs.js'), import('../storage/mapped.js')]);
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} is no longer in the store`, { hint: 'pull it again first' });
   const dir = store.containerDir(rec.id);
   const target = path.join(dir, 'merged');
   if (fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target)) return { root: target, release: () => {} };
-  const driver = rec.config?.storage ?? { name: 'overlay' as const };
-  mountRoot({ storeRoot: store.root, lowers: containerLowers(store, img.layers, rec.config?.confinement), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target, rootless: isRootless(), driver });
-  return { root: target, release: () => { if (driver.name !== 'vfs') unmount(target); } };
+  const release = mountRoot({ storeRoot: store.root, lowers: containerLowers(store, img.layers, rec.config?.confinement), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target, rootless: isRootless(), driver: rec.config?.storage ?? { name: 'overlay' } });
+  return { root: target, release };
 }
 
 /** The container's root as its processes see it (volumes included) while it runs; else its overlay. */

@@ -2,6 +2,14 @@
 // matches either value, different keys must all match), and its order.
 import { TspodError } from '../errors.js';
 
+/** A record by name, full id or unique id prefix (pods, secrets); undefined when none or ambiguous. */
+export function byNameOrId<T extends { id: string; name: string }>(all: T[], ref: string): T | undefined {
+  const exact = all.find((x) => x.name === ref || x.id === ref);
+  if (exact) return exact;
+  const prefixed = all.filter((x) => x.id.startsWith(ref));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
 export function parseFilters(filters: string[], keys: string[], what: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const f of filters) {

@@ -38,14 +38,15 @@ export function dependentsOf(store: Store, id: string): ContainerRecord[] {
  */
 export async function removeWithDependents(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions & { depend?: boolean; onRemoved?: (id: string) => void }): Promise<void> {
   // rm --depend takes a pod's infra, and the pod, along with the containers joining it.
-  const pod = opts.podRemoval || opts.depend ? undefined : (await import('./pods.js')).infraOf(store, rec);
+  const pod = opts.podRemoval || opts.depend || !rec.pod ? undefined : (await import('./pods.js')).infraOf(store, rec);
   if (pod) throw infraError(rec, pod);
   const dependents = dependentsOf(store, rec.id);
   if (dependents.length && !opts.depend) {
     throw new TspodError('E_DEPENDENT', `container ${rec.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(', ')}`, { hint: 'remove them first, or use rm --depend' });
   }
   for (const d of dependents) await removeWithDependents(store, d, { ...opts, force: opts.force || opts.depend });
-  await removeContainer(store, rec, { ...opts, podRemoval: opts.podRemoval || opts.depend });
+  // Checked above: removeContainer need not look again.
+  await removeContainer(store, rec, { ...opts, podRemoval: true });
   opts.onRemoved?.(rec.id);
 }
 
@@ -121,7 +122,7 @@ async function settle(store: Store, rec: ContainerRecord): Promise<void> {
 /** Remove a container's files and name. A running one needs force: it is killed first. */
 export async function removeContainer(store: Store, rec: ContainerRecord, opts: RemoveContainerOptions = {}): Promise<void> {
   const { releaseContainer } = await import('./recover.js');
-  const pod = opts.podRemoval ? undefined : (await import('./pods.js')).infraOf(store, rec);
+  const pod = opts.podRemoval || !rec.pod ? undefined : (await import('./pods.js')).infraOf(store, rec);
   if (pod) throw infraError(rec, pod);
   const dir = store.containerDir(rec.id);
   const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);

@@ -10,6 +10,7 @@ import type { Store, ContainerRecord } from '../storage/store.js';
 import { packageVersion } from '../paths.js';
 import { current } from './containers.js';
 import { parseLabels } from './labels.js';
+import { byNameOrId } from './filters.js';
 
 export interface PodRecord {
   id: string;
@@ -35,8 +36,7 @@ export const listPods = (store: Store): PodRecord[] => store.readPods<PodRecord>
 const writePods = (store: Store, pods: PodRecord[]) => store.writePods(pods);
 
 export function findPod(store: Store, ref: string): PodRecord {
-  const pods = listPods(store);
-  const hit = pods.find((p) => p.name === ref || p.id === ref) ?? (() => { const m = pods.filter((p) => p.id.startsWith(ref)); return m.length === 1 ? m[0] : undefined; })();
+  const hit = byNameOrId(listPods(store), ref);
   if (!hit) throw new TspodError('E_NO_POD', `no pod with name or ID ${ref} found: no such pod`, { hint: 'see tspod pod ps' });
   return hit;
 }

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import { TspodError } from '../errors.js';
 import type { Store, SecretUse } from '../storage/store.js';
 import { parseLabels } from './labels.js';
+import { byNameOrId } from './filters.js';
 
 export interface SecretRecord { id: string; name: string; driver: string; created: string; labels: Record<string, string> }
 
@@ -27,8 +28,7 @@ function writeIndex(store: Store, secrets: SecretRecord[]): void {
 
 /** A secret by name, full id or unique id prefix; 125 naming it when there is none. */
 export function findSecret(store: Store, ref: string): SecretRecord {
-  const all = listSecrets(store);
-  const hit = all.find((s) => s.name === ref || s.id === ref) ?? (() => { const m = all.filter((s) => s.id.startsWith(ref)); return m.length === 1 ? m[0] : undefined; })();
+  const hit = byNameOrId(listSecrets(store), ref);
   if (!hit) throw new TspodError('E_NO_SECRET', `${ref}: no such secret`, { hint: 'see tspod secret ls, or create it: tspod secret create NAME FILE' });
   return hit;
 }

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { TspodError, RuntimeError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE, EXIT_TSPOD } from '../errors.js';
-import { shortLayerName, type Store, type ContainerRecord } from '../storage/store.js';
+import type { Store, ContainerRecord, IdMap } from '../storage/store.js';
 import { isRootless, runtimeDir } from '../paths.js';
 import { mark } from '../trace.js';
 import { processAlive } from '../sys/proc.js';
@@ -89,7 +89,7 @@ async function userNetworkWants(store: Store, rec: ContainerRecord): Promise<{ n
 }
 
 /** A mapping as /proc/PID/uid_map takes it. */
-const idMapLines = (maps: Array<{ container: number; host: number; size: number }>) => maps.map((m) => `${m.container} ${m.host} ${m.size}\n`).join('');
+const idMapLines = (maps: IdMap[]) => maps.map((m) => `${m.container} ${m.host} ${m.size}\n`).join('');
 
 /** Everything the runtime needs: the overlay root, user, env, workdir, volumes, network and spec. Undone on failure. */
 async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Promise<Prepared> {
@@ -115,8 +115,10 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   // The network helper starts first and comes up while the root is mounted and the spec is built.
   let network: import('../net/slirp/network.js').NetworkHandle | undefined;
   const bridge = networkMode === 'bridge' ? await userNetworkWants(store, rec) : undefined;
+  const confined = cfg.confinement;
+  const ownUserns = confined?.uidMap && confined.gidMap ? { uid: confined.uidMap, gid: confined.gidMap } : undefined;
   // A container with a user namespace of its own gets a network namespace that namespace owns.
-  const maps = cfg.confinement?.uidMap && cfg.confinement.gidMap ? { uidMap: idMapLines(cfg.confinement.uidMap), gidMap: idMapLines(cfg.confinement.gidMap) } : undefined;
+  const maps = ownUserns && { uidMap: idMapLines(ownUserns.uid), gidMap: idMapLines(ownUserns.gid) };
   const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports, { joined: joined && { nsPath: joined.nsPath }, bridge, userns: maps }).then((n) => { network = n; return n; });
   networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
   const undo = () => {
@@ -125,8 +127,6 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   };
   try {
     const [{ confinementSpec, defaultUser, sharesShm, shmDir, reachableByContainerRoot, addKeepIdUser }, { containerLowers, toHost }] = await Promise.all([import('./confine.js'), import('../storage/mapped.js')]);
-    const confined = cfg.confinement;
-    const ownUserns = confined?.uidMap && confined.gidMap ? { uid: confined.uidMap, gid: confined.gidMap } : undefined;
     // A user namespace of the container's own sees the layers through copies with its owners (mapped.ts).
     // ...unless fuse-overlayfs shifts them as it serves them.
     const storage = cfg.storage ?? { name: 'overlay' as const };
@@ -223,7 +223,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
 export async function startContainer(store: Store, ref: ContainerRecord, o: StartOptions = {}): Promise<number | undefined> {
   let lastExit: number | undefined;
   // A pod's member needs the infra that holds its namespaces running.
-  await (await import('./pods.js')).ensureInfraRunning(store, ref);
+  if (ref.pod) await (await import('./pods.js')).ensureInfraRunning(store, ref);
   for (;;) {
     // An ended container that nobody has cleaned up yet still holds its mounts.
     await settleEnded(store, ref.id);

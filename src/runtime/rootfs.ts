@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { RuntimeError } from '../errors.js';
+import type { IdMap } from '../storage/store.js';
 import { mount, unmountLazy, lgetxattr, SysError, errnoName, MS_NOSUID, MS_NODEV, MS_NOEXEC } from '../sys/index.js';
 
 export interface OverlayOptions {
   /** lowers: paths relative to storeRoot, top first; idMaps: owners to shift (fuse-overlayfs) */
-  idMaps?: { uid: Array<{ container: number; host: number; size: number }>; gid: Array<{ container: number; host: number; size: number }> };
+  idMaps?: { uid: IdMap[]; gid: IdMap[] };
   storeRoot: string; lowers: string[]; upper: string; work: string; target: string; rootless: boolean;
   /**
    * Never sync the upper dir (overlay's "volatile"): for a container that goes with its process
@@ -40,21 +41,23 @@ function mountOverlay(o: OverlayOptions): void {
  * same layers, upper and work dirs), or for vfs a copy of the layers in `target` itself, made at the
  * first start and kept (the upper dir stays empty).
  */
-export function mountRoot(o: OverlayOptions & { driver: { name: 'overlay' | 'fuse-overlayfs' | 'vfs'; mountProgram?: string } }): void {
-  if (o.driver.name === 'overlay') return mountOverlay(o);
+export function mountRoot(o: OverlayOptions & { driver: { name: 'overlay' | 'fuse-overlayfs' | 'vfs'; mountProgram?: string } }): () => void {
+  const release = () => unmountLazy(o.target);
+  if (o.driver.name === 'overlay') { mountOverlay(o); return release; }
   if (o.driver.name === 'vfs') {
     const ready = path.join(path.dirname(o.target), 'vfs-ready');
     if (!fs.existsSync(ready)) {
       populateCopy([...o.lowers].reverse().map((l) => path.join(o.storeRoot, l)), o.target, o.rootless ? 'user.overlay.' : 'trusted.overlay.');
       fs.writeFileSync(ready, '');
     }
-    return;
+    return () => {}; // a copy, kept for the next start
   }
   // fuse-overlayfs shifts owners itself for a user namespace of the container's own: no copies of the layers.
   const shift = o.idMaps ? `,${(['uid', 'gid'] as const).map((k) => `${k}mapping=${o.idMaps![k].map((m) => `${m.container}:${m.host}:${m.size}`).join(':')}`).join(',')}` : '';
   const data = `lowerdir=${o.lowers.join(':')},upperdir=${o.upper},workdir=${o.work}${shift}`;
   const r = spawnSync(o.driver.mountProgram!, ['-o', data, o.target], { cwd: o.storeRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new RuntimeError(`cannot mount the container's root with ${o.driver.mountProgram}: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`, { hint: 'check /dev/fuse, or use --storage-driver vfs' });
+  return release;
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import fs from 'node:fs';
 import { TspodError } from '../errors.js';
+import type { IdMap } from '../storage/store.js';
 
 export const DEFAULT_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE',
@@ -102,7 +103,7 @@ export interface SpecOptions {
   initArgs?: string[];
   /** a user namespace of the container's own, mapped onto tspod's */
   /** (joined by path when tspod made it, with the network namespace it owns) */
-  userns?: { uidMappings: Array<{ container: number; host: number; size: number }>; gidMappings: Array<{ container: number; host: number; size: number }>; path?: string };
+  userns?: { uidMappings: IdMap[]; gidMappings: IdMap[]; path?: string };
   /** linux.resources and where the runtime puts the cgroup */
   resources?: object;
   cgroupsPath?: string;
@@ -151,7 +152,7 @@ export function buildSpec(o: SpecOptions): object {
   if (o.network === 'new') namespaces.push({ type: 'network' });
   else if (o.network !== 'host') namespaces.push({ type: 'network', path: o.network.path });
   if (o.userns) namespaces.push({ type: 'user', ...(o.userns.path ? { path: o.userns.path } : {}) });
-  const idMap = (m: { container: number; host: number; size: number }) => ({ containerID: m.container, hostID: m.host, size: m.size });
+  const idMap = (m: IdMap) => ({ containerID: m.container, hostID: m.host, size: m.size });
 
   return {
     ociVersion: '1.0.2',

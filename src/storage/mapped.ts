@@ -24,26 +24,24 @@ export function toContainer(maps: IdMap[], id: number): number {
   return m ? m.container + (id - m.host) : id;
 }
 
-export const mappingKey = (uidMap: IdMap[], gidMap: IdMap[]) => crypto.createHash('sha256').update(JSON.stringify([uidMap, gidMap])).digest('hex').slice(0, 12);
+const mappingKey = (uidMap: IdMap[], gidMap: IdMap[]) => crypto.createHash('sha256').update(JSON.stringify([uidMap, gidMap])).digest('hex').slice(0, 12);
 
 /**
  * The overlay lowerdirs (relative to the store root, top first) for these layers under this mapping,
- * copying each layer the first time it is asked for. Returns how many layers were copied now.
+ * copying each layer the first time it is asked for.
  */
-export function mappedLowers(store: Store, lowers: string[], uidMap: IdMap[], gidMap: IdMap[]): { lowers: string[]; copied: number } {
+function mappedLowers(store: Store, lowers: string[], uidMap: IdMap[], gidMap: IdMap[]): string[] {
   const key = mappingKey(uidMap, gidMap);
-  let copied = 0;
-  const out = lowers.map((diffId) => {
+  return lowers.map((diffId) => {
     const dir = path.join(store.layerDir(diffId), 'mapped', key);
     const link = path.join(store.root, 'm', `${key}-${shortLayerName(diffId)}`);
-    if (!fs.existsSync(path.join(dir, 'done'))) { copyShifted(store, diffId, dir, uidMap, gidMap); copied++; }
+    if (!fs.existsSync(path.join(dir, 'done'))) copyShifted(store, diffId, dir, uidMap, gidMap);
     if (!fs.existsSync(link)) {
       fs.mkdirSync(path.dirname(link), { recursive: true, mode: 0o711 });
       try { fs.symlinkSync(path.relative(path.dirname(link), path.join(dir, 'diff')), link); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
     }
     return `m/${key}-${shortLayerName(diffId)}`;
   });
-  return { lowers: out, copied };
 }
 
 /** A copy of the layer (cp -a keeps links, devices, xattrs and times), then each entry chowned by the mapping; renamed into place when whole. */
@@ -88,6 +86,6 @@ export function overlayLowers(layers: string[]): string[] {
 /** The overlay lowerdirs (relative to the store root, top first) of a container's root: the layers themselves, or their copies for its own user namespace. */
 export function containerLowers(store: Store, layers: string[], maps?: { uidMap?: IdMap[]; gidMap?: IdMap[] }): string[] {
   const top = overlayLowers(layers);
-  if (maps?.uidMap && maps.gidMap) return mappedLowers(store, top, maps.uidMap, maps.gidMap).lowers;
+  if (maps?.uidMap && maps.gidMap) return mappedLowers(store, top, maps.uidMap, maps.gidMap);
   return top.map((l) => `l/${shortLayerName(l)}`);
 }

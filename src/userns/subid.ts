@@ -32,13 +32,14 @@ export function mappedSize(ranges: IdRange[]): number {
   return 1 + ranges.reduce((n, r) => n + r.count, 0);
 }
 
-/** The name of a host account by uid, from /etc/passwd (inside the user namespace os.userInfo() is root). */
+/** A host account's /etc/passwd fields by uid (inside the user namespace os.userInfo() is root). */
+export function accountEntry(uid: number): string[] | undefined {
+  try { return fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid)); } catch { return undefined; }
+}
+
+/** The name of a host account by uid. */
 export function accountName(uid: number): string {
-  try {
-    const row = fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(uid));
-    if (row) return row[0];
-  } catch { /* no passwd */ }
-  return process.env.USER ?? String(uid);
+  return accountEntry(uid)?.[0] ?? process.env.USER ?? String(uid);
 }
 
 /**

@@ -137,14 +137,13 @@ export class PodRemoveCommand extends PodTargets {
     const e = await engine();
     // As Podman: a pod that is not there is exit 1, and nothing at all with -f.
     let status = 0;
-    for (const n of this.all ? [] : this.names) {
-      try { e.findPod(e.store, n); } catch (err) {
-        if (this.force || this.ignore) { this.names = this.names.filter((x) => x !== n); continue; }
-        process.stderr.write(`Error: ${(err as Error).message}\n`); status = 1; this.names = this.names.filter((x) => x !== n);
+    const pods = this.all || !this.names.length ? await this.targets(e) : this.names.flatMap((n) => {
+      try { return [e.findPod(e.store, n)]; } catch (err) {
+        if (!this.force && !this.ignore) { process.stderr.write(`Error: ${(err as Error).message}\n`); status = 1; }
+        return [];
       }
-    }
-    if (!this.all && !this.names.length) return status;
-    for (const p of await this.targets(e)) { await e.removePod(e.store, p, { force: this.force, timeoutSec: this.time === undefined ? undefined : Number(this.time) }); process.stdout.write(`${p.id}\n`); }
+    });
+    for (const p of pods) { await e.removePod(e.store, p, { force: this.force, timeoutSec: this.time === undefined ? undefined : Number(this.time) }); process.stdout.write(`${p.id}\n`); }
     return status;
   }
 }

@@ -45,6 +45,11 @@ export function runtimeDir(): string {
   return uid === 0 ? '/run/tspod' : `/tmp/tspod-run-${uid}`;
 }
 
+/** When this tspod was built: its program's mtime, in seconds (0 when unknown). */
+export function buildTime(): number {
+  try { return Math.floor(fs.statSync(process.argv[1] ?? '').mtimeMs / 1000); } catch { return 0; }
+}
+
 /** The version in tspod's package.json, found upward from this module (bundled or not). */
 export function packageVersion(): string {
   let dir = path.dirname(new URL(import.meta.url).pathname);

@@ -10,7 +10,7 @@ type Spec =
   | { kind: 'boolean'; names: string[]; initial: boolean; description?: string }
   | { kind: 'array'; names: string[]; initial: string[]; description?: string }
   | { kind: 'positional'; name: string }
-  | { kind: 'rest'; required: number; name?: string }
+  | { kind: 'rest'; required: number; name?: string; /** the words help shows, when they are not NAME [NAME...] */ synopsis?: string }
   | { kind: 'proxy' };
 
 /** What an option field holds until the command line is parsed. */
@@ -36,7 +36,7 @@ export const Option = {
   Boolean: (names: string, initial = false, opts: FlagOptions = {}): boolean => flag({ kind: 'boolean', names: namesOf(names), initial, description: opts.description }),
   Array: (names: string, initial: string[] = [], opts: FlagOptions = {}): string[] => flag({ kind: 'array', names: namesOf(names), initial, description: opts.description }),
   /** every further positional argument; flags may stand between them */
-  Rest: (opts: { required?: number; name?: string } = {}): string[] => flag({ kind: 'rest', required: opts.required ?? 0, name: opts.name }),
+  Rest: (opts: { required?: number; name?: string; synopsis?: string } = {}): string[] => flag({ kind: 'rest', required: opts.required ?? 0, name: opts.name, synopsis: opts.synopsis }),
   /** everything after the last positional, verbatim, flags included: a container's command */
   Proxy: (): string[] => flag({ kind: 'proxy' }),
 };
@@ -150,7 +150,7 @@ export function parseInto(cmd: Command, args: string[]): void {
 /** How a command is written, for its help: `tspod run [options] IMAGE [COMMAND [ARG...]]`. */
 function synopsis(c: CommandClass, path = c.paths[0]): string {
   const fields = fieldsOf(new c());
-  const words = fields.map((f) => f.spec.kind === 'positional' ? f.spec.name : f.spec.kind === 'rest' ? (f.spec.required ? `${f.spec.name ?? 'ARG'} [${f.spec.name ?? 'ARG'}...]` : `[${f.spec.name ?? 'ARG'}...]`) : f.spec.kind === 'proxy' ? '[COMMAND [ARG...]]' : undefined).filter(Boolean);
+  const words = fields.map((f) => f.spec.kind === 'positional' ? f.spec.name : f.spec.kind === 'rest' ? f.spec.synopsis ?? (f.spec.required ? `${f.spec.name ?? 'ARG'} [${f.spec.name ?? 'ARG'}...]` : `[${f.spec.name ?? 'ARG'}...]`) : f.spec.kind === 'proxy' ? '[COMMAND [ARG...]]' : undefined).filter(Boolean);
   return `tspod ${path.join(' ')}${fields.some((f) => 'names' in f.spec) ? ' [options]' : ''}${words.length ? ` ${words.join(' ')}` : ''}`;
 }
 

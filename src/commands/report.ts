@@ -74,6 +74,7 @@ function markMaps(v: unknown, key: string): void {
   if (!v || typeof v !== 'object') return;
   if (Array.isArray(v)) { for (const x of v) markMaps(x, ''); return; }
   if (GO_MAPS.has(key)) goMap(v);
+  else if ('Id' in v && !('ID' in v)) Object.defineProperty(v, 'ID', { value: (v as { Id: unknown }).Id, enumerable: false });
   for (const [k, x] of Object.entries(v)) markMaps(x, k);
 }
 

@@ -101,6 +101,8 @@ export interface CreateOptions {
   secrets?: string[];
   /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd */
   hostUsers?: string[];
+  /** --annotation KEY=VALUE */
+  annotations?: Record<string, string>;
 }
 
 async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageRecord> {
@@ -228,14 +230,17 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   if (opts.pod) {
     // A member takes the namespaces its pod shares from the infra; the infra itself is created with the pod's id.
     const pods = await import('./pods.js');
-    const pod = opts.pod.startsWith('new:') ? await pods.createPod(store, { name: opts.pod.slice(4), hostname: opts.hostname }) : pods.listPods(store).find((p) => p.id === opts.pod && !p.infraId) ?? pods.findPod(store, opts.pod);
+    const isNew = opts.pod.startsWith('new:');
+    const pod = isNew ? await pods.createPod(store, { name: opts.pod.slice(4), hostname: opts.hostname }) : pods.listPods(store).find((p) => p.id === opts.pod && !p.infraId) ?? pods.findPod(store, opts.pod);
+    // new:NAME --hostname names the pod's host; the member has it through the shared UTS namespace.
+    if (isNew) opts = { ...opts, hostname: undefined };
     podId = pod.id;
     if (pod.infraId) {
       const m = pods.memberOptions(store, pod.id);
       if (m.network && opts.network) throw new UsageError(`--network ${opts.network} cannot be set for a container in pod ${pod.name}: it shares the pod's network`, 'drop --network, or create the pod without sharing net');
       if (m.network && opts.publish?.length) throw new UsageError(`-p cannot be set for a container in pod ${pod.name}: publish ports on the pod (tspod pod create -p ...)`);
-      // A hostname of its own needs a UTS namespace of its own.
-      const uts = opts.hostname ? undefined : opts.confinement?.uts ?? m.uts;
+      const uts = opts.confinement?.uts ?? m.uts;
+      if (opts.hostname && uts) throw new UsageError('invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration', `drop --hostname: the pod's (tspod pod create --hostname) is the member's`);
       opts = { ...opts, network: m.network ?? opts.network, confinement: { ...opts.confinement, ipc: opts.confinement?.ipc ?? m.ipc, uts, pid: opts.confinement?.pid ?? m.pid } };
     }
   }
@@ -314,13 +319,13 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
       autoRemove: !!opts.rm, ...(podId ? { pod: podId } : {}), ...(opts.createCommand ? { createCommand: opts.createCommand } : {}), ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
-        env, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
+        env, entrypoint: opts.entrypoint ?? imageCfg.Entrypoint ?? undefined, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
         interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...(opts.imageVolumes === false ? [] : imageVolumes(imageCfg, mounts))],
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
-        confinement, secrets, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
+        confinement, secrets, annotations: opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { Store } from '../storage/store.js';
-import { isRootless, packageVersion, runtimeDir, userConfigHome } from '../paths.js';
+import { isRootless, packageVersion, buildTime, runtimeDir, userConfigHome } from '../paths.js';
 import { chooseDriver, storageConfFile } from '../storage/driver.js';
 import { DEFAULT_CAPS } from '../runtime/spec.js';
 import { DEFAULT_SECCOMP_PROFILE } from '../runtime/seccomp.js';
@@ -169,9 +169,7 @@ function ansic(unixSeconds: number): string {
 
 /** `version`'s data, and info's "version" section. */
 export function versionReport() {
-  const bundle = process.argv[1] ?? '';
-  let built = 0;
-  try { built = Math.floor(fs.statSync(bundle).mtimeMs / 1000); } catch { /* unknown */ }
+  const built = buildTime();
   const version = packageVersion();
   return {
     APIVersion: version, Version: version, NodeVersion: process.version, GitCommit: '', BuiltTime: ansic(built), Built: built,

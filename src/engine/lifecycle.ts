@@ -40,6 +40,7 @@ export async function removeWithDependents(store: Store, rec: ContainerRecord, o
   // rm --depend takes a pod's infra, and the pod, along with the containers joining it.
   const pod = opts.podRemoval || opts.depend || !rec.pod ? undefined : (await import('./pods.js')).infraOf(store, rec);
   if (pod) throw infraError(rec, pod);
+  if (!opts.podRemoval) await refuseService(store, rec);
   const dependents = dependentsOf(store, rec.id);
   if (dependents.length && !opts.depend) {
     throw new TspodError('E_DEPENDENT', `container ${rec.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(', ')}`, { hint: 'remove them first, or use rm --depend' });
@@ -53,6 +54,12 @@ export async function removeWithDependents(store: Store, rec: ContainerRecord, o
 /** A pod's infra holds its members' namespaces: it goes with the pod. */
 const infraError = (rec: ContainerRecord, pod: { id: string; name: string }) =>
   new TspodError('E_INFRA', `container ${rec.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`, { hint: `tspod pod rm ${pod.name}` });
+
+/** A service container stands for its pods: it goes with them. */
+async function refuseService(store: Store, rec: ContainerRecord): Promise<void> {
+  const served = rec.isService ? (await import('./pods.js')).podsOfService(store, rec.id) : [];
+  if (served.length) throw new TspodError('E_INFRA', `container ${rec.id} is the service container of pod(s) ${served.map((p) => p.id).join(', ')} and cannot be removed without removing the pod(s)`, { hint: `tspod pod rm ${served[0].name}` });
+}
 
 const isUp = (rec: ContainerRecord | undefined) => rec?.state === 'running' || rec?.state === 'restarting';
 
@@ -124,6 +131,7 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
   const { releaseContainer } = await import('./recover.js');
   const pod = opts.podRemoval || !rec.pod ? undefined : (await import('./pods.js')).infraOf(store, rec);
   if (pod) throw infraError(rec, pod);
+  if (!opts.podRemoval) await refuseService(store, rec);
   const dir = store.containerDir(rec.id);
   const doomed = path.join(store.root, 'tmp', `${process.pid}-ctr-${rec.id.slice(0, 12)}`);
   // A restart policy may bring the container back between our kill and our lock: then go again.
@@ -321,10 +329,11 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
     ImageName: rec.imageName,
     RestartCount: rec.restartCount ?? 0,
     OCIRuntime: cfg?.runtime ?? '',
+    IsService: !!rec.isService,
     Config: {
-      Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
+      Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, Entrypoint: (cfg?.entrypoint ?? []).join(' '), WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
       User: cfg?.user ?? '', Tty: !!cfg?.tty, OpenStdin: !!cfg?.interactive, StopSignal: rec.stopSignal ?? 'SIGTERM',
-      Labels: rec.labels ?? {}, CreateCommand: rec.createCommand ?? [],
+      Labels: rec.labels ?? {}, Annotations: cfg?.annotations ?? {}, CreateCommand: rec.createCommand ?? [],
     },
     Mounts: (cfg?.volumes ?? []).map((m) => ({
       Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? volumeDataDir(store, m.source) : m.source,

@@ -7,10 +7,11 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { TspodError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
-import { packageVersion } from '../paths.js';
+import { packageVersion, buildTime } from '../paths.js';
 import { current } from './containers.js';
 import { parseLabels } from './labels.js';
 import { byNameOrId } from './filters.js';
+import { inspectPorts } from './ports.js';
 
 export interface PodRecord {
   id: string;
@@ -25,11 +26,16 @@ export interface PodRecord {
   network?: string;
   /** --exit-policy: continue (the infra keeps running), or stop the pod when its last member exits */
   exitPolicy?: 'continue' | 'stop';
+  /** kube play --service-container: a container outside the pod that runs while the pod does */
+  serviceId?: string;
+  /** kube play's pods: the YAML (a file's sha256) they came from */
+  kubeSource?: string;
 }
 
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const SHAREABLE = ['net', 'ipc', 'uts', 'pid', 'cgroup', 'none'];
-export const INFRA_IMAGE = () => `localhost/podman-pause:${packageVersion()}`;
+/** As Podman names it: a new build of tspod builds it again. */
+export const INFRA_IMAGE = () => `localhost/podman-pause:${packageVersion()}-${buildTime()}`;
 
 export const listPods = (store: Store): PodRecord[] => store.readPods<PodRecord>();
 
@@ -51,9 +57,9 @@ export function infraOf(store: Store, rec: ContainerRecord): PodRecord | undefin
   return rec.pod ? listPods(store).find((p) => p.id === rec.pod && p.infraId === rec.id) : undefined;
 }
 
-/** The pod's containers, infra first. */
+/** The pod's containers, infra first, then in the order they were created. */
 export function podMembers(store: Store, pod: PodRecord): ContainerRecord[] {
-  const all = store.listContainers().filter((c) => c.pod === pod.id);
+  const all = store.listContainers().filter((c) => c.pod === pod.id).sort((a, b) => a.created.localeCompare(b.created));
   return [...all.filter((c) => c.id === pod.infraId), ...all.filter((c) => c.id !== pod.infraId)];
 }
 
@@ -67,7 +73,7 @@ export function podStatus(store: Store, pod: PodRecord): string {
 }
 
 /** The infra image: catatonit alone, built once from the host's (Debian's catatonit is static). */
-async function infraImage(store: Store): Promise<string> {
+export async function infraImage(store: Store): Promise<string> {
   const name = INFRA_IMAGE();
   const { findImage } = await import('./images.js');
   if (await findImage(store, name)) return name;
@@ -96,6 +102,10 @@ export interface PodCreateOptions {
   network?: string;
   addHost?: string[];
   dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  /** --pod-id-file: the new pod's id is written there */
+  podIdFile?: string;
   /** a pod of that name is removed first */
   replace?: boolean;
   /** --infra-image (else containers.conf's infra_image, else the catatonit image built here), --infra-command, --infra-name */
@@ -136,8 +146,8 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
         }
       }
       const infra = await createContainer(store, {
-        image, command: o.infraCommand ?? [], entrypoint: o.infraCommand ? [] : undefined, name: o.infraName ?? `${id.slice(0, 12)}-infra`, hostname: pod.share.includes('uts') ? pod.hostname : undefined, pull: 'never',
-        network: o.network === 'private' ? undefined : o.network, publish: o.publish, addHost: o.addHost, dns: o.dns, pod: id,
+        image, command: [], entrypoint: o.infraCommand, name: o.infraName ?? `${id.slice(0, 12)}-infra`, hostname: pod.share.includes('uts') ? pod.hostname : undefined, pull: 'never',
+        network: o.network === 'private' ? undefined : o.network, publish: o.publish, addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, pod: id,
         confinement: { ipc: pod.share.includes('ipc') ? 'shareable' : undefined },
       });
       pod.infraId = infra.id;
@@ -147,6 +157,7 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
     store.withLock(() => writePods(store, listPods(store).filter((p) => p.id !== id)));
     throw e;
   }
+  if (o.podIdFile) fs.writeFileSync(o.podIdFile, id);
   return pod;
 }
 
@@ -158,7 +169,8 @@ export function memberOptions(store: Store, ref: string): { pod: PodRecord; netw
   const pod = findPod(store, ref);
   const infra = pod.infraId ? `container:${pod.infraId}` : undefined;
   return {
-    pod, network: infra && pod.share.includes('net') ? infra : undefined, ipc: infra && pod.share.includes('ipc') ? infra : undefined,
+    // The host's network namespace is not ours to join through the infra: members take the host's too.
+    pod, network: infra && pod.share.includes('net') ? (pod.network === 'host' ? 'host' : infra) : undefined, ipc: infra && pod.share.includes('ipc') ? infra : undefined,
     uts: infra && pod.share.includes('uts') ? infra : undefined, pid: infra && pod.share.includes('pid') ? infra : undefined,
   };
 }
@@ -177,7 +189,7 @@ export async function ensureInfraRunning(store: Store, rec: ContainerRecord): Pr
 
 export async function startPod(store: Store, pod: PodRecord): Promise<void> {
   const { startContainer } = await import('./start.js');
-  for (const c of podMembers(store, pod)) {
+  for (const c of [...serviceOf(store, pod), ...podMembers(store, pod)]) {
     if (current(store, c.id)?.state !== 'running') await startContainer(store, c, { attach: false });
   }
 }
@@ -185,9 +197,20 @@ export async function startPod(store: Store, pod: PodRecord): Promise<void> {
 export async function stopPod(store: Store, pod: PodRecord, timeoutSec?: number): Promise<void> {
   const { stopContainer } = await import('./lifecycle.js');
   // Members first, the infra (which holds their network) last.
-  for (const c of podMembers(store, pod).reverse()) {
+  for (const c of [...podMembers(store, pod).reverse(), ...serviceOf(store, pod)]) {
     if (current(store, c.id)?.state === 'running') await stopContainer(store, c, timeoutSec ?? c.config?.stopTimeout ?? 10);
   }
+}
+
+/** The pod's service container, when kube play made one and it is still there. */
+function serviceOf(store: Store, pod: PodRecord): ContainerRecord[] {
+  const rec = pod.serviceId ? current(store, pod.serviceId) : undefined;
+  return rec ? [rec] : [];
+}
+
+/** The pods a service container stands for. */
+export function podsOfService(store: Store, id: string): PodRecord[] {
+  return listPods(store).filter((p) => p.serviceId === id);
 }
 
 export async function removePod(store: Store, pod: PodRecord, o: { force?: boolean; timeoutSec?: number } = {}): Promise<void> {
@@ -200,6 +223,8 @@ export async function removePod(store: Store, pod: PodRecord, o: { force?: boole
   const { removeContainer } = await import('./lifecycle.js');
   for (const c of members.reverse()) await removeContainer(store, c, { force: true, timeoutSec: o.timeoutSec ?? 10, volumes: true, podRemoval: true });
   store.withLock(() => writePods(store, listPods(store).filter((p) => p.id !== pod.id)));
+  // The service container goes with the last of its pods.
+  for (const s of serviceOf(store, pod)) if (!podsOfService(store, s.id).length) await removeContainer(store, s, { force: true, timeoutSec: 0, podRemoval: true });
 }
 
 /** Podman's `pod inspect` shape. */
@@ -208,9 +233,14 @@ export function inspectPod(store: Store, pod: PodRecord): object {
   return {
     Id: pod.id, Name: pod.name, Created: pod.created, CreateCommand: [], State: podStatus(store, pod), Hostname: pod.hostname ?? '', Labels: pod.labels,
     CreateInfra: !!pod.infraId, InfraContainerID: pod.infraId ?? '', SharedNamespaces: pod.share, NumContainers: members.length,
-    InfraConfig: { HostNetwork: pod.network === 'host', NetworkOptions: null }, ExitPolicy: pod.exitPolicy ?? 'continue',
+    InfraConfig: { HostNetwork: pod.network === 'host', NetworkOptions: null, PortBindings: infraPorts(store, pod) }, ExitPolicy: pod.exitPolicy ?? 'continue',
     Containers: members.map((c) => ({ Id: c.id, Name: c.name, State: current(store, c.id)?.state ?? c.state })),
   };
+}
+
+function infraPorts(store: Store, pod: PodRecord): Record<string, unknown> {
+  const infra = pod.infraId ? current(store, pod.infraId) : undefined;
+  return inspectPorts(infra?.config?.ports, []).bindings;
 }
 
 /**
@@ -222,10 +252,14 @@ export async function applyExitPolicy(store: Store, rec: ContainerRecord): Promi
   const pod = listPods(store).find((p) => p.id === rec.pod);
   if (!pod || pod.exitPolicy !== 'stop' || !pod.infraId || pod.infraId === rec.id) return;
   if (podMembers(store, pod).some((c) => c.id !== pod.infraId && current(store, c.id)?.state === 'running')) return;
-  const infra = current(store, pod.infraId);
-  if (infra?.state !== 'running') return;
   const { stopContainer } = await import('./lifecycle.js');
-  try { await stopContainer(store, infra, 10); } catch { /* stopped meanwhile */ }
+  const infra = current(store, pod.infraId);
+  if (infra?.state === 'running') { try { await stopContainer(store, infra, 10); } catch { /* stopped meanwhile */ } }
+  // A service container runs while any of its pods does.
+  for (const s of serviceOf(store, pod)) {
+    if (s.state !== 'running' || podsOfService(store, s.id).some((p) => p.id !== pod.id && podStatus(store, p) !== 'Exited')) continue;
+    try { await stopContainer(store, s, 10); } catch { /* stopped meanwhile */ }
+  }
 }
 
 /** pod top: the processes of every running member, under one header. */
@@ -247,7 +281,7 @@ export async function podTop(store: Store, pod: PodRecord, descriptors: string[]
 export async function killPod(store: Store, pod: PodRecord, signal = 'KILL'): Promise<void> {
   const { killContainer, parseSignal } = await import('./lifecycle.js');
   parseSignal(signal);
-  for (const c of podMembers(store, pod).reverse()) if (current(store, c.id)?.state === 'running') await killContainer(store, c, signal);
+  for (const c of [...podMembers(store, pod).reverse(), ...serviceOf(store, pod)]) if (current(store, c.id)?.state === 'running') await killContainer(store, c, signal);
 }
 
 /** pod prune: every pod none of whose containers runs. */

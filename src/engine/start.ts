@@ -202,7 +202,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const spec = buildSpec({
       rootfs, readOnly: !!cfg.readOnly, args: rec.command, env, cwd, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids,
       terminal: !!cfg.tty, consoleSize: attach && cfg.tty ? await terminalSize() : undefined, hostname, volumes,
-      network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless,
+      network: ready.nsPath ? { path: ready.nsPath } : networkMode === 'host' ? 'host' : 'new', etcFiles, rootless, annotations: cfg.annotations,
       ...confinementSpec(store, rec, { networkMode, rootless, usernsPath: ready.nsPath && maps ? (await import('../net/netns.js')).usernsFileOf(ready.nsPath) : undefined }),
     });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));

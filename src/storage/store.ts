@@ -97,6 +97,8 @@ export interface IdMap { container: number; host: number; size: number }
 export interface ContainerConfig {
   /** -e and --env-file, applied over the defaults and the image's Env at each start */
   env: string[];
+  /** the entrypoint part of the command (given, or the image's) */
+  entrypoint?: string[];
   user?: string;
   workdir?: string;
   hostname?: string;
@@ -142,6 +144,8 @@ export interface ContainerConfig {
   volatileRoot?: boolean;
   restart?: RestartPolicy;
   volumes?: VolumeMount[];
+  /** --annotation KEY=VALUE (and kube play's), given to the runtime's spec */
+  annotations?: Record<string, string>;
 }
 
 export interface RestartPolicy { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries?: number }
@@ -188,6 +192,8 @@ export interface ContainerRecord {
   network?: { mode: string; nsPath?: string; helperPid?: number; attachments?: import('../net/usernet.js').Attachment[] };
   stopSignal?: string;
   labels?: Record<string, string>;
+  /** kube play --service-container: it stands for its pods (a systemd unit's main process), and goes with them */
+  isService?: boolean;
 }
 
 const hexOf = (digest: string) => digest.slice(digest.indexOf(':') + 1);

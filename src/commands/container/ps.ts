@@ -57,11 +57,17 @@ function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Stor
     // Podman's shorthands for the namespace columns of ps --ns
     Cgroup: () => nsOf().Cgroup, IPC: () => nsOf().IPC, MNT: () => nsOf().MNT, NET: () => nsOf().NET, PIDNS: () => nsOf().PIDNS, User: () => nsOf().User, UTS: () => nsOf().UTS,
     Pod: () => (c.pod ? (noTrunc ? c.pod : c.pod.slice(0, 12)) : ''), PodName: () => podName(store, c.pod),
-    Ports: () => portsColumn(c.config?.ports),
+    Ports: () => portsColumn(publishedPorts(store, c)),
     Size: () => { const s = e.sizes(c); return `${humanSizeWithPrecision(s.rw, 3)} (virtual ${humanSizeWithPrecision(s.rootFs, 3)})`; },
     State: state,
     Status: state,
   };
+}
+
+/** The ports a container is reached on: its own, or those of the container whose network it joins (a pod's infra). */
+function publishedPorts(store: Store, c: ContainerRecord) {
+  const joined = c.config?.network?.startsWith('container:') ? store.readContainer(c.config.network.slice('container:'.length)) : undefined;
+  return c.config?.ports ?? joined?.config?.ports;
 }
 
 /** `ps --format json`: Podman's ListContainer shape. */
@@ -74,7 +80,7 @@ function listContainerJson(c: ContainerRecord, store: Store, e: Probe, size: boo
     IsInfra: !!c.pod && listPods(store).some((p) => p.infraId === c.id), Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
     Names: [c.name], Namespaces: ns ? { Mnt: ns.MNT, Cgroup: ns.Cgroup, Ipc: ns.IPC, Net: ns.NET, Pidns: ns.PIDNS, Uts: ns.UTS, User: ns.User } : {},
     Networks: [], Pid: pid, Pod: c.pod ?? '', PodName: podName(store, c.pod),
-    Ports: c.config?.ports?.length ? c.config.ports.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.sizes(c)) : null,
+    Ports: publishedPorts(store, c)?.length ? publishedPorts(store, c)!.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.sizes(c)) : null,
     StartedAt: unix(c.startedAt), State: c.state, Status: '', Created: unix(c.created),
   };
 }

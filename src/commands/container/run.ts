@@ -72,6 +72,7 @@ abstract class ContainerFlags extends ResourceFlags {
   mount = Option.Array('--mount', [], { description: 'type=bind|volume|tmpfs,source=...,destination=...[,ro]: the long form of -v and --tmpfs' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) at PATH[:OPTIONS], e.g. /cache:size=64m' });
   tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
+  annotation = Option.Array('--annotation', [], { description: 'KEY=VALUE: an annotation for the runtime (inspect shows it)' });
   hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy();
@@ -95,7 +96,7 @@ abstract class ContainerFlags extends ResourceFlags {
       ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumesFrom: this.volumesFrom, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
-      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
+      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, annotations: Object.fromEntries(this.annotation.map((a) => { const i = a.indexOf('='); if (i <= 0) throw new UsageError(`--annotation ${a}: give KEY=VALUE`); return [a.slice(0, i), a.slice(i + 1)]; })), tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),

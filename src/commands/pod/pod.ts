@@ -24,6 +24,9 @@ export class PodCreateCommand extends TspodCommand {
   network = Option.String('--network,--net', { description: 'The pod\'s network, as run --network' });
   addHost = Option.Array('--add-host', [], { description: 'NAME:IP in the pod\'s /etc/hosts' });
   dns = Option.Array('--dns', [], { description: 'DNS servers for the pod' });
+  dnsSearch = Option.Array('--dns-search', [], { description: 'DNS search domains for the pod' });
+  dnsOption = Option.Array('--dns-option,--dns-opt', [], { description: 'resolv.conf options for the pod' });
+  podIdFile = Option.String('--pod-id-file', { description: 'Write the pod\'s id to this file' });
   replace = Option.Boolean('--replace', false, { description: 'Remove a pod of the same name first' });
   infraImage = Option.String('--infra-image', { description: 'The infra container\'s image (default: catatonit, built here)' });
   infraCommand = Option.String('--infra-command', { description: 'The infra container\'s command' });
@@ -33,7 +36,7 @@ export class PodCreateCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns, replace: this.replace, infraImage: this.infraImage, infraCommand: this.infraCommand ? [this.infraCommand] : undefined, infraName: this.infraName, exitPolicy: this.exitPolicy });
+    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, podIdFile: this.podIdFile, replace: this.replace, infraImage: this.infraImage, infraCommand: this.infraCommand ? [this.infraCommand] : undefined, infraName: this.infraName, exitPolicy: this.exitPolicy });
     process.stdout.write(`${pod.id}\n`);
     return 0;
   }
@@ -52,14 +55,14 @@ export class PodListCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const [{ writeReport }, { parseFilters, matchesAll, matchesLabel }, { humanDuration }] = await Promise.all([import('../report.js'), import('../../engine/filters.js'), import('../format.js')]);
+    const [{ writeReport }, { parseFilters, matchesAll, matchesLabel }, { humanDuration }, { goMap }] = await Promise.all([import('../report.js'), import('../../engine/filters.js'), import('../format.js'), import('../template.js')]);
     const filters = parseFilters(this.filter, ['name', 'id', 'label', 'status'], 'pod ps');
     const pods = e.listPods(e.store).filter((p) => matchesAll(filters, (k, v) => (k === 'name' ? new RegExp(v).test(p.name) : k === 'id' ? p.id.startsWith(v) : k === 'label' ? matchesLabel(p.labels, v) : e.podStatus(e.store, p).toLowerCase() === v.toLowerCase())));
     if (this.quiet) { process.stdout.write(pods.map((p) => `${this.noTrunc ? p.id : p.id.slice(0, 12)}\n`).join('')); return 0; }
     const id = (s: string) => (this.noTrunc ? s : s.slice(0, 12));
     const rows = pods.map((p) => {
       const members = e.podMembers(e.store, p);
-      return { ID: id(p.id), Name: p.name, Status: e.podStatus(e.store, p), Created: `${humanDuration(Date.now() - Date.parse(p.created))} ago`, InfraID: id(p.infraId ?? ''), NumberOfContainers: members.length, ContainerNames: members.map((c) => c.name).join(','), Labels: p.labels };
+      return { ID: id(p.id), Name: p.name, Status: e.podStatus(e.store, p), Created: `${humanDuration(Date.now() - Date.parse(p.created))} ago`, InfraID: id(p.infraId ?? ''), NumberOfContainers: members.length, ContainerNames: members.map((c) => c.name).join(','), Labels: goMap({ ...p.labels }) };
     });
     writeReport({ name: 'pod ps', format: this.format, rows, noHeading: this.noHeading,
       defaultFormat: `{{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t${this.ctrNames ? '{{.ContainerNames}}' : '{{.NumberOfContainers}}'}`,

@@ -33,7 +33,7 @@ export class InspectCommand extends TspodCommand {
         }
       }
       try { reports.push(await inspectImage(store, name)); } catch (e) {
-        if (this.type === 'all' && e instanceof TspodError) throw new TspodError('E_NO_OBJECT', `no container or image named "${name}"`, { hint: 'see `tspod ps -a` and `tspod images`' });
+        if (this.type === 'all' && e instanceof TspodError) throw new TspodError('E_NO_OBJECT', `inspecting object: no such object: "${name}"`, { hint: 'see `tspod ps -a` and `tspod images`' });
         throw e;
       }
     }

@@ -172,7 +172,7 @@ async function playPod(store: Store, podName: string, tpl: Obj, o: PlayOptions, 
     for (const [i, c] of [...(spec.initContainers ?? []), ...containers].entries()) {
       const isInit = i < (spec.initContainers ?? []).length;
       const opts = await containerOptions(store, podName, pod.id, c, spec, volumes, configMaps, o, warn);
-      const rec = await createContainer(store, { ...opts, restart: isInit ? undefined : restart, annotations: { ...annotations, ...(opts.annotations ?? {}) }, logDriver: o.logDriver, pullOptions: o.pullOptions, onWarning: warn });
+      const rec = await createContainer(store, { ...opts, restart: isInit ? undefined : restart, annotations, logDriver: o.logDriver, pullOptions: o.pullOptions, onWarning: warn });
       (isInit ? init : made).push(rec);
     }
     if (o.start !== false) {
@@ -305,7 +305,6 @@ async function containerOptions(store: Store, podName: string, podId: string, c:
   if (res.limits?.memory) resources.memory = kubeQuantity(String(res.limits.memory));
   if (res.requests?.memory) resources['memory-reservation'] = kubeQuantity(String(res.requests.memory));
   if (res.limits?.cpu) resources.cpus = String(kubeCpu(String(res.limits.cpu)));
-  const ownAnnotations: Record<string, string> = {};
   return {
     image, name: `${podName}-${c.name}`, pod: podId, pull: 'never', env,
     entrypoint: c.command ? c.command.map(String) : undefined, command: (c.args ?? []).map(String),
@@ -316,7 +315,6 @@ async function containerOptions(store: Store, podName: string, podId: string, c:
       securityOpt: sc.allowPrivilegeEscalation === false ? ['no-new-privileges'] : [], resources: Object.keys(resources).length ? resources : undefined,
       sysctl: (spec.securityContext?.sysctls ?? []).map((s: Obj) => `${s.name}=${s.value}`),
     },
-    annotations: ownAnnotations,
     onWarning: warn,
   };
 }
@@ -395,7 +393,7 @@ const kubeTime = (iso: string) => `${iso.slice(0, 19)}Z`;
  * become one pod named after the first; volumes become PersistentVolumeClaims. With `service`, a
  * NodePort Service for each pod that publishes ports.
  */
-export async function generateKube(store: Store, refs: string[], o: { service?: boolean } = {}): Promise<string> {
+export async function generateKube(store: Store, refs: string[], o: { service?: boolean; onWarning?: (m: string) => void } = {}): Promise<string> {
   const pods = await import('./pods.js');
   const { findContainer } = await import('./containers.js');
   const volumes = await import('./volumes.js');
@@ -408,7 +406,7 @@ export async function generateKube(store: Store, refs: string[], o: { service?: 
       const members = pods.podMembers(store, pod).filter((c) => c.id !== pod.infraId);
       if (!members.length) throw new TspodError('E_KUBE', `pod ${pod.id} only has an infra container`, { hint: `add a container first: tspod create --pod ${pod.name} IMAGE` });
       const infra = pod.infraId ? store.readContainer(pod.infraId) : undefined;
-      podDocs.push(await podDoc(store, pod.name, members, { pod, ports: infra?.config?.ports ?? [] }));
+      podDocs.push(await podDoc(store, pod.name, members, { pod, ports: infra?.config?.ports ?? [], onWarning: o.onWarning }));
       continue;
     }
     const vol = volumes.readVolume(store, ref);
@@ -419,7 +417,7 @@ export async function generateKube(store: Store, refs: string[], o: { service?: 
       loose.push(rec);
     } else docs.push(pvcDoc(vol!));
   }
-  if (loose.length) podDocs.push(await podDoc(store, `${loose[0].name}-pod`, loose, { ports: loose.flatMap((c) => c.config?.ports ?? []) }));
+  if (loose.length) podDocs.push(await podDoc(store, `${loose[0].name}-pod`, loose, { ports: loose.flatMap((c) => c.config?.ports ?? []), onWarning: o.onWarning }));
   const all = [...docs, ...podDocs];
   if (o.service) for (const p of podDocs) { const s = serviceDoc(p); if (s) all.push(s); }
   const header = `# Save the output of this file and use kubectl create -f to import\n# it into Kubernetes.\n#\n# Created with tspod-${packageVersion()}\n`;
@@ -434,7 +432,7 @@ function pvcDoc(v: { name: string; created?: string; labels?: Record<string, str
   };
 }
 
-async function podDoc(store: Store, name: string, members: ContainerRecord[], o: { pod?: PodRecord; ports: import('../net/ports.js').PortMapping[] }): Promise<Obj> {
+async function podDoc(store: Store, name: string, members: ContainerRecord[], o: { pod?: PodRecord; ports: import('../net/ports.js').PortMapping[]; onWarning?: (m: string) => void }): Promise<Obj> {
   const annotations: Record<string, string> = {};
   const volumes: Obj[] = [];
   const containers: Obj[] = [];
@@ -452,6 +450,14 @@ async function podDoc(store: Store, name: string, members: ContainerRecord[], o:
     annotations[`io.podman.annotations.publish-all/${rec.name}`] = 'FALSE';
     for (const [k, v] of Object.entries(cfg?.annotations ?? {})) annotations[k] = v;
     containers.push(await containerDoc(store, rec, i === 0 ? o.ports : [], volumes, !!o.pod));
+    // A pod's members were named POD-NAME by kube play (or so by the user): a replay names them so again.
+    if (o.pod && rec.name.startsWith(`${name}-`)) containers[i].name = rec.name.slice(name.length + 1);
+  }
+  // Kubernetes takes no longer values (Podman cuts them too): a pod's 64-hex id among them.
+  for (const [k, v] of Object.entries(annotations)) {
+    if (v.length <= MAX_ANNOTATION) continue;
+    o.onWarning?.(`Truncation Annotation: "${v}" to "${v.slice(0, MAX_ANNOTATION)}": Kubernetes only allows ${MAX_ANNOTATION} characters`);
+    annotations[k] = v.slice(0, MAX_ANNOTATION);
   }
   const restart = members[0].config?.restart?.name;
   const spec: Obj = {

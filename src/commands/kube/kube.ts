@@ -95,7 +95,7 @@ export class KubeGenerateCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const [{ Store }, { generateKube }] = await Promise.all([import('../../storage/store.js'), import('../../engine/kube.js')]);
-    const yaml = await generateKube(new Store(), this.names, { service: this.service });
+    const yaml = await generateKube(new Store(), this.names, { service: this.service, onWarning: (m) => process.stderr.write(`${m}\n`) });
     if (this.filename) {
       const { TspodError } = await import('../../errors.js');
       if (fs.existsSync(this.filename)) throw new TspodError('E_USAGE', `cannot write to ${this.filename}: the file exists`, { hint: 'remove it first, or name another file' });

@@ -103,6 +103,8 @@ export interface CreateOptions {
   hostUsers?: string[];
   /** --annotation KEY=VALUE */
   annotations?: Record<string, string>;
+  /** --systemd true (when the command is an init), always, or false: run systemd inside as it expects */
+  systemd?: string;
 }
 
 async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageRecord> {
@@ -281,6 +283,14 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   }
   const exposed = exposedKeys(opts.expose, imageExposed);
   const args = containerArgs(imageCfg, opts.command, opts.entrypoint);
+  if (opts.systemd !== undefined && !['true', 'false', 'always'].includes(opts.systemd)) throw new UsageError(`--systemd ${opts.systemd}: give true, false or always`);
+  // As Podman: systemd as pid 1 gets tmpfs where it writes, its stop signal, and container_uuid (at start).
+  const systemdMode = opts.systemd === 'always' || ((opts.systemd ?? 'true') === 'true' && /^(\/usr)?\/sbin\/init$|(^|\/)systemd$/.test(args[0] ?? ''));
+  if (systemdMode) {
+    const given = new Set([...(opts.tmpfs ?? []).map((t) => t.split(':')[0]), ...mounts.map((m) => m.destination)]);
+    mounts.push(...parseVolumeFlags([], ['/run', '/run/lock', '/tmp', '/var/log/journal'].filter((d) => !given.has(d))));
+    opts = { ...opts, stopSignal: opts.stopSignal ?? 'RTMIN+3' };
+  }
   if (args.length === 0) throw new TspodError('E_NO_COMMAND', 'no command given, and the image has no Cmd or Entrypoint', { hint: `give one: tspod run ${opts.image} /bin/sh` });
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new TspodError('E_USAGE', `the working directory "${opts.workdir}" is not absolute`, { hint: 'give -w an absolute path' });
   if (networkMode === 'bridge') {
@@ -325,7 +335,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
-        confinement, secrets, annotations: opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
+        confinement, secrets, systemd: systemdMode || undefined, annotations: opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

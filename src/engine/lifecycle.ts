@@ -68,8 +68,11 @@ const signalNumbers = os.constants.signals as Record<string, number>;
 /** SIGTERM, TERM, 15 -> 15; undefined if it is no signal. */
 export function signalNumber(signal: string): number | undefined {
   if (/^\d+$/.test(signal)) return Number(signal) > 0 && Number(signal) < 65 ? Number(signal) : undefined;
-  const name = signal.toUpperCase();
-  return signalNumbers[name.startsWith('SIG') ? name : `SIG${name}`];
+  const name = signal.toUpperCase().replace(/^SIG/, '');
+  // Real-time signals by their offset, as systemd's stop signal RTMIN+3 (Linux: RTMIN 34, RTMAX 64).
+  const rt = /^RT(MIN|MAX)([+-]\d+)?$/.exec(name);
+  if (rt) { const n = (rt[1] === 'MIN' ? 34 : 64) + Number(rt[2] ?? 0); return n >= 34 && n <= 64 ? n : undefined; }
+  return signalNumbers[`SIG${name}`];
 }
 
 function signalName(n: number): string {

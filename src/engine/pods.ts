@@ -30,6 +30,8 @@ export interface PodRecord {
   serviceId?: string;
   /** kube play's pods: the YAML (a file's sha256) they came from */
   kubeSource?: string;
+  infraConmonPidFile?: string;
+  createCommand?: string[];
 }
 
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -106,6 +108,10 @@ export interface PodCreateOptions {
   dnsOption?: string[];
   /** --pod-id-file: the new pod's id is written there */
   podIdFile?: string;
+  /** --infra-conmon-pidfile: where the infra's conmon pid goes at each start (a Type=forking unit's PIDFile) */
+  infraConmonPidFile?: string;
+  /** tspod's arguments as given, for generate systemd --new */
+  createCommand?: string[];
   /** a pod of that name is removed first */
   replace?: boolean;
   /** --infra-image (else containers.conf's infra_image, else the catatonit image built here), --infra-command, --infra-name */
@@ -126,7 +132,7 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
   const { generateName } = await import('./names.js');
   const name = o.name ?? generateName();
   if (!POD_NAME.test(name)) throw new TspodError('E_USAGE', `invalid pod name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
-  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name, network: o.network, exitPolicy: (o.exitPolicy ?? 'continue') as PodRecord['exitPolicy'] };
+  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name, network: o.network, exitPolicy: (o.exitPolicy ?? 'continue') as PodRecord['exitPolicy'], infraConmonPidFile: o.infraConmonPidFile, createCommand: o.createCommand };
   if (o.replace) { const old = listPods(store).find((p) => p.name === name); if (old) await removePod(store, old, { force: true, timeoutSec: 0 }); }
   store.withLock(() => {
     if (listPods(store).some((p) => p.name === name)) throw new TspodError('E_POD_EXISTS', `pod ${name} already exists: the pod name is in use`, { hint: `remove it (tspod pod rm ${name}) or choose another name` });
@@ -185,13 +191,21 @@ export async function ensureInfraRunning(store: Store, rec: ContainerRecord): Pr
   if (infra.state === 'running') return;
   const { startContainer } = await import('./start.js');
   await startContainer(store, infra, { attach: false });
+  noteInfraConmon(store, pod);
 }
 
 export async function startPod(store: Store, pod: PodRecord): Promise<void> {
   const { startContainer } = await import('./start.js');
   for (const c of [...serviceOf(store, pod), ...podMembers(store, pod)]) {
     if (current(store, c.id)?.state !== 'running') await startContainer(store, c, { attach: false });
+    if (c.id === pod.infraId) noteInfraConmon(store, pod);
   }
+}
+
+/** pod create --infra-conmon-pidfile: the infra's conmon pid, where the unit's PIDFile= looks. */
+function noteInfraConmon(store: Store, pod: PodRecord): void {
+  if (!pod.infraConmonPidFile || !pod.infraId) return;
+  try { fs.copyFileSync(path.join(store.containerDir(pod.infraId), 'userdata', 'conmon.pid'), pod.infraConmonPidFile); } catch { /* not running */ }
 }
 
 export async function stopPod(store: Store, pod: PodRecord, timeoutSec?: number): Promise<void> {

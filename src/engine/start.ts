@@ -146,7 +146,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     if (groupAdd.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(rootfs, groupAdd)])];
     const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));
     // Defaults, then the image's Env, then --env-file and -e: later ones win.
-    const defaults = [`PATH=${DEFAULT_PATH}`, 'container=tspod', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm'];
+    const defaults = [`PATH=${DEFAULT_PATH}`, 'container=podman', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm', ...listenEnv(), ...(cfg.systemd ? [`container_uuid=${rec.id.slice(0, 32)}`] : [])];
     // --unsetenv drops defaults and the image's variables by name, --unsetenv-all all of them; -e still applies.
     const kept = (list: string[]) => (cfg.unsetenvAll ? [] : list.filter((e) => !cfg.unsetenv?.includes(e.split('=')[0])));
     const env = mergeEnv(mergeEnv(kept(defaults), kept(imageCfg.Env ?? [])), cfg.env);
@@ -214,6 +214,25 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     undo();
     throw e;
   }
+}
+
+/**
+ * Socket activation passes through, as with Podman: under a unit systemd gave sockets (LISTEN_FDS),
+ * the container's process is told of them as their owner (LISTEN_PID=1) and gets them from fd 3.
+ */
+function listenEnv(): string[] {
+  const n = Number(process.env.LISTEN_FDS);
+  if (!Number.isInteger(n) || n <= 0) return [];
+  return ['LISTEN_PID=1', `LISTEN_FDS=${n}`, ...(process.env.LISTEN_FDNAMES !== undefined ? [`LISTEN_FDNAMES=${process.env.LISTEN_FDNAMES}`] : [])];
+}
+
+/** How many of the LISTEN_FDS descriptors (from 3 on) this process really has open. */
+function openListenFds(): number | undefined {
+  const n = Number(process.env.LISTEN_FDS);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  let open = 0;
+  while (open < n) { try { fs.fstatSync(3 + open); open++; } catch { break; } }
+  return open || undefined;
 }
 
 /**
@@ -291,7 +310,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     const result = await runForeground(prepared.rt, prepared.stateRoot, prepared.dir, ref.id, {
       stdin: !!o.interactive, logFile, pidFile: path.join(prepared.userdata, 'pidfile'),
       // With a terminal the runtime owns the pty and our terminal: nothing passes through to log.
-      attach: o.streams, preserveFds: o.preserveFds, timeoutSec: cfg?.timeout,
+      attach: o.streams, preserveFds: o.preserveFds ?? openListenFds(), timeoutSec: cfg?.timeout,
       containerLog: cfg?.tty || cfg?.logDriver === 'none' ? undefined : { path: path.join(prepared.userdata, 'ctr.log'), maxSize: cfg?.logSizeMax },
     });
     mark(`start: ${prepared.rt.name} run returned`);

@@ -144,6 +144,8 @@ export interface ContainerConfig {
   volatileRoot?: boolean;
   restart?: RestartPolicy;
   volumes?: VolumeMount[];
+  /** --systemd: the container runs systemd (container_uuid, tmpfs on /run and /tmp) */
+  systemd?: boolean;
   /** --annotation KEY=VALUE (and kube play's), given to the runtime's spec */
   annotations?: Record<string, string>;
 }

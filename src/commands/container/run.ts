@@ -51,6 +51,7 @@ abstract class ContainerFlags extends ResourceFlags {
   timeout = Option.String('--timeout', { description: 'Maximum time in seconds the container may run; then it is killed (exit code -1)' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop a container (default: the image\'s StopSignal, else SIGTERM)' });
   cidFile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
+  podIdFile = Option.String('--pod-id-file', { description: 'Join the pod whose id is in this file (pod create --pod-id-file)' });
   pod = Option.String('--pod', { description: 'Join a pod (NAME or ID), sharing its network, IPC and UTS; new:NAME makes it first' });
   secret = Option.Array('--secret', [], { description: 'NAME[,type=mount|env][,target=PATH][,uid=,gid=,mode=]: a secret (tspod secret create) at /run/secrets/NAME, or in a variable' });
   privileged = Option.Boolean('--privileged', false, { description: 'Every capability, no seccomp filter, the host\'s devices, nothing masked' });
@@ -72,6 +73,7 @@ abstract class ContainerFlags extends ResourceFlags {
   mount = Option.Array('--mount', [], { description: 'type=bind|volume|tmpfs,source=...,destination=...[,ro]: the long form of -v and --tmpfs' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) at PATH[:OPTIONS], e.g. /cache:size=64m' });
   tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
+  systemd = Option.String('--systemd', { description: 'true (default: when the command is systemd or init), always or false: set the container up for systemd inside' });
   annotation = Option.Array('--annotation', [], { description: 'KEY=VALUE: an annotation for the runtime (inspect shows it)' });
   hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
   image = Option.String({ name: 'IMAGE' });
@@ -87,7 +89,7 @@ abstract class ContainerFlags extends ResourceFlags {
     const mounts = this.mount.length ? this.mount.map((await import('../../engine/volumes.js')).mountAsVolumeFlag) : [];
     return {
       image: this.image, command: this.command, name: this.name, rm: this.rm, env: this.env, envFiles: this.envFile,
-      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, secrets: this.secret, pod: this.pod, createCommand: process.argv.slice(2),
+      workdir: this.workdir, user: this.user, entrypoint: this.entrypoint === undefined ? undefined : parseEntrypoint(this.entrypoint), hostname: this.hostname, network: this.network, publish: this.publish, publishAll: this.publishAll, expose: this.expose, httpProxy: this.httpProxy, envHost: this.envHost, secrets: this.secret, pod: this.pod ?? (this.podIdFile === undefined ? undefined : readIdFile(this.podIdFile)), createCommand: process.argv.slice(2),
       confinement: {
         securityOpt: this.securityOpt, ulimits: this.ulimit, capAdd: this.capAdd, capDrop: this.capDrop, privileged: this.privileged, sysctl: this.sysctl, shmSize: this.shmSize,
         readOnlyTmpfs: this.readOnlyTmpfs, devices: this.device, groupAdd: this.groupAdd, init: this.init, initPath: this.initPath, pid: this.pid, ipc: this.ipc, uts: this.uts,
@@ -96,7 +98,7 @@ abstract class ContainerFlags extends ResourceFlags {
       ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumesFrom: this.volumesFrom, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
-      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, annotations: Object.fromEntries(this.annotation.map((a) => { const i = a.indexOf('='); if (i <= 0) throw new UsageError(`--annotation ${a}: give KEY=VALUE`); return [a.slice(0, i), a.slice(i + 1)]; })), tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
+      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, systemd: this.systemd, annotations: Object.fromEntries(this.annotation.map((a) => { const i = a.indexOf('='); if (i <= 0) throw new UsageError(`--annotation ${a}: give KEY=VALUE`); return [a.slice(0, i), a.slice(i + 1)]; })), tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),
@@ -212,4 +214,9 @@ function parseEntrypoint(value: string): string[] {
     } catch { /* a command that starts with [ */ }
   }
   return value === '' ? [] : [value];
+}
+
+/** --pod-id-file: the pod's id, as pod create --pod-id-file wrote it. */
+function readIdFile(file: string): string {
+  try { return fs.readFileSync(file, 'utf8').trim(); } catch { throw new UsageError(`reading pod ID file ${file}: no such file or directory`, 'create the pod with --pod-id-file first'); }
 }

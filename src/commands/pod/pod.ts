@@ -1,4 +1,5 @@
 // pod create, ps, inspect, start, stop, restart, rm, exists, prune.
+import fs from 'node:fs';
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 
@@ -27,6 +28,7 @@ export class PodCreateCommand extends TspodCommand {
   dnsSearch = Option.Array('--dns-search', [], { description: 'DNS search domains for the pod' });
   dnsOption = Option.Array('--dns-option,--dns-opt', [], { description: 'resolv.conf options for the pod' });
   podIdFile = Option.String('--pod-id-file', { description: 'Write the pod\'s id to this file' });
+  infraConmonPidfile = Option.String('--infra-conmon-pidfile', { description: 'Write the pid of the infra container\'s conmon to this file at each start' });
   replace = Option.Boolean('--replace', false, { description: 'Remove a pod of the same name first' });
   infraImage = Option.String('--infra-image', { description: 'The infra container\'s image (default: catatonit, built here)' });
   infraCommand = Option.String('--infra-command', { description: 'The infra container\'s command' });
@@ -36,7 +38,7 @@ export class PodCreateCommand extends TspodCommand {
 
   async run(): Promise<number> {
     const e = await engine();
-    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, podIdFile: this.podIdFile, replace: this.replace, infraImage: this.infraImage, infraCommand: this.infraCommand ? [this.infraCommand] : undefined, infraName: this.infraName, exitPolicy: this.exitPolicy });
+    const pod = await e.createPod(e.store, { name: this.name ?? this.named[0], labels: this.label, share: this.share, infra: this.infra, hostname: this.hostname, publish: this.publish, network: this.network, addHost: this.addHost, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, podIdFile: this.podIdFile, infraConmonPidFile: this.infraConmonPidfile, createCommand: process.argv.slice(2), replace: this.replace, infraImage: this.infraImage, infraCommand: this.infraCommand ? [this.infraCommand] : undefined, infraName: this.infraName, exitPolicy: this.exitPolicy });
     process.stdout.write(`${pod.id}\n`);
     return 0;
   }
@@ -89,14 +91,25 @@ export class PodInspectCommand extends TspodCommand {
 abstract class PodTargets extends TspodCommand {
   all = Option.Boolean('-a,--all', false, { description: 'All pods' });
   ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore pods that do not exist' });
+  podIdFile = Option.Array('--pod-id-file', [], { description: 'Read the pod\'s id from this file (as pod create --pod-id-file wrote it)' });
   names = Option.Rest();
+
+  /** The pods named, and those whose id files are given (a missing file is no pod, with --ignore). */
+  protected async named(): Promise<string[]> {
+    const { UsageError } = await import('../../errors.js');
+    const fromFiles = this.podIdFile.flatMap((f) => {
+      try { return [fs.readFileSync(f, 'utf8').trim()]; } catch { if (this.ignore) return []; throw new UsageError(`reading pod ID file ${f}: no such file or directory`); }
+    });
+    return [...this.names, ...fromFiles];
+  }
 
   protected async targets(e: Awaited<ReturnType<typeof engine>>): Promise<import('../../engine/pods.js').PodRecord[]> {
     const { UsageError } = await import('../../errors.js');
-    if (this.all && this.names.length) throw new UsageError('--all and pod names cannot be used together');
-    if (!this.all && !this.names.length) throw new UsageError('you must provide at least one pod name or id');
+    const names = await this.named();
+    if (this.all && names.length) throw new UsageError('--all and pod names cannot be used together');
+    if (!this.all && !names.length && !(this.ignore && this.podIdFile.length)) throw new UsageError('you must provide at least one pod name or id');
     if (this.all) return e.listPods(e.store);
-    return this.names.flatMap((n) => { try { return [e.findPod(e.store, n)]; } catch (err) { if (this.ignore) return []; throw err; } });
+    return names.flatMap((n) => { try { return [e.findPod(e.store, n)]; } catch (err) { if (this.ignore) return []; throw err; } });
   }
 }
 
@@ -140,7 +153,8 @@ export class PodRemoveCommand extends PodTargets {
     const e = await engine();
     // As Podman: a pod that is not there is exit 1, and nothing at all with -f.
     let status = 0;
-    const pods = this.all || !this.names.length ? await this.targets(e) : this.names.flatMap((n) => {
+    const names = await this.named();
+    const pods = this.all || !names.length ? await this.targets(e) : names.flatMap((n) => {
       try { return [e.findPod(e.store, n)]; } catch (err) {
         if (!this.force && !this.ignore) { process.stderr.write(`Error: ${(err as Error).message}\n`); status = 1; }
         return [];

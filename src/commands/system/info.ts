@@ -73,7 +73,9 @@ export class InfoCommand extends TspodCommand {
     if (this.format === 'json' || this.format === '{{json .}}') {
       const { goJson } = await import('../template.js');
       process.stdout.write(`${goJson(report, '    ')}\n`);
-    } else if (this.format) {
+    } else if (this.format === '') {
+      // An empty template renders nothing.
+    } else if (this.format !== undefined) {
       const { printReports } = await import('../report.js');
       printReports([(await goView(report)) as object], this.format, 'info');
     } else process.stdout.write(yaml(report));

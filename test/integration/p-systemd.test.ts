@@ -8,8 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+import { BODY, freePort, curl } from '../fixtures/net.js';
 
 let alpine = '';
+let web = '';
 const RUN = `/tmp/tspod-sd-run-${process.pid}`;
 const CGROUP = `/sys/fs/cgroup/unified/tspod-sd-${process.pid}`;
 const UNITS = `/home/${TEST_USER}/.config/systemd/user`;
@@ -20,9 +22,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let systemd = false;
 
 test.before(async () => {
-  ({ registry: alpine } = await getWorld());
-  alpine = `${alpine}/alpine:3.20`;
+  const { registry } = await getWorld();
+  alpine = `${registry}/alpine:3.20`;
+  web = `${registry}/web:latest`;
   ok(['pull', '-q', alpine]);
+  ok(['pull', '-q', web]);
   fs.mkdirSync(RUN, { mode: 0o700 });
   spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, RUN]);
   if (fs.existsSync('/sys/fs/cgroup/unified') || fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
@@ -35,9 +39,11 @@ test.before(async () => {
 });
 
 test.after(() => {
-  asUser(['systemctl', '--user', 'stop', 'container-sdweb.service']);
+  asUser(['systemctl', '--user', 'stop', 'container-sdweb.service', 'pod-sdpod.service']);
   asUser(['systemctl', '--user', 'exit']);
-  spawnSync('sh', ['-c', `sleep 1; find ${CGROUP} -depth -type d -exec rmdir {} \\; 2>/dev/null; rm -f ${UNITS}/container-sd*.service`]);
+  spawnSync('sh', ['-c', `sleep 1; find ${CGROUP} -depth -type d -exec rmdir {} \\; 2>/dev/null; rm -f ${UNITS}/container-sd*.service ${UNITS}/pod-sdpod.service`]);
+  tspod(['pod', 'rm', '-a', '-f', '-t', '0']);
+  tspod(['pod', 'rm', '-a', '-f', '-t', '0'], { env: { XDG_RUNTIME_DIR: RUN } });
   tspod(['rm', '-a', '-f', '-t', '0']);
   tspod(['rm', '-a', '-f', '-t', '0'], { env: { XDG_RUNTIME_DIR: RUN } });
   spawnSync('sh', ['-c', `pkill -u ${TEST_USER} -f ${RUN} ; rm -rf ${RUN}`]);
@@ -101,6 +107,43 @@ test('a --new unit under systemd --user: active means running, a killed containe
   assert.ok(again, 'Restart=on-failure made a new container');
   assert.is(asUser(['systemctl', '--user', 'stop', 'container-sdweb.service']).status, 0);
   assert.is(inSession(['ps', '-a', '-q']), '', 'the unit\'s stop removed the container');
+});
+
+test('a pod\'s --new units: starting the pod unit brings its member up serving on the pod\'s port; stopping it removes the pod', async () => {
+  assert.ok(systemd, 'systemd --user started (../shared/systemd-user/)');
+  const port = await freePort();
+  ok(['pod', 'create', '--name', 'sdpod', '-p', `${port}:80`]);
+  ok(['create', '--pod', 'sdpod', '--name', 'sdpod-web', web]);
+  const dir = fs.mkdtempSync('/tmp/tspod-units-');
+  fs.chmodSync(dir, 0o777);
+  const w = tspod(['generate', 'systemd', '--new', '--name', '--files', '-e', 'UNIT_GREETING=hi', 'sdpod'], { cwd: dir });
+  assert.is(w.status, 0, w.stderr);
+  assert.equal(w.stdout.trim().split('\n').map((f) => path.basename(f)), ['pod-sdpod.service', 'container-sdpod-web.service']);
+  const podUnit = fs.readFileSync(path.join(dir, 'pod-sdpod.service'), 'utf8');
+  assert.match(podUnit, /^Wants=container-sdpod-web\.service$/m);
+  assert.match(podUnit, /^Environment=UNIT_GREETING=hi$/m);
+  assert.match(podUnit, /pod create \\\n\t--infra-conmon-pidfile %t\/pod-sdpod\.pid/);
+  assert.match(fs.readFileSync(path.join(dir, 'container-sdpod-web.service'), 'utf8'), /^BindsTo=pod-sdpod\.service$/m);
+  for (const f of ['pod-sdpod.service', 'container-sdpod-web.service']) {
+    const verify = asUser(['systemd-analyze', 'verify', '--user', path.join(dir, f)]);
+    assert.is(verify.status, 0, verify.stderr);
+    fs.copyFileSync(path.join(dir, f), path.join(UNITS, f));
+    spawnSync('chown', [TEST_USER, path.join(UNITS, f)]);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  ok(['pod', 'rm', '-f', '-t', '0', 'sdpod']);
+  assert.is(asUser(['systemctl', '--user', 'daemon-reload']).status, 0);
+  const start = asUser(['systemctl', '--user', 'start', 'pod-sdpod.service']);
+  assert.is(start.status, 0, start.stderr);
+  assert.is(await curl(`http://127.0.0.1:${port}/`), BODY);
+  assert.is(asUser(['systemctl', '--user', 'is-active', 'container-sdpod-web.service']).stdout, 'active\n');
+  assert.match(inSession(['pod', 'ps', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}']), /^sdpod Running 2$/m);
+  assert.is(asUser(['systemctl', '--user', 'stop', 'pod-sdpod.service']).status, 0);
+  // Stopped with the pod (BindsTo=). busybox httpd as pid 1 ignores SIGTERM, so stop kills it after -t and
+  // conmon, the main process, ends with its 137, which systemd calls failed, as it does Podman's units.
+  assert.match(asUser(['systemctl', '--user', 'is-active', 'container-sdpod-web.service']).stdout, /^(inactive|failed)\n$/, 'the member unit is bound to the pod\'s');
+  assert.is(inSession(['pod', 'ps', '-q']), '', 'the pod is gone');
+  assert.is(inSession(['ps', '-a', '-q']), '');
 });
 
 test.run();

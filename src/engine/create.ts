@@ -103,6 +103,8 @@ export interface CreateOptions {
   hostUsers?: string[];
   /** --annotation KEY=VALUE */
   annotations?: Record<string, string>;
+  /** --health-cmd, --health-interval, ..., --no-healthcheck */
+  health?: import('./health.js').HealthFlags;
   /** --systemd true (when the command is an init), always, or false: run systemd inside as it expects */
   systemd?: string;
 }
@@ -283,6 +285,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   }
   const exposed = exposedKeys(opts.expose, imageExposed);
   const args = containerArgs(imageCfg, opts.command, opts.entrypoint);
+  const healthcheck = (await import('./health.js')).healthConfig(opts.health ?? {}, (imageCfg as { Healthcheck?: Parameters<typeof import('./health.js').healthConfig>[1] }).Healthcheck);
   if (opts.systemd !== undefined && !['true', 'false', 'always'].includes(opts.systemd)) throw new UsageError(`--systemd ${opts.systemd}: give true, false or always`);
   // As Podman: systemd as pid 1 gets tmpfs where it writes, its stop signal, and container_uuid (at start).
   const systemdMode = opts.systemd === 'always' || ((opts.systemd ?? 'true') === 'true' && /^(\/usr)?\/sbin\/init$|(^|\/)systemd$/.test(args[0] ?? ''));
@@ -335,7 +338,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
-        confinement, secrets, systemd: systemdMode || undefined, annotations: opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
+        confinement, secrets, healthcheck, systemd: systemdMode || undefined, annotations: opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

@@ -7,7 +7,7 @@ import { TspodError, RuntimeError, EXIT_TSPOD } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { requireRunning, runcStateRoot } from './containers.js';
 import { mergeEnv, parseEnv, checkExecutable } from './process.js';
-import { startProcess, type Started } from '../sys/spawn.js';
+import { startProcess, drained, type Started } from '../sys/spawn.js';
 import { ALL_CAPS } from '../runtime/spec.js';
 
 const signals = os.constants.signals as Record<string, number>;
@@ -21,6 +21,10 @@ export interface ExecOptions {
   workdir?: string;
   user?: string;
   privileged?: boolean;
+  /** the process's stdout and stderr are collected here instead of passing through (health checks) */
+  capture?: { stdout: string; stderr: string };
+  /** killed after this many ms (health checks' --health-timeout) */
+  timeoutMs?: number;
 }
 
 /** Run a command in a running container through the runtime's exec: its namespaces, env, user, cwd. */
@@ -43,17 +47,25 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
   let child: Started;
   try {
     // Detached, the process must not hold our output open: a caller reading it to its end would wait for the process.
-    child = startProcess(rt.path, args, { stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+    child = startProcess(rt.path, args, { stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : o.capture ? ['ignore', 'pipe', 'pipe'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
   } catch (e) {
     throw new RuntimeError(`cannot start ${rt.name} exec: ${(e as Error).message}`);
   }
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH'];
   for (const sg of sigs) process.on(sg, forward);
+  const capture = o.capture;
+  if (capture) {
+    child.pipes.get(1)!.on('data', (d: Buffer) => { capture.stdout += d.toString('utf8'); });
+    child.pipes.get(2)!.on('data', (d: Buffer) => { capture.stderr += d.toString('utf8'); });
+  }
+  const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
   try {
     const { code, signal } = await child.exited;
+    if (capture) await Promise.all([1, 2].map((fd) => drained(child.pipes.get(fd)!)));
     return signal ? 128 + (signals[signal] ?? 0) : code ?? EXIT_TSPOD;
   } finally {
+    if (timer) clearTimeout(timer);
     for (const sg of sigs) process.off(sg, forward);
   }
 }

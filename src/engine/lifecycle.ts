@@ -15,6 +15,7 @@ import { humanSizeWithPrecision } from '../units.js';
 import { inspectPorts } from './ports.js';
 import { userNetworkNames } from '../net/mode.js';
 import { inspectConfinement } from './confine.js';
+import { readHealth, inspectHealthConfig, type HealthState } from './health.js';
 import { isRootless } from '../paths.js';
 
 export interface RemoveContainerOptions {
@@ -307,6 +308,11 @@ export function containerSizes(store: Store, rec: ContainerRecord, images = stor
   return { rw, rootFs: rw + image };
 }
 
+/** A container's health as inspect shows it: empty without a health check. */
+function healthOf(store: Store, rec: ContainerRecord): HealthState | { Status: ''; FailingStreak: 0; Log: [] } {
+  return (rec.config?.healthcheck ? readHealth(store, rec.id) : undefined) ?? (rec.config?.healthcheck ? { Status: 'starting', FailingStreak: 0, Log: [] } : { Status: '', FailingStreak: 0, Log: [] });
+}
+
 /** Docker-shaped inspect data for a container, with Podman's additions (and its sizes, with --size). */
 export function inspectContainer(store: Store, input: ContainerRecord, o: { size?: boolean } = {}): Record<string, unknown> {
   const rec = current(store, input.id) ?? input;
@@ -326,6 +332,8 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
     State: {
       Status: rec.state === 'running' && rec.stoppedByUser ? 'stopping' : rec.state, Running: rec.state === 'running', Paused: false, Restarting: rec.state === 'restarting', OOMKilled: false, Dead: false,
       Pid: pid, ConmonPid: pidFrom('conmon.pid'), ExitCode: rec.exitCode ?? 0, StartedAt: rec.startedAt ?? '', FinishedAt: rec.finishedAt ?? '',
+      // Podman 4.3 calls it Healthcheck, Docker Health: both.
+      ...(() => { const h = healthOf(store, rec); return { Health: h, Healthcheck: h }; })(),
     },
     Image: rec.imageId,
     ImageDigest: store.readImages().find((i) => i.id === rec.imageId)?.digest ?? '',
@@ -336,7 +344,7 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
     Config: {
       Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, Entrypoint: (cfg?.entrypoint ?? []).join(' '), WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
       User: cfg?.user ?? '', Tty: !!cfg?.tty, OpenStdin: !!cfg?.interactive, StopSignal: rec.stopSignal ?? 'SIGTERM',
-      Labels: rec.labels ?? {}, Annotations: cfg?.annotations ?? {}, CreateCommand: rec.createCommand ?? [],
+      Labels: rec.labels ?? {}, Annotations: cfg?.annotations ?? {}, Healthcheck: inspectHealthConfig(cfg?.healthcheck), HealthcheckOnFailureAction: cfg?.healthcheck?.onFailure ?? 'none', CreateCommand: rec.createCommand ?? [],
     },
     Mounts: (cfg?.volumes ?? []).map((m) => ({
       Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? volumeDataDir(store, m.source) : m.source,

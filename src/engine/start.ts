@@ -271,11 +271,13 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
           store.writeContainer(back);
           throw e;
         }
+        if (next.config?.healthcheck) await (await import('./health.js')).scheduleHealthchecks(store, next);
         return sock === undefined ? null : { attachSock: sock as number, runId };
       }
       try { await p.network.up; } catch (e) { p.undo(); store.writeContainer(back); throw e; }
       mark(`start: network up`);
       store.writeContainer({ ...next, starting: undefined, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
+      if (next.config?.healthcheck) await (await import('./health.js')).scheduleHealthchecks(store, next);
       return { ...p, runId };
     });
     if (prepared === undefined) {
@@ -402,6 +404,7 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
   } finally {
     release();
   }
+  if (rec.config?.healthcheck) await (await import('./health.js')).unscheduleHealthchecks(rec);
   if (rec.pod && !restart) await (await import('./pods.js')).applyExitPolicy(store, rec);
   // An attached run removes it itself once it has read the exit code, unless it is gone.
   if (rec.autoRemove && !restart && !(rec.attachedPid && rec.attachedPid !== process.pid && processAlive(rec.attachedPid))) {

@@ -144,6 +144,8 @@ export interface ContainerConfig {
   volatileRoot?: boolean;
   restart?: RestartPolicy;
   volumes?: VolumeMount[];
+  /** --health-* or the image's HEALTHCHECK (engine/health.ts) */
+  healthcheck?: import('../engine/health.js').HealthConfig;
   /** --systemd: the container runs systemd (container_uuid, tmpfs on /run and /tmp) */
   systemd?: boolean;
   /** --annotation KEY=VALUE (and kube play's), given to the runtime's spec */

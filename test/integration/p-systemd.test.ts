@@ -146,4 +146,17 @@ test('a pod\'s --new units: starting the pod unit brings its member up serving o
   assert.is(inSession(['ps', '-a', '-q']), '');
 });
 
+test('under a systemd user manager the health checks run from a transient timer, which goes with the container', async () => {
+  assert.ok(systemd, 'systemd --user started (../shared/systemd-user/)');
+  const id = inSession(['run', '-d', '--name', 'sdhealth', '--health-cmd', 'true', '--health-interval', '1s', alpine, 'sleep', '300']).trim();
+  const timers = () => asUser(['systemctl', '--user', 'list-timers', '--all', '--no-legend']).stdout;
+  assert.match(timers(), new RegExp(`tspod-healthcheck-${id}\\.timer`));
+  let status = '';
+  for (let i = 0; i < 40 && status !== 'healthy'; i++) { await sleep(250); status = inSession(['inspect', '--format', '{{.State.Health.Status}}', 'sdhealth']).trim(); }
+  assert.is(status, 'healthy', 'the timer ran the check');
+  assert.is(spawnSync('pgrep', ['-u', TEST_USER, '-f', `healthcheck monitor ${id}`]).status, 1, 'no monitor of our own under systemd');
+  inSession(['rm', '-f', '-t', '0', 'sdhealth']);
+  assert.not.match(timers(), new RegExp(`tspod-healthcheck-${id}`), 'the timer went with the container');
+});
+
 test.run();

@@ -7,6 +7,7 @@ import { mark } from '../../trace.js';
 import { byText } from '../../engine/filters.js';
 import { humanSizeWithPrecision } from '../../units.js';
 import { portsColumn } from '../../engine/ports.js';
+import { readHealth } from '../../engine/health.js';
 import { listPods } from '../../engine/pods.js';
 
 /** What ps's computed columns call: the container's pid, namespaces and sizes (images read once). */
@@ -33,7 +34,8 @@ function reporter(c: ContainerRecord, noTrunc: boolean, now: number, store: Stor
   let ns: import('../../engine/lifecycle.js').Namespaces | undefined;
   const nsOf = () => (ns ??= e.processNamespaces(pidOf()) ?? { Cgroup: '', IPC: '', MNT: '', NET: '', PIDNS: '', User: '', UTS: '' });
   const since = (iso?: string) => humanDuration(now - Date.parse(iso ?? c.created));
-  const state = () => c.state === 'running' ? `Up ${since(c.startedAt)} ago`
+  const health = () => (c.config?.healthcheck ? ` (${readHealth(store, c.id)?.Status ?? 'starting'})` : '');
+  const state = () => c.state === 'running' ? `Up ${since(c.startedAt)} ago${health()}`
     : c.state === 'exited' ? `Exited (${c.exitCode ?? 0}) ${since(c.finishedAt ?? c.created)} ago`
     : c.state === 'restarting' ? `Restarting (${c.exitCode ?? 0}) ${since(c.finishedAt ?? c.created)} ago` : c.state[0].toUpperCase() + c.state.slice(1);
   return {

@@ -73,6 +73,13 @@ abstract class ContainerFlags extends ResourceFlags {
   mount = Option.Array('--mount', [], { description: 'type=bind|volume|tmpfs,source=...,destination=...[,ro]: the long form of -v and --tmpfs' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) at PATH[:OPTIONS], e.g. /cache:size=64m' });
   tz = Option.Array('--tz', [], { description: 'Set timezone in container: a zone such as Europe/Paris, or local (the host\'s /etc/localtime)' });
+  healthCmd = Option.String('--health-cmd', { description: 'A command checking the container\'s health (a string for /bin/sh -c, or a JSON array), or none' });
+  healthInterval = Option.String('--health-interval', { description: 'Time between checks, e.g. 30s (default), or disable' });
+  healthRetries = Option.String('--health-retries', { description: 'Failures in a row that make it unhealthy (default 3)' });
+  healthTimeout = Option.String('--health-timeout', { description: 'Time a check may take (default 30s)' });
+  healthStartPeriod = Option.String('--health-start-period', { description: 'Time after start when failures do not count (default 0s)' });
+  healthOnFailure = Option.String('--health-on-failure', { description: 'When unhealthy: none (default), kill, restart or stop' });
+  noHealthcheck = Option.Boolean('--no-healthcheck', false, { description: 'No health check, not even the image\'s' });
   systemd = Option.String('--systemd', { description: 'true (default: when the command is systemd or init), always or false: set the container up for systemd inside' });
   annotation = Option.Array('--annotation', [], { description: 'KEY=VALUE: an annotation for the runtime (inspect shows it)' });
   hostuser = Option.Array('--hostuser', [], { description: 'Host user account (name or uid) to add to /etc/passwd within the container' });
@@ -98,7 +105,8 @@ abstract class ContainerFlags extends ResourceFlags {
       ip: this.ip, networkAliases: this.networkAlias, dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, noHosts: this.noHosts,
       readOnly: this.readOnly, interactive: this.interactive, tty: this.tty, labels: this.label, logSizeMax: parseLogOpts(this.logOpt), runtime: this.runtime,
       restart: this.restart, volumesFrom: this.volumesFrom, volumes: [...this.volume, ...mounts.flatMap((m) => (m.volume ? [m.volume] : []))], logDriver: this.logDriver, replace: this.replace, stopTimeout, timeout, stopSignal: this.stopSignal, cidFile: this.cidFile,
-      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, systemd: this.systemd, annotations: Object.fromEntries(this.annotation.map((a) => { const i = a.indexOf('='); if (i <= 0) throw new UsageError(`--annotation ${a}: give KEY=VALUE`); return [a.slice(0, i), a.slice(i + 1)]; })), tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
+      tz: this.tz.length ? this.tz[this.tz.length - 1] : undefined, hostUsers: this.hostuser, systemd: this.systemd,
+      health: { cmd: this.healthCmd, interval: this.healthInterval, retries: this.healthRetries, timeout: this.healthTimeout, startPeriod: this.healthStartPeriod, onFailure: this.healthOnFailure, none: this.noHealthcheck }, annotations: Object.fromEntries(this.annotation.map((a) => { const i = a.indexOf('='); if (i <= 0) throw new UsageError(`--annotation ${a}: give KEY=VALUE`); return [a.slice(0, i), a.slice(i + 1)]; })), tmpfs: [...this.tmpfs, ...mounts.flatMap((m) => (m.tmpfs ? [m.tmpfs] : []))], unsetenv: this.unsetenv, unsetenvAll: this.unsetenvAll,
       pull: this.pull === 'newer' ? 'missing' : this.pull as 'always' | 'missing' | 'never',
       pullOptions: {
         platform: this.platform, tlsVerify: tlsVerifyFlag(this.tlsVerify),

@@ -37,7 +37,7 @@ export interface PlayOptions {
   say?: (line: string) => void;
 }
 
-export interface PlayReport { volumes: string[]; pods: Array<{ id: string; containers: string[] }> }
+export interface PlayReport { volumes: string[]; pods: Array<{ id: string; containers: string[] }>; /** the service container's id (--service-container) */ service?: string }
 
 /** The documents of a YAML stream, empty ones dropped; a syntax error is one clear line. */
 export function parseKube(text: string): Obj[] {
@@ -114,6 +114,7 @@ export async function playKube(store: Store, text: string, o: PlayOptions = {}):
   if (o.serviceContainer && wanted.length) service = await createServiceContainer(store, `${source.slice(0, 12)}-service`, !!o.replace);
   try {
     for (const p of wanted) report.pods.push(await playPod(store, p.name, p.template, { ...o, annotations: undefined }, { ...p.annotations, ...flagAnnotations }, configMaps, service, source, warn));
+    report.service = service?.id;
   } catch (e) {
     if (service) await (await import('./lifecycle.js')).removeContainer(store, service, { force: true, podRemoval: true }).catch(() => undefined);
     throw e;

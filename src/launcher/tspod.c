@@ -130,8 +130,9 @@ int main(int argc, char **argv) {
   setenv("TSPOD_HOST_UID", uid, 1);
   setenv("TSPOD_HOST_GID", gid, 1);
   setenv("TSPOD_RUNTIME_DIR", rt, 1);
-  /* doctor looks at the machine from outside: it must run where the user namespace can't be made. */
-  if (command_is(argc, argv, "doctor")) {
+  /* doctor looks at the machine from outside: it must run where the user namespace can't be made;
+     quadlet only writes unit files, as systemd's generator, early and without the namespace. */
+  if (command_is(argc, argv, "doctor") || command_is(argc, argv, "quadlet")) {
     execvp("node", args);
     die("cannot run node");
   }

@@ -45,7 +45,11 @@ export class KubePlayCommand extends TspodCommand {
     if (this.down) return downCommand(this.file);
     const [{ Store }, { playKube }, { progressPrinter }] = await Promise.all([import('../../storage/store.js'), import('../../engine/kube.js'), import('../progress.js')]);
     const text = await readYaml(this.file);
-    const report = await playKube(new Store(), text, {
+    // Under a Type=notify unit (Quadlet's .kube) systemd's socket is ours to answer, not the containers'.
+    const notifySocket = process.env.NOTIFY_SOCKET;
+    delete process.env.NOTIFY_SOCKET;
+    const store = new Store();
+    const report = await playKube(store, text, {
       start: this.start, replace: this.replace, network: this.network, configMaps: this.configmap.flatMap((c) => c.split(',')).filter(Boolean), annotations: this.annotation,
       build: this.build === undefined ? undefined : this.build === true || this.build === 'true', contextDir: this.contextDir, serviceContainer: this.serviceContainer, logDriver: this.logDriver,
       pullOptions: { tlsVerify: tlsVerifyFlag(this.tlsVerify), onProgress: progressPrinter(process.stderr, this.quiet), onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) },
@@ -57,6 +61,11 @@ export class KubePlayCommand extends TspodCommand {
       if (p.containers.length) out += `${p.containers.length === 1 ? 'Container' : 'Containers'}:\n${p.containers.map((c) => `${c}\n`).join('')}\n`;
     }
     process.stdout.write(out);
+    // Ready once the pods run, the service container's conmon the unit's main process (as Podman's kube play).
+    if (notifySocket && report.service) {
+      const monitor = fs.readFileSync(`${store.containerDir(report.service)}/userdata/conmon.pid`, 'utf8').trim();
+      (await import('../../sys/index.js')).sdNotify(notifySocket, `MAINPID=${monitor}\nREADY=1\n`);
+    }
     return 0;
   }
 }

@@ -35,11 +35,13 @@ export class NetworkCreateCommand extends TspodCommand {
   internal = Option.Boolean('--internal', false, { description: 'restrict external access from this network' });
   disableDns = Option.Boolean('--disable-dns', false, { description: 'disable dns plugin' });
   label = Option.Array('--label', [], { description: 'set metadata on a network' });
+  ignore = Option.Boolean('--ignore', false, { description: 'Don\'t fail if the network already exists' });
   name = Option.Rest({ name: 'NAME' });
 
   async run(): Promise<number> {
     const e = await engine();
     if (this.name.length > 1) throw new TspodError('E_USAGE', '`tspod network create` takes at most one name');
+    if (this.ignore && this.name[0] && e.listNetworks(e.store).some((n) => n.name === this.name[0])) { process.stdout.write(`${this.name[0]}\n`); return 0; }
     const n = e.createNetwork(e.store, this.name[0], { driver: this.driver, subnet: this.subnet, gateway: this.gateway, ipRange: this.ipRange, internal: this.internal, disableDns: this.disableDns, labels: this.label });
     process.stdout.write(`${n.name}\n`);
     return 0;

@@ -105,6 +105,10 @@ export interface CreateOptions {
   annotations?: Record<string, string>;
   /** --health-cmd, --health-interval, ..., --no-healthcheck */
   health?: import('./health.js').HealthFlags;
+  /** run --sdnotify=container: systemd's NOTIFY_SOCKET, mounted into the container */
+  notifySocket?: string;
+  /** run --sdnotify as given (inspect's SdNotifyMode) */
+  sdNotifyMode?: string;
   /** --systemd true (when the command is an init), always, or false: run systemd inside as it expects */
   systemd?: string;
 }
@@ -338,7 +342,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,
         addHost: opts.addHost?.length ? opts.addHost : undefined, noHosts: opts.noHosts || undefined, unsetenv: opts.unsetenv?.length ? opts.unsetenv : undefined, unsetenvAll: opts.unsetenvAll || undefined, hostUsers: hostUsers.length ? hostUsers : undefined, volatileRoot: opts.volatileRoot || undefined,
-        confinement, secrets, healthcheck, systemd: systemdMode || undefined, annotations: opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
+        confinement, secrets, healthcheck, notifySocket: opts.notifySocket, sdNotifyMode: opts.sdNotifyMode, systemd: systemdMode || undefined, annotations: opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined, storage: driver.name === 'overlay' ? undefined : { name: driver.name, mountProgram: driver.mountProgram },
       },
     };
     // The overlay root takes its mode from the upper dir: the top layer's, as if there were no upper

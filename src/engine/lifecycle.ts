@@ -344,7 +344,7 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
     Config: {
       Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, Entrypoint: (cfg?.entrypoint ?? []).join(' '), WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
       User: cfg?.user ?? '', Tty: !!cfg?.tty, OpenStdin: !!cfg?.interactive, StopSignal: rec.stopSignal ?? 'SIGTERM',
-      Labels: rec.labels ?? {}, Annotations: cfg?.annotations ?? {}, Healthcheck: inspectHealthConfig(cfg?.healthcheck), HealthcheckOnFailureAction: cfg?.healthcheck?.onFailure ?? 'none', CreateCommand: rec.createCommand ?? [],
+      Labels: rec.labels ?? {}, Annotations: cfg?.annotations ?? {}, Healthcheck: inspectHealthConfig(cfg?.healthcheck), HealthcheckOnFailureAction: cfg?.healthcheck?.onFailure ?? 'none', SdNotifyMode: cfg?.sdNotifyMode ?? 'conmon', SdNotifySocket: cfg?.notifySocket ?? '', CreateCommand: rec.createCommand ?? [],
     },
     Mounts: (cfg?.volumes ?? []).map((m) => ({
       Type: m.type, Name: m.type === 'volume' ? m.source : undefined, Source: m.type === 'volume' ? volumeDataDir(store, m.source) : m.source,

@@ -163,6 +163,11 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     fs.writeFileSync(path.join(userdata, 'containerenv'), '');
     await checkExecutable(rootfs, rec.command[0], env, cwd);
     const volumes = await volumeSpecMounts(store, rec, rootfs, owner);
+    // --sdnotify=container: systemd's socket, where the container's own process tells it READY.
+    if (cfg.notifySocket) {
+      volumes.push({ destination: NOTIFY_IN_CONTAINER, type: 'bind', source: cfg.notifySocket, options: ['bind', 'rw'] });
+      env.push(`NOTIFY_SOCKET=${NOTIFY_IN_CONTAINER}`);
+    }
     if (cfg.secrets?.length) {
       // Each secret's data as it is now: a file of the container's own, bound read-only; or a variable.
       const { secretData } = await import('./secrets.js');
@@ -215,6 +220,8 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     throw e;
   }
 }
+
+const NOTIFY_IN_CONTAINER = '/run/notify/notify.sock';
 
 /**
  * Socket activation passes through, as with Podman: under a unit systemd gave sockets (LISTEN_FDS),
@@ -439,16 +446,20 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
   const notifySocket = process.env.NOTIFY_SOCKET;
   delete process.env.NOTIFY_SOCKET;
   const sdnotify = opts.sdnotify ?? 'conmon';
-  if (!['conmon', 'ignore'].includes(sdnotify)) throw new TspodError('E_USAGE', `--sdnotify ${sdnotify}: tspod has conmon and ignore`, { hint: 'use --sdnotify=conmon (READY once the container runs, conmon as the main process) or ignore' });
-  const rec = await createContainer(store, opts);
+  if (!['conmon', 'container', 'ignore'].includes(sdnotify)) throw new TspodError('E_USAGE', `--sdnotify ${sdnotify}: give conmon, container or ignore`, { hint: 'conmon: READY once the container runs; container: the container says READY itself; ignore: nothing' });
+  // With container, the container's process reaches systemd's socket, mounted in: only a path can be.
+  const toContainer = sdnotify === 'container' && notifySocket ? notifySocket : undefined;
+  if (toContainer && !toContainer.startsWith('/')) throw new TspodError('E_USAGE', `--sdnotify=container: NOTIFY_SOCKET ${toContainer} is not a path, so it cannot be mounted into the container`, { hint: 'use --sdnotify=conmon' });
+  const rec = await createContainer(store, { ...opts, notifySocket: toContainer, sdNotifyMode: sdnotify });
   const streams = opts.attach?.length ? { stdout: opts.attach.includes('stdout'), stderr: opts.attach.includes('stderr') } : undefined;
   try {
     const exitCode = await startContainer(store, rec, { attach: !opts.detach, interactive: (!!opts.interactive || !!opts.tty) && (!opts.attach?.length || opts.attach.includes('stdin')), streams, preserveFds: opts.preserveFds });
     if (opts.conmonPidFile && opts.detach) fs.copyFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), opts.conmonPidFile);
     // --sdnotify=conmon under a Type=notify unit: ready once the container runs, its monitor the unit's main process.
-    if (notifySocket && opts.detach && sdnotify === 'conmon') {
+    // With container: conmon is the main process, and READY is the container's to say.
+    if (notifySocket && opts.detach && sdnotify !== 'ignore') {
       const monitor = fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), 'utf8').trim();
-      (await import('../sys/index.js')).sdNotify(notifySocket, `MAINPID=${monitor}\nREADY=1\n`);
+      (await import('../sys/index.js')).sdNotify(notifySocket, sdnotify === 'conmon' ? `MAINPID=${monitor}\nREADY=1\n` : `MAINPID=${monitor}\n`);
     }
     return { id: rec.id, name: rec.name, exitCode: exitCode ?? 0 };
   } catch (e) {

@@ -148,12 +148,14 @@ export function generateContainerUnit(store: Store, rec: ContainerRecord, o: Gen
   ];
   if (o.new) {
     const { globals, args } = runArgs(rec.createCommand ?? []);
+    // A container that tells systemd READY itself keeps doing so.
+    const notify = rec.config?.sdNotifyMode === 'container' ? 'container' : 'conmon';
     // A template's instances each have their container: NAME-INSTANCE.
     const named = o.useName ? ['--name', o.template ? `${word(rec.name)}-%i` : word(rec.name)] : [];
     const podFlag = o.pod ? [`--pod-id-file %t/${o.pod.unit.replace(/\.service$/, '')}.pod-id`] : [];
     unit.push(
       `ExecStartPre=${exec([['/bin/rm'], ['-f', '%t/%n.ctr-id']])}`,
-      `ExecStart=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['run'], ['--cidfile=%t/%n.ctr-id'], ['--rm'], ...(podFlag.length ? [podFlag] : []), ['--sdnotify=conmon'], ['-d'], ['--replace'], [...named, ...args.map(word)]])}`,
+      `ExecStart=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['run'], ['--cidfile=%t/%n.ctr-id'], ['--rm'], ...(podFlag.length ? [podFlag] : []), [`--sdnotify=${notify}`], ['-d'], ['--replace'], [...named, ...args.map(word)]])}`,
       `ExecStop=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['stop'], ['--ignore', '-t', String(stopTimeout)], ['--cidfile=%t/%n.ctr-id']])}`,
       `ExecStopPost=${exec([[word(tspod)], ...globals.map((g) => [word(g)]), ['rm'], ['-f'], ['--ignore', '-t', String(stopTimeout)], ['--cidfile=%t/%n.ctr-id']])}`,
       'Type=notify', 'NotifyAccess=all',

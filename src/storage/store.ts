@@ -146,6 +146,9 @@ export interface ContainerConfig {
   volumes?: VolumeMount[];
   /** --health-* or the image's HEALTHCHECK (engine/health.ts) */
   healthcheck?: import('../engine/health.js').HealthConfig;
+  /** --sdnotify=container: the unit's notify socket, mounted at /run/notify/notify.sock */
+  notifySocket?: string;
+  sdNotifyMode?: string;
   /** --systemd: the container runs systemd (container_uuid, tmpfs on /run and /tmp) */
   systemd?: boolean;
   /** --annotation KEY=VALUE (and kube play's), given to the runtime's spec */

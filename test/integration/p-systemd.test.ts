@@ -43,7 +43,8 @@ test.before(async () => {
 });
 
 test.after(() => {
-  asUser(['systemctl', '--user', 'stop', 'container-sdweb.service', 'pod-sdpod.service', 'qweb.service', 'qplay.service']);
+  asUser(['systemctl', '--user', 'stop', 'container-sdweb.service', 'pod-sdpod.service', 'qweb.service', 'qplay.service', 'sdready.service']);
+  fs.rmSync(path.join(UNITS, 'sdready.service'), { force: true });
   fs.rmSync(QUADLETS, { recursive: true, force: true });
   fs.rmSync(GENERATOR, { force: true });
   asUser(['systemctl', '--user', 'exit']);
@@ -194,6 +195,33 @@ test('Quadlet: the generator turns .container, .volume and .kube files into unit
   assert.is(asUser(['systemctl', '--user', 'show', '-p', 'MainPID', '--value', 'qplay.service']).stdout.trim(), inSession(['inspect', '--format', '{{.State.ConmonPid}}', svc]).trim(), 'the service container\'s conmon is the unit\'s main process');
   assert.is(asUser(['systemctl', '--user', 'stop', 'qplay.service']).status, 0);
   assert.is(inSession(['pod', 'ps', '-q']), '', 'kube down ran');
+});
+
+test('run --sdnotify=container: the container\'s own READY=1 makes the unit active, conmon its main process', async () => {
+  assert.ok(systemd, 'systemd --user started (../shared/systemd-user/)');
+  // A sender of notify datagrams the image lacks: a few lines of C, static. It lingers after sending, as
+  // systemd tells a sender's unit by its pid, and drops the message of one already gone.
+  const ctx = fs.mkdtempSync('/tmp/tspod-notify-');
+  fs.writeFileSync(path.join(ctx, 'notify.c'), '#include <sys/socket.h>\n#include <sys/un.h>\n#include <string.h>\n#include <stdlib.h>\n#include <unistd.h>\nint main(int c, char **v) { const char *p = getenv("NOTIFY_SOCKET"); if (!p) return 2; int s = socket(AF_UNIX, SOCK_DGRAM, 0); struct sockaddr_un a = { .sun_family = AF_UNIX }; strncpy(a.sun_path, p, sizeof a.sun_path - 1); int r = sendto(s, v[1], strlen(v[1]), 0, (struct sockaddr *)&a, sizeof a); sleep(1); return r < 0; }\n');
+  const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(ctx, 'notify'), path.join(ctx, 'notify.c')], { encoding: 'utf8' });
+  assert.is(cc.status, 0, cc.stderr);
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM ${alpine}\nCOPY notify /notify\n`);
+  spawnSync('chmod', ['-R', 'a+rX', ctx]);
+  ok(['build', '-q', '-t', 'notifier', ctx]);
+  fs.rmSync(ctx, { recursive: true, force: true });
+  const exe = path.join(ROOT, 'bin/tspod');
+  fs.writeFileSync(path.join(UNITS, 'sdready.service'), `[Service]\nType=notify\nNotifyAccess=all\nExecStart=${exe} run -d --rm --name sdready --sdnotify=container localhost/notifier sh -c 'echo $$NOTIFY_SOCKET; sleep 2; /notify READY=1; sleep 300'\nExecStop=${exe} rm -f -t 0 sdready\n`);
+  spawnSync('chown', [TEST_USER, path.join(UNITS, 'sdready.service')]);
+  assert.is(asUser(['systemctl', '--user', 'daemon-reload']).status, 0);
+  const t0 = Date.now();
+  const start = asUser(['systemctl', '--user', 'start', 'sdready.service']);
+  assert.is(start.status, 0, start.stderr);
+  assert.ok(Date.now() - t0 >= 1900, 'systemctl start waited for the container\'s READY');
+  assert.is(asUser(['systemctl', '--user', 'is-active', 'sdready.service']).stdout, 'active\n');
+  assert.is(asUser(['systemctl', '--user', 'show', '-p', 'MainPID', '--value', 'sdready.service']).stdout.trim(), inSession(['inspect', '--format', '{{.State.ConmonPid}}', 'sdready']).trim());
+  assert.is(inSession(['logs', 'sdready']), '/run/notify/notify.sock\n');
+  assert.is(inSession(['inspect', '--format', '{{.Config.SdNotifyMode}}', 'sdready']).trim(), 'container');
+  assert.is(asUser(['systemctl', '--user', 'stop', 'sdready.service']).status, 0);
 });
 
 test.run();

@@ -143,7 +143,7 @@ export class RunCommand extends ContainerFlags {
 
   detach = Option.Boolean('-d,--detach', false, { description: 'run in the background, watched by conmon; prints the container id' });
   attach = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR (default: all of them)' });
-  sdnotify = Option.String('--sdnotify', { description: 'conmon (default): under a Type=notify unit, tell systemd READY and conmon\'s pid once the container runs; ignore: say nothing' });
+  sdnotify = Option.String('--sdnotify', { description: 'conmon (default): under a Type=notify unit, tell systemd READY and conmon\'s pid once the container runs; container: conmon\'s pid, and the container says READY itself (its NOTIFY_SOCKET is systemd\'s); ignore: say nothing' });
   conmonPidFile = Option.String('--conmon-pidfile', { description: 'Path to the file that will receive the PID of conmon' });
   preserveFds = Option.String('--preserve-fds', { description: 'Pass N additional file descriptors (3 to 3+N-1) to the process' });
   rmi = Option.Boolean('--rmi', false, { description: 'Remove the image after the container exits, unless other containers use it (implies --rm)' });

@@ -26,6 +26,7 @@ import { StartCommand, RestartCommand, AttachCommand } from './commands/containe
 import { DoctorCommand } from './commands/system/doctor.js';
 import { GenerateSystemdCommand } from './commands/generate/systemd.js';
 import { QuadletCommand } from './commands/system/quadlet.js';
+import { AutoUpdateCommand } from './commands/system/autoupdate.js';
 import { HealthcheckRunCommand, HealthcheckMonitorCommand } from './commands/container/healthcheck.js';
 import { KubePlayCommand, KubeDownCommand, KubeGenerateCommand } from './commands/kube/kube.js';
 import { PodCreateCommand, PodListCommand, PodInspectCommand, PodStartCommand, PodStopCommand, PodRestartCommand, PodRemoveCommand, PodExistsCommand, PodTopCommand, PodKillCommand, PodPruneCommand } from './commands/pod/pod.js';
@@ -44,7 +45,7 @@ import { InspectCommand } from './commands/system/inspect.js';
 import { UnshareCommand } from './commands/system/unshare.js';
 
 const COMMANDS = [PullCommand, PushCommand, BuildCommand, ImageTreeCommand, LoginCommand, LogoutCommand, SaveCommand, LoadCommand, HistoryCommand, SystemDfCommand, ImagePruneCommand, SystemPruneCommand, SystemResetCommand, CommitCommand, DiffCommand, CpCommand, ExportCommand, ImportCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, UpdateCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
-  DoctorCommand, GenerateSystemdCommand, KubePlayCommand, KubeDownCommand, KubeGenerateCommand, HealthcheckRunCommand, HealthcheckMonitorCommand, QuadletCommand, StatsCommand, PodCreateCommand, PodListCommand, PodInspectCommand, PodStartCommand, PodStopCommand, PodRestartCommand, PodRemoveCommand, PodExistsCommand, PodTopCommand, PodKillCommand, PodPruneCommand, SecretCreateCommand, SecretListCommand, SecretInspectCommand, SecretRemoveCommand, SecretExistsCommand,
+  DoctorCommand, GenerateSystemdCommand, KubePlayCommand, KubeDownCommand, KubeGenerateCommand, HealthcheckRunCommand, HealthcheckMonitorCommand, QuadletCommand, AutoUpdateCommand, StatsCommand, PodCreateCommand, PodListCommand, PodInspectCommand, PodStartCommand, PodStopCommand, PodRestartCommand, PodRemoveCommand, PodExistsCommand, PodTopCommand, PodKillCommand, PodPruneCommand, SecretCreateCommand, SecretListCommand, SecretInspectCommand, SecretRemoveCommand, SecretExistsCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, PortCommand,
   NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand];
 

@@ -264,6 +264,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const secrets = opts.secrets?.length ? (await import('./secrets.js')).parseSecretFlags(store, opts.secrets) : undefined;
   const restart = parseRestartPolicy(opts.restart);
   checkDnsAndHosts(opts);
+  (await import('./autoupdate.js')).checkAutoUpdateImage(parseLabels(opts.labels ?? []), opts.image);
   if (restart && opts.rm) throw new UsageError('--rm conflicts with --restart', 'a container that is removed when it exits cannot be restarted: drop one of them');
   const mounts = parseVolumeFlags(opts.volumes ?? [], opts.tmpfs ?? []);
   if (opts.volumesFrom?.length) mounts.push(...await volumesFrom(store, opts.volumesFrom, mounts));
@@ -332,6 +333,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       claimed = true;
     }
     const labels = parseLabels(opts.labels ?? []);
+    // Created by a systemd unit: auto-update restarts that unit.
+    if (process.env.PODMAN_SYSTEMD_UNIT && labels.PODMAN_SYSTEMD_UNIT === undefined && !opts.builderPid) labels.PODMAN_SYSTEMD_UNIT = process.env.PODMAN_SYSTEMD_UNIT;
     const rec: ContainerRecord = {
       id, name, imageId: img.id, imageName: nameAsGiven(img, opts.image), created: new Date().toISOString(), command: args, state: 'created', labels,
       autoRemove: !!opts.rm, ...(podId ? { pod: podId } : {}), ...(opts.createCommand ? { createCommand: opts.createCommand } : {}), ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,

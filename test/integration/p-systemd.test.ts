@@ -12,6 +12,7 @@ import { BODY, freePort, curl } from '../fixtures/net.js';
 
 let alpine = '';
 let web = '';
+let registryHost = '';
 const RUN = `/tmp/tspod-sd-run-${process.pid}`;
 const CGROUP = `/sys/fs/cgroup/unified/tspod-sd-${process.pid}`;
 const UNITS = `/home/${TEST_USER}/.config/systemd/user`;
@@ -27,6 +28,7 @@ test.before(async () => {
   const { registry } = await getWorld();
   alpine = `${registry}/alpine:3.20`;
   web = `${registry}/web:latest`;
+  registryHost = registry;
   ok(['pull', '-q', alpine]);
   ok(['pull', '-q', web]);
   fs.mkdirSync(RUN, { mode: 0o700 });
@@ -43,7 +45,8 @@ test.before(async () => {
 });
 
 test.after(() => {
-  asUser(['systemctl', '--user', 'stop', 'container-sdweb.service', 'pod-sdpod.service', 'qweb.service', 'qplay.service', 'sdready.service']);
+  asUser(['systemctl', '--user', 'stop', 'container-sdweb.service', 'pod-sdpod.service', 'qweb.service', 'qplay.service', 'sdready.service', 'container-aulocal.service', 'container-aureg.service']);
+  spawnSync('sh', ['-c', `rm -f ${UNITS}/container-au*.service`]);
   fs.rmSync(path.join(UNITS, 'sdready.service'), { force: true });
   fs.rmSync(QUADLETS, { recursive: true, force: true });
   fs.rmSync(GENERATOR, { force: true });
@@ -222,6 +225,50 @@ test('run --sdnotify=container: the container\'s own READY=1 makes the unit acti
   assert.is(inSession(['logs', 'sdready']), '/run/notify/notify.sock\n');
   assert.is(inSession(['inspect', '--format', '{{.Config.SdNotifyMode}}', 'sdready']).trim(), 'container');
   assert.is(asUser(['systemctl', '--user', 'stop', 'sdready.service']).status, 0);
+});
+
+test('auto-update: a unit\'s container gets the newer local or registry image, the unit restarted', async () => {
+  assert.ok(systemd, 'systemd --user started (../shared/systemd-user/)');
+  const reg = `${registryHost}/autoreg:latest`;
+  ok(['tag', alpine, 'localhost/aulocal:latest']);
+  ok(['tag', alpine, reg]);
+  ok(['push', '-q', reg]);
+  ok(['create', '--name', 'aulocal', '--label', 'io.containers.autoupdate=local', 'localhost/aulocal:latest', 'sleep', '300']);
+  ok(['create', '--name', 'aureg', '--label', 'io.containers.autoupdate=registry', reg, 'sleep', '300']);
+  for (const name of ['aulocal', 'aureg']) {
+    const dir = fs.mkdtempSync('/tmp/tspod-units-');
+    fs.chmodSync(dir, 0o777);
+    const w = tspod(['generate', 'systemd', '--new', '--name', '--files', name], { cwd: dir });
+    assert.is(w.status, 0, w.stderr);
+    fs.copyFileSync(path.join(dir, `container-${name}.service`), path.join(UNITS, `container-${name}.service`));
+    spawnSync('chown', [TEST_USER, path.join(UNITS, `container-${name}.service`)]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    ok(['rm', name]);
+  }
+  assert.is(asUser(['systemctl', '--user', 'daemon-reload']).status, 0);
+  for (const name of ['aulocal', 'aureg']) assert.is(asUser(['systemctl', '--user', 'start', `container-${name}.service`]).status, 0);
+  const imageOf = (n: string) => inSession(['inspect', '--format', '{{.Image}}', n]).trim();
+  const before = { local: imageOf('aulocal'), reg: imageOf('aureg') };
+  assert.is(inSession(['inspect', '--format', '{{index .Config.Labels "PODMAN_SYSTEMD_UNIT"}}', 'aulocal']).trim(), 'container-aulocal.service');
+  const table = '{{.Unit}},{{.Image}},{{.Updated}},{{.Policy}}';
+  assert.equal(inSession(['auto-update', '--format', table]).trim().split('\n').sort(), [`container-aulocal.service,localhost/aulocal:latest,false,local`, `container-aureg.service,${reg},false,registry`]);
+  // newer images: the web image under both names
+  ok(['tag', web, 'localhost/aulocal:latest']);
+  ok(['tag', web, reg]);
+  ok(['push', '-q', reg]);
+  ok(['tag', alpine, reg]); // the local name back on the old image: only the registry has the new one
+  assert.equal(inSession(['auto-update', '--dry-run', '--format', table]).trim().split('\n').sort(), [`container-aulocal.service,localhost/aulocal:latest,pending,local`, `container-aureg.service,${reg},pending,registry`]);
+  const upd = tspod(['auto-update', '--format', table], { env: { XDG_RUNTIME_DIR: RUN }, timeout: 120_000 });
+  assert.is(upd.status, 0, upd.stderr);
+  assert.match(upd.stdout, /^container-aulocal.service,localhost\/aulocal:latest,true,local$/m);
+  assert.match(upd.stdout, new RegExp(`^container-aureg.service,${reg.replace(/[.]/g, '\\.')},true,registry$`, 'm'));
+  assert.is.not(imageOf('aulocal'), before.local, 'the local container runs the new image');
+  assert.is.not(imageOf('aureg'), before.reg, 'the registry container runs the pulled image');
+  assert.is(asUser(['systemctl', '--user', 'is-active', 'container-aureg.service']).stdout, 'active\n');
+  for (const name of ['aulocal', 'aureg']) asUser(['systemctl', '--user', 'stop', `container-${name}.service`]);
+  const bad = tspod(['create', '--label', 'io.containers.autoupdate=registry', 'aulocal']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /auto updates require fully-qualified image reference/);
 });
 
 test.run();

@@ -298,6 +298,12 @@ export async function killPod(store: Store, pod: PodRecord, signal = 'KILL'): Pr
   for (const c of [...podMembers(store, pod).reverse(), ...serviceOf(store, pod)]) if (current(store, c.id)?.state === 'running') await killContainer(store, c, signal);
 }
 
+/** pod pause/unpause: every running container of the pod, the infra too. */
+export async function pausePod(store: Store, pod: PodRecord, pause: boolean): Promise<void> {
+  const { pauseContainer } = await import('./lifecycle.js');
+  for (const c of podMembers(store, pod)) if (current(store, c.id)?.state === 'running') await pauseContainer(store, c, pause);
+}
+
 /** pod prune: every pod none of whose containers runs. */
 export async function prunePods(store: Store): Promise<string[]> {
   const gone: string[] = [];

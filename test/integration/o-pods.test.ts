@@ -2,6 +2,7 @@
 // members share, so a member serves on the pod's published port, members talk over localhost, and
 // the pod's hostname is theirs; pod ps/inspect/start/stop/rm as Podman's, a running pod refused by
 // rm without -f, the infra removable only with its pod.
+import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getWorld, tspod } from '../fixtures/world.js';
@@ -122,6 +123,20 @@ test('--exit-policy stop ends the pod with its last member, continue keeps it; p
   assert.match(pruned, new RegExp(podId));
   assert.is(tspod(['pod', 'exists', cont]).status, 1);
   ok(['pod', 'rm', '-a', '-f', '-t', '0']);
+});
+
+test('pod logs marks each line with its container; -c picks one; pod pause says why it cannot here, or pauses', () => {
+  ok(['pod', 'create', '--name', 'plogs']);
+  const a = ok(['run', '-d', '--pod', 'plogs', '--name', 'plogs-a', alpine, 'sh', '-c', 'echo from-a; sleep 300']).trim();
+  ok(['run', '-d', '--pod', 'plogs', '--name', 'plogs-b', alpine, 'sh', '-c', 'echo from-b; sleep 300']);
+  let out = '';
+  for (let i = 0; i < 20 && !/from-b/.test(out); i++) { out = ok(['pod', 'logs', 'plogs']); spawnSync('sleep', ['0.2']); }
+  assert.match(out, new RegExp(`^${a.slice(0, 12)} from-a$`, 'm'));
+  assert.is(ok(['pod', 'logs', '--names', '-c', 'plogs-b', 'plogs']), 'plogs-b from-b\n');
+  const p = tspod(['pod', 'pause', 'plogs']);
+  if (p.status !== 0) assert.match(p.stderr, /no freezer cgroup on cgroup v1/);
+  else { ok(['pod', 'unpause', 'plogs']); }
+  ok(['pod', 'rm', '-f', '-t', '0', 'plogs']);
 });
 
 test.run();

@@ -32,18 +32,23 @@ export class LogsCommand extends TspodCommand {
     const flags = { names: this.containers, latest: this.latest };
     checkTargetFlags(flags);
     const targets = await resolveTargets(e.store, flags);
-    const opts = {
-      follow: this.follow, timestamps: this.timestamps, tail: this.tail === undefined ? undefined : Number(this.tail),
-      since: this.since === undefined ? undefined : e.parseLogTime(this.since), until: this.until === undefined ? undefined : e.parseLogTime(this.until),
-    };
-    // Several containers, or --names: each line says whose it is (the short id, or the name), as Podman's.
-    const prefixed = targets.length > 1 || this.names;
-    await Promise.all(targets.map(({ rec }) => {
-      const out = prefixed ? linePrefixed(`${this.names ? rec.name : rec.id.slice(0, 12)} `) : { stdout: process.stdout, stderr: process.stderr };
-      return e.containerLogs(e.store, rec, out, opts);
-    }));
+    await printLogs(targets.map((t) => t.rec), this);
     return 0;
   }
+}
+
+/** The logs of these containers, all at once; several, or --names: each line says whose it is (the short id, or the name), as Podman's. */
+export async function printLogs(recs: import('../../storage/store.js').ContainerRecord[], f: { follow: boolean; timestamps: boolean; tail?: string; since?: string; until?: string; names: boolean }): Promise<void> {
+  const e = await engine();
+  const opts = {
+    follow: f.follow, timestamps: f.timestamps, tail: f.tail === undefined ? undefined : Number(f.tail),
+    since: f.since === undefined ? undefined : e.parseLogTime(f.since), until: f.until === undefined ? undefined : e.parseLogTime(f.until),
+  };
+  const prefixed = recs.length > 1 || f.names;
+  await Promise.all(recs.map((rec) => {
+    const out = prefixed ? linePrefixed(`${f.names ? rec.name : rec.id.slice(0, 12)} `) : { stdout: process.stdout, stderr: process.stderr };
+    return e.containerLogs(e.store, rec, out, opts);
+  }));
 }
 
 /** Streams that write each whole line to ours with a prefix. */

@@ -18,6 +18,12 @@ export class StatsCommand extends TspodCommand {
   interval = Option.String('-i,--interval', '5', { description: 'Seconds between readings' });
   containers = Option.Rest();
 
+  /** The containers to read: those named, else every running one. */
+  protected async select(store: import('../../storage/store.js').Store): Promise<import('../../storage/store.js').ContainerRecord[]> {
+    const containers = await import('../../engine/containers.js');
+    return this.containers.length ? this.containers.map((c) => containers.findContainer(store, c)) : containers.listContainers(store, { all: false });
+  }
+
   async run(): Promise<number> {
     const [{ Store }, containers, { sample, checkStatsPossible }, { writeReport, renderReport }, { humanSizeWithPrecision }, { UsageError }] = await Promise.all([
       import('../../storage/store.js'), import('../../engine/containers.js'), import('../../engine/stats.js'), import('../report.js'), import('../../units.js'), import('../../errors.js')]);
@@ -29,7 +35,7 @@ export class StatsCommand extends TspodCommand {
     const percent = (x: number) => `${x.toFixed(2)}%`;
     let previous = new Map<string, import('../../engine/stats.js').Sample>();
     for (;;) {
-      const recs = this.containers.length ? this.containers.map((c) => containers.findContainer(store, c)) : await containers.listContainers(store, { all: false });
+      const recs = await this.select(store);
       const running = recs.filter((r) => containers.current(store, r.id)?.state === 'running');
       const samples = running.map((r) => sample(store, r));
       const rows = samples.map((s) => {

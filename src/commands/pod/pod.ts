@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
+import { StatsCommand } from '../container/stats.js';
 
 async function engine() {
   const [pods, { Store }] = await Promise.all([import('../../engine/pods.js'), import('../../storage/store.js')]);
@@ -207,5 +208,61 @@ export class PodPruneCommand extends TspodCommand {
     const e = await engine();
     for (const id of await e.prunePods(e.store)) process.stdout.write(`${id}\n`);
     return 0;
+  }
+}
+
+export class PodPauseCommand extends PodTargets {
+  static paths = [['pod', 'pause']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'pause every running container of a pod (needs a freezer cgroup: cgroup v2 rootless, or root)', examples: [['Pause', '$0 pod pause web']] });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const p of await this.targets(e)) { await e.pausePod(e.store, p, true); process.stdout.write(`${p.id}\n`); }
+    return 0;
+  }
+}
+
+export class PodUnpauseCommand extends PodTargets {
+  static paths = [['pod', 'unpause']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'unpause the containers of a pod', examples: [['Unpause', '$0 pod unpause web']] });
+  async run(): Promise<number> {
+    const e = await engine();
+    for (const p of await this.targets(e)) { await e.pausePod(e.store, p, false); process.stdout.write(`${p.id}\n`); }
+    return 0;
+  }
+}
+
+export class PodLogsCommand extends TspodCommand {
+  static paths = [['pod', 'logs']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'print the output of a pod\'s containers, each line marked with its container', examples: [['All of them', '$0 pod logs web'], ['One, followed', '$0 pod logs -f -c web-srv web']] });
+  container = Option.String('-c,--container', { description: 'Only this container of the pod' });
+  follow = Option.Boolean('-f,--follow', false, { description: 'Keep printing until the containers exit' });
+  names = Option.Boolean('-n,--names', false, { description: 'Mark lines with container names, not ids' });
+  timestamps = Option.Boolean('-t,--timestamps', false, { description: 'Prefix each line with its time' });
+  tail = Option.String('--tail', { description: 'Only the last N lines of each' });
+  since = Option.String('--since', { description: 'Only lines since this time' });
+  until = Option.String('--until', { description: 'Only lines before this time' });
+  pod = Option.String({ name: 'POD' });
+  async run(): Promise<number> {
+    const e = await engine();
+    const [{ printLogs }, { UsageError }] = await Promise.all([import('../container/lifecycle.js'), import('../../errors.js')]);
+    const pod = e.findPod(e.store, this.pod);
+    let members = e.podMembers(e.store, pod).filter((c) => c.id !== pod.infraId);
+    if (this.container) {
+      members = members.filter((c) => c.name === this.container || c.id.startsWith(this.container!));
+      if (!members.length) throw new UsageError(`container ${this.container} is not in pod ${pod.name}`);
+    }
+    await printLogs(members, this);
+    return 0;
+  }
+}
+
+export class PodStatsCommand extends StatsCommand {
+  static paths = [['pod', 'stats']];
+  static usage = TspodCommand.Usage({ category: 'Pods', description: 'show the resource use of the containers of pods (all pods when none is named)', examples: [['Once', '$0 pod stats --no-stream web']] });
+
+  protected async select(store: import('../../storage/store.js').Store): Promise<import('../../storage/store.js').ContainerRecord[]> {
+    const pods = await import('../../engine/pods.js');
+    const chosen = this.containers.length ? this.containers.map((n) => pods.findPod(store, n)) : pods.listPods(store);
+    return chosen.flatMap((p) => pods.podMembers(store, p));
   }
 }

@@ -205,7 +205,85 @@ async function main(): Promise<void> {
   section = 'net';
   if (!ONLY || ONLY === 'net' || ONLY.includes('-p')) await networkCases(`${registry}/web:latest`);
 
+  section = 'pods';
+  if (!ONLY || ONLY === 'pods' || ['pod', 'kube', 'unit'].some((w) => ONLY.includes(w))) await podCases(image, `${registry}/web:latest`);
+
   print(runSamples.map((s) => s.rssKb), pullRss, pushRss);
+}
+
+/**
+ * Pods: create one and run two members in it; kube play a two-container pod until both run (the
+ * command returns once they do, for both tools); and a generated --new unit started by a real
+ * `systemctl --user start` until its container serves on its published port.
+ */
+async function podCases(image: string, webImage: string): Promise<void> {
+  const tools: Array<[string, string[]]> = [['tspod', [TSPOD]], ['podman overlay', PODMAN], ...(WITH_VFS ? [['podman vfs', PODMAN_VFS] as [string, string[]]] : [])];
+  for (const [, tool] of tools) { timed([...tool, 'pull', '-q', webImage]); quiet([...tool, 'pod', 'rm', '-f', '-t', '0', '-a']); }
+  const runner = (script: (tool: string) => string, cleanup: (tool: string[]) => void) => (tool: string[]) => () => {
+    const sample = timed(['sh', '-c', script(tool.join(' '))]);
+    cleanup(tool);
+    return sample;
+  };
+  // Each tool builds its pause image on its first pod: once before the samples.
+  for (const [, tool] of tools) { quiet([...tool, 'pod', 'create', '--name', 'bench-warm']); quiet([...tool, 'pod', 'rm', '-f', 'bench-warm']); }
+  const podTwo = runner((t) => `${t} pod create --name bench-pod >/dev/null && ${t} run -d --pod bench-pod ${image} sleep 300 >/dev/null && ${t} run -d --pod bench-pod ${image} sleep 300 >/dev/null`,
+    (tool) => quiet([...tool, 'pod', 'rm', '-f', '-t', '0', 'bench-pod']));
+  await compare('pod create + 2 members running', RUNS, podTwo([TSPOD]), podmans((p) => podTwo(p)), 0.5);
+  const yaml = fs.mkdtempSync('/tmp/tspod-bench-kube-');
+  fs.chmodSync(yaml, 0o755);
+  const file = path.join(yaml, 'pod.yaml');
+  fs.writeFileSync(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: bench-kube\nspec:\n  containers:\n  - name: a\n    image: ${image}\n    command: ["sleep", "300"]\n  - name: b\n    image: ${image}\n    command: ["sleep", "300"]\n`);
+  fs.chmodSync(file, 0o644);
+  const play = runner((t) => `${t} kube play ${file} >/dev/null`, (tool) => quiet([...tool, 'pod', 'rm', '-f', '-t', '0', 'bench-kube']));
+  await compare('kube play of a 2-container pod until both run', RUNS, play([TSPOD]), podmans((p) => play(p)), 0.5);
+  fs.rmSync(yaml, { recursive: true, force: true });
+  await unitCases(webImage, tools);
+}
+
+/**
+ * A generated --new unit (tspod's, and Podman's own generate systemd --new) started by a real
+ * systemd --user (../shared/systemd-user/) until the container answers on its published port.
+ */
+async function unitCases(webImage: string, tools: Array<[string, string[]]>): Promise<void> {
+  const run = `/tmp/tspod-bench-sd-${process.pid}`;
+  const cgroup = fs.existsSync('/sys/fs/cgroup/unified') ? `/sys/fs/cgroup/unified/tspod-bench-sd-${process.pid}` : `/sys/fs/cgroup/tspod-bench-sd-${process.pid}`;
+  fs.mkdirSync(run, { mode: 0o700 });
+  spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, run]);
+  spawn('setsid', ['unshare', '-m', '--propagation', 'private', 'bash', path.join(ROOT, '../shared/systemd-user/user-systemd.sh'), TEST_USER, run, cgroup], { stdio: 'ignore', detached: true }).unref();
+  const user = (cmd: string[]) => spawnSync('runuser', asUser(cmd, [`XDG_RUNTIME_DIR=${run}`]), { encoding: 'utf8', cwd: '/' });
+  let up = false;
+  for (let i = 0; i < 100 && !up; i++) { await new Promise((r) => setTimeout(r, 100)); up = user(['systemctl', '--user', 'show-environment']).status === 0; }
+  const units = `${HOME}/.config/systemd/user`;
+  spawnSync('runuser', ['-u', TEST_USER, '--', 'mkdir', '-p', units]);
+  const names: string[] = [];
+  try {
+    if (!up) { notes.push('systemctl --user start case skipped: systemd --user did not start here.'); return; }
+    const ports = new Map<string, number>();
+    for (const [label, tool] of tools) {
+      const name = `bench-unit-${label.replace(/\W+/g, '-')}`;
+      const port = freePort();
+      ports.set(label, port);
+      user([...tool, 'rm', '-f', '-t', '0', name]);
+      const made = user([...tool, 'create', '--name', name, '-p', `${port}:80`, webImage]);
+      if (made.status !== 0) throw new Error(`${label} create: ${made.stderr}`);
+      const gen = spawnSync('runuser', asUser([...tool, 'generate', 'systemd', '--new', '--name', '--files', name], [`XDG_RUNTIME_DIR=${run}`]), { encoding: 'utf8', cwd: units });
+      if (gen.status !== 0) throw new Error(`${label} generate systemd: ${gen.stderr}`);
+      user([...tool, 'rm', '-f', '-t', '0', name]);
+      names.push(`container-${name}.service`);
+    }
+    user(['systemctl', '--user', 'daemon-reload']);
+    const start = (label: string, unit: string) => () => {
+      const s = timed(['sh', '-c', `systemctl --user start ${unit} && ${FIRST_BYTE(ports.get(label)!)}`], [`XDG_RUNTIME_DIR=${run}`]);
+      user(['systemctl', '--user', 'stop', unit]);
+      return s;
+    };
+    await compare('systemctl --user start of a generated --new unit until it serves', RUNS, start('tspod', names[0]),
+      tools.slice(1).map(([label], i) => [label, start(label, names[i + 1])] as [string, Runner]), 0.5);
+  } finally {
+    for (const n of names) { user(['systemctl', '--user', 'stop', n]); fs.rmSync(path.join(units, n), { force: true }); }
+    user(['systemctl', '--user', 'exit']);
+    spawnSync('sh', ['-c', `sleep 1; find ${cgroup} -depth -type d -exec rmdir {} \\; 2>/dev/null; pkill -u ${TEST_USER} -f ${run}; rm -rf ${run}`]);
+  }
 }
 
 /** A port nobody listens on, found by binding port 0 (the test user then binds it: above 1024). */

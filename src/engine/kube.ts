@@ -187,7 +187,7 @@ async function playPod(store: Store, podName: string, tpl: Obj, o: PlayOptions, 
         await removeContainer(store, c, { force: true });
         if (code !== 0) throw kubeError(`init container ${c.name} exited with ${code}`, `see why: tspod kube play --start=false, then tspod start -a ${c.name}`);
       }
-      for (const c of made) await startContainer(store, c, { attach: false });
+      await pods.startPod(store, pods.findPod(store, pod.id), made);
     }
   } catch (e) {
     await pods.removePod(store, pods.findPod(store, pod.id), { force: true, timeoutSec: 0 }).catch(() => undefined);

@@ -194,12 +194,16 @@ export async function ensureInfraRunning(store: Store, rec: ContainerRecord): Pr
   noteInfraConmon(store, pod);
 }
 
-export async function startPod(store: Store, pod: PodRecord): Promise<void> {
+/** The service container and the infra first, then the members, all at once (each start waits mostly on its runtime). */
+export async function startPod(store: Store, pod: PodRecord, only?: ContainerRecord[]): Promise<void> {
   const { startContainer } = await import('./start.js');
-  for (const c of [...serviceOf(store, pod), ...podMembers(store, pod)]) {
-    if (current(store, c.id)?.state !== 'running') await startContainer(store, c, { attach: false });
+  const notRunning = (c: ContainerRecord) => current(store, c.id)?.state !== 'running';
+  const members = podMembers(store, pod);
+  for (const c of [...serviceOf(store, pod), ...members.filter((m) => m.id === pod.infraId)]) {
+    if (notRunning(c)) await startContainer(store, c, { attach: false });
     if (c.id === pod.infraId) noteInfraConmon(store, pod);
   }
+  await Promise.all(members.filter((m) => m.id !== pod.infraId && (!only || only.some((o) => o.id === m.id)) && notRunning(m)).map((m) => startContainer(store, m, { attach: false })));
 }
 
 /** pod create --infra-conmon-pidfile: the infra's conmon pid, where the unit's PIDFile= looks. */

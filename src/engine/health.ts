@@ -8,21 +8,12 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { TspodError, UsageError } from '../errors.js';
-import type { Store, ContainerRecord } from '../storage/store.js';
+import type { Store, ContainerRecord, HealthConfig } from '../storage/store.js';
 import { current, launcher } from './containers.js';
 
-export type OnFailure = 'none' | 'kill' | 'restart' | 'stop';
+export type OnFailure = HealthConfig['onFailure'];
 
-/** A container's health check, as recorded at create; times in ms. */
-export interface HealthConfig {
-  /** ["CMD", ...] or ["CMD-SHELL", "..."], as the image config spells it */
-  test: string[];
-  interval: number;
-  timeout: number;
-  startPeriod: number;
-  retries: number;
-  onFailure: OnFailure;
-}
+export type { HealthConfig };
 
 export interface HealthLog { Start: string; End: string; ExitCode: number; Output: string }
 export interface HealthState { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: HealthLog[] }

@@ -88,6 +88,17 @@ export interface Confinement {
 }
 
 /** One --secret of a container: NAME[,type=mount|env][,target=PATH|VAR][,uid=,gid=,mode=] */
+/** A container's health check, as recorded at create; times in ms (engine/health.ts runs it). */
+export interface HealthConfig {
+  /** ["CMD", ...] or ["CMD-SHELL", "..."], as the image config spells it */
+  test: string[];
+  interval: number;
+  timeout: number;
+  startPeriod: number;
+  retries: number;
+  onFailure: 'none' | 'kill' | 'restart' | 'stop';
+}
+
 export interface SecretUse { name: string; id: string; type: 'mount' | 'env'; target: string; uid: number; gid: number; mode: number }
 
 /** One range of a user namespace mapping: container ids from `container` onto the parent's from `host`. */
@@ -145,7 +156,7 @@ export interface ContainerConfig {
   restart?: RestartPolicy;
   volumes?: VolumeMount[];
   /** --health-* or the image's HEALTHCHECK (engine/health.ts) */
-  healthcheck?: import('../engine/health.js').HealthConfig;
+  healthcheck?: HealthConfig;
   /** --sdnotify=container: the unit's notify socket, mounted at /run/notify/notify.sock */
   notifySocket?: string;
   sdNotifyMode?: string;

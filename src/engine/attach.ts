@@ -73,14 +73,19 @@ export async function pumpAttach(store: Store, rec: ContainerRecord, sock: numbe
   const restoreTerminal = o.stdin && tty ? makeRawTerminal(0) : undefined;
   if (o.stdin) {
     stdin.on('data', onInput);
-    // End of our input closes the container's stdin unless it was started to keep it open.
-    stdin.on('end', () => { try { shutdownSocket(sock, 'write'); } catch { /* gone */ } });
+    // End of our input closes the container's stdin unless it was started to keep it open. Not on a
+    // terminal: conmon, told the socket's write side is shut (or handed a key after the container
+    // ended), closes the terminal and loses what the container still writes; it reads on, as at a
+    // keyboard nobody types at.
+    stdin.on('end', () => { try { if (!tty) shutdownSocket(sock, 'write'); } catch { /* gone */ } });
   }
   try {
     const buf = Buffer.alloc(PACKET);
     for (;;) {
-      const n = await new Promise<number>((resolve) => fs.read(sock, buf, 0, PACKET, null, (err, bytes) => resolve(err ? 0 : bytes)));
-      if (n <= 0) break;
+      // A socket with nothing to read yet says EAGAIN: that is not its end, which is 0 bytes (or a real error).
+      const n = await new Promise<number>((resolve) => fs.read(sock, buf, 0, PACKET, null, (err, bytes) => resolve(err ? ((err as NodeJS.ErrnoException).code === 'EAGAIN' ? -1 : 0) : bytes)));
+      if (n < 0) { await new Promise((r) => setTimeout(r, 2)); continue; }
+      if (n === 0) break;
       (buf[0] === 3 ? o.out.stderr : o.out.stdout).write(Buffer.from(buf.subarray(1, n)));
     }
   } finally {

@@ -159,8 +159,11 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     else if (!fs.existsSync(resolveInRoot(rootfs, cwd)) && !(cfg.volumes ?? []).some((v) => v.destination === cwd || v.destination.startsWith(`${cwd.replace(/\/$/, '')}/`))) {
       throw new TspodError('E_WORKDIR', `workdir "${cwd}" does not exist on container ${rec.id}`, { exitCode: EXIT_CANNOT_INVOKE, hint: 'create it in the image, or mount a volume there' });
     }
-    // Podman's marker that processes are in a container; empty, as for an unprivileged container.
-    fs.writeFileSync(path.join(userdata, 'containerenv'), '');
+    // Podman's marker that processes are in a container: empty, unless privileged (as Podman), when
+    // it says which engine, container and image (toolbox and distrobox read it).
+    const { packageVersion } = await import('../paths.js');
+    fs.writeFileSync(path.join(userdata, 'containerenv'), cfg.confinement?.privileged
+      ? `engine="tspod-${packageVersion()}"\nname="${rec.name}"\nid="${rec.id}"\nimage="${rec.imageName}"\nimageid="${rec.imageId}"\nrootless=${rootless ? 1 : 0}\n` : '');
     await checkExecutable(rootfs, rec.command[0], env, cwd);
     const volumes = await volumeSpecMounts(store, rec, rootfs, owner);
     // --sdnotify=container: systemd's socket, where the container's own process tells it READY.

@@ -46,7 +46,7 @@ export class LoadCommand extends TspodCommand {
   quiet = Option.Boolean('-q,--quiet', false, { description: 'print only the loaded names' });
 
   async run(): Promise<number> {
-    if (!this.input && process.stdin.isTTY) throw new UsageError('no archive on stdin', 'give -i FILE, or redirect an archive into tspod load');
+    if (!this.input && process.stdin.isTTY) throw new UsageError('cannot read from terminal, use command-line redirection or the --input flag');
     const [{ loadImages }, { Store }] = await Promise.all([import('../../engine/transfer.js'), import('../../storage/store.js')]);
     const report = await loadImages(new Store(), this.input ?? '-', { onWarning: (m) => process.stderr.write(`Warning: ${m}\n`) });
     process.stdout.write(`Loaded image: ${report.names.join('\nLoaded image: ')}\n`);

@@ -154,10 +154,10 @@ async function pullCandidates(store: Store, input: string, opts: PullOptions, mo
 }
 
 export interface RemoveImageOptions { force?: boolean; /** images not found are skipped in silence; else listed in the report's `missing` */ ignoreMissing?: boolean }
-export interface RemoveImageReport { untagged: string[]; deleted: string[]; removedContainers: string[]; missing: TspodError[] }
+export interface RemoveImageReport { untagged: string[]; deleted: string[]; removedContainers: string[]; missing: TspodError[]; /** images containers use (without force): kept, each said */ inUse: TspodError[] }
 
 export async function removeImages(store: Store, inputs: string[], opts: RemoveImageOptions = {}): Promise<RemoveImageReport> {
-  const report: RemoveImageReport = { untagged: [], deleted: [], removedContainers: [], missing: [] };
+  const report: RemoveImageReport = { untagged: [], deleted: [], removedContainers: [], missing: [], inUse: [] };
   const { removeContainer } = await import('./lifecycle.js');
   for (const input of inputs) {
     const img = await findImage(store, input);
@@ -176,9 +176,18 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
     if (untagged) continue;
     const users = store.listContainers().filter((c) => c.imageId === img.id);
     if (users.length && !opts.force) {
-      throw new TspodError('E_IMAGE_IN_USE', `image used by ${users[0].id}: image is in use by a container: consider listing external containers and force-removing image`, { exitCode: 2 });
+      report.inUse.push(new TspodError('E_IMAGE_IN_USE', `image used by ${users[0].id}: image is in use by a container: consider listing external containers and force-removing image`, { exitCode: 2 }));
+      continue;
     }
-    for (const c of users) { await removeContainer(store, c, { force: true }); report.removedContainers.push(c.id); }
+    // A pod's infra goes with its pod, as with Podman's rmi -f of the pause image.
+    const pods = users.some((c) => c.pod) ? await import('./pods.js') : undefined;
+    for (const c of users) {
+      if (!store.readContainer(c.id)) continue; // gone with its pod
+      const pod = pods?.infraOf(store, c);
+      if (pod) { for (const m of pods!.podMembers(store, pod)) report.removedContainers.push(m.id); await pods!.removePod(store, pod, { force: true, timeoutSec: 0 }); continue; }
+      await removeContainer(store, c, { force: true });
+      report.removedContainers.push(c.id);
+    }
     store.withLock(() => {
       const current = store.readImages().find((i) => i.id === img.id);
       if (!current) return;

@@ -88,6 +88,10 @@ export async function infraImage(store: Store): Promise<string> {
     const text = 'FROM scratch\nCOPY catatonit /catatonit\nENTRYPOINT ["/catatonit", "-P"]\n';
     const { buildImage } = await import('./build.js');
     await buildImage(store, { context: ctx, file: { text, name: 'Containerfile' }, tags: [name], buildArgs: new Map(), layers: true, say: () => {}, quiet: true });
+    // One image, as Podman's: the COPY step's intermediate goes (rmi -a would otherwise meet it).
+    const built = await findImage(store, name);
+    const steps = store.readImages().filter((i) => i.id === built?.parent && !i.names.length);
+    if (steps.length) await (await import('./images.js')).removeImages(store, steps.map((i) => i.id), { ignoreMissing: true });
   } finally {
     fs.rmSync(ctx, { recursive: true, force: true });
   }

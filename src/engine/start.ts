@@ -144,7 +144,9 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     const user = resolveUser(rootfs, cfg.user ?? defaultUser(confined) ?? imageCfg.User);
     const groupAdd = (confined?.groupAdd ?? []).filter((g) => g !== 'keep-groups');
     if (groupAdd.length) user.additionalGids = [...new Set([...user.additionalGids, ...resolveGroups(rootfs, groupAdd)])];
-    const hostname = cfg.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));
+    // Sharing another's UTS namespace (a pod's member) is having its hostname.
+    const utsOwner = confined?.uts?.startsWith('container:') ? store.readContainer(confined.uts.slice('container:'.length)) : undefined;
+    const hostname = cfg.hostname ?? utsOwner?.config?.hostname ?? (networkMode === 'host' ? os.hostname() : rec.id.slice(0, 12));
     // Defaults, then the image's Env, then --env-file and -e: later ones win.
     const defaults = [`PATH=${DEFAULT_PATH}`, 'container=podman', `HOSTNAME=${hostname}`, `HOME=${user.home}`, 'TERM=xterm', ...listenEnv(), ...(cfg.systemd ? [`container_uuid=${rec.id.slice(0, 32)}`] : [])];
     // --unsetenv drops defaults and the image's variables by name, --unsetenv-all all of them; -e still applies.
@@ -197,6 +199,13 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
       dnsServers: cfg.dns ?? conf.dnsServers, dnsSearches: cfg.dnsSearch ?? conf.dnsSearches, dnsOptions: cfg.dnsOption ?? conf.dnsOptions,
       addHosts: cfg.addHost, noHosts: cfg.noHosts ?? conf.noHosts, baseHostsFile: conf.baseHostsFile, hostGatewayIp: conf.hostContainersInternalIp,
     }), '/run/.containerenv': path.join(userdata, 'containerenv') };
+    // A pod's member finds itself by name, as Podman adds it to the pod's /etc/hosts: the infra's, and its own line.
+    if (joined && rec.pod && joined.etcFiles['/etc/hosts']) {
+      let hosts = '';
+      try { hosts = fs.readFileSync(joined.etcFiles['/etc/hosts'], 'utf8'); } catch { /* none */ }
+      fs.writeFileSync(path.join(userdata, 'hosts'), `${hosts}${hosts && !hosts.endsWith('\n') ? '\n' : ''}127.0.0.1\t${rec.name}\n`);
+      etcFiles['/etc/hosts'] = path.join(userdata, 'hosts');
+    }
     if (cfg.tz !== undefined) etcFiles['/etc/localtime'] = zoneFile(cfg.tz);
     if (cfg.hostUsers?.length) {
       // --hostuser: the image's /etc/passwd with the host's accounts added, over the image's.

@@ -139,4 +139,20 @@ test('pod logs marks each line with its container; -c picks one; pod pause says 
   ok(['pod', 'rm', '-f', '-t', '0', 'plogs']);
 });
 
+test('a member finds itself in the pod\'s /etc/hosts and has the pod\'s /etc/hostname; rmi -f of the pause image takes the pods', () => {
+  ok(['pod', 'create', '--name', 'phosts', '--infra-name', 'phosts-infra']);
+  const out = ok(['run', '--rm', '--pod', 'phosts', '--name', 'phosts-one', alpine, 'sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/hostname']);
+  const [hosts, hostname] = out.split('---\n');
+  assert.match(hosts, /^127\.0\.0\.1\tphosts-one$/m);
+  assert.match(hosts, /\sphosts phosts-infra$/m);
+  assert.is(hostname, 'phosts\n');
+  const pause = ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'phosts']).trim();
+  const image = ok(['inspect', '--format', '{{.ImageName}}', pause]).trim();
+  const used = tspod(['rmi', image]);
+  assert.is(used.status, 2);
+  assert.match(used.stderr, /image is in use by a container/);
+  ok(['rmi', '-f', image]);
+  assert.is(tspod(['pod', 'exists', 'phosts']).status, 1, 'the pod went with its infra image');
+});
+
 test.run();

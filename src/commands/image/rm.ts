@@ -24,15 +24,17 @@ export class RmiCommand extends TspodCommand {
     if (!this.all && !this.images.length) throw new UsageError('image name or ID must be specified');
     const [{ removeImages, listImages }, { Store }] = await Promise.all([import('../../engine/images.js'), import('../../storage/store.js')]);
     const store = new Store();
-    const inputs = this.all ? listImages(store).map((i) => i.id) : this.images;
+    // -a: in the store's order, oldest first, as Podman removes them.
+    const listed = this.all ? new Set(listImages(store).map((i) => i.id)) : undefined;
+    const inputs = listed ? store.readImages().filter((i) => listed.has(i.id)).map((i) => i.id) : this.images;
     // Exit 1 when an image was not there (as Podman), unless --ignore or --force say that is fine.
     const report = await removeImages(store, inputs, { force: this.force, ignoreMissing: this.ignore || this.force });
-    if (report.missing.length) {
-      for (const e of report.missing) reportError(e);
-      return 1;
-    }
     for (const n of report.untagged) process.stdout.write(`Untagged: ${n}\n`);
     for (const id of report.deleted) process.stdout.write(`Deleted: ${id}\n`);
-    return 0;
+    // As Podman: every failure said, several as one "N errors occurred" list; 1 for a missing image, else 2 for one in use.
+    const errors = [...report.missing, ...report.inUse];
+    if (errors.length === 1) reportError(errors[0]);
+    else if (errors.length) process.stderr.write(`Error: ${errors.length} errors occurred:\n${errors.map((e) => `\t* ${e.message}\n`).join('')}`);
+    return report.missing.length ? 1 : report.inUse.length ? 2 : 0;
   }
 }

@@ -195,6 +195,8 @@ export class PodKillCommand extends PodTargets {
   signal = Option.String('-s,--signal', 'KILL', { description: 'The signal (default KILL)' });
   async run(): Promise<number> {
     const e = await engine();
+    // A bad signal is said before any pod is looked for, as Podman does.
+    (await import('../../engine/lifecycle.js')).parseSignal(this.signal);
     for (const p of await this.targets(e)) { await e.killPod(e.store, p, this.signal); process.stdout.write(`${p.id}\n`); }
     return 0;
   }

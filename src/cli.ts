@@ -27,6 +27,7 @@ import { DoctorCommand } from './commands/system/doctor.js';
 import { GenerateSystemdCommand } from './commands/generate/systemd.js';
 import { QuadletCommand } from './commands/system/quadlet.js';
 import { AutoUpdateCommand } from './commands/system/autoupdate.js';
+import { EventsCommand } from './commands/system/events.js';
 import { HealthcheckRunCommand, HealthcheckMonitorCommand } from './commands/container/healthcheck.js';
 import { KubePlayCommand, KubeDownCommand, KubeGenerateCommand } from './commands/kube/kube.js';
 import { PodCreateCommand, PodListCommand, PodInspectCommand, PodStartCommand, PodStopCommand, PodRestartCommand, PodRemoveCommand, PodExistsCommand, PodTopCommand, PodKillCommand, PodPruneCommand, PodPauseCommand, PodUnpauseCommand, PodLogsCommand, PodStatsCommand } from './commands/pod/pod.js';
@@ -45,7 +46,7 @@ import { InspectCommand } from './commands/system/inspect.js';
 import { UnshareCommand } from './commands/system/unshare.js';
 
 const COMMANDS = [PullCommand, PushCommand, BuildCommand, ImageTreeCommand, LoginCommand, LogoutCommand, SaveCommand, LoadCommand, HistoryCommand, SystemDfCommand, ImagePruneCommand, SystemPruneCommand, SystemResetCommand, CommitCommand, DiffCommand, CpCommand, ExportCommand, ImportCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, UpdateCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
-  DoctorCommand, GenerateSystemdCommand, KubePlayCommand, KubeDownCommand, KubeGenerateCommand, HealthcheckRunCommand, HealthcheckMonitorCommand, QuadletCommand, AutoUpdateCommand, StatsCommand, PodCreateCommand, PodListCommand, PodInspectCommand, PodStartCommand, PodStopCommand, PodRestartCommand, PodRemoveCommand, PodExistsCommand, PodTopCommand, PodKillCommand, PodPruneCommand, PodPauseCommand, PodUnpauseCommand, PodLogsCommand, PodStatsCommand, SecretCreateCommand, SecretListCommand, SecretInspectCommand, SecretRemoveCommand, SecretExistsCommand,
+  DoctorCommand, GenerateSystemdCommand, KubePlayCommand, KubeDownCommand, KubeGenerateCommand, HealthcheckRunCommand, HealthcheckMonitorCommand, QuadletCommand, AutoUpdateCommand, EventsCommand, StatsCommand, PodCreateCommand, PodListCommand, PodInspectCommand, PodStartCommand, PodStopCommand, PodRestartCommand, PodRemoveCommand, PodExistsCommand, PodTopCommand, PodKillCommand, PodPruneCommand, PodPauseCommand, PodUnpauseCommand, PodLogsCommand, PodStatsCommand, SecretCreateCommand, SecretListCommand, SecretInspectCommand, SecretRemoveCommand, SecretExistsCommand,
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, PortCommand,
   NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand];
 

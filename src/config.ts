@@ -36,6 +36,9 @@ export interface ContainersConf {
   defaultSysctls?: string[];
   /** [engine] infra_image: the image of pods' infra containers */
   infraImage?: string;
+  /** [engine] events_logger ("file", or "none": no events kept) and events_logfile_path */
+  eventsLogger?: string;
+  eventsLogfilePath?: string;
   /** [containers] seccomp_profile: the default profile's file */
   seccompProfile?: string;
   /** [containers] ipcns, userns, shm_size, init, init_path */
@@ -96,6 +99,8 @@ function parseConf(files: string[]): ContainersConf {
     const engine = doc.engine ?? {}, containers = doc.containers ?? {};
     if (typeof engine.runtime === 'string') conf.runtime = engine.runtime;
     if (typeof engine.infra_image === 'string' && engine.infra_image) conf.infraImage = engine.infra_image;
+    if (typeof engine.events_logger === 'string') conf.eventsLogger = engine.events_logger;
+    if (typeof engine.events_logfile_path === 'string' && engine.events_logfile_path) conf.eventsLogfilePath = engine.events_logfile_path;
     if (engine.runtimes && typeof engine.runtimes === 'object') {
       for (const [name, paths] of Object.entries(engine.runtimes as Record<string, unknown>)) if (Array.isArray(paths)) conf.runtimes[name] = paths.map(String);
     }

@@ -21,9 +21,10 @@ export const GLOBAL_FLAGS: GlobalFlag[] = [
   { names: ['--storage-opt'], kind: 'array', variable: 'TSPOD_STORAGE_OPTS', description: 'Used to pass an option to the storage driver (accepted, unused)' },
   { names: ['--volumepath'], kind: 'string', variable: 'TSPOD_VOLUME_PATH', description: 'Path to the volume directory' },
   { names: ['--tmpdir'], kind: 'string', variable: 'TSPOD_TMPDIR' },
+  { names: ['--events-backend'], kind: 'string', variable: 'TSPOD_EVENTS_BACKEND', description: 'file (the default: a log in the runtime directory) or none' },
   { names: ['--conmon'], kind: 'string', variable: 'TSPOD_CONMON' },
   { names: ['--default-mounts-file'], kind: 'string', variable: 'TSPOD_DEFAULT_MOUNTS_FILE', description: 'A mounts.conf of SOURCE:DESTINATION lines, bind-mounted read-only into every container' },
-  ...['--config', '--cgroup-manager', '--events-backend', '--hooks-dir', '--network-cmd-path', '--network-config-dir', '--namespace'].map((n): GlobalFlag => ({ names: [n], kind: 'string' })),
+  ...['--config', '--cgroup-manager', '--hooks-dir', '--network-cmd-path', '--network-config-dir', '--namespace'].map((n): GlobalFlag => ({ names: [n], kind: 'string' })),
   ...['--syslog', '--trace'].map((n): GlobalFlag => ({ names: [n], kind: 'boolean' })),
 ];
 const REMOTE = ['--remote', '-r', '--url', '--connection', '-c', '--identity'];

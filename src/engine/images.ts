@@ -135,6 +135,7 @@ async function pullCandidates(store: Store, input: string, opts: PullOptions, mo
       const source = new RegistrySource(ref, platform, { insecure }, endpoint.ref);
       try {
         const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: (e) => { marks(e); opts.onProgress?.(e); } });
+        await (await import('./events.js')).imageEvent('pull', id, input);
         return { id, name: formatReference(ref) };
       } catch (e) {
         lastErr = e;
@@ -195,6 +196,7 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
       store.removeImage(img.id);
       report.deleted.push(img.id);
     });
+    if (report.deleted.includes(img.id)) await (await import('./events.js')).imageEvent('remove', img.id, img.id);
   }
   // What a killed rmi or pull left (staging, layers no image uses) goes too.
   store.withLock(() => store.sweep());
@@ -241,6 +243,7 @@ export async function tagImage(store: Store, input: string, names: string[]): Pr
   if (!img) throw new ImageNotFoundError(input);
   const full = names.map(tagName);
   store.withLock(() => { for (const n of full) store.tag(img.id, n); });
+  for (const n of full) await (await import('./events.js')).imageEvent('tag', img.id, n);
 }
 
 /** tspod untag IMAGE [NAME...]: drop names (all of them when none is given); the image stays. */

@@ -291,12 +291,14 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
           throw e;
         }
         if (next.config?.healthcheck) await (await import('./health.js')).scheduleHealthchecks(store, next);
+        await (await import('./events.js')).containerEvent(next, 'start');
         return sock === undefined ? null : { attachSock: sock as number, runId };
       }
       try { await p.network.up; } catch (e) { p.undo(); store.writeContainer(back); throw e; }
       mark(`start: network up`);
       store.writeContainer({ ...next, starting: undefined, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
       if (next.config?.healthcheck) await (await import('./health.js')).scheduleHealthchecks(store, next);
+      await (await import('./events.js')).containerEvent(next, 'start');
       return { ...p, runId };
     });
     if (prepared === undefined) {
@@ -423,6 +425,7 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
   } finally {
     release();
   }
+  await (await import('./events.js')).containerEvent(rec, 'died', { containerExitCode: String(rec.exitCode ?? 0) });
   if (rec.config?.healthcheck) await (await import('./health.js')).unscheduleHealthchecks(rec);
   if (rec.pod && !restart) await (await import('./pods.js')).applyExitPolicy(store, rec);
   // An attached run removes it itself once it has read the exit code, unless it is gone.

@@ -1,0 +1,54 @@
+// Events (issue 18, first part): every tspod process appends what it did to one log, read back by
+// `tspod events` with Podman's filters, line format and templates, and followed as it grows.
+import { spawn, spawnSync } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { getWorld, tspod, tspodCommand, TEST_USER } from '../fixtures/world.js';
+
+let alpine = '';
+const ok = (args: string[]) => { const r = tspod(args, { timeout: 300_000 }); assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test.before(async () => {
+  alpine = `${(await getWorld()).registry}/alpine:3.20`;
+  ok(['pull', '-q', alpine]);
+});
+test.after(() => { tspod(['rm', '-a', '-f', '-t', '0']); });
+
+test('a container\'s life as events: create, start, died with its exit code, remove; filters by name, label and event', () => {
+  const t0 = new Date().toISOString();
+  const r = tspod(['run', '--rm', '--name', 'evc', '-l', 'tier=web', alpine, 'sh', '-c', 'exit 3']);
+  assert.is(r.status, 3);
+  const mine = ok(['events', '--stream=false', '--since', t0, '--filter', 'container=evc', '--format', '{{.Status}}']);
+  assert.equal(mine.trim().split('\n'), ['create', 'start', 'died', 'remove']);
+  const start = ok(['events', '--stream=false', '--since', t0, '--filter', 'type=container', '--filter', 'label=tier=web', '--filter', 'event=start']);
+  assert.match(start, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} \+0000 UTC container start [0-9a-f]{64} \(image=\S+alpine:3\.20, name=evc, tier=web\)\n$/);
+  assert.is(ok(['events', '--stream=false', '--since', t0, '--filter', 'container=evc', '--filter', 'status=died', '--format', '{{.Attributes.containerExitCode}} {{.Attributes.tier}}']), '3 web\n');
+  assert.is(ok(['events', '--stream=false', '--since', t0, '--filter', 'container=nosuch', '--filter', 'container=evc', '--filter', 'event=remove', '--format', '{{.Name}}']), 'evc\n', 'the same key is OR');
+});
+
+test('image events: pull, tag, remove', () => {
+  const t0 = new Date().toISOString();
+  ok(['tag', alpine, 'localhost/evtag:1']);
+  ok(['rmi', 'localhost/evtag:1']);
+  const lines = ok(['events', '--stream=false', '--since', t0, '--filter', 'type=image', '--format', '{{.Status}} {{.Name}}']);
+  assert.match(lines, /^tag localhost\/evtag:1$/m);
+});
+
+test('events follows the log as other tspods write it; --events-backend none refuses', async () => {
+  const [cmd, ...args] = tspodCommand(['events', '--since', '1s', '--filter', 'event=create', '--format', '{{.Name}}']);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  await sleep(1500);
+  ok(['create', '--name', 'evfollow', alpine, 'true']);
+  for (let i = 0; i < 40 && !out.includes('evfollow'); i++) await sleep(100);
+  child.kill('SIGTERM');
+  spawnSync('pkill', ['-u', TEST_USER, '-f', 'tspod events']);
+  assert.match(out, /^evfollow$/m);
+  const none = tspod(['--events-backend', 'none', 'events', '--stream=false']);
+  assert.is(none.status, 125);
+  assert.match(none.stderr, /cannot read events with the "none" backend/);
+});
+
+test.run();

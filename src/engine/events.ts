@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerRecord } from '../storage/store.js';
 import { runtimeDir } from '../paths.js';
+import { containersConf } from '../config.js';
 
 export interface TspodEvent {
   ID?: string;
@@ -21,9 +22,9 @@ export interface TspodEvent {
 let logPath: string | null | undefined;
 
 /** Where events go: containers.conf's events_logfile_path, else RUNTIME_DIR/events/events.log; null with events_logger = "none". */
-export async function eventsFile(): Promise<string | null> {
+export function eventsFile(): string | null {
   if (logPath !== undefined) return logPath;
-  const conf = (await import('../config.js')).containersConf();
+  const conf = containersConf();
   const backend = process.env.TSPOD_EVENTS_BACKEND ?? conf.eventsLogger;
   logPath = backend === 'none' ? null : conf.eventsLogfilePath ?? path.join(runtimeDir(), 'events', 'events.log');
   return logPath;
@@ -32,8 +33,8 @@ export async function eventsFile(): Promise<string | null> {
 const nanoTime = (d = new Date()) => `${d.toISOString().slice(0, 19)}.${String(d.getUTCMilliseconds()).padStart(3, '0')}${String(process.hrtime.bigint() % 1000000n).padStart(6, '0')}Z`;
 
 /** Append one event; a log that cannot be written never fails the command that did the work. */
-export async function emit(e: Omit<TspodEvent, 'Time'>): Promise<void> {
-  const file = await eventsFile();
+export function emit(e: Omit<TspodEvent, 'Time'>): void {
+  const file = eventsFile();
   if (!file) return;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -43,11 +44,14 @@ export async function emit(e: Omit<TspodEvent, 'Time'>): Promise<void> {
 }
 
 /** A container's event, its labels among the attributes as Podman's. */
-export function containerEvent(rec: ContainerRecord, status: string, extra: Record<string, string> = {}): Promise<void> {
-  return emit({ ID: rec.id, Image: rec.imageName, Name: rec.name, Status: status, Type: 'container', Attributes: { ...(rec.labels ?? {}), ...extra, image: rec.imageName, name: rec.name } });
+export function containerEvent(rec: ContainerRecord, status: string, extra: Record<string, string> = {}): void {
+  emit({ ID: rec.id, Image: rec.imageName, Name: rec.name, Status: status, Type: 'container', Attributes: { ...(rec.labels ?? {}), ...extra, image: rec.imageName, name: rec.name } });
 }
 
 export const imageEvent = (status: string, id: string, name: string) => emit({ ID: id, Name: name, Status: status, Type: 'image', Attributes: null });
+
+/** A volume's, network's or pod's event. */
+export const objectEvent = (type: 'volume' | 'network' | 'pod', status: string, name: string, id = '') => emit({ ID: id || undefined, Name: name, Status: status, Type: type, Attributes: null });
 
 /** The events of the log, oldest first; a line that is not an event is skipped. */
 export function readEvents(text: string): TspodEvent[] {

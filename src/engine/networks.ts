@@ -12,6 +12,7 @@ import { userNetworkNames } from '../net/mode.js';
 import { parseLabels } from './labels.js';
 import { byText } from './filters.js';
 import type { Store } from '../storage/store.js';
+import { objectEvent } from './events.js';
 
 export type { Subnet } from '../net/usernet.js';
 /** netavark's network definition, field for field. */
@@ -117,6 +118,7 @@ export function createNetwork(store: Store, name: string | undefined, o: CreateN
     const tmp = `${file(store, chosen)}.${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(config, null, 5));
     fs.renameSync(tmp, file(store, chosen));
+    objectEvent('network', 'create', config.name, config.id);
     return config;
   });
 }
@@ -136,6 +138,7 @@ export async function removeNetwork(store: Store, ref: string, o: { force?: bool
   const { findContainer } = await import('./containers.js');
   for (const id of users) await removeContainer(store, findContainer(store, id), { force: true, timeoutSec: o.timeoutSec ?? 0, volumes: false });
   fs.rmSync(file(store, n.name), { force: true });
+  objectEvent('network', 'remove', n.name, n.id);
   return n.name;
 }
 

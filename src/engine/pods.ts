@@ -12,6 +12,7 @@ import { current } from './containers.js';
 import { parseLabels } from './labels.js';
 import { byNameOrId } from './filters.js';
 import { inspectPorts } from './ports.js';
+import { objectEvent } from './events.js';
 
 export interface PodRecord {
   id: string;
@@ -168,6 +169,7 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
     throw e;
   }
   if (o.podIdFile) fs.writeFileSync(o.podIdFile, id);
+  objectEvent('pod', 'create', pod.name, pod.id);
   return pod;
 }
 
@@ -208,6 +210,7 @@ export async function startPod(store: Store, pod: PodRecord, only?: ContainerRec
     if (c.id === pod.infraId) noteInfraConmon(store, pod);
   }
   await Promise.all(members.filter((m) => m.id !== pod.infraId && (!only || only.some((o) => o.id === m.id)) && notRunning(m)).map((m) => startContainer(store, m, { attach: false })));
+  objectEvent('pod', 'start', pod.name, pod.id);
 }
 
 /** pod create --infra-conmon-pidfile: the infra's conmon pid, where the unit's PIDFile= looks. */
@@ -222,6 +225,7 @@ export async function stopPod(store: Store, pod: PodRecord, timeoutSec?: number)
   for (const c of [...podMembers(store, pod).reverse(), ...serviceOf(store, pod)]) {
     if (current(store, c.id)?.state === 'running') await stopContainer(store, c, timeoutSec ?? c.config?.stopTimeout ?? 10);
   }
+  objectEvent('pod', 'stop', pod.name, pod.id);
 }
 
 /** The pod's service container, when kube play made one and it is still there. */
@@ -245,6 +249,7 @@ export async function removePod(store: Store, pod: PodRecord, o: { force?: boole
   const { removeContainer } = await import('./lifecycle.js');
   for (const c of members.reverse()) await removeContainer(store, c, { force: true, timeoutSec: o.timeoutSec ?? 10, volumes: true, podRemoval: true });
   store.withLock(() => writePods(store, listPods(store).filter((p) => p.id !== pod.id)));
+  objectEvent('pod', 'remove', pod.name, pod.id);
   // The service container goes with the last of its pods.
   for (const s of serviceOf(store, pod)) if (!podsOfService(store, s.id).length) await removeContainer(store, s, { force: true, timeoutSec: 0, podRemoval: true });
 }

@@ -10,6 +10,7 @@ import type { Store, ContainerRecord, VolumeMount } from '../storage/store.js';
 import type { ImageConfig } from './process.js';
 import { NAME_PATTERN } from './containers.js';
 import { parseLabels } from './labels.js';
+import { objectEvent } from './events.js';
 import { byText } from './filters.js';
 import { isRootless } from '../paths.js';
 import { mount } from '../sys/index.js';
@@ -146,6 +147,7 @@ export function createVolume(store: Store, name: string, o: { anonymous?: boolea
   fs.mkdirSync(path.join(dir, '_data'), { mode: 0o755 });
   const rec: VolumeRecord = { name, created: new Date().toISOString(), anonymous: !!o.anonymous, labels: parseLabels(o.labels ?? []), options, needsCopyUp: true, needsChown: true };
   store.writeAtomic(path.join(dir, 'volume.json'), JSON.stringify(rec));
+  objectEvent('volume', 'create', name);
   return rec;
 }
 
@@ -237,6 +239,7 @@ export function removeVolume(store: Store, name: string, o: { force?: boolean } 
   const doomed = path.join(store.root, 'tmp', `${process.pid}-vol-${name.slice(0, 40)}`);
   fs.renameSync(volumeDir(store, name), doomed);
   fs.rmSync(doomed, { recursive: true, force: true });
+  objectEvent('volume', 'remove', name);
 }
 
 /** rm -v: the container's anonymous volumes go with it; named ones stay. */

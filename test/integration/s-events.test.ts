@@ -35,6 +35,18 @@ test('image events: pull, tag, remove', () => {
   assert.match(lines, /^tag localhost\/evtag:1$/m);
 });
 
+test('volume, network and pod events', () => {
+  const t0 = new Date().toISOString();
+  ok(['volume', 'create', 'evvol']);
+  ok(['volume', 'rm', 'evvol']);
+  ok(['network', 'create', 'evnet']);
+  ok(['network', 'rm', 'evnet']);
+  ok(['pod', 'create', '--name', 'evpod']);
+  ok(['pod', 'rm', 'evpod']);
+  const seen = ok(['events', '--stream=false', '--since', t0, '--filter', 'type=volume', '--filter', 'type=network', '--filter', 'type=pod', '--format', '{{.Type}} {{.Status}} {{.Name}}']);
+  assert.equal(seen.trim().split('\n'), ['volume create evvol', 'volume remove evvol', 'network create evnet', 'network remove evnet', 'pod create evpod', 'pod remove evpod']);
+});
+
 test('events follows the log as other tspods write it; --events-backend none refuses', async () => {
   const [cmd, ...args] = tspodCommand(['events', '--since', '1s', '--filter', 'event=create', '--format', '{{.Name}}']);
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

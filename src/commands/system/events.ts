@@ -34,7 +34,7 @@ export class EventsCommand extends TspodCommand {
       else if (template) process.stdout.write(`${executeFormat(template, { ...e, Attributes: goMap({ ...(e.Attributes ?? {}) }), ID: e.ID ?? '', Image: e.Image ?? '', Name: e.Name ?? '' })}\n`);
       else process.stdout.write(`${formatEvent(e, this.noTrunc)}\n`);
     };
-    const file = await eventsFile();
+    const file = eventsFile();
     if (!file) throw new UsageError('cannot read events with the "none" backend');
     let offset = 0;
     const readNew = () => {

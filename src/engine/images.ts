@@ -6,6 +6,7 @@ import { Store, type ImageRecord } from '../storage/store.js';
 import { parseReference, qualify, formatReference, repoName, DOCKER_HUB, type Reference } from '../registry/reference.js';
 import type { ProgressEvent } from '../copy/types.js';
 import { parseFilters, matchesAll, matchesLabel, globMatch, byText } from './filters.js';
+import { imageEvent } from './events.js';
 
 export interface PullOptions {
   platform?: string;
@@ -135,7 +136,7 @@ async function pullCandidates(store: Store, input: string, opts: PullOptions, mo
       const source = new RegistrySource(ref, platform, { insecure }, endpoint.ref);
       try {
         const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: (e) => { marks(e); opts.onProgress?.(e); } });
-        await (await import('./events.js')).imageEvent('pull', id, input);
+        imageEvent('pull', id, input);
         return { id, name: formatReference(ref) };
       } catch (e) {
         lastErr = e;
@@ -169,9 +170,9 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
       const current = store.readImages().find((i) => i.id === img.id);
       if (!current) return true;
       const digestRef = input.includes('@') ? current.repoDigests.find((d) => d === input.replace(/:[\w][\w.-]*@/, '@') || d.endsWith(`/${input}`)) : undefined;
-      if (digestRef && current.names.length) { store.untag(img.id, digestRef); report.untagged.push(digestRef); return true; }
+      if (digestRef && current.names.length) { store.untag(img.id, digestRef); report.untagged.push(digestRef); imageEvent('untag', img.id, digestRef); return true; }
       const byName = current.names.find((n) => n === input || n.endsWith(`/${input}`) || n.endsWith(`/${input}:latest`));
-      if (byName && current.names.length > 1) { store.untag(img.id, byName); report.untagged.push(byName); return true; }
+      if (byName && current.names.length > 1) { store.untag(img.id, byName); report.untagged.push(byName); imageEvent('untag', img.id, byName); return true; }
       return false;
     });
     if (untagged) continue;
@@ -189,14 +190,18 @@ export async function removeImages(store: Store, inputs: string[], opts: RemoveI
       await removeContainer(store, c, { force: true });
       report.removedContainers.push(c.id);
     }
-    store.withLock(() => {
+    const names = store.withLock(() => {
       const current = store.readImages().find((i) => i.id === img.id);
-      if (!current) return;
+      if (!current) return undefined;
       report.untagged.push(...current.names);
       store.removeImage(img.id);
       report.deleted.push(img.id);
+      return current.names;
     });
-    if (report.deleted.includes(img.id)) await (await import('./events.js')).imageEvent('remove', img.id, img.id);
+    if (names) {
+      for (const n of names) imageEvent('untag', img.id, n);
+      imageEvent('remove', img.id, img.id);
+    }
   }
   // What a killed rmi or pull left (staging, layers no image uses) goes too.
   store.withLock(() => store.sweep());
@@ -243,25 +248,28 @@ export async function tagImage(store: Store, input: string, names: string[]): Pr
   if (!img) throw new ImageNotFoundError(input);
   const full = names.map(tagName);
   store.withLock(() => { for (const n of full) store.tag(img.id, n); });
-  for (const n of full) await (await import('./events.js')).imageEvent('tag', img.id, n);
+  for (const n of full) imageEvent('tag', img.id, n);
 }
 
 /** tspod untag IMAGE [NAME...]: drop names (all of them when none is given); the image stays. */
 export async function untagImage(store: Store, input: string, names: string[]): Promise<void> {
   const img = await findImage(store, input);
   if (!img) throw new ImageNotFoundError(input);
+  const dropped: string[] = [];
   store.withLock(() => {
     const current = store.readImages().find((i) => i.id === img.id);
     if (!current) return;
-    if (names.length === 0) { for (const n of [...current.names, ...current.repoDigests]) store.untag(img.id, n); return; }
+    if (names.length === 0) { for (const n of [...current.names, ...current.repoDigests]) { store.untag(img.id, n); dropped.push(n); } return; }
     for (const given of names) {
       // REPO:TAG@DIGEST names the digest reference REPO@DIGEST.
       const full = given.includes('@') ? given.replace(/:[\w][\w.-]*@/, '@') : tagName(given);
       const found = [...current.names, ...current.repoDigests].find((n) => n === full || n === given || n.endsWith(`/${given}`));
       if (!found) throw new TspodError('E_NOT_TAGGED', `${given}: tag not known`);
       store.untag(img.id, found);
+      dropped.push(found);
     }
   });
+  for (const n of dropped) imageEvent('untag', img.id, n);
 }
 
 export function listImages(store: Store, opts: { filters?: string[] } = {}): ImageRecord[] {

@@ -27,12 +27,13 @@ test('a container\'s life as events: create, start, died with its exit code, rem
   assert.is(ok(['events', '--stream=false', '--since', t0, '--filter', 'container=nosuch', '--filter', 'container=evc', '--filter', 'event=remove', '--format', '{{.Name}}']), 'evc\n', 'the same key is OR');
 });
 
-test('image events: pull, tag, remove', () => {
+test('image events: tag, untag', () => {
   const t0 = new Date().toISOString();
   ok(['tag', alpine, 'localhost/evtag:1']);
   ok(['rmi', 'localhost/evtag:1']);
   const lines = ok(['events', '--stream=false', '--since', t0, '--filter', 'type=image', '--format', '{{.Status}} {{.Name}}']);
   assert.match(lines, /^tag localhost\/evtag:1$/m);
+  assert.match(lines, /^untag localhost\/evtag:1$/m);
 });
 
 test('volume, network and pod events', () => {

@@ -361,7 +361,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     store.writeContainer(rec);
     release();
     if (opts.cidFile) fs.writeFileSync(opts.cidFile, id, { flag: 'wx' });
-    await (await import('./events.js')).containerEvent(rec, 'create');
+    (await import('./events.js')).containerEvent(rec, 'create');
     mark('create: record written');
     return rec;
   } catch (e) {

@@ -113,16 +113,15 @@ export async function runHealthcheck(store: Store, ref: ContainerRecord): Promis
 
 async function onUnhealthy(store: Store, rec: ContainerRecord, action: OnFailure): Promise<void> {
   if (action === 'none') return;
-  const lifecycle = await import('./lifecycle.js');
+  const [lifecycle, start] = await Promise.all([import('./lifecycle.js'), import('./start.js')]);
   if (action === 'kill') {
     await lifecycle.killContainer(store, rec, 'KILL');
     await lifecycle.waitContainer(store, rec, 10_000);
-    await (await import('./start.js')).settleEnded(store, rec.id);
   } else {
     await lifecycle.stopContainer(store, rec, rec.config?.stopTimeout ?? 10);
-    await (await import('./start.js')).settleEnded(store, rec.id);
-    if (action === 'restart') await (await import('./start.js')).startContainer(store, current(store, rec.id) ?? rec, { attach: false });
   }
+  await start.settleEnded(store, rec.id);
+  if (action === 'restart') await start.startContainer(store, current(store, rec.id) ?? rec, { attach: false });
 }
 
 /** Whether a systemd user manager runs for us, so its timers can run the checks. */

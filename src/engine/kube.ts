@@ -113,7 +113,7 @@ export async function playKube(store: Store, text: string, o: PlayOptions = {}):
   const source = crypto.createHash('sha256').update(text).digest('hex');
   if (o.serviceContainer && wanted.length) service = await createServiceContainer(store, `${source.slice(0, 12)}-service`, !!o.replace);
   try {
-    for (const p of wanted) report.pods.push(await playPod(store, p.name, p.template, { ...o, annotations: undefined }, { ...p.annotations, ...flagAnnotations }, configMaps, service, source, warn));
+    for (const p of wanted) report.pods.push(await playPod(store, p.name, p.template, { ...o, annotations: undefined }, { ...p.annotations, ...flagAnnotations }, configMaps, service, warn));
     report.service = service?.id;
   } catch (e) {
     if (service) await (await import('./lifecycle.js')).removeContainer(store, service, { force: true, podRemoval: true }).catch(() => undefined);
@@ -139,7 +139,7 @@ async function createServiceContainer(store: Store, name: string, replace: boole
   return { ...rec, isService: true };
 }
 
-async function playPod(store: Store, podName: string, tpl: Obj, o: PlayOptions, annotations: Record<string, string>, configMaps: Obj[], service: ContainerRecord | undefined, source: string, warn: (m: string) => void): Promise<{ id: string; containers: string[] }> {
+async function playPod(store: Store, podName: string, tpl: Obj, o: PlayOptions, annotations: Record<string, string>, configMaps: Obj[], service: ContainerRecord | undefined, warn: (m: string) => void): Promise<{ id: string; containers: string[] }> {
   const spec: Obj = tpl.spec ?? {};
   const containers: Obj[] = spec.containers ?? [];
   if (!containers.length) throw kubeError(`pod ${podName} has no containers`, 'give spec.containers');
@@ -160,9 +160,8 @@ async function playPod(store: Store, podName: string, tpl: Obj, o: PlayOptions, 
   const pod = await pods.createPod(store, {
     name: podName, labels: Object.entries(tpl.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`), hostname: spec.hostname ?? podName, publish,
     network, addHost: (spec.hostAliases ?? []).flatMap((h: Obj) => (h.hostnames ?? []).map((n: string) => `${n}:${h.ip}`)), dns: spec.dnsConfig?.nameservers,
-    replace: o.replace, exitPolicy: 'stop',
+    replace: o.replace, exitPolicy: 'stop', serviceId: service?.id,
   });
-  store.withLock(() => store.writePods(pods.listPods(store).map((p) => (p.id === pod.id ? { ...p, serviceId: service?.id, kubeSource: source } : p))));
   const made: ContainerRecord[] = [];
   try {
     const volumes = await podVolumes(store, podName, spec.volumes ?? [], configMaps);
@@ -257,9 +256,9 @@ async function podVolumes(store: Store, podName: string, list: Obj[], configMaps
 /** A Kubernetes container as create options. */
 async function containerOptions(store: Store, podName: string, podId: string, c: Obj, spec: Obj, volumes: Map<string, PodVolume>, configMaps: Obj[], o: PlayOptions, warn: (m: string) => void): Promise<CreateOptions> {
   const image = await kubeImage(store, c, o);
-  const { findImage } = await import('./images.js');
+  const { findImage, readImageConfig } = await import('./images.js');
   const img = await findImage(store, image);
-  const imageCfg = img ? ((JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as { config?: { User?: string } }).config ?? {}) : {};
+  const imageCfg = (img ? readImageConfig(store, img).config ?? {} : {}) as { User?: string };
   const env: string[] = [];
   const configMap = (name: string, optional: boolean | undefined, what: string) => {
     const cm = configMaps.find((m) => m.metadata?.name === name);
@@ -402,7 +401,7 @@ export async function generateKube(store: Store, refs: string[], o: { service?: 
   const loose: ContainerRecord[] = [];
   const podDocs: Obj[] = [];
   for (const ref of refs) {
-    const pod = pods.listPods(store).find((p) => p.name === ref || p.id === ref || (ref.length >= 3 && p.id.startsWith(ref)));
+    const pod = pods.lookupPod(store, ref);
     if (pod) {
       const members = pods.podMembers(store, pod).filter((c) => c.id !== pod.infraId);
       if (!members.length) throw new TspodError('E_KUBE', `pod ${pod.id} only has an infra container`, { hint: `add a container first: tspod create --pod ${pod.name} IMAGE` });
@@ -476,8 +475,9 @@ async function podDoc(store: Store, name: string, members: ContainerRecord[], o:
 async function containerDoc(store: Store, rec: ContainerRecord, ports: import('../net/ports.js').PortMapping[], volumes: Obj[], inPod: boolean): Promise<Obj> {
   const cfg = rec.config;
   const img = store.readImages().find((i) => i.id === rec.imageId);
+  const { readImageConfig } = await import('./images.js');
   let imageCfg: { Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; WorkingDir?: string; User?: string } = {};
-  if (img) { try { imageCfg = JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')).config ?? {}; } catch { /* gone */ } }
+  if (img) { try { imageCfg = (readImageConfig(store, img).config ?? {}) as typeof imageCfg; } catch { /* gone */ } }
   const imageArgs = [...(imageCfg.Entrypoint ?? []), ...(imageCfg.Cmd ?? [])];
   const out: Obj = {};
   // command overrides the image's entrypoint and, given alone, its Cmd: the whole argv, unless it is the image's own.

@@ -164,7 +164,7 @@ export async function removeContainer(store: Store, rec: ContainerRecord, opts: 
     if (store.idForName(last.name) === last.id) store.releaseName(last.name);
     if (last.pod) (await import('./pods.js')).forgetPodOfInfra(store, last.id);
     if (opts.volumes) (await import('./volumes.js')).removeAnonymousVolumes(store, last);
-    await (await import('./events.js')).containerEvent(last, 'remove');
+    (await import('./events.js')).containerEvent(last, 'remove');
     return;
   }
 }
@@ -205,7 +205,7 @@ export async function stopContainer(store: Store, rec: ContainerRecord, timeoutS
   if (!(await bringDown(store, rec, first, timeoutSec > 0 ? timeoutSec * 1000 : 10_000, onWarning))) throw containerGone(rec.name);
   await settle(store, rec);
   mark('stop: cleaned up');
-  await (await import('./events.js')).containerEvent(rec, 'stop');
+  (await import('./events.js')).containerEvent(rec, 'stop');
 }
 
 /** stop, then start again under conmon, as Podman's restart does. */
@@ -222,7 +222,7 @@ export async function killContainer(store: Store, rec: ContainerRecord, signal =
   // A kill that ends the container is the user's stop: no restart policy brings it back (as in Docker).
   if (sig === signalNumbers.SIGKILL || sig === signalNumbers.SIGTERM || sig === signalNumbers.SIGINT) await updateContainer(store, rec.id, { stoppedByUser: true });
   if (!signalContainer(store, rec, sig)) throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running`, { hint: 'see `tspod ps -a`' });
-  await (await import('./events.js')).containerEvent(rec, 'kill', { signal: String(sig) });
+  (await import('./events.js')).containerEvent(rec, 'kill', { signal: String(sig) });
 }
 
 /** Give a container a new name; the old one is freed. */

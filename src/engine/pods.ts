@@ -29,8 +29,6 @@ export interface PodRecord {
   exitPolicy?: 'continue' | 'stop';
   /** kube play --service-container: a container outside the pod that runs while the pod does */
   serviceId?: string;
-  /** kube play's pods: the YAML (a file's sha256) they came from */
-  kubeSource?: string;
   infraConmonPidFile?: string;
   createCommand?: string[];
 }
@@ -44,8 +42,11 @@ export const listPods = (store: Store): PodRecord[] => store.readPods<PodRecord>
 
 const writePods = (store: Store, pods: PodRecord[]) => store.writePods(pods);
 
+/** A pod by name, id or unique id prefix, or undefined. */
+export const lookupPod = (store: Store, ref: string): PodRecord | undefined => byNameOrId(listPods(store), ref);
+
 export function findPod(store: Store, ref: string): PodRecord {
-  const hit = byNameOrId(listPods(store), ref);
+  const hit = lookupPod(store, ref);
   if (!hit) throw new TspodError('E_NO_POD', `no pod with name or ID ${ref} found: no such pod`, { hint: 'see tspod pod ps' });
   return hit;
 }
@@ -117,6 +118,8 @@ export interface PodCreateOptions {
   infraConmonPidFile?: string;
   /** tspod's arguments as given, for generate systemd --new */
   createCommand?: string[];
+  /** kube play --service-container: the container standing for the pod */
+  serviceId?: string;
   /** a pod of that name is removed first */
   replace?: boolean;
   /** --infra-image (else containers.conf's infra_image, else the catatonit image built here), --infra-command, --infra-name */
@@ -137,7 +140,7 @@ export async function createPod(store: Store, o: PodCreateOptions): Promise<PodR
   const { generateName } = await import('./names.js');
   const name = o.name ?? generateName();
   if (!POD_NAME.test(name)) throw new TspodError('E_USAGE', `invalid pod name "${name}"`, { hint: 'names use [a-zA-Z0-9][a-zA-Z0-9_.-]*' });
-  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name, network: o.network, exitPolicy: (o.exitPolicy ?? 'continue') as PodRecord['exitPolicy'], infraConmonPidFile: o.infraConmonPidFile, createCommand: o.createCommand };
+  const pod: PodRecord = { id, name, created: new Date().toISOString(), labels: parseLabels(o.labels ?? []), share: share.filter((s) => s !== 'none'), hostname: o.hostname ?? name, network: o.network, exitPolicy: (o.exitPolicy ?? 'continue') as PodRecord['exitPolicy'], infraConmonPidFile: o.infraConmonPidFile, createCommand: o.createCommand, serviceId: o.serviceId };
   if (o.replace) { const old = listPods(store).find((p) => p.name === name); if (old) await removePod(store, old, { force: true, timeoutSec: 0 }); }
   store.withLock(() => {
     if (listPods(store).some((p) => p.name === name)) throw new TspodError('E_POD_EXISTS', `pod ${name} already exists: the pod name is in use`, { hint: `remove it (tspod pod rm ${name}) or choose another name` });

@@ -175,9 +175,8 @@ function generateOne(src: Source, byName: Map<string, Source>, all: Source[], ex
     if (!image) throw new Error('no Image key specified');
     if (user !== undefined || group !== undefined) args.push('--user', group === undefined ? user! : `${user ?? ''}:${group}`);
     exec = [exe, ...globals, 'run', `--name=${cname}`, '--cidfile=%t/%N.cid', '--replace', '--rm', `--sdnotify=${notify}`, '-d', ...args, image, ...entrypointExec];
-    service.push('Environment=PODMAN_SYSTEMD_UNIT=%n', 'KillMode=mixed',
-      `ExecStop=${[exe, ...globals, 'rm', '-v', '-f', '-i', '--cidfile=%t/%N.cid'].map(quote).join(' ')}`,
-      `ExecStopPost=-${[exe, ...globals, 'rm', '-v', '-f', '-i', '--cidfile=%t/%N.cid'].map(quote).join(' ')}`,
+    const rm = [exe, ...globals, 'rm', '-v', '-f', '-i', '--cidfile=%t/%N.cid'].map(quote).join(' ');
+    service.push('Environment=PODMAN_SYSTEMD_UNIT=%n', 'KillMode=mixed', `ExecStop=${rm}`, `ExecStopPost=-${rm}`,
       'Delegate=yes', 'Type=notify', 'NotifyAccess=all', 'SyslogIdentifier=%N');
   } else if (src.kind === 'volume' || src.kind === 'network') {
     const opts: string[] = [];

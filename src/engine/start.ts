@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TspodError, RuntimeError, EXIT_NOT_FOUND, EXIT_CANNOT_INVOKE, EXIT_TSPOD } from '../errors.js';
 import type { Store, ContainerRecord, IdMap } from '../storage/store.js';
-import { isRootless, runtimeDir } from '../paths.js';
+import { isRootless, runtimeDir, packageVersion } from '../paths.js';
 import { mark } from '../trace.js';
 import { processAlive } from '../sys/proc.js';
 import { createContainer, zoneFile, type CreateOptions } from './create.js';
@@ -163,7 +163,6 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
     }
     // Podman's marker that processes are in a container: empty, unless privileged (as Podman), when
     // it says which engine, container and image (toolbox and distrobox read it).
-    const { packageVersion } = await import('../paths.js');
     fs.writeFileSync(path.join(userdata, 'containerenv'), cfg.confinement?.privileged
       ? `engine="tspod-${packageVersion()}"\nname="${rec.name}"\nid="${rec.id}"\nimage="${rec.imageName}"\nimageid="${rec.imageId}"\nrootless=${rootless ? 1 : 0}\n` : '');
     await checkExecutable(rootfs, rec.command[0], env, cwd);
@@ -240,15 +239,26 @@ const NOTIFY_IN_CONTAINER = '/run/notify/notify.sock';
  * the container's process is told of them as their owner (LISTEN_PID=1) and gets them from fd 3.
  */
 function listenEnv(): string[] {
-  const n = Number(process.env.LISTEN_FDS);
-  if (!Number.isInteger(n) || n <= 0) return [];
+  const n = listenFdCount();
+  if (!n) return [];
   return ['LISTEN_PID=1', `LISTEN_FDS=${n}`, ...(process.env.LISTEN_FDNAMES !== undefined ? [`LISTEN_FDNAMES=${process.env.LISTEN_FDNAMES}`] : [])];
+}
+
+/** LISTEN_FDS as a count, 0 when unset or not one. */
+function listenFdCount(): number {
+  const n = Number(process.env.LISTEN_FDS);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** What follows a container's start, detached or attached: its health checks scheduled, its event recorded. */
+async function started(store: Store, rec: ContainerRecord): Promise<void> {
+  if (rec.config?.healthcheck) await (await import('./health.js')).scheduleHealthchecks(store, rec);
+  (await import('./events.js')).containerEvent(rec, 'start');
 }
 
 /** How many of the LISTEN_FDS descriptors (from 3 on) this process really has open. */
 function openListenFds(): number | undefined {
-  const n = Number(process.env.LISTEN_FDS);
-  if (!Number.isInteger(n) || n <= 0) return undefined;
+  const n = listenFdCount();
   let open = 0;
   while (open < n) { try { fs.fstatSync(3 + open); open++; } catch { break; } }
   return open || undefined;
@@ -290,15 +300,13 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
           store.writeContainer(back);
           throw e;
         }
-        if (next.config?.healthcheck) await (await import('./health.js')).scheduleHealthchecks(store, next);
-        await (await import('./events.js')).containerEvent(next, 'start');
+        await started(store, next);
         return sock === undefined ? null : { attachSock: sock as number, runId };
       }
       try { await p.network.up; } catch (e) { p.undo(); store.writeContainer(back); throw e; }
       mark(`start: network up`);
       store.writeContainer({ ...next, starting: undefined, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
-      if (next.config?.healthcheck) await (await import('./health.js')).scheduleHealthchecks(store, next);
-      await (await import('./events.js')).containerEvent(next, 'start');
+      await started(store, next);
       return { ...p, runId };
     });
     if (prepared === undefined) {
@@ -425,7 +433,7 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
   } finally {
     release();
   }
-  await (await import('./events.js')).containerEvent(rec, 'died', { containerExitCode: String(rec.exitCode ?? 0) });
+  (await import('./events.js')).containerEvent(rec, 'died', { containerExitCode: String(rec.exitCode ?? 0) });
   if (rec.config?.healthcheck) await (await import('./health.js')).unscheduleHealthchecks(rec);
   if (rec.pod && !restart) await (await import('./pods.js')).applyExitPolicy(store, rec);
   // An attached run removes it itself once it has read the exit code, unless it is gone.
@@ -454,6 +462,12 @@ export async function cleanupContainer(store: Store, id: string, runId?: string)
   await startContainer(store, rec, { byPolicy: true });
 }
 
+/** Tell a Type=notify unit that the container's conmon is its main process, and that it is ready unless the container says so itself. */
+export async function notifySystemd(store: Store, id: string, socket: string, ready: boolean): Promise<void> {
+  const monitor = fs.readFileSync(path.join(store.containerDir(id), 'userdata/conmon.pid'), 'utf8').trim();
+  (await import('../sys/index.js')).sdNotify(socket, `MAINPID=${monitor}\n${ready ? 'READY=1\n' : ''}`);
+}
+
 /** run = create + start, attached unless -d. A container that never started is removed if --rm was given. */
 export async function runContainer(store: Store, opts: RunOptions): Promise<RunReport> {
   mark('run: engine start');
@@ -472,10 +486,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<RunR
     if (opts.conmonPidFile && opts.detach) fs.copyFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), opts.conmonPidFile);
     // --sdnotify=conmon under a Type=notify unit: ready once the container runs, its monitor the unit's main process.
     // With container: conmon is the main process, and READY is the container's to say.
-    if (notifySocket && opts.detach && sdnotify !== 'ignore') {
-      const monitor = fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/conmon.pid'), 'utf8').trim();
-      (await import('../sys/index.js')).sdNotify(notifySocket, sdnotify === 'conmon' ? `MAINPID=${monitor}\nREADY=1\n` : `MAINPID=${monitor}\n`);
-    }
+    if (notifySocket && opts.detach && sdnotify !== 'ignore') await notifySystemd(store, rec.id, notifySocket, sdnotify === 'conmon');
     return { id: rec.id, name: rec.name, exitCode: exitCode ?? 0 };
   } catch (e) {
     if (opts.rm) {

@@ -115,7 +115,7 @@ export async function pushImage(store: Store, input: string, destination: string
       if (now) store.addImage({ ...now, names: [], repoDigests: [`${repoName(ref)}@${digest}`] });
     });
     if (opts.digestFile) fs.writeFileSync(opts.digestFile, digest);
-    await (await import('./events.js')).imageEvent('push', id, formatReference(ref));
+    (await import('./events.js')).imageEvent('push', id, formatReference(ref));
     return { id, destination: formatReference(ref), digest };
   } finally {
     await Promise.all([dest.close(), source.close()]);
@@ -244,7 +244,7 @@ export async function loadImages(store: Store, input: string, opts: { onProgress
       throw new TspodError('E_ARCHIVE', `payload does not match any of the supported image formats: ${label} has neither manifest.json (docker-archive) nor index.json (oci-archive)`, { hint: 'nothing was loaded' });
     }
     store.withLock(() => { for (const l of loaded) for (const n of l.names.slice(1)) store.tag(l.id, n); });
-    await (await import('./events.js')).imageEvent('loadfromarchive', '', input);
+    (await import('./events.js')).imageEvent('loadfromarchive', '', input);
     return { names: loaded.flatMap((l) => (l.names.length ? l.names : [`sha256:${l.id}`])) };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -75,6 +75,7 @@ function publishedPorts(store: Store, c: ContainerRecord) {
 /** `ps --format json`: Podman's ListContainer shape. */
 function listContainerJson(c: ContainerRecord, store: Store, e: Probe, size: boolean) {
   const pid = e.containerPid(store, c), ns = e.processNamespaces(pid);
+  const ports = publishedPorts(store, c);
   const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800);
   return {
     AutoRemove: !!c.autoRemove, Command: c.command, CreatedAt: `${humanDuration(Date.now() - Date.parse(c.created))} ago`,
@@ -82,7 +83,7 @@ function listContainerJson(c: ContainerRecord, store: Store, e: Probe, size: boo
     IsInfra: !!c.pod && listPods(store).some((p) => p.infraId === c.id), Labels: c.labels && Object.keys(c.labels).length ? c.labels : null, Mounts: (c.config?.volumes ?? []).map((v) => v.destination),
     Names: [c.name], Namespaces: ns ? { Mnt: ns.MNT, Cgroup: ns.Cgroup, Ipc: ns.IPC, Net: ns.NET, Pidns: ns.PIDNS, Uts: ns.UTS, User: ns.User } : {},
     Networks: [], Pid: pid, Pod: c.pod ?? '', PodName: podName(store, c.pod),
-    Ports: publishedPorts(store, c)?.length ? publishedPorts(store, c)!.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.sizes(c)) : null,
+    Ports: ports?.length ? ports.map((m) => ({ host_ip: m.hostIp, container_port: m.containerPort, host_port: m.hostPort, range: m.range, protocol: m.protocol })) : null, Size: size ? (({ rw, rootFs }) => ({ rwSize: rw, rootFsSize: rootFs }))(e.sizes(c)) : null,
     StartedAt: unix(c.startedAt), State: c.state, Status: '', Created: unix(c.created),
   };
 }

@@ -42,7 +42,7 @@ export class GenerateSystemdCommand extends TspodCommand {
       env: this.env, template: this.template, wants: this.wants, after: this.after, requires: this.requires,
       executable: process.env.TSPOD_LAUNCHER ?? 'tspod', onWarning: (m: string) => process.stderr.write(`${m}\n`),
     };
-    const pod = pods.listPods(store).find((p) => p.name === this.target || p.id === this.target || (this.target.length >= 3 && p.id.startsWith(this.target)));
+    const pod = pods.lookupPod(store, this.target);
     const units = pod
       ? generatePodUnits(store, pod, pods.podMembers(store, pod).filter((c) => c.id !== pod.infraId), o)
       : [generateContainerUnit(store, findContainer(store, this.target), o)];

@@ -62,10 +62,7 @@ export class KubePlayCommand extends TspodCommand {
     }
     process.stdout.write(out);
     // Ready once the pods run, the service container's conmon the unit's main process (as Podman's kube play).
-    if (notifySocket && report.service) {
-      const monitor = fs.readFileSync(`${store.containerDir(report.service)}/userdata/conmon.pid`, 'utf8').trim();
-      (await import('../../sys/index.js')).sdNotify(notifySocket, `MAINPID=${monitor}\nREADY=1\n`);
-    }
+    if (notifySocket && report.service) await (await import('../../engine/start.js')).notifySystemd(store, report.service, notifySocket, true);
     return 0;
   }
 }

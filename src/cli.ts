@@ -44,10 +44,11 @@ import { VersionCommand } from './commands/system/version.js';
 import { InfoCommand } from './commands/system/info.js';
 import { InspectCommand } from './commands/system/inspect.js';
 import { UnshareCommand } from './commands/system/unshare.js';
+import { SystemServiceCommand } from './commands/system/service.js';
 
 const COMMANDS = [PullCommand, PushCommand, BuildCommand, ImageTreeCommand, LoginCommand, LogoutCommand, SaveCommand, LoadCommand, HistoryCommand, SystemDfCommand, ImagePruneCommand, SystemPruneCommand, SystemResetCommand, CommitCommand, DiffCommand, CpCommand, ExportCommand, ImportCommand, ImagesCommand, RmiCommand, ImageInspectCommand, RunCommand, CreateCommand, StartCommand, RestartCommand, AttachCommand, PsCommand, RmCommand, ExecCommand, LogsCommand, StopCommand, WaitCommand, CleanupCommand, KillCommand, RenameCommand, UpdateCommand, ContainerInspectCommand, ContainerPruneCommand, TopCommand, PauseCommand, UnpauseCommand, VersionCommand, InfoCommand, InspectCommand,
   DoctorCommand, GenerateSystemdCommand, KubePlayCommand, KubeDownCommand, KubeGenerateCommand, HealthcheckRunCommand, HealthcheckMonitorCommand, QuadletCommand, AutoUpdateCommand, EventsCommand, StatsCommand, PodCreateCommand, PodListCommand, PodInspectCommand, PodStartCommand, PodStopCommand, PodRestartCommand, PodRemoveCommand, PodExistsCommand, PodTopCommand, PodKillCommand, PodPruneCommand, PodPauseCommand, PodUnpauseCommand, PodLogsCommand, PodStatsCommand, SecretCreateCommand, SecretListCommand, SecretInspectCommand, SecretRemoveCommand, SecretExistsCommand,
-  VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, PortCommand,
+  VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, SystemServiceCommand, PortCommand,
   NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand];
 
 const cli = new Cli({ name: 'tspod', version: '0.1.0', globalOptions: GLOBAL_FLAGS.filter((f) => f.description) });

@@ -7,23 +7,7 @@ export function humanSize(bytes: number): string {
   return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0).replace(/\.0+$/, '')} ${units[i]}`;
 }
 
-/** docker/go-units' HumanDuration, which Podman's ps and images use: "Less than a second", "About a minute", "3 hours". */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(seconds / 3600 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(seconds / 3600 / 24 / 365)} years`;
-}
+export { humanDuration } from '../units.js';
 
 /** Go's time.Time.String() for an ISO time in UTC: "2026-12-02 10:40:50.123 +0000 UTC". */
 export function goTime(iso: string | undefined): string {

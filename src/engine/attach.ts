@@ -15,6 +15,10 @@ export interface AttachOptions {
   /** pass the signals we receive on to the container (Docker's --sig-proxy, on by default) */
   sigProxy?: boolean;
   out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  /** where stdin comes from when not ours (the API service's client); no terminal of ours is touched then */
+  input?: NodeJS.ReadableStream;
+  /** with input: close the container's stdin when it ends (Docker's StdinOnce) */
+  closeStdinAtEnd?: boolean;
 }
 
 const DETACH = Buffer.from([0x10, 0x11]); // Ctrl-P Ctrl-Q
@@ -44,40 +48,34 @@ export async function connectAttach(store: Store, rec: ContainerRecord): Promise
 /** Copy between us and the container until its console closes (true) or the user detaches (false). Closes `sock`. */
 export async function pumpAttach(store: Store, rec: ContainerRecord, sock: number, o: AttachOptions): Promise<boolean> {
   const { shutdownSocket, callerTerminalSize, makeRawTerminal } = await import('../sys/index.js');
-  const dir = store.containerDir(rec.id);
   const tty = !!rec.config?.tty;
-  const stdin = process.stdin;
+  const ours = !o.input;
+  const stdin: NodeJS.ReadableStream = o.input ?? process.stdin;
   let detached = false;
   const resize = () => {
     const size = callerTerminalSize();
-    if (!size) return;
-    // conmon's control fifo: "1 HEIGHT WIDTH" resizes the container's terminal.
-    try {
-      const ctl = fs.openSync(path.join(dir, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      fs.writeSync(ctl, `1 ${size.rows} ${size.columns}\n`);
-      fs.closeSync(ctl);
-    } catch { /* conmon gone */ }
+    if (size) resizeContainer(store, rec, size.rows, size.columns);
   };
   const onInput = (chunk: Buffer) => {
-    if (tty && chunk.includes(DETACH)) { detached = true; shutdownSocket(sock); return; }
+    if (tty && ours && chunk.includes(DETACH)) { detached = true; shutdownSocket(sock); return; }
     for (let i = 0; i < chunk.length; i += PACKET - 1) {
       try { fs.writeSync(sock, chunk.subarray(i, i + PACKET - 1)); } catch { return; }
     }
   };
-  if (tty) { resize(); process.on('SIGWINCH', resize); }
+  if (tty && ours) { resize(); process.on('SIGWINCH', resize); }
   // Without a terminal, Ctrl-C reaches us rather than the container: hand it on, as Docker does.
-  const proxied: NodeJS.Signals[] = o.sigProxy !== false && !tty ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] : [];
+  const proxied: NodeJS.Signals[] = o.sigProxy !== false && !tty && ours ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] : [];
   const proxy = (sig: NodeJS.Signals) => { killContainer(store, rec, sig).catch(() => { /* it ended meanwhile */ }); };
   for (const sg of proxied) process.on(sg, proxy);
   // Our keys go to the container as they are typed, Ctrl-C included.
-  const restoreTerminal = o.stdin && tty ? makeRawTerminal(0) : undefined;
+  const restoreTerminal = o.stdin && tty && ours ? makeRawTerminal(0) : undefined;
   if (o.stdin) {
     stdin.on('data', onInput);
     // End of our input closes the container's stdin unless it was started to keep it open. Not on a
     // terminal: conmon, told the socket's write side is shut (or handed a key after the container
     // ended), closes the terminal and loses what the container still writes; it reads on, as at a
     // keyboard nobody types at.
-    stdin.on('end', () => { try { if (!tty) shutdownSocket(sock, 'write'); } catch { /* gone */ } });
+    stdin.on('end', () => { try { if (ours ? !tty : o.closeStdinAtEnd) shutdownSocket(sock, 'write'); } catch { /* gone */ } });
   }
   try {
     const buf = Buffer.alloc(PACKET);
@@ -89,11 +87,20 @@ export async function pumpAttach(store: Store, rec: ContainerRecord, sock: numbe
       (buf[0] === 3 ? o.out.stderr : o.out.stdout).write(Buffer.from(buf.subarray(1, n)));
     }
   } finally {
-    if (tty) process.off('SIGWINCH', resize);
+    if (tty && ours) process.off('SIGWINCH', resize);
     for (const sg of proxied) process.off(sg, proxy);
-    if (o.stdin) { stdin.off('data', onInput); stdin.pause(); }
+    if (o.stdin) { stdin.off('data', onInput); if (ours) stdin.pause(); }
     restoreTerminal?.();
     try { fs.closeSync(sock); } catch { /* closed */ }
   }
   return !detached;
+}
+
+/** Resize a detached container's terminal: conmon's control fifo takes "1 HEIGHT WIDTH". */
+export function resizeContainer(store: Store, rec: ContainerRecord, rows: number, columns: number): void {
+  try {
+    const ctl = fs.openSync(path.join(store.containerDir(rec.id), 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fs.writeSync(ctl, `1 ${rows} ${columns}\n`);
+    fs.closeSync(ctl);
+  } catch { /* conmon gone */ }
 }

@@ -81,7 +81,7 @@ export function containerGone(name: string): TspodError {
  * never wait for each other.
  */
 export async function withContainer<T>(store: Store, id: string, fn: (rec: ContainerRecord) => Promise<T> | T): Promise<T | undefined> {
-  const release = store.lockContainer(id);
+  const release = await store.lockContainerAsync(id);
   if (!release) return undefined;
   try {
     let rec = current(store, id);

@@ -32,6 +32,8 @@ export interface CreateOptions {
   networkAliases?: string[];
   readOnly?: boolean;
   interactive?: boolean;
+  /** Docker's StdinOnce (the API's docker run -i): stdin closes with the attached client's input */
+  stdinOnce?: boolean;
   tty?: boolean;
   /** KEY=VALUE labels, as --label */
   labels?: string[];
@@ -340,7 +342,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       autoRemove: !!opts.rm, ...(podId ? { pod: podId } : {}), ...(opts.createCommand ? { createCommand: opts.createCommand } : {}), ...(opts.builderPid ? { builderPid: opts.builderPid } : {}), stopSignal: opts.stopSignal ?? imageCfg.StopSignal,
       config: {
         env, entrypoint: opts.entrypoint ?? imageCfg.Entrypoint ?? undefined, user: opts.user, workdir: opts.workdir, hostname: opts.hostname, network: opts.network, ip: opts.ip, networkAliases: opts.networkAliases?.length ? opts.networkAliases : undefined, readOnly: opts.readOnly, tty: opts.tty,
-        interactive: opts.interactive, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
+        interactive: opts.interactive, stdinOnce: opts.stdinOnce || undefined, logSizeMax: opts.logSizeMax ?? (conf.logSizeMax !== undefined && conf.logSizeMax > 0 ? conf.logSizeMax : undefined), runtime, restart,
         volumes: [...mounts, ...(opts.imageVolumes === false ? [] : imageVolumes(imageCfg, mounts))],
         logDriver: opts.logDriver, stopTimeout: opts.stopTimeout, timeout: opts.timeout || undefined, ports: ports.length ? ports : undefined, exposed: exposed.length ? exposed : undefined, tz,
         dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined, dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined,

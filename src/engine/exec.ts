@@ -12,6 +12,8 @@ import { ALL_CAPS } from '../runtime/spec.js';
 
 const signals = os.constants.signals as Record<string, number>;
 
+const shellQuote = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`);
+
 export interface ExecOptions {
   command: string[];
   interactive?: boolean;
@@ -25,6 +27,10 @@ export interface ExecOptions {
   capture?: { stdout: string; stderr: string };
   /** killed after this many ms (health checks' --health-timeout) */
   timeoutMs?: number;
+  /** the process's streams go to and from these rather than ours (the API service's clients) */
+  streams?: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  /** the process's pid, once it runs */
+  onStarted?: (pid: number) => void;
 }
 
 /** Run a command in a running container through the runtime's exec: its namespaces, env, user, cwd. */
@@ -47,12 +53,28 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
   let child: Started;
   try {
     // Detached, the process must not hold our output open: a caller reading it to its end would wait for the process.
-    child = startProcess(rt.path, args, { stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : o.capture ? ['ignore', 'pipe', 'pipe'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+    // A terminal for a caller that has none (the API's exec -t): runc's foreground pty needs one of
+    // ours to copy to, so script(1) gives it one and copies that to the pipes.
+    const viaScript = !!(o.streams && o.tty);
+    const [file, argv] = viaScript ? ['script', ['-q', '-e', '-c', [rt.path, ...args].map(shellQuote).join(' '), '/dev/null']] : [rt.path, args];
+    child = startProcess(file, argv, { stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : o.capture ? ['ignore', 'pipe', 'pipe'] : o.streams ? [o.streams.stdin || viaScript ? 'pipe' : 'ignore', 'pipe', 'pipe'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
   } catch (e) {
     throw new RuntimeError(`cannot start ${rt.name} exec: ${(e as Error).message}`);
   }
+  o.onStarted?.(child.pid);
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
-  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH'];
+  const sigs: NodeJS.Signals[] = o.streams ? [] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH'];
+  const streams = o.streams;
+  if (streams) {
+    child.pipes.get(1)!.on('data', (d: Buffer) => streams.stdout.write(d));
+    child.pipes.get(2)!.on('data', (d: Buffer) => streams.stderr.write(d));
+    const toChild = child.pipes.get(0);
+    if (streams.stdin && toChild) {
+      toChild.on('error', () => { /* the process stopped reading */ });
+      streams.stdin.on('data', (d: Buffer) => toChild.write(d));
+      streams.stdin.on('end', () => toChild.end());
+    }
+  }
   for (const sg of sigs) process.on(sg, forward);
   const capture = o.capture;
   if (capture) {
@@ -62,7 +84,8 @@ export async function execInContainer(store: Store, rec: ContainerRecord, o: Exe
   const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
   try {
     const { code, signal } = await child.exited;
-    if (capture) await Promise.all([1, 2].map((fd) => drained(child.pipes.get(fd)!)));
+    if (capture || streams) await Promise.all([1, 2].map((fd) => drained(child.pipes.get(fd)!)));
+    child.pipes.get(0)?.destroy();
     return signal ? 128 + (signals[signal] ?? 0) : code ?? EXIT_TSPOD;
   } finally {
     if (timer) clearTimeout(timer);

@@ -242,6 +242,8 @@ export interface LogsOptions {
   since?: number;
   /** only lines before this time; a follow ends once it has passed */
   until?: number;
+  /** a follow ends when this aborts (the API client left) */
+  signal?: AbortSignal;
 }
 
 /** --since/--until as Docker reads them: RFC 3339 dates, Unix seconds, or a duration before now (10m, 1h30m). */
@@ -283,7 +285,7 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
       fs.closeSync(fd);
     } catch { /* no log yet */ }
     const state = current(store, rec.id)?.state;
-    const more = !!opts.follow && (state === 'running' || state === 'restarting') && (opts.until === undefined || Date.now() < opts.until);
+    const more = !!opts.follow && (state === 'running' || state === 'restarting') && (opts.until === undefined || Date.now() < opts.until) && !opts.signal?.aborted;
     emit(chunk, !more);
     offset += Buffer.byteLength(chunk);
     if (!more) return;

@@ -196,7 +196,7 @@ export async function disconnectContainer(store: Store, netRef: string, ctrRef: 
     if (rec.state === 'running' && rec.network?.nsPath) {
       const { leaveNetworks } = await import('../net/usernet.js');
       const { runtimeDir } = await import('../paths.js');
-      const kept = leaveNetworks(runtimeDir(), rec.id, n.name);
+      const kept = await leaveNetworks(runtimeDir(), rec.id, n.name);
       network = { ...rec.network, attachments: kept };
       await follow(store, rec, kept);
     }
@@ -228,7 +228,7 @@ export async function reloadContainers(store: Store, refs: string[], all: boolea
   const done: string[] = [];
   for (const rec of targets) {
     if (current(store, rec.id)?.state !== 'running') throw new TspodError('E_CONTAINER_NOT_RUNNING', `container ${rec.name} is not running: there is no network to reload`, { hint: `start it first: tspod start ${rec.name}` });
-    reloadNetworks(runtimeDir(), rec.id);
+    await reloadNetworks(runtimeDir(), rec.id);
     done.push(rec.id);
   }
   return done;

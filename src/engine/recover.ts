@@ -32,7 +32,7 @@ export async function releaseContainer(store: Store, id: string, runtime?: strin
   if (fs.existsSync(path.join(runcStateRoot(), id))) {
     try { deleteContainer(findRuntime(runtime), runcStateRoot(), id); } catch { /* no runtime: nothing it could have made */ }
   }
-  teardownNetwork({ mode: 'pasta', nsPath: netnsPath(runtimeDir(), id) });
+  await teardownNetwork({ mode: 'pasta', nsPath: netnsPath(runtimeDir(), id) });
   unmountContainer(store.containerDir(id));
 }
 

@@ -42,6 +42,8 @@ export interface StartOptions {
   streams?: { stdout: boolean; stderr: boolean };
   /** with attach: --preserve-fds N */
   preserveFds?: number;
+  /** detached: called once conmon holds the created container, before its process runs (the API's waiting attaches connect then) */
+  beforeStart?: (rec: ContainerRecord) => Promise<void>;
 }
 
 const signals = os.constants.signals as Record<string, number>;
@@ -60,7 +62,7 @@ interface Prepared {
   userdata: string;
   network: import('../net/slirp/network.js').NetworkHandle;
   /** undo everything prepare() did */
-  undo(): void;
+  undo(): Promise<void>;
 }
 
 /**
@@ -121,8 +123,8 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const maps = ownUserns && { uidMap: idMapLines(ownUserns.uid), gidMap: idMapLines(ownUserns.gid) };
   const networkReady = net.setupNetwork(networkSpec, runtimeDir(), rec.id, cfg.ports, { joined: joined && { nsPath: joined.nsPath }, bridge, userns: maps }).then((n) => { network = n; return n; });
   networkReady.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
-  const undo = () => {
-    try { network?.teardown(); } catch { /* best effort */ }
+  const undo = async () => {
+    try { await network?.teardown(); } catch { /* best effort */ }
     unmountContainer(dir);
   };
   try {
@@ -227,7 +229,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   } catch (e) {
     // A network that failed tore itself down; one still coming up is waited for, then taken down.
     await networkReady.catch(() => undefined);
-    undo();
+    await undo();
     throw e;
   }
 }
@@ -292,10 +294,10 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
       if (viaConmon) {
         let sock: number | undefined;
         try {
-          await launchDetached(store, next, p, o.attach ? async () => { sock = await (await import('./attach.js')).connectAttach(store, next); } : undefined);
+          await launchDetached(store, next, p, o.attach ? async () => { sock = await (await import('./attach.js')).connectAttach(store, next); } : o.beforeStart && (() => o.beforeStart!(next)));
         } catch (e) {
           if (sock !== undefined) fs.closeSync(sock);
-          p.undo();
+          await p.undo();
           (await import('../runtime/oci.js')).deleteContainer(p.rt, p.stateRoot, rec.id);
           store.writeContainer(back);
           throw e;
@@ -303,7 +305,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
         await started(store, next);
         return sock === undefined ? null : { attachSock: sock as number, runId };
       }
-      try { await p.network.up; } catch (e) { p.undo(); store.writeContainer(back); throw e; }
+      try { await p.network.up; } catch (e) { await p.undo(); store.writeContainer(back); throw e; }
       mark(`start: network up`);
       store.writeContainer({ ...next, starting: undefined, state: 'running', startedAt: new Date().toISOString(), monitorPid: process.pid });
       await started(store, next);
@@ -378,7 +380,7 @@ async function launchDetached(store: Store, rec: ContainerRecord, p: Prepared, b
   await startConmon({
     runtime: p.rt, stateRoot: p.stateRoot, bundle: p.dir, id: rec.id, name: rec.name,
     pidFile: path.join(p.userdata, 'pidfile'), conmonPidFile: path.join(p.userdata, 'conmon.pid'), exitDir,
-    logPath: rec.config?.logDriver === 'none' ? undefined : path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive, timeoutSec: rec.config?.timeout,
+    logPath: rec.config?.logDriver === 'none' ? undefined : path.join(p.userdata, 'ctr.log'), logSizeMax: rec.config?.logSizeMax, terminal: !!rec.config?.tty, stdin: !!rec.config?.interactive, stdinOnce: rec.config?.stdinOnce, timeoutSec: rec.config?.timeout,
     exitCommand: [launcher(), 'container', 'cleanup', '--run', rec.runId!, rec.id],
   });
   const monitorPid = Number(fs.readFileSync(path.join(p.userdata, 'conmon.pid'), 'utf8'));
@@ -409,7 +411,7 @@ const restartDelay = (count: number) => Math.min(100 * 2 ** Math.max(0, count - 
  * does it under the lock; the others find the record no longer running and leave it.
  */
 async function afterExit(store: Store, id: string, o: { runId?: string; exitCode?: number; userStop?: boolean; noRestart?: boolean; runtimeDelete?: boolean }): Promise<{ rec?: ContainerRecord; restart: boolean }> {
-  const release = store.lockContainer(id);
+  const release = await store.lockContainerAsync(id);
   if (!release) return { restart: false };
   let rec: ContainerRecord | undefined;
   let restart = false;
@@ -422,7 +424,7 @@ async function afterExit(store: Store, id: string, o: { runId?: string; exitCode
       ...before, state: 'exited', exitCode: o.exitCode ?? exitFileCode(store, id) ?? before.exitCode, finishedAt: new Date().toISOString(),
       stoppedByUser: before.stoppedByUser || o.userStop, monitorPid: undefined,
     };
-    try { if (before.network) teardownNetwork(before.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
+    try { if (before.network) await teardownNetwork(before.network as import('../net/slirp/network.js').NetworkState); } catch { /* best effort */ }
     mark('exit: network down');
     unmountContainer(store.containerDir(id));
     mark('exit: unmounted');

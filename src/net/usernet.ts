@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TspodError } from '../errors.js';
-import { acquireLock } from '../sys/lock.js';
+import { acquireLockAsync } from '../sys/lock.js';
 import { findExecutable, hasArgument, killHelper, processAlive } from '../sys/proc.js';
 import { intToIp, ipToInt, parseNetworkCidr } from './ipv4.js';
 import { createNetns, removeNetns } from './netns.js';
@@ -165,7 +165,7 @@ export interface JoinOptions {
 export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
   const p = paths(o.runDir);
   fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-  const release = acquireLock(p.lock);
+  const release = await acquireLockAsync(p.lock);
   try {
     await ensureUsernet(o.runDir);
     const members = readMembers(p.members);
@@ -219,11 +219,11 @@ export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
  * Take a container off its networks (`only`: off that one alone, as `network disconnect`). The
  * last container to leave drops the whole usernet. Returns what it is still attached to.
  */
-export function leaveNetworks(runDir: string, id: string, only?: string): Attachment[] {
+export async function leaveNetworks(runDir: string, id: string, only?: string): Promise<Attachment[]> {
   const p = paths(runDir);
   const file = path.join(p.members, `${id}.json`);
   if (!fs.existsSync(file)) return [];
-  const release = acquireLock(p.lock);
+  const release = await acquireLockAsync(p.lock);
   try {
     const members = readMembers(p.members);
     const me = members.get(id);
@@ -263,10 +263,10 @@ export function attachmentsOf(runDir: string, id: string): Attachment[] {
  * network reload: set a running container's networks up again as they were (the same addresses and
  * MAC addresses), and netavark's firewall rules with them. False when it is on no user network.
  */
-export function reloadNetworks(runDir: string, id: string): boolean {
+export async function reloadNetworks(runDir: string, id: string): Promise<boolean> {
   const p = paths(runDir);
   if (!fs.existsSync(path.join(p.members, `${id}.json`))) return false;
-  const release = acquireLock(p.lock);
+  const release = await acquireLockAsync(p.lock);
   try {
     const me = readMembers(p.members).get(id);
     if (!me || !fs.existsSync(me.netns)) return false;

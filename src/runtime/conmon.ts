@@ -22,6 +22,8 @@ export interface ConmonOptions {
   terminal?: boolean;
   /** keep the container's stdin open for `tspod attach` */
   stdin?: boolean;
+  /** with stdin: it closes when the first attached client's input ends, rather than staying open for the next */
+  stdinOnce?: boolean;
   /** --timeout: conmon kills the container after this many seconds */
   timeoutSec?: number;
   /** the command conmon runs when the container exits */
@@ -36,7 +38,7 @@ export async function startConmon(o: ConmonOptions): Promise<number> {
     '--exit-dir', o.exitDir, '--full-attach', '--socket-dir-path', o.bundle, '-l', o.logPath ? `k8s-file:${o.logPath}` : 'none:', '--log-level', 'error',
     ...runtimeFlags().flatMap((f) => ['--runtime-arg', f]), '--runtime-arg', '--root', '--runtime-arg', o.stateRoot, '--conmon-pidfile', o.conmonPidFile,
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []), ...(o.timeoutSec ? ['--timeout', String(o.timeoutSec)] : []),
-    ...(o.terminal ? ['--terminal'] : []), ...(o.stdin ? ['--stdin', '--leave-stdin-open'] : []),
+    ...(o.terminal ? ['--terminal'] : []), ...(o.stdin ? ['--stdin', ...(o.stdinOnce ? [] : ['--leave-stdin-open'])] : []),
     '--exit-command', o.exitCommand[0], ...o.exitCommand.slice(1).flatMap((a) => ['--exit-command-arg', a]),
   ];
   // conmon forks its monitor and exits; the monitor keeps these pipes open for the container's

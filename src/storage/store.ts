@@ -12,7 +12,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { storeDir } from '../paths.js';
 import { TspodError } from '../errors.js';
-import { withLock, acquireLock } from '../sys/lock.js';
+import { withLock, acquireLock, acquireLockAsync } from '../sys/lock.js';
 import { processAlive } from '../sys/proc.js';
 
 export interface ImageRecord {
@@ -120,6 +120,8 @@ export interface ContainerConfig {
   readOnly?: boolean;
   tty?: boolean;
   interactive?: boolean;
+  /** Docker's StdinOnce: the container's stdin closes when the first attached client's input ends */
+  stdinOnce?: boolean;
   logSizeMax?: number;
   runtime?: string;
   /** k8s-file (undefined) or none */
@@ -534,6 +536,14 @@ export class Store {
 
   lockContainer(id: string, opts: { tryOnly?: boolean } = {}): (() => void) | undefined {
     try { return opts.tryOnly ? acquireLock(this.p('containers', id, 'lock'), { tryOnly: true }) : acquireLock(this.p('containers', id, 'lock')); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** The container's lock, waited for without blocking: undefined when the container is gone. */
+  async lockContainerAsync(id: string): Promise<(() => void) | undefined> {
+    try { return await acquireLockAsync(this.p('containers', id, 'lock')); } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }

@@ -26,7 +26,7 @@ export interface Exit { code: number | null; signal: NodeJS.Signals | null }
 
 export interface Started {
   pid: number;
-  /** the read ends of the child's 'pipe' fds, by fd number */
+  /** our ends of the child's 'pipe' fds, by fd number: the write end for its stdin, read ends for the rest */
   pipes: Map<number, net.Socket>;
   exited: Promise<Exit>;
   kill(signal?: NodeJS.Signals): void;
@@ -47,11 +47,11 @@ export function startProcess(file: string, args: string[], opts: StartOptions): 
       if (how === 'ignore') fds.push(-1);
       else if (how === 'inherit') fds.push(i);
       else {
-        if (i === 0) throw new Error('startProcess: a pipe to the child\'s stdin is not supported');
+        // fd 0: the child reads what we write; the others: we read what it writes.
         const [read, write] = pipe();
-        ours.set(i, read);
-        theirs.push(write);
-        fds.push(write);
+        ours.set(i, i === 0 ? write : read);
+        theirs.push(i === 0 ? read : write);
+        fds.push(i === 0 ? read : write);
       }
     });
     const env = Object.entries(opts.env ?? process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
@@ -63,7 +63,7 @@ export function startProcess(file: string, args: string[], opts: StartOptions): 
     for (const fd of theirs) fs.closeSync(fd);
   }
   const exited = opts.wait === false ? new Promise<Exit>(() => {}) : exitOf(pid);
-  const pipes = new Map([...ours].map(([i, fd]) => [i, new net.Socket({ fd, readable: true, writable: false })]));
+  const pipes = new Map([...ours].map(([i, fd]) => [i, new net.Socket({ fd, readable: i !== 0, writable: i === 0 })]));
   return { pid, pipes, exited, kill: (signal = 'SIGTERM') => { try { process.kill(pid, signal); } catch { /* gone */ } } };
 }
 

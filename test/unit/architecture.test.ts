@@ -31,8 +31,12 @@ test('nothing below the CLI imports commands', () => {
   for (const m of all) if (m.area !== 'commands' && m.area !== 'cli') assert.not.ok(m.deps.includes('commands'), `${m.file} imports commands`);
 });
 
-test('only commands use the engine', () => {
-  for (const m of all) if (!['commands', 'engine', 'cli'].includes(m.area)) assert.not.ok(m.deps.includes('engine'), `${m.file} imports engine`);
+test('only commands and the API service use the engine', () => {
+  for (const m of all) if (!['commands', 'api', 'engine', 'cli'].includes(m.area)) assert.not.ok(m.deps.includes('engine'), `${m.file} imports engine`);
+});
+
+test('the API service is a front end: only its command starts it', () => {
+  for (const m of all) if (m.area !== 'commands' && m.area !== 'api') assert.not.ok(m.deps.includes('api'), `${m.file} imports api`);
 });
 
 test('the registry client and the store never import each other', () => {

@@ -52,7 +52,7 @@ export interface NetworkHandle {
   searches?: string[];
   /** on user networks: what the container got on each */
   attachments?: Attachment[];
-  teardown(): void;
+  teardown(): Promise<void> | void;
 }
 
 /**
@@ -227,7 +227,7 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
     const state: NetworkState = { mode, nsPath, helperPid: slirp.pid };
     return { mode, state, nsPath, nameservers: [at(3)], address: at(100), hostGateway: allowLoopback ? at(2) : hostAddress(), up: settled(up), teardown: () => teardownNetwork(state) };
   } catch (e) {
-    teardownNetwork({ mode, nsPath });
+    await teardownNetwork({ mode, nsPath });
     throw e;
   }
 }
@@ -263,7 +263,7 @@ function processWithArgument(arg: string): number {
  * namespace) and remove the namespace file. Relying on pasta to quit once the file is gone is not
  * enough: seen here, some outlive it.
  */
-export function teardownNetwork(state: NetworkState): void {
+export async function teardownNetwork(state: NetworkState): Promise<void> {
   if (!state.nsPath) return;
   const kill = (pid: number) => killHelper(pid, state.nsPath!);
   const pidIn = (file: string) => { try { return Number(fs.readFileSync(file, 'utf8')) || 0; } catch { return undefined; } };
@@ -280,7 +280,7 @@ export function teardownNetwork(state: NetworkState): void {
   fs.rmSync(forwarderPidFile(state.nsPath), { force: true });
   fs.rmSync(apiSocketPath(state.nsPath), { force: true });
   // On user networks: off them (the last one out drops the usernet), while the namespace is there.
-  leaveNetworks(path.dirname(path.dirname(state.nsPath)), path.basename(state.nsPath));
+  await leaveNetworks(path.dirname(path.dirname(state.nsPath)), path.basename(state.nsPath));
   if (fs.existsSync(state.nsPath)) removeNetns(state.nsPath);
 }
 

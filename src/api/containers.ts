@@ -14,7 +14,9 @@ import { startContainer } from '../engine/start.js';
 import * as life from '../engine/lifecycle.js';
 import { connectAttach, pumpAttach, resizeContainer } from '../engine/attach.js';
 import { execInContainer } from '../engine/exec.js';
+import { copy, statInContainer } from '../engine/cp.js';
 import { eachPort } from '../engine/ports.js';
+import { matchesLabel } from '../engine/filters.js';
 import { eventsFile, readEvents } from '../engine/events.js';
 import { type Router, type Request, type Reply, flag, filterList, badRequest, notFound, conflict, ApiError } from './http.js';
 import { outputStreams } from './frames.js';
@@ -66,12 +68,15 @@ function dockerInspect(store: Store, rec: ContainerRecord, size: boolean): Recor
     ...i,
     Name: `/${rec.name}`,
     Image: rec.imageId.startsWith('sha256:') ? rec.imageId : `sha256:${rec.imageId}`,
-    State: { ...i.State, Status: dockerState(rec), Error: '' },
+    // Docker has no Health at all for a container without a health check.
+    State: { ...i.State, Status: dockerState(rec), Error: '', Health: cfg?.healthcheck ? i.State.Health : undefined, Healthcheck: undefined },
     Config: {
       ...i.Config, Image: rec.imageName, Entrypoint: cfg?.entrypoint ?? null, Cmd: rec.command.slice((cfg?.entrypoint ?? []).length),
       AttachStdin: false, AttachStdout: !rec.detached, AttachStderr: !rec.detached, OpenStdin: !!cfg?.interactive, StdinOnce: false,
       ExposedPorts: exposed, Volumes: null, StopTimeout: cfg?.stopTimeout ?? 10,
     },
+    // Docker says 0.0.0.0 for every address, where tspod leaves the address empty.
+    NetworkSettings: { ...i.NetworkSettings, Ports: Object.fromEntries(Object.entries((i.NetworkSettings?.Ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>).map(([k, v]) => [k, v && v.map((b) => ({ ...b, HostIp: b.HostIp || '0.0.0.0' }))])) },
     HostConfig: { ...i.HostConfig, Binds: (cfg?.volumes ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`) },
     Driver: 'overlay', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ResolvConfPath: path.join(store.containerDir(rec.id), 'userdata/resolv.conf'),
     HostnamePath: path.join(store.containerDir(rec.id), 'userdata/hostname'), HostsPath: path.join(store.containerDir(rec.id), 'userdata/hosts'),
@@ -295,14 +300,17 @@ export function containerRoutes(r: Router, store: Store): void {
   r.add('GET', '/containers/json', async (req, reply) => {
     const q = req.query;
     const filters: string[] = [];
+    const labels: string[] = [];
     for (const [k, v] of filterList(q)) {
       if (k === 'status') filters.push(`status=${v === 'exited' ? 'exited' : v}`);
-      else if (['label', 'name', 'id', 'ancestor', 'exited', 'before', 'since', 'volume'].includes(k)) filters.push(`${k}=${v}`);
+      // Docker's label filters must all match (Podman's: any of them), so they are applied here.
+      else if (k === 'label') labels.push(v);
+      else if (['name', 'id', 'ancestor', 'exited', 'before', 'since', 'volume'].includes(k)) filters.push(`${k}=${v}`);
       else if (k === 'network' || k === 'health') continue;
       else throw badRequest(`invalid filter '${k}'`);
     }
     const limit = Number(q.get('limit') ?? -1);
-    let recs = await listContainers(store, { all: flag(q, 'all') || limit > 0, filters });
+    let recs = (await listContainers(store, { all: flag(q, 'all') || limit > 0, filters })).filter((c) => labels.every((l) => matchesLabel(c.labels, l)));
     const net = filterList(q).filter(([k]) => k === 'network').map(([, v]) => v);
     if (net.length) recs = recs.filter((c) => (c.config?.network ?? '').split(',').some((n) => net.includes(n)));
     recs.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
@@ -441,6 +449,35 @@ export function containerRoutes(r: Router, store: Store): void {
     const { changesOf } = await import('../engine/commit.js');
     const kinds: Record<string, number> = { C: 0, A: 1, D: 2 };
     reply.json((await changesOf(store, rec.id)).map((c) => ({ Path: c.path, Kind: kinds[c.kind] ?? 0 })));
+  });
+
+  // ---- archive: docker cp ----
+
+  const statHeader = async (id: string, p: string) => Buffer.from(JSON.stringify(await statInContainer(store, id, p))).toString('base64');
+  const archivePath = (req: Request) => { const p = req.query.get('path'); if (!p) throw badRequest('path is required'); return p; };
+  r.add('HEAD', '/containers/{id}/archive', async (req, reply) => {
+    const rec = lookup(store, req.params.id);
+    reply.raw!.setHeader('X-Docker-Container-Path-Stat', await statHeader(rec.id, archivePath(req)));
+    reply.empty(200);
+  });
+  r.add('GET', '/containers/{id}/archive', async (req, reply) => {
+    const rec = lookup(store, req.params.id);
+    const p = archivePath(req);
+    const res = reply.stream('application/x-tar', 200, { 'X-Docker-Container-Path-Stat': await statHeader(rec.id, p) });
+    await copy(store, `${rec.id}:${p}`, '-', { tarOut: (c) => new Promise<void>((resolve) => { if (res.write(c)) resolve(); else res.once('drain', () => resolve()); }) });
+    res.end();
+  });
+  r.add('PUT', '/containers/{id}/archive', async (req, reply) => {
+    const rec = lookup(store, req.params.id);
+    await copy(store, '-', `${rec.id}:${archivePath(req)}`, { tarIn: req.stream, archive: !flag(req.query, 'copyUIDGID') ? undefined : false });
+    reply.empty(200);
+  });
+
+  r.add('GET', '/containers/{id}/export', async (req, reply) => {
+    const rec = lookup(store, req.params.id);
+    const res = reply.stream('application/x-tar');
+    await copy(store, `${rec.id}:/.`, '-', { tarOut: (c) => new Promise<void>((resolve) => { if (res.write(c)) resolve(); else res.once('drain', () => resolve()); }) });
+    res.end();
   });
 
   // ---- exec ----

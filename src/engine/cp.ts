@@ -17,7 +17,13 @@ import { decompressor } from '../storage/layer-stream.js';
 import { findContainer, containerPid } from './containers.js';
 import { volumeDataDir } from './volumes.js';
 
-export interface CopyOptions { archive?: boolean; overwrite?: boolean }
+export interface CopyOptions {
+  archive?: boolean;
+  overwrite?: boolean;
+  /** the tar for `-` comes from here, or goes there, rather than our stdin and stdout (the API's archive endpoint) */
+  tarIn?: AsyncIterable<Buffer>;
+  tarOut?: (chunk: Buffer) => Promise<void> | void;
+}
 
 type Owner = NonNullable<UnpackOptions['copy']>['owner'];
 
@@ -85,8 +91,8 @@ function containerSide(store: Store, rec: ContainerRecord, root: string, given: 
 const notFound = (s: Side) => new TspodError('E_NOT_FOUND', s.kind === 'host' ? `"${s.full}" could not be found on the host` : `"${s.given}" could not be found on ${s.where}: no such file or directory`);
 
 /** stdin as a plain tar stream: gzip or zstd is undone; anything that is not a tar is refused. */
-async function stdinTar(): Promise<AsyncIterable<Buffer>> {
-  const it = process.stdin[Symbol.asyncIterator]();
+async function stdinTar(input: AsyncIterable<Buffer> = process.stdin): Promise<AsyncIterable<Buffer>> {
+  const it = input[Symbol.asyncIterator]();
   const chunks: Buffer[] = [];
   let have = 0;
   while (have < 512) { const n = await it.next(); if (n.done) break; chunks.push(n.value as Buffer); have += (n.value as Buffer).length; }
@@ -124,14 +130,17 @@ export async function copy(store: Store, srcArg: string, destArg: string, o: Cop
     }
     if (src.kind === 'stream') {
       if (!isDir(dest.full)) throw new TspodError('E_USAGE', 'destination must be a directory when copying from stdin');
-      await unpackLayer(await stdinTar(), dest.full, { overlayXattrPrefix: 'user.overlay.', copy: { owner } });
+      await unpackLayer(await stdinTar(o.tarIn), dest.full, { overlayXattrPrefix: 'user.overlay.', copy: { owner } });
       return;
     }
     if (!exists(src.full)) throw notFound(src);
     const contents = /\/\.$/.test(src.given) && isDir(src.full);
     const name = path.posix.basename(src.given.replace(/\/+\.?$/, '')) || path.basename(src.full);
     if (dest.kind === 'stream') {
-      for await (const chunk of writePath(src.full, contents ? '' : name)) if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+      for await (const chunk of writePath(src.full, contents ? '' : name)) {
+        if (o.tarOut) await o.tarOut(chunk);
+        else if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+      }
       return;
     }
     await place(src, dest, name, contents, owner, o);
@@ -174,4 +183,23 @@ async function place(src: Side, dest: Side, name: string, contents: boolean, own
     return;
   }
   await unpackLayer(writePath(src.full, landingName), dir, { overlayXattrPrefix: 'user.overlay.', copy: { owner } });
+}
+
+export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+
+/** What a path in a container is (Docker's container path stat: Go's FileMode bits for dir and symlink). */
+export async function statInContainer(store: Store, ref: string, given: string): Promise<PathStat> {
+  const rec = findContainer(store, ref);
+  const { root, release } = await containerRoot(store, rec);
+  try {
+    const side = containerSide(store, rec, root, given);
+    let st: fs.Stats;
+    try { st = fs.lstatSync(side.full); } catch { throw notFound(side); }
+    const link = st.isSymbolicLink() ? fs.readlinkSync(side.full) : '';
+    if (link) { try { st = fs.statSync(side.full); } catch { /* dangling: the link itself */ } }
+    const mode = (st.mode & 0o7777) + (st.isDirectory() ? 2 ** 31 : 0) + (link ? 2 ** 27 : 0);
+    return { name: path.posix.basename(side.given) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget: link };
+  } finally {
+    release();
+  }
 }

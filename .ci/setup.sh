@@ -6,15 +6,21 @@ set -eu
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-PKGS="gcc libc6-dev uidmap util-linux runc crun conmon slirp4netns passt netavark aardvark-dns iptables fuse-overlayfs zstd skopeo docker-registry podman busybox-static bsdutils procps python3 curl iproute2 nodejs npm"
+PKGS="gcc libc6-dev uidmap util-linux runc crun conmon slirp4netns passt netavark aardvark-dns iptables fuse-overlayfs zstd skopeo docker-registry podman busybox-static bsdutils procps python3 curl iproute2 systemd docker.io docker-compose python3-docker nodejs npm"
 missing=""
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"; done
 # nodejs/npm may come from elsewhere (nodesource, nvm): only install them when node is absent.
 command -v node >/dev/null 2>&1 && missing=$(echo "$missing" | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' ')
 if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
   apt-get update -qq
+  # docker.io brings the docker CLI the API tests drive, and a daemon that must never start here:
+  # policy-rc.d tells its package scripts not to start services.
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1; fi
   apt-get install -y -qq $missing >/dev/null
+  if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
+if pgrep -x dockerd >/dev/null; then echo "a Docker daemon is running: the API tests must reach tspod only; stop it" >&2; exit 1; fi
 
 npm ci --no-audit --no-fund
 npm run build

@@ -38,7 +38,11 @@ const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 10
 
 /** A container as engine errors name it: Docker's "No such container". */
 function lookup(store: Store, ref: string): ContainerRecord {
-  try { return findContainer(store, ref); } catch { throw notFound(`No such container: ${ref}`); }
+  let rec: ContainerRecord | undefined;
+  // As it is now: a process that ended is seen as exited before its cleanup has run.
+  try { rec = current(store, findContainer(store, ref).id); } catch { /* below */ }
+  if (!rec) throw notFound(`No such container: ${ref}`);
+  return rec;
 }
 
 function networksOf(inspect: Record<string, unknown>): Record<string, unknown> {
@@ -77,7 +81,8 @@ function dockerInspect(store: Store, rec: ContainerRecord, size: boolean): Recor
     },
     // Docker says 0.0.0.0 for every address, where tspod leaves the address empty.
     NetworkSettings: { ...i.NetworkSettings, Ports: Object.fromEntries(Object.entries((i.NetworkSettings?.Ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>).map(([k, v]) => [k, v && v.map((b) => ({ ...b, HostIp: b.HostIp || '0.0.0.0' }))])) },
-    HostConfig: { ...i.HostConfig, Binds: (cfg?.volumes ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`) },
+    // conmon's k8s-file log answers /logs as Docker's json-file does; clients (the Python SDK's run) read logs only from drivers they know.
+    HostConfig: { ...i.HostConfig, LogConfig: { ...i.HostConfig.LogConfig, Type: i.HostConfig.LogConfig.Type === 'k8s-file' ? 'json-file' : i.HostConfig.LogConfig.Type }, Binds: (cfg?.volumes ?? []).filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`) },
     Driver: 'overlay', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ResolvConfPath: path.join(store.containerDir(rec.id), 'userdata/resolv.conf'),
     HostnamePath: path.join(store.containerDir(rec.id), 'userdata/hostname'), HostsPath: path.join(store.containerDir(rec.id), 'userdata/hosts'),
   };

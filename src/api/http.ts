@@ -124,7 +124,7 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
     let started = false;
     const url = new URL(msg.url ?? '/', 'http://d');
     const path = url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
-    o.log?.(`${msg.method} ${url.pathname}${url.search}`);
+    const t0 = Date.now();
     const send = (status: number, body: string | undefined, type = 'application/json') => {
       started = true;
       if (res) {
@@ -192,6 +192,7 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
       else if (hijacked) socket.end();
     } finally {
       more(-1);
+      o.log?.(`${msg.method} ${url.pathname}${url.search} ${Date.now() - t0} ms`);
     }
   };
 

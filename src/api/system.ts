@@ -80,7 +80,7 @@ export function systemRoutes(r: Router, store: Store, o: { socketPath: string })
   });
 
   r.add('GET', '/info', async (_req, reply) => {
-    const i = await info(store);
+    const i = await info(store, { versions: false });
     const cs = store.listContainers();
     const n = (s: string) => cs.filter((c) => c.state === s).length;
     reply.json({

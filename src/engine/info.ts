@@ -69,13 +69,15 @@ function cpuUtilization(): { userPercent: number; systemPercent: number; idlePer
 
 export type InfoReport = Awaited<ReturnType<typeof info>>;
 
-export async function info(store: Store) {
+/** `versions: false` leaves out the helpers' versions and packages (a dozen processes): the API's /info answers without them. */
+export async function info(store: Store, o: { versions?: boolean } = {}) {
   const [{ findRuntime, cgroupVersion }, { defaultNetworkMode }] = await Promise.all([import('../runtime/oci.js'), import('../net/slirp/network.js')]);
   let runtime: { name: string; path: string } | undefined;
   try { runtime = findRuntime(); } catch { /* none installed: reported empty */ }
   const conmon = findExecutable('conmon'), slirp = findExecutable('slirp4netns');
-  const [runtimeVersion, runtimePackage, conmonVersion, conmonPackage, slirpVersion, slirpPackage] = await Promise.all([
-    versionOf(runtime?.path ?? null), packageOf(runtime?.path ?? null), versionOf(conmon), packageOf(conmon), versionOf(slirp), packageOf(slirp)]);
+  const probe = o.versions !== false;
+  const [runtimeVersion, runtimePackage, conmonVersion, conmonPackage, slirpVersion, slirpPackage] = probe ? await Promise.all([
+    versionOf(runtime?.path ?? null), packageOf(runtime?.path ?? null), versionOf(conmon), packageOf(conmon), versionOf(slirp), packageOf(slirp)]) : ['', '', '', '', '', ''];
   const cgroups = cgroupVersion();
   const mem = meminfo();
   const containers = store.listContainers();

@@ -51,7 +51,14 @@ const COMMANDS = [PullCommand, PushCommand, BuildCommand, ImageTreeCommand, Logi
   VolumeCreateCommand, VolumeListCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand, VolumeExistsCommand, VolumeExportCommand, VolumeImportCommand, ImageExistsCommand, ContainerExistsCommand, TagCommand, UntagCommand, UnshareCommand, SystemServiceCommand, PortCommand,
   NetworkCreateCommand, NetworkListCommand, NetworkInspectCommand, NetworkRmCommand, NetworkPruneCommand, NetworkExistsCommand, NetworkConnectCommand, NetworkDisconnectCommand, NetworkReloadCommand];
 
-const cli = new Cli({ name: 'tspod', version: '0.1.0', globalOptions: GLOBAL_FLAGS.filter((f) => f.description) });
+// A global flag after the command's words (`tspod system service --log-level debug`) counts too, as in Podman.
+const takeGlobal = (words: string[]) => {
+  const flag = GLOBAL_FLAGS.find((f) => f.names.includes(words[0].split('=')[0]));
+  if (!flag) return 0;
+  const given = flag.kind === 'boolean' || words[0].includes('=') ? [words[0]] : words;
+  return given.length - takeGlobalFlags(given).argv.length;
+};
+const cli = new Cli({ name: 'tspod', version: '0.1.0', globalOptions: GLOBAL_FLAGS.filter((f) => f.description), takeGlobal });
 for (const c of COMMANDS) cli.register(c);
 
 // For the startup budget test: which CommonJS packages did this command load?

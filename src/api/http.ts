@@ -44,6 +44,8 @@ export interface Reply {
   json(body: unknown, status?: number): void;
   /** Answer with no body. */
   empty(status?: number): void;
+  /** Answer with text (a ping's OK), with extra headers. */
+  text(body: string, headers?: Record<string, string>): void;
   /** Start a streamed answer (chunked): lines of JSON progress, logs, events, a tar. */
   stream(contentType: string, status?: number, headers?: Record<string, string>): http.ServerResponse;
   /**
@@ -125,10 +127,10 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
     const url = new URL(msg.url ?? '/', 'http://d');
     const path = url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
     const t0 = Date.now();
-    const send = (status: number, body: string | undefined, type = 'application/json') => {
+    const send = (status: number, body: string | undefined, type = 'application/json', extra: Record<string, string> = {}) => {
       started = true;
       if (res) {
-        res.writeHead(status, { ...common, ...(body !== undefined ? { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) } : {}) });
+        res.writeHead(status, { ...common, ...extra, ...(body !== undefined ? { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) } : {}) });
         res.end(msg.method === 'HEAD' ? undefined : body);
       } else {
         // An upgrade request answered without upgrading.
@@ -142,6 +144,7 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
       raw: res,
       json(body, status = 200) { send(status, `${JSON.stringify(body)}\n`); },
       empty(status = 204) { send(status, undefined); },
+      text(body, extra = {}) { send(200, body, 'text/plain; charset=utf-8', extra); },
       stream(contentType, status = 200, extra = {}) {
         if (!res) throw new ApiError(400, 'this endpoint does not upgrade the connection');
         started = true;

@@ -61,12 +61,7 @@ function lookupNetwork(store: Store, ref: string): nets.NetworkConfig {
 }
 
 export function systemRoutes(r: Router, store: Store, o: { socketPath: string }): void {
-  const ping = (_req: unknown, reply: import('./http.js').Reply) => {
-    reply.raw?.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
-    reply.raw?.setHeader('Pragma', 'no-cache');
-    reply.raw?.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2, 'Api-Version': API_VERSION, 'Builder-Version': '', 'Docker-Experimental': 'false', 'Ostype': 'linux' });
-    reply.raw?.end('OK');
-  };
+  const ping = (_req: unknown, reply: import('./http.js').Reply) => reply.text('OK', { 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '' });
   r.add('GET', '/_ping', ping);
   r.add('GET', '/libpod/_ping', ping);
 

@@ -67,7 +67,11 @@ function fieldsOf(cmd: Command): Field[] {
 }
 
 /** Parse `args` (what follows the command's path) into the command's fields. */
-export function parseInto(cmd: Command, args: string[]): void {
+/**
+ * takeGlobal: a global flag (--log-level, --root, ...) among the command's own options, as Podman
+ * takes them anywhere before the arguments: how many words it took (0 when it is none).
+ */
+export function parseInto(cmd: Command, args: string[], takeGlobal?: (words: string[]) => number): void {
   const fields = fieldsOf(cmd);
   const who = `tspod ${cmd.path.join(' ')}`;
   const byName = new Map<string, Field>();
@@ -122,6 +126,8 @@ export function parseInto(cmd: Command, args: string[]): void {
       // --no-FLAG turns a boolean off, unless --no-FLAG is itself an option.
       const negated = name.startsWith('--no-') ? byName.get(`--${name.slice(5)}`) : undefined;
       if (negated?.spec.kind === 'boolean' && value === undefined) { values.set(negated.key, false); continue; }
+      const taken = takeGlobal?.(args.slice(i, i + 2)) ?? 0;
+      if (taken) { i += taken - 1; continue; }
       throw new UsageError(`unknown flag: ${name}`, `See '${who} --help'`);
     }
     // A cluster of short flags: -it, -dit, -t10, -e=A=1
@@ -184,7 +190,7 @@ const GROUPS: Record<string, string> = {
 
 export class Cli {
   private readonly commands: CommandClass[] = [];
-  constructor(private readonly opts: { name: string; version: string; globalOptions?: OptionHelp[] }) {}
+  constructor(private readonly opts: { name: string; version: string; globalOptions?: OptionHelp[]; takeGlobal?: (words: string[]) => number }) {}
 
   register(c: CommandClass): void { this.commands.push(c); }
 
@@ -219,7 +225,7 @@ export class Cli {
     if (wantsHelp(best.c)) return this.printing(this.usage(best.c, best.path));
     const cmd = new best.c();
     cmd.path = best.path;
-    parseInto(cmd, argv.slice(best.path.length));
+    parseInto(cmd, argv.slice(best.path.length), this.opts.takeGlobal);
     return cmd;
   }
 

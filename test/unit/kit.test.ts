@@ -113,4 +113,15 @@ test('--help (and -h where it is no flag of the command), --version, and no comm
   assert.is(parse<Run>('run', '-h', 'box', 'alpine').hostname, 'box');
 });
 
+test('a global flag among a command\'s options is handed to the global parser; after the image it is the container\'s', () => {
+  const taken: string[][] = [];
+  const g = new Cli({ name: 'tspod', version: '1', takeGlobal: (w) => (w[0].startsWith('--log-level') ? (taken.push(w), w[0].includes('=') ? 1 : 2) : 0) });
+  g.register(Run);
+  const r = g.process(['run', '--log-level', 'debug', '--rm', 'alpine', '--log-level=x']) as unknown as Run;
+  assert.equal(taken, [['--log-level', 'debug']]);
+  assert.is(r.rm, true);
+  assert.equal(r.command, ['--log-level=x']);
+  assert.throws(() => g.process(['run', '--nonesuch', 'alpine']), /unknown flag: --nonesuch/);
+});
+
 test.run();

@@ -12,6 +12,9 @@ import type { ProgressEvent } from '../copy/types.js';
 import { type Router, flag, filterList, badRequest, notFound, conflict } from './http.js';
 import { findContainer } from '../engine/containers.js';
 
+/** Docker treats registries on the loopback (127.0.0.0/8, localhost) as insecure; others follow registries.conf. */
+const tlsVerifyFor = (ref: string): boolean | undefined => (/^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(ref) ? false : undefined);
+
 const sha = (id: string) => (id.startsWith('sha256:') ? id : `sha256:${id}`);
 const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
@@ -82,7 +85,7 @@ export function imageRoutes(r: Router, store: Store): void {
       write({ status: `Pulling from ${from}`, id: tag || 'latest' });
       let digest = '';
       const report = await pullImage(store, ref, {
-        platform: req.query.get('platform') || undefined,
+        platform: req.query.get('platform') || undefined, tlsVerify: tlsVerifyFor(ref),
         onProgress: (e) => { if (e.type === 'resolved') digest = e.digest; progressLines(write, 'Download')(e); },
       });
       if (digest) write({ status: `Digest: ${digest}` });
@@ -105,9 +108,9 @@ export function imageRoutes(r: Router, store: Store): void {
       const file = path.join(dir, 'archive.tar');
       await new Promise<void>((resolve, reject) => { const out = fs.createWriteStream(file); req.stream.pipe(out); out.on('finish', resolve); out.on('error', reject); req.stream.on('error', reject); });
       const report = await loadImages(store, file, {});
-      const quiet = flag(req.query, 'quiet');
       const res = reply.stream('application/json');
-      for (const n of report.names) res.write(`${JSON.stringify({ stream: quiet ? `${n}\n` : `Loaded image: ${n}\n` })}\n`);
+      // Docker says the same quiet or not (quiet only drops progress).
+      for (const n of report.names) res.write(`${JSON.stringify({ stream: `Loaded image: ${n}\n` })}\n`);
       res.end();
     } finally {
       store.discard(dir);
@@ -169,7 +172,9 @@ export function imageRoutes(r: Router, store: Store): void {
     const repo = q.get('repo');
     const name = repo ? `${repo}:${q.get('tag') || 'latest'}` : undefined;
     const changes = q.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean);
-    const id = await commitContainer(store, ref, name, { message: q.get('comment') || undefined, author: q.get('author') || undefined, pause: flag(q, 'pause', true), changes, format: 'docker' });
+    // docker commit pauses by default; where no freezer cgroup can (rootless on cgroup v1) it commits the running container as it is.
+    const { canPause } = await import('../engine/lifecycle.js');
+    const id = await commitContainer(store, ref, name, { message: q.get('comment') || undefined, author: q.get('author') || undefined, pause: flag(q, 'pause', true) && await canPause(), changes, format: 'docker' });
     reply.json({ Id: sha(id) }, 201);
   });
 
@@ -206,7 +211,7 @@ export function imageRoutes(r: Router, store: Store): void {
     const res = reply.stream('application/json');
     await jsonStream(res, async (write) => {
       write({ status: `The push refers to repository [${req.params.name}]` });
-      const report = await pushImage(store, ref, undefined, { credentials: registryAuth(req.headers), onProgress: progressLines(write, 'Push') });
+      const report = await pushImage(store, ref, undefined, { credentials: registryAuth(req.headers), tlsVerify: tlsVerifyFor(ref), onProgress: progressLines(write, 'Push') });
       write({ status: `${tag || 'latest'}: digest: ${report.digest} size: 0` });
       write({ progressDetail: {}, aux: { Tag: tag || 'latest', Digest: report.digest, Size: 0 } });
     });

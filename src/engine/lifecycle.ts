@@ -391,6 +391,12 @@ export async function containerProcesses(store: Store, rec: ContainerRecord): Pr
   return out.sort((a, b) => a.pid - b.pid);
 }
 
+/** Whether containers can be paused here: not rootless on cgroup v1, where no freezer cgroup is ours. */
+export async function canPause(): Promise<boolean> {
+  const [{ cgroupVersion }, { isRootless }] = await Promise.all([import('../runtime/oci.js'), import('../paths.js')]);
+  return !(isRootless() && cgroupVersion() === 'v1');
+}
+
 /** Freeze or thaw a container; needs a cgroup the runtime can use, which rootless cgroup v1 never has. */
 export async function pauseContainer(store: Store, rec: ContainerRecord, pause: boolean): Promise<void> {
   const { runtimeCommand, cgroupVersion } = await import('../runtime/oci.js');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { getWorld, tspod, tspodCommand, TEST_USER } from '../fixtures/world.js';
+import { getWorld, startRegistry, tspod, tspodCommand, TEST_USER } from '../fixtures/world.js';
 
 let alpine = '';
 let registry = '';
@@ -194,6 +194,49 @@ test('docker pull (an insecure registry from registries.conf) and docker build',
   assert.match(b.stdout, /Successfully tagged apibuilt:1/);
   assert.is(dockerOk(['run', '--rm', 'apibuilt:1']), 'copied\nbuilt\n');
   fs.rmSync(ctx, { recursive: true, force: true });
+});
+
+test('images: tag, login and push with credentials, rmi, pull back, history, save and load, commit, rename, restart, events', async () => {
+  const reg = await startRegistry({ user: 'apiuser', password: 'apipass' });
+  try {
+    const login = docker(['login', '-u', 'apiuser', '--password-stdin', reg.host], { input: 'apipass\n' });
+    assert.is(login.status, 0, login.stderr);
+    assert.match(login.stdout, /Login Succeeded/);
+    assert.is(docker(['login', '-u', 'apiuser', '--password-stdin', reg.host], { input: 'wrong\n' }).status, 1);
+    const ref = `${reg.host}/api/alpine:pushed`;
+    dockerOk(['tag', alpine, ref]);
+    const push = docker(['push', ref]);
+    assert.is(push.status, 0, push.stderr);
+    assert.match(push.stdout, /digest: sha256:[0-9a-f]{64}/);
+    assert.match(dockerOk(['rmi', ref]), /Untagged: /);
+    assert.match(dockerOk(['pull', ref]), /Downloaded newer image/);
+    dockerOk(['rmi', ref]);
+  } finally {
+    reg.proc.kill('SIGKILL');
+    fs.rmSync(reg.dir, { recursive: true, force: true });
+  }
+  assert.match(dockerOk(['history', alpine]), /ADD|COPY|CMD|nop/);
+  const dir = fs.mkdtempSync('/tmp/tspod-api-save-');
+  spawnSync('chown', [TEST_USER, dir]);
+  dockerOk(['tag', alpine, 'localhost/apisaved:1']);
+  dockerOk(['save', '-o', path.join(dir, 'img.tar'), 'localhost/apisaved:1']);
+  dockerOk(['rmi', 'localhost/apisaved:1']);
+  assert.match(dockerOk(['load', '-i', path.join(dir, 'img.tar')]), /Loaded image: localhost\/apisaved:1/);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const since = Math.floor(Date.now() / 1000) - 1;
+  dockerOk(['run', '-d', '--name', 'apicommit', alpine, 'sleep', '1000']);
+  dockerOk(['exec', 'apicommit', 'sh', '-c', 'echo made > /made']);
+  assert.match(dockerOk(['commit', 'apicommit', 'localhost/apicommitted:1']), /^sha256:[0-9a-f]{64}\n$/);
+  assert.is(dockerOk(['run', '--rm', 'localhost/apicommitted:1', 'cat', '/made']), 'made\n');
+  dockerOk(['rename', 'apicommit', 'apirenamed']);
+  dockerOk(['restart', '-t', '0', 'apirenamed']);
+  assert.match(dockerOk(['ps', '--filter', 'name=apirenamed', '--format', '{{.Status}}']), /^Up/);
+  dockerOk(['rm', '-f', 'apirenamed']);
+  const until = Math.floor(Date.now() / 1000) + 1;
+  await sleep(1100);
+  const events = dockerOk(['events', '--since', String(since), '--until', String(until), '--filter', 'type=container', '--filter', 'event=start', '--format', '{{.Actor.Attributes.name}}']);
+  assert.match(events, /^apicommit$/m);
+  assert.match(events, /^apirenamed$/m, 'the restart started it under its new name');
 });
 
 test('docker-compose: up -d with a network, ports, a volume, depends_on; ps, exec, run --rm, logs; down -v leaves nothing', async () => {

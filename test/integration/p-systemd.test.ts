@@ -45,6 +45,8 @@ test.before(async () => {
 });
 
 test.after(() => {
+  asUser(['systemctl', '--user', 'disable', '--now', 'tspod.socket']);
+  for (const u of ['tspod.socket', 'tspod.service']) fs.rmSync(path.join(UNITS, u), { force: true });
   asUser(['systemctl', '--user', 'stop', 'container-sdweb.service', 'pod-sdpod.service', 'qweb.service', 'qplay.service', 'sdready.service', 'container-aulocal.service', 'container-aureg.service']);
   spawnSync('sh', ['-c', `rm -f ${UNITS}/container-au*.service`]);
   fs.rmSync(path.join(UNITS, 'sdready.service'), { force: true });
@@ -269,6 +271,31 @@ test('auto-update: a unit\'s container gets the newer local or registry image, t
   const bad = tspod(['create', '--label', 'io.containers.autoupdate=registry', 'aulocal']);
   assert.is(bad.status, 125);
   assert.match(bad.stderr, /auto updates require fully-qualified image reference/);
+});
+
+test('the README\'s tspod.socket: the first request starts the service, which leaves when idle and comes back', async () => {
+  if (!systemd) { console.log('  (skipped: no systemd --user here)'); return; }
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const block = /# tspod\.socket\n([^]*?)\n# tspod\.service\n([^]*?)\n```/.exec(readme);
+  assert.ok(block, 'the README has both units');
+  fs.writeFileSync(path.join(UNITS, 'tspod.socket'), `${block![1]}\n`);
+  fs.writeFileSync(path.join(UNITS, 'tspod.service'), `${block![2].replace('/path/to/tspod', ROOT).replace('--time 5', '--time 2')}\n`);
+  spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, UNITS]);
+  asUser(['systemctl', '--user', 'daemon-reload']);
+  const en = asUser(['systemctl', '--user', 'enable', '--now', 'tspod.socket']);
+  assert.is(en.status, 0, en.stderr);
+  const sock = path.join(RUN, 'tspod/tspod.sock');
+  assert.is(fs.statSync(sock).mode & 0o777, 0o600);
+  const ping = () => asUser(['curl', '-s', '--unix-socket', sock, 'http://d/_ping']).stdout;
+  assert.is(asUser(['systemctl', '--user', 'is-active', 'tspod.service']).stdout.trim(), 'inactive');
+  assert.is(ping(), 'OK');
+  assert.is(asUser(['systemctl', '--user', 'is-active', 'tspod.service']).stdout.trim(), 'active');
+  const ps = spawnSync('runuser', ['-u', TEST_USER, '--', 'env', `DOCKER_HOST=unix://${sock}`, 'docker', 'ps'], { encoding: 'utf8' });
+  assert.is(ps.status, 0, ps.stderr);
+  let state = 'active';
+  for (let i = 0; i < 60 && state === 'active'; i++) { await sleep(100); state = asUser(['systemctl', '--user', 'is-active', 'tspod.service']).stdout.trim(); }
+  assert.is(state, 'inactive', 'idle for --time, it exited');
+  assert.is(ping(), 'OK', 'the socket starts it again');
 });
 
 test.run();

@@ -21,11 +21,8 @@ import { eventsFile, readEvents } from '../engine/events.js';
 import { type Router, type Request, type Reply, flag, filterList, badRequest, notFound, conflict, ApiError } from './http.js';
 import { outputStreams } from './frames.js';
 
-/** Docker's words for a container's state. */
-function dockerState(rec: ContainerRecord): string {
-  if (rec.state === 'running') return rec.stoppedByUser ? 'running' : 'running';
-  return rec.state;
-}
+/** Docker's words for a container's state: tspod's states are some of them (created, running, restarting, exited). */
+const dockerState = (rec: ContainerRecord): string => rec.state;
 
 function dockerStatus(rec: ContainerRecord, now = Date.now()): string {
   if (rec.state === 'running') return `Up ${humanDuration(now - Date.parse(rec.startedAt ?? rec.created))}`;
@@ -171,6 +168,11 @@ function startError(e: unknown): unknown {
   return e;
 }
 
+/** A chunk written to the answer, waited on while the client is slower than the copy. */
+const writeTo = (res: NodeJS.WritableStream) => (c: Buffer) => new Promise<void>((resolve) => { if (res.write(c)) resolve(); else res.once('drain', () => resolve()); });
+/** Where a stream the client did not ask for goes. */
+const discard = () => new Writable({ write(_c, _e, done) { done(); } });
+
 // ---- attach: who waits for a container to start ----
 
 const waitingAttach = new Map<string, Array<(sock: number) => void>>();
@@ -215,7 +217,7 @@ async function attach(store: Store, req: Request, reply: Reply): Promise<void> {
   const stream = flag(q, 'stream', !flag(q, 'logs'));
   const conn = reply.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
   const out = outputStreams(conn, tty);
-  const sink = new Writable({ write(_c, _e, done) { done(); } });
+  const sink = discard();
   const streams = { stdout: flag(q, 'stdout') ? out.stdout : sink, stderr: flag(q, 'stderr') ? out.stderr : sink };
   const gone = new Promise<void>((resolve) => conn.once('close', () => resolve()));
   try {
@@ -402,7 +404,7 @@ export function containerRoutes(r: Router, store: Store): void {
     const left = new AbortController();
     res.once('close', () => left.abort());
     const out = outputStreams(res, tty);
-    const sink = new Writable({ write(_c, _e, done) { done(); } });
+    const sink = discard();
     await life.containerLogs(store, rec, { stdout: flag(q, 'stdout') ? out.stdout : sink, stderr: flag(q, 'stderr') ? out.stderr : sink }, { ...opts, signal: left.signal });
     res.end();
   });
@@ -469,7 +471,7 @@ export function containerRoutes(r: Router, store: Store): void {
     const rec = lookup(store, req.params.id);
     const p = archivePath(req);
     const res = reply.stream('application/x-tar', 200, { 'X-Docker-Container-Path-Stat': await statHeader(rec.id, p) });
-    await copy(store, `${rec.id}:${p}`, '-', { tarOut: (c) => new Promise<void>((resolve) => { if (res.write(c)) resolve(); else res.once('drain', () => resolve()); }) });
+    await copy(store, `${rec.id}:${p}`, '-', { tarOut: writeTo(res) });
     res.end();
   });
   r.add('PUT', '/containers/{id}/archive', async (req, reply) => {
@@ -481,7 +483,7 @@ export function containerRoutes(r: Router, store: Store): void {
   r.add('GET', '/containers/{id}/export', async (req, reply) => {
     const rec = lookup(store, req.params.id);
     const res = reply.stream('application/x-tar');
-    await copy(store, `${rec.id}:/.`, '-', { tarOut: (c) => new Promise<void>((resolve) => { if (res.write(c)) resolve(); else res.once('drain', () => resolve()); }) });
+    await copy(store, `${rec.id}:/.`, '-', { tarOut: writeTo(res) });
     res.end();
   });
 

@@ -57,7 +57,7 @@ export async function pumpAttach(store: Store, rec: ContainerRecord, sock: numbe
     if (size) resizeContainer(store, rec, size.rows, size.columns);
   };
   const onInput = (chunk: Buffer) => {
-    if (tty && ours && chunk.includes(DETACH)) { detached = true; shutdownSocket(sock); return; }
+    if (tty && chunk.includes(DETACH)) { detached = true; shutdownSocket(sock); return; }
     for (let i = 0; i < chunk.length; i += PACKET - 1) {
       try { fs.writeSync(sock, chunk.subarray(i, i + PACKET - 1)); } catch { return; }
     }

@@ -10,7 +10,7 @@
 // members/ID.json: the netavark request that set it up, which is also what tears it down.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { TspodError } from '../errors.js';
 import { acquireLockAsync } from '../sys/lock.js';
 import { findExecutable, hasArgument, killHelper, processAlive } from '../sys/proc.js';
@@ -106,33 +106,47 @@ function readLastIps(file: string): Record<string, string> {
   try { return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>; } catch { return {}; }
 }
 
-function netavark(runDir: string, command: 'setup' | 'teardown', containerNetns: string, request: Request): string {
+/** Run netavark in the usernet's namespace; waited for without blocking, so a service answers others meanwhile. */
+function netavark(runDir: string, command: 'setup' | 'teardown', containerNetns: string, request: Request): Promise<string> {
   const p = paths(runDir);
   fs.mkdirSync(p.conf, { recursive: true });
-  const r = spawnSync('nsenter', [`--net=${p.netns}`, helper('netavark'), '--rootless', 'true', '--config', p.conf, '--aardvark-binary', helper('aardvark-dns'), command, containerNetns], {
-    input: JSON.stringify(request), encoding: 'utf8',
-    // netavark finds iptables on PATH; a user's PATH often lacks the sbin dirs.
-    env: { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/local/sbin:/usr/sbin:/sbin` },
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', [`--net=${p.netns}`, helper('netavark'), '--rootless', 'true', '--config', p.conf, '--aardvark-binary', helper('aardvark-dns'), command, containerNetns], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // netavark finds iptables on PATH; a user's PATH often lacks the sbin dirs.
+      env: { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/local/sbin:/usr/sbin:/sbin` },
+    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    child.stdin.on('error', () => { /* it exited before reading: its status says why */ });
+    child.on('error', (e) => reject(new TspodError('E_NETWORK', `netavark ${command}: ${e.message}`)));
+    child.on('close', (status) => {
+      if (status === 0) { resolve(stdout); return; }
+      let why = (stderr || stdout).trim().split('\n').pop() || `exit status ${status}`;
+      try { why = (JSON.parse(stdout) as { error?: string }).error ?? why; } catch { /* not JSON */ }
+      reject(new TspodError('E_NETWORK', `netavark ${command} failed: ${why}`, { hint: 'check that iptables (or nftables) is installed: sudo apt-get install iptables' }));
+    });
+    child.stdin.end(JSON.stringify(request));
   });
-  if (r.error) throw new TspodError('E_NETWORK', `netavark ${command}: ${r.error.message}`);
-  if (r.status !== 0) {
-    let why = (r.stderr || r.stdout || '').trim().split('\n').pop() || `exit status ${r.status}`;
-    try { why = (JSON.parse(r.stdout) as { error?: string }).error ?? why; } catch { /* not JSON */ }
-    throw new TspodError('E_NETWORK', `netavark ${command} failed: ${why}`, { hint: 'check that iptables (or nftables) is installed: sudo apt-get install iptables' });
-  }
-  return r.stdout;
 }
 
-/** The usernet, made if it is not there: its namespace file and slirp4netns attached to it. */
-async function ensureUsernet(runDir: string): Promise<void> {
+/**
+ * The usernet, made if it is not there: its namespace file and slirp4netns attached to it. Resolves
+ * once the namespace is there; `up` once slirp4netns serves it (netavark needs only the namespace,
+ * so the two come up side by side).
+ */
+function ensureUsernet(runDir: string): { up: Promise<void> } {
   const p = paths(runDir);
   let slirp = 0;
   try { slirp = Number(fs.readFileSync(p.slirpPid, 'utf8')); } catch { /* none */ }
-  if (fs.existsSync(p.netns) && slirp && processAlive(slirp) && hasArgument(slirp, p.netns)) return;
+  if (fs.existsSync(p.netns) && slirp && processAlive(slirp) && hasArgument(slirp, p.netns)) return { up: Promise.resolve() };
   dropUsernet(runDir);
   fs.mkdirSync(p.members, { recursive: true });
   createNetns(p.netns);
-  try { await startSlirp4netns(p.netns, p.slirpPid).up; } catch (e) { dropUsernet(runDir); throw e; }
+  const up = startSlirp4netns(p.netns, p.slirpPid).up;
+  up.catch(() => undefined); // met where it is awaited
+  return { up };
 }
 
 /** Kill aardvark-dns and slirp4netns and unmount the namespace: the bridges and rules in it go with it. */
@@ -167,7 +181,7 @@ export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
   fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   const release = await acquireLockAsync(p.lock);
   try {
-    await ensureUsernet(o.runDir);
+    const usernet = ensureUsernet(o.runDir);
     const members = readMembers(p.members);
     const existing = members.get(o.id);
     members.delete(o.id);
@@ -199,7 +213,8 @@ export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
       added.networks[n.name] = entry; added.network_info[n.name] = info;
       attachments.push({ network: n.name, interface: iface, ip: chosen.ip, prefix: chosen.prefix, gateway: chosen.gateway, mac: '', aliases: w.aliases, dns: n.dns_enabled, internal: n.internal });
     }
-    const out = JSON.parse(netavark(o.runDir, 'setup', o.netns, added)) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
+    const [setup] = await Promise.all([netavark(o.runDir, 'setup', o.netns, added), usernet.up]);
+    const out = JSON.parse(setup) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
     for (const a of attachments) { const mac = out[a.network]?.interfaces?.[a.interface]?.mac_address; if (mac) a.mac = mac; }
     fs.writeFileSync(p.lastIps, JSON.stringify(lastIps));
     const member: Member = { netns: o.netns, request, attachments };
@@ -236,7 +251,7 @@ export async function leaveNetworks(runDir: string, id: string, only?: string): 
     if (!others.length && !kept.length) { dropUsernet(runDir); return []; }
     const request: Request = { ...me.request, networks: {}, network_info: {} };
     for (const a of gone) { request.networks[a.network] = me.request.networks[a.network]; request.network_info[a.network] = me.request.network_info[a.network]; }
-    try { if (fs.existsSync(me.netns)) netavark(runDir, 'teardown', me.netns, request); } catch (e) { if (only) throw e; }
+    try { if (fs.existsSync(me.netns)) await netavark(runDir, 'teardown', me.netns, request); } catch (e) { if (only) throw e; }
     if (kept.length) {
       const left: Request = { ...me.request, networks: {}, network_info: {} };
       for (const a of kept) { left.networks[a.network] = me.request.networks[a.network]; left.network_info[a.network] = me.request.network_info[a.network]; }
@@ -270,13 +285,13 @@ export async function reloadNetworks(runDir: string, id: string): Promise<boolea
   try {
     const me = readMembers(p.members).get(id);
     if (!me || !fs.existsSync(me.netns)) return false;
-    try { netavark(runDir, 'teardown', me.netns, me.request); } catch { /* rules already gone: set up again below */ }
+    try { await netavark(runDir, 'teardown', me.netns, me.request); } catch { /* rules already gone: set up again below */ }
     const request: Request = { ...me.request, networks: {} };
     for (const [name, entry] of Object.entries(me.request.networks)) {
       const mac = me.attachments.find((a) => a.network === name)?.mac;
       request.networks[name] = { ...entry, ...(mac ? { static_mac: mac } : {}) };
     }
-    netavark(runDir, 'setup', me.netns, request);
+    await netavark(runDir, 'setup', me.netns, request);
     return true;
   } finally {
     release();

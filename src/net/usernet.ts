@@ -177,9 +177,21 @@ export interface JoinOptions {
  * address given with --ip must be free; others are the lowest free ones.
  */
 export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
+  const joining = await beginJoin(o);
+  await joining.up;
+  return joining.attachments;
+}
+
+/**
+ * joinNetworks in two steps: the addresses, chosen at once (they go into /etc/hosts and the spec
+ * while the runtime creates the container), and `up`, once netavark has set them up (the MACs are
+ * filled in then). The usernet stays locked until `up` settles; a failure undoes the join.
+ */
+export async function beginJoin(o: JoinOptions): Promise<{ attachments: Attachment[]; up: Promise<void> }> {
   const p = paths(o.runDir);
   fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   const release = await acquireLockAsync(p.lock);
+  let handedOver = false;
   try {
     const usernet = ensureUsernet(o.runDir);
     const members = readMembers(p.members);
@@ -213,20 +225,37 @@ export async function joinNetworks(o: JoinOptions): Promise<Attachment[]> {
       added.networks[n.name] = entry; added.network_info[n.name] = info;
       attachments.push({ network: n.name, interface: iface, ip: chosen.ip, prefix: chosen.prefix, gateway: chosen.gateway, mac: '', aliases: w.aliases, dns: n.dns_enabled, internal: n.internal });
     }
-    const [setup] = await Promise.all([netavark(o.runDir, 'setup', o.netns, added), usernet.up]);
-    const out = JSON.parse(setup) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
-    for (const a of attachments) { const mac = out[a.network]?.interfaces?.[a.interface]?.mac_address; if (mac) a.mac = mac; }
     fs.writeFileSync(p.lastIps, JSON.stringify(lastIps));
-    const member: Member = { netns: o.netns, request, attachments };
     const file = path.join(p.members, `${o.id}.json`);
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(member));
-    fs.renameSync(`${file}.tmp`, file);
-    return attachments;
+    const writeMember = () => {
+      const member: Member = { netns: o.netns, request, attachments };
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(member));
+      fs.renameSync(`${file}.tmp`, file);
+    };
+    // Recorded before netavark runs: a teardown meanwhile (a killed start) finds what to undo.
+    writeMember();
+    const up = (async () => {
+      try {
+        const [setup] = await Promise.all([netavark(o.runDir, 'setup', o.netns, added), usernet.up]);
+        const out = JSON.parse(setup) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
+        for (const a of attachments) { const mac = out[a.network]?.interfaces?.[a.interface]?.mac_address; if (mac) a.mac = mac; }
+        writeMember();
+      } catch (e) {
+        if (existing) writeMember(); else fs.rmSync(file, { force: true });
+        if (!readMembers(p.members).size) dropUsernet(o.runDir);
+        throw e;
+      } finally {
+        release();
+      }
+    })();
+    up.catch(() => undefined); // met where it is awaited
+    handedOver = true;
+    return { attachments, up };
   } catch (e) {
     if (!readMembers(p.members).size) dropUsernet(o.runDir);
     throw e;
   } finally {
-    release();
+    if (!handedOver) release();
   }
 }
 

@@ -11,7 +11,7 @@ import { findExecutable, hasArgument, killHelper, processAlive } from '../../sys
 import { createNetns, removeNetns } from '../netns.js';
 import { startSlirp4netns } from '../slirp4netns.js';
 import { userNetworkNames } from '../mode.js';
-import { joinNetworks, leaveNetworks, usernetNetns, USERNET_DNS, type Attachment, type Want } from '../usernet.js';
+import { beginJoin, leaveNetworks, usernetNetns, USERNET_DNS, type Attachment, type Want } from '../usernet.js';
 import { startProcess } from '../../sys/spawn.js';
 import { checkPortsFree, pastaPortArgs, startPortForwarder, type PortMapping } from '../ports.js';
 import { intToIp, parseNetworkCidr } from '../ipv4.js';
@@ -160,14 +160,16 @@ export async function setupNetwork(spec: NetworkSpec, runDir: string, id: string
   try {
     if (mode === 'bridge') {
       // Joined first: the addresses go into /etc/hosts and the forwarder's targets.
-      const attachments = await joinNetworks({ runDir, id, name: extra.bridge!.name, netns: nsPath, wants: extra.bridge!.wants });
+      // netavark sets them up while the runtime creates the container: `up` waits for both.
+      const joining = await beginJoin({ runDir, id, name: extra.bridge!.name, netns: nsPath, wants: extra.bridge!.wants });
+      const attachments = joining.attachments;
       const state: NetworkState = { mode, nsPath, attachments };
-      let up = Promise.resolve();
+      let up = joining.up;
       if (ports.length) {
-        await checkPortsFree(ports);
+        try { await checkPortsFree(ports); } catch (e) { await joining.up.catch(() => undefined); throw e; }
         const fwd = startPortForwarder(usernetNetns(runDir), nsPath, ports, attachments[0].ip);
         fs.writeFileSync(forwarderPidFile(nsPath), `${fwd.pid}\n`);
-        up = fwd.up;
+        up = Promise.all([joining.up, fwd.up]).then(() => undefined);
       }
       const dns = [...new Set(attachments.filter((a) => a.dns).map((a) => a.gateway))];
       const outside = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');

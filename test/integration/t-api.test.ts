@@ -108,6 +108,10 @@ test('docker run -i passes stdin and its end; -t gives a terminal', () => {
   const r = docker(['run', '--rm', '-i', alpine, 'sh', '-c', 'cat; echo end'], { input: 'line one\nline two\n' });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'line one\nline two\nend\n');
+  // -it from a terminal (script(1) gives the CLI one): what is typed reaches the shell, its exit code comes back.
+  const it = client(['script', '-qec', `docker run --rm -it ${alpine} sh`, '/dev/null'], { input: 'echo typed-in; exit 4\n' });
+  assert.is(it.status, 4, it.stderr);
+  assert.match(it.stdout, /^typed-in\r?$/m);
   const t = docker(['run', '--rm', '-t', alpine, 'sh', '-c', 'tty; exit 2']);
   assert.is(t.status, 2, t.stderr);
   assert.match(t.stdout, /^\/dev\/pts\/\d+\r?\n$/);
@@ -248,10 +252,16 @@ test('docker-compose: up -d with a network, ports, a volume, depends_on; ps, exe
     '    healthcheck:', '      test: ["CMD", "true"]', '      interval: 2s',
     '  web:', `    image: ${alpine}`, `    command: sh -c 'while :; do nc db 6000 | nc -l -p 80; done'`, '    environment:', '      GREETING: hello-env',
     '    ports:', '      - "18432:80"', '    depends_on:', '      - db',
+    '  built:', '    build: ./built', `    image: localhost/${project}-built:1`,
     'volumes:', '  data:', '',
   ].join('\n'));
+  fs.mkdirSync(path.join(dir, 'built'));
+  fs.writeFileSync(path.join(dir, 'built/Dockerfile'), `FROM ${alpine}\nRUN echo built-by-compose > /msg\nCMD ["sh", "-c", "cat /msg; sleep 300"]\n`);
   spawnSync('chown', ['-R', TEST_USER, dir]);
   const compose = (args: string[]) => client(['docker-compose', ...args], { cwd: dir });
+  const build = compose(['build']);
+  assert.is(build.status, 0, build.stderr);
+  assert.match(build.stdout, /Successfully built/);
   const up = compose(['up', '-d']);
   assert.is(up.status, 0, up.stderr);
   const ps = compose(['ps']);
@@ -268,6 +278,12 @@ test('docker-compose: up -d with a network, ports, a volume, depends_on; ps, exe
   assert.is(run.status, 0, run.stderr);
   assert.match(run.stdout, /one-off/);
   assert.match(compose(['logs', 'db']).stdout, /db-up/);
+  let built = '';
+  for (let i = 0; i < 50 && !built.includes('built-by-compose'); i++) { built = compose(['logs', 'built']).stdout; if (!built.includes('built-by-compose')) await sleep(100); }
+  assert.match(built, /built-by-compose/);
+  const stop = compose(['stop', '-t', '1']);
+  assert.is(stop.status, 0, stop.stderr);
+  assert.match(compose(['ps']).stdout, /Exit/);
   const down = compose(['down', '-v', '-t', '1']);
   assert.is(down.status, 0, down.stderr);
   assert.not.match(ok(['ps', '-a', '--format', '{{.Names}}']), new RegExp(project));

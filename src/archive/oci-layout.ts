@@ -78,24 +78,31 @@ export class OciLayoutSource implements ImageSource {
 }
 
 /** Writes images into an OCI layout directory; blobs it has already are not written again. */
+/**
+ * An OCI layout directory (index.json, blobs/sha256/HEX), or with `dir` containers/image's dir:
+ * transport (one image: manifest.json, a version file, every blob as HEX in the directory itself).
+ */
 export class OciLayoutDestination implements ImageDestination {
   readonly layerForm: 'compressed' | 'tar';
+  private readonly blobPath: (digest: string) => string;
 
   /** `uncompressed`: layers as plain tars (save --uncompressed) */
-  constructor(private readonly dir: string, private readonly refName?: string, uncompressed = false) {
+  constructor(private readonly dir: string, private readonly refName?: string, uncompressed = false, private readonly layout: 'oci' | 'dir' = 'oci') {
     this.layerForm = uncompressed ? 'tar' : 'compressed';
-    fs.mkdirSync(path.join(dir, 'blobs/sha256'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion": "1.0.0"}');
+    this.blobPath = layout === 'dir' ? (d) => d.slice(d.indexOf(':') + 1) : blobName;
+    fs.mkdirSync(path.join(dir, layout === 'dir' ? '' : 'blobs/sha256'), { recursive: true });
+    if (layout === 'dir') fs.writeFileSync(path.join(dir, 'version'), 'Directory Transport Version: 1.1\n');
+    else fs.writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion": "1.0.0"}');
   }
 
-  private has(digest: string): boolean { return fs.existsSync(path.join(this.dir, blobName(digest))); }
+  private has(digest: string): boolean { return fs.existsSync(path.join(this.dir, this.blobPath(digest))); }
 
   async reuseLayer(_diffId: string, known: KnownBlob[]): Promise<Descriptor | undefined> {
     return known.find((k) => this.has(k.desc.digest))?.desc;
   }
 
   async putLayer(desc: Descriptor, _diffId: string, open: () => AsyncIterable<Buffer>, onBytes: (n: number) => void): Promise<Descriptor> {
-    const tmp = path.join(this.dir, `blobs/sha256/.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    const tmp = path.join(this.dir, path.dirname(this.blobPath('sha256:x')), `.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
     const h = crypto.createHash('sha256');
     let size = 0;
     const fd = fs.openSync(tmp, 'w', 0o644);
@@ -108,7 +115,7 @@ export class OciLayoutDestination implements ImageDestination {
     fs.closeSync(fd);
     const digest = `sha256:${h.digest('hex')}`;
     if (desc.digest && digest !== desc.digest) { fs.rmSync(tmp, { force: true }); throw new DigestMismatchError(`blob ${desc.digest}`, desc.digest, digest); }
-    fs.renameSync(tmp, path.join(this.dir, blobName(digest)));
+    fs.renameSync(tmp, path.join(this.dir, this.blobPath(digest)));
     return { mediaType: desc.mediaType, digest, size };
   }
 
@@ -116,12 +123,16 @@ export class OciLayoutDestination implements ImageDestination {
 
   private putBlob(body: Buffer): string {
     const digest = sha256(body);
-    if (!this.has(digest)) fs.writeFileSync(path.join(this.dir, blobName(digest)), body);
+    if (!this.has(digest)) fs.writeFileSync(path.join(this.dir, this.blobPath(digest)), body);
     return digest;
   }
 
   async commitImage(args: { manifest: ResolvedManifest; configDigest: string; config: Buffer }): Promise<string> {
     this.putBlob(args.config);
+    if (this.layout === 'dir') {
+      fs.writeFileSync(path.join(this.dir, 'manifest.json'), args.manifest.body);
+      return args.configDigest.slice(7);
+    }
     const digest = this.putBlob(args.manifest.body);
     const indexFile = path.join(this.dir, 'index.json');
     let index: { schemaVersion: number; manifests: Array<Descriptor & { annotations?: Record<string, string> }> } = { schemaVersion: 2, manifests: [] };

@@ -101,6 +101,13 @@ const pullModules = () => Promise.all([
 ]);
 
 export async function pullImage(store: Store, input: string, opts: PullOptions = {}): Promise<PullReport> {
+  // docker-archive:FILE and oci-archive:FILE: the image in the archive, read as load reads it.
+  const archive = /^(docker-archive|oci-archive):(.+)$/.exec(input);
+  if (archive) {
+    const { loadImages } = await import('./transfer.js');
+    const r = await loadImages(store, archive[2], { onProgress: opts.onProgress, onWarning: opts.onWarning, pulledAs: input });
+    return { id: r.ids[0], name: r.names[0] };
+  }
   const modules = await pullModules();
   mark('pull: modules loaded');
   store.init();
@@ -248,7 +255,8 @@ export async function tagImage(store: Store, input: string, names: string[]): Pr
   if (!img) throw new ImageNotFoundError(input);
   const full = names.map(tagName);
   store.withLock(() => { for (const n of full) store.tag(img.id, n); });
-  for (const n of full) imageEvent('tag', img.id, n);
+  // The event names the tag as it was given, as Podman's does (its untag names the stored one).
+  for (const n of names) imageEvent('tag', img.id, n);
 }
 
 /** tspod untag IMAGE [NAME...]: drop names (all of them when none is given); the image stays. */

@@ -2,7 +2,7 @@
 // transports' names ("docker://", "oci:", "oci-archive:", "docker-archive:") as Podman spells them.
 import fs from 'node:fs';
 import { ImageNotFoundError, TspodError, UsageError } from '../errors.js';
-import { Store } from '../storage/store.js';
+import { Store, type ImageRecord } from '../storage/store.js';
 import { parseReference, qualify, formatReference, repoName, type Reference } from '../registry/reference.js';
 import type { ImageSource, ProgressEvent } from '../copy/types.js';
 import type { Descriptor } from '../registry/manifest.js';
@@ -21,11 +21,11 @@ export interface PushOptions {
 
 export interface PushReport { id: string; destination: string; digest: string }
 
-export type Transport = { kind: 'registry'; ref: Reference } | { kind: 'oci' | 'oci-archive' | 'docker-archive'; path: string; name?: string };
+export type Transport = { kind: 'registry'; ref: Reference } | { kind: 'oci' | 'oci-archive' | 'docker-archive' | 'dir'; path: string; name?: string };
 
-/** "docker://REF", "oci:DIR[:NAME]", "oci-archive:FILE[:NAME]", "docker-archive:FILE[:NAME]", or a plain reference. */
+/** "docker://REF", "oci:DIR[:NAME]", "oci-archive:FILE[:NAME]", "docker-archive:FILE[:NAME]", "dir:DIR", or a plain reference. */
 export function parseTransport(spec: string): Transport {
-  const m = /^(docker|oci|oci-archive|docker-archive):(.*)$/.exec(spec);
+  const m = /^(docker|oci|oci-archive|docker-archive|dir):(.*)$/.exec(spec);
   if (!m) return { kind: 'registry', ref: qualified(spec) };
   if (m[1] === 'docker') {
     if (!m[2].startsWith('//')) throw new UsageError(`"${spec}": a docker transport is docker://REFERENCE`, 'e.g. docker://localhost:5000/app:1');
@@ -33,6 +33,7 @@ export function parseTransport(spec: string): Transport {
   }
   const [file, ...name] = m[2].split(':');
   if (!file) throw new UsageError(`"${spec}": no path after ${m[1]}:`, `e.g. ${m[1]}:/tmp/image.tar`);
+  if (m[1] === 'dir') return { kind: 'dir', path: m[2] };
   return { kind: m[1] as 'oci' | 'oci-archive' | 'docker-archive', path: file, name: name.length ? name.join(':') : undefined };
 }
 
@@ -86,7 +87,7 @@ export async function pushImage(store: Store, input: string, destination: string
   if (!img) throw new ImageNotFoundError(input, 'list the images with tspod images');
   const name = nameGiven(img, input) ?? img.names[0] ?? input;
   const target = parseTransport(destination ?? name);
-  if (target.kind !== 'registry') throw new TspodError('E_USAGE', `pushing to ${target.kind}: is not supported yet`, { hint: 'use tspod save, or push to a registry' });
+  if (target.kind !== 'registry') return pushToFiles(store, img, name, target, destination!, opts);
   const [{ StoreSource }, { RegistryDestination }, { RegistrySource }, { copyImage }, { compressor }, { loadRegistriesConfig, registryFor }] = await Promise.all([
     import('../storage/source.js'), import('../registry/destination.js'), import('../registry/source.js'), import('../copy/copy.js'), import('../layers/compress.js'), import('../registry/config.js'),
   ]);
@@ -122,6 +123,19 @@ export async function pushImage(store: Store, input: string, destination: string
   }
 }
 
+/** A push to a directory or archive (dir:, oci:, oci-archive:, docker-archive:): a save there, with push's event. */
+async function pushToFiles(store: Store, img: ImageRecord, name: string, target: Exclude<Transport, { kind: 'registry' }>, spec: string, opts: PushOptions): Promise<PushReport> {
+  if (target.kind === 'dir') {
+    const [{ StoreSource }, { copyImage }, { compressor }, { OciLayoutDestination }] = await Promise.all([
+      import('../storage/source.js'), import('../copy/copy.js'), import('../layers/compress.js'), import('../archive/oci-layout.js')]);
+    await copyImage(new StoreSource(store, img, name), new OciLayoutDestination(target.path, undefined, false, 'dir'), { concurrency: 1, compressor: compressor(opts.compressionFormat ?? 'gzip'), format: opts.format ?? 'v2s2', onProgress: opts.onProgress });
+  } else {
+    await saveImages(store, [name, ...(target.name ? [target.name] : [])], { output: target.path, format: target.kind === 'oci' ? 'oci-dir' : target.kind, compressionFormat: opts.compressionFormat, onProgress: opts.onProgress, quietEvents: true });
+  }
+  (await import('./events.js')).imageEvent('push', img.id, spec);
+  return { id: img.id, destination: spec, digest: '' };
+}
+
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir' | 'docker-dir';
 
 export interface SaveOptions {
@@ -133,6 +147,8 @@ export interface SaveOptions {
   /** oci formats: plain layer tars */
   uncompressed?: boolean;
   compressionFormat?: 'gzip' | 'zstd';
+  /** no save event (a push to files says push) */
+  quietEvents?: boolean;
   onProgress?: (e: ProgressEvent) => void;
 }
 
@@ -187,6 +203,7 @@ export async function saveImages(store: Store, inputs: string[], opts: SaveOptio
       await writer.finish();
       await sink.done();
     } catch (e) { sink.fail(); throw e; }
+    for (const { img } of found) await saved(img.id, opts.output, opts);
     return;
   }
 
@@ -200,15 +217,19 @@ export async function saveImages(store: Store, inputs: string[], opts: SaveOptio
       const sink = outputSink(opts.output);
       try { await tarDirectory(dir, sink.write); await sink.done(); } catch (e) { sink.fail(); throw e; }
     }
+    await saved(img.id, opts.output, opts);
   } finally {
     if (format === 'oci-archive') fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export interface LoadReport { names: string[] }
+/** The save event, as Podman's log has it: the image and where it went (stdout: "-"). */
+const saved = async (id: string, output: string | undefined, o: SaveOptions) => { if (!o.quietEvents) (await import('./events.js')).imageEvent('save', id, output ?? '-'); };
+
+export interface LoadReport { names: string[]; ids: string[] }
 
 /** docker-archive or oci-archive from a file or stdin ('-'), compressed or not; every image in it. */
-export async function loadImages(store: Store, input: string, opts: { onProgress?: (e: ProgressEvent) => void; onWarning?: (m: string) => void } = {}): Promise<LoadReport> {
+export async function loadImages(store: Store, input: string, opts: { onProgress?: (e: ProgressEvent) => void; onWarning?: (m: string) => void; pulledAs?: string } = {}): Promise<LoadReport> {
   const [{ plainArchive, TarIndex, ArchiveError }, { StoreDestination }, { copyImage }] = await Promise.all([
     import('../archive/tar-index.js'), import('../storage/destination.js'), import('../copy/copy.js'),
   ]);
@@ -244,8 +265,9 @@ export async function loadImages(store: Store, input: string, opts: { onProgress
       throw new TspodError('E_ARCHIVE', `payload does not match any of the supported image formats: ${label} has neither manifest.json (docker-archive) nor index.json (oci-archive)`, { hint: 'nothing was loaded' });
     }
     store.withLock(() => { for (const l of loaded) for (const n of l.names.slice(1)) store.tag(l.id, n); });
-    (await import('./events.js')).imageEvent('loadfromarchive', '', input);
-    return { names: loaded.flatMap((l) => (l.names.length ? l.names : [`sha256:${l.id}`])) };
+    // Podman 4.3's event for the archive, without an image id (a pull of docker-archive: is a pull of it).
+    (await import('./events.js')).imageEvent(opts.pulledAs ? 'pull' : 'loadfromarchive', '', opts.pulledAs ?? input);
+    return { names: loaded.flatMap((l) => (l.names.length ? l.names : [`sha256:${l.id}`])), ids: loaded.map((l) => l.id) };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 // Events (issue 18, first part): every tspod process appends what it did to one log, read back by
 // `tspod events` with Podman's filters, line format and templates, and followed as it grows.
+import fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -34,6 +35,34 @@ test('image events: tag, untag', () => {
   const lines = ok(['events', '--stream=false', '--since', t0, '--filter', 'type=image', '--format', '{{.Status}} {{.Name}}']);
   assert.match(lines, /^tag localhost\/evtag:1$/m);
   assert.match(lines, /^untag localhost\/evtag:1$/m);
+});
+
+test('image events of push to dir:, save, load, pull of docker-archive:, tag, untag and rmi, as Podman writes them; skopeo reads the dir: image', () => {
+  const dir = fs.mkdtempSync('/tmp/tspod-ev-img-');
+  spawnSync('chown', [TEST_USER, dir]);
+  const pushed = `${dir}/pushed`, tarball = `${dir}/ball.tar`;
+  ok(['tag', alpine, 'localhost/evimg:1']);
+  const id = ok(['image', 'inspect', '--format', '{{.Id}}', 'localhost/evimg:1']).trim();
+  const t0 = new Date().toISOString();
+  ok(['push', 'localhost/evimg:1', `dir:${pushed}`]);
+  ok(['save', '-o', tarball, 'localhost/evimg:1']);
+  ok(['load', '-i', tarball]);
+  ok(['pull', `docker-archive:${tarball}`]);
+  ok(['tag', 'localhost/evimg:1', 'registry.example/evtag']);
+  ok(['untag', 'localhost/evimg:1', 'registry.example/evtag']);
+  const lines = ok(['events', '--stream=false', '--since', t0, '--filter', 'type=image', '--format', '{{.Status}}--{{.ID}}--{{.Name}}']).trim().split('\n');
+  assert.equal(lines, [`push--${id}--dir:${pushed}`, `save--${id}--${tarball}`, `loadfromarchive----${tarball}`, `pull----docker-archive:${tarball}`,
+    `tag--${id}--registry.example/evtag`, `untag--${id}--registry.example/evtag:latest`]);
+  const inspect = spawnSync('skopeo', ['inspect', `dir:${pushed}`], { encoding: 'utf8' });
+  assert.is(inspect.status, 0, inspect.stderr);
+  const raw = JSON.parse(spawnSync('skopeo', ['inspect', '--raw', `dir:${pushed}`], { encoding: 'utf8' }).stdout) as { config: { digest: string }; layers: unknown[] };
+  assert.is(raw.config.digest, `sha256:${id}`, 'the same image: its config');
+  assert.ok(raw.layers.length >= 1);
+  const copied = spawnSync('skopeo', ['copy', `dir:${pushed}`, `oci:${dir}/copied:x`], { encoding: 'utf8' });
+  assert.is(copied.status, 0, `skopeo verifies every blob of it as it copies: ${copied.stderr}`);
+  assert.ok(fs.existsSync(`${pushed}/manifest.json`) && fs.readFileSync(`${pushed}/version`, 'utf8').startsWith('Directory Transport Version'));
+  ok(['rmi', 'localhost/evimg:1']);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('volume, network and pod events', () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseToml } from './toml.js';
 import { runtimeDir, userConfigHome } from './paths.js';
 import { TspodError } from './errors.js';
+import { parseRamSize } from './units.js';
 
 export interface ContainersConf {
   /** the files read, in order */
@@ -39,6 +40,8 @@ export interface ContainersConf {
   /** [engine] events_logger ("file", or "none": no events kept) and events_logfile_path */
   eventsLogger?: string;
   eventsLogfilePath?: string;
+  /** events_logfile_max_size: bytes the events log may reach before its older half goes */
+  eventsLogfileMaxSize?: number;
   /** [containers] seccomp_profile: the default profile's file */
   seccompProfile?: string;
   /** [containers] ipcns, userns, shm_size, init, init_path */
@@ -61,7 +64,7 @@ function confFiles(): string[] {
 
 let cached: ContainersConf | undefined;
 /** Bumped whenever parseConf reads a new setting. */
-const CONF_FIELDS = 5;
+const CONF_FIELDS = 6;
 
 export function containersConf(): ContainersConf {
   if (cached) return cached;
@@ -101,6 +104,8 @@ function parseConf(files: string[]): ContainersConf {
     if (typeof engine.infra_image === 'string' && engine.infra_image) conf.infraImage = engine.infra_image;
     if (typeof engine.events_logger === 'string') conf.eventsLogger = engine.events_logger;
     if (typeof engine.events_logfile_path === 'string' && engine.events_logfile_path) conf.eventsLogfilePath = engine.events_logfile_path;
+    if (typeof engine.events_logfile_max_size === 'number' || typeof engine.events_logfile_max_size === 'bigint') conf.eventsLogfileMaxSize = Number(engine.events_logfile_max_size);
+    else if (typeof engine.events_logfile_max_size === 'string') conf.eventsLogfileMaxSize = parseRamSize(engine.events_logfile_max_size);
     if (engine.runtimes && typeof engine.runtimes === 'object') {
       for (const [name, paths] of Object.entries(engine.runtimes as Record<string, unknown>)) if (Array.isArray(paths)) conf.runtimes[name] = paths.map(String);
     }

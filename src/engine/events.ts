@@ -38,9 +38,31 @@ export function emit(e: Omit<TspodEvent, 'Time'>): void {
   if (!file) return;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const line = `${JSON.stringify({ ...e, Time: nanoTime() })}\n`;
+    const max = containersConf().eventsLogfileMaxSize;
+    if (max && max > 0) rotateIfFull(file, Buffer.byteLength(line), max);
     // One write with O_APPEND: lines of several processes never interleave.
-    fs.appendFileSync(file, `${JSON.stringify({ ...e, Time: nanoTime() })}\n`);
+    fs.appendFileSync(file, line);
   } catch { /* events are a record, not the work */ }
+}
+
+/**
+ * events_logfile_max_size, as Podman keeps it: a log the next line would take past the limit
+ * keeps its newer half (from the first whole line after the middle) and says so with a
+ * log-rotation event. The new file is renamed into place: a reader never sees half of it.
+ */
+function rotateIfFull(file: string, adding: number, max: number): void {
+  let size: number;
+  try { size = fs.statSync(file).size; } catch { return; }
+  if (size + adding <= max) return;
+  const text = fs.readFileSync(file);
+  const middle = Math.floor(text.length / 2);
+  const nl = text.indexOf(10, middle);
+  const kept = nl < 0 ? Buffer.alloc(0) : text.subarray(nl + 1);
+  const rotation = `${JSON.stringify({ Name: file, Status: 'log-rotation', Time: nanoTime(), Type: 'system', Attributes: null })}\n`;
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, Buffer.concat([kept, Buffer.from(rotation)]));
+  fs.renameSync(tmp, file);
 }
 
 /** A container's event, its labels among the attributes as Podman's. */
@@ -96,6 +118,8 @@ export function formatEvent(e: TspodEvent, noTrunc = true): string {
   const when = `${t.toISOString().slice(0, 10)} ${t.toISOString().slice(11, 19)}.${frac} +0000 UTC`;
   const id = e.ID ? (noTrunc ? e.ID : e.ID.slice(0, 12)) : '';
   if (e.Type === 'image') return `${when} image ${e.Status} ${id} ${e.Name ?? ''}`;
+  // Podman's words for its own events: a rotation names the log.
+  if (e.Type === 'system') return `${when} system ${e.Status}${e.Status === 'log-rotation' ? ` ${e.Name ?? ''}` : ''}`;
   const attrs = e.Attributes ? Object.entries(e.Attributes).filter(([k]) => k !== 'image' && k !== 'name') : [];
   const inner = e.Type === 'container' ? [`image=${e.Image ?? ''}`, `name=${e.Name ?? ''}`, ...attrs.map(([k, v]) => `${k}=${v}`)] : [`name=${e.Name ?? ''}`, ...attrs.map(([k, v]) => `${k}=${v}`)];
   return `${when} ${e.Type} ${e.Status} ${id} (${inner.join(', ')})`;

@@ -65,6 +65,25 @@ test('image events of push to dir:, save, load, pull of docker-archive:, tag, un
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('events_logfile_max_size: a full log keeps its newer half and says log-rotation', () => {
+  const dir = fs.mkdtempSync('/tmp/tspod-ev-rot-');
+  const log = `${dir}/events.txt`, conf = `${dir}/containers.conf`;
+  const old = Array.from({ length: 100 }, (_, i) => `{"Name":"busybox","Status":"pull","Time":"2022-04-06T11:26:42.7236679${String(i).padStart(2, '0')}+02:00","Type":"image","Attributes":null}\n`).join('');
+  fs.writeFileSync(log, old);
+  fs.writeFileSync(conf, `[engine]\nevents_logger="file"\nevents_logfile_path="${log}"\nevents_logfile_max_size=${old.length / 2}\n`);
+  spawnSync('chown', ['-R', TEST_USER, dir]);
+  const env = { CONTAINERS_CONF: conf };
+  const id = tspod(['create', alpine, 'true'], { env }).stdout.trim();
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.is(lines.length, 49 + 2, 'the older half went (the line across the middle with it), then the rotation, then the create');
+  assert.is(lines[0], old.split('\n')[51]);
+  assert.equal(JSON.parse(lines[49]).Status, 'log-rotation');
+  assert.equal(JSON.parse(lines[50]).ID, id);
+  assert.match(tspod(['events', '--stream=false', '--since', '2022-01-01T00:00:00Z'], { env }).stdout, new RegExp(`system log-rotation ${log}\n`));
+  tspod(['rm', id], { env });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('volume, network and pod events', () => {
   const t0 = new Date().toISOString();
   ok(['volume', 'create', 'evvol']);

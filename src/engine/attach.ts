@@ -19,6 +19,12 @@ export interface AttachOptions {
   input?: NodeJS.ReadableStream;
   /** with input: close the container's stdin when it ends (Docker's StdinOnce) */
   closeStdinAtEnd?: boolean;
+  /**
+   * With a terminal: the log offset where this run began. conmon closes a terminal that is handed a
+   * key as its container ends, and what the container wrote last never reaches the socket; it is in
+   * the log, and is written from there.
+   */
+  replayFrom?: number;
 }
 
 const DETACH = Buffer.from([0x10, 0x11]); // Ctrl-P Ctrl-Q
@@ -77,6 +83,7 @@ export async function pumpAttach(store: Store, rec: ContainerRecord, sock: numbe
     // keyboard nobody types at.
     stdin.on('end', () => { try { if (ours ? !tty : o.closeStdinAtEnd) shutdownSocket(sock, 'write'); } catch { /* gone */ } });
   }
+  let received = 0;
   try {
     const buf = Buffer.alloc(PACKET);
     for (;;) {
@@ -84,7 +91,12 @@ export async function pumpAttach(store: Store, rec: ContainerRecord, sock: numbe
       const n = await new Promise<number>((resolve) => fs.read(sock, buf, 0, PACKET, null, (err, bytes) => resolve(err ? ((err as NodeJS.ErrnoException).code === 'EAGAIN' ? -1 : 0) : bytes)));
       if (n < 0) { await new Promise((r) => setTimeout(r, 2)); continue; }
       if (n === 0) break;
+      if (buf[0] !== 3) received += n - 1;
       (buf[0] === 3 ? o.out.stderr : o.out.stdout).write(Buffer.from(buf.subarray(1, n)));
+    }
+    if (tty && !detached && o.replayFrom !== undefined) {
+      const missed = loggedOutput(store, rec, o.replayFrom).subarray(received);
+      if (missed.length) o.out.stdout.write(missed);
     }
   } finally {
     if (tty && ours) process.off('SIGWINCH', resize);
@@ -94,6 +106,28 @@ export async function pumpAttach(store: Store, rec: ContainerRecord, sock: numbe
     try { fs.closeSync(sock); } catch { /* closed */ }
   }
   return !detached;
+}
+
+/** A terminal's output as conmon logged it from `offset` on (k8s-file lines: "TIME stdout F|P TEXT"), byte for byte. */
+function loggedOutput(store: Store, rec: ContainerRecord, offset: number): Buffer {
+  let text: Buffer;
+  try { text = fs.readFileSync(path.join(store.containerDir(rec.id), 'userdata/ctr.log')).subarray(offset); } catch { return Buffer.alloc(0); }
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < text.length) {
+    let end = text.indexOf(10, at);
+    if (end < 0) end = text.length;
+    const line = text.subarray(at, end);
+    at = end + 1;
+    // TIME STREAM TAG[ TEXT]: F ends a line, P is part of one.
+    const s1 = line.indexOf(32);
+    const s2 = s1 < 0 ? -1 : line.indexOf(32, s1 + 1);
+    if (s2 < 0 || s2 + 1 >= line.length) continue;
+    const tag = line[s2 + 1];
+    parts.push(line.subarray(line[s2 + 2] === 32 ? s2 + 3 : s2 + 2));
+    if (tag === 70 /* F */) parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
 }
 
 /** Resize a detached container's terminal: conmon's control fifo takes "1 HEIGHT WIDTH". */

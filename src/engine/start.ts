@@ -293,6 +293,9 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
       const next: ContainerRecord = { ...rec, stoppedByUser: false, network: p.network.state, detached: viaConmon, attachedPid: o.attach && viaConmon ? process.pid : undefined, exitCode: undefined, finishedAt: undefined, runId, starting: runId };
       if (viaConmon) {
         let sock: number | undefined;
+        // Where this run's output starts in the log: what conmon loses on the terminal is replayed from there.
+        let logStart = 0;
+        try { logStart = fs.statSync(path.join(p.userdata, 'ctr.log')).size; } catch { /* no log yet */ }
         try {
           await launchDetached(store, next, p, o.attach ? async () => { sock = await (await import('./attach.js')).connectAttach(store, next); } : o.beforeStart && (() => o.beforeStart!(next)));
         } catch (e) {
@@ -303,7 +306,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
           throw e;
         }
         await started(store, next);
-        return sock === undefined ? null : { attachSock: sock as number, runId };
+        return sock === undefined ? null : { attachSock: sock as number, runId, logStart };
       }
       try { await p.network.up; } catch (e) { await p.undo(); store.writeContainer(back); throw e; }
       mark(`start: network up`);
@@ -318,7 +321,7 @@ export async function startContainer(store: Store, ref: ContainerRecord, o: Star
     if (prepared === null) return lastExit;
     if ('attachSock' in prepared && prepared.attachSock !== undefined) {
       const { pumpAttach } = await import('./attach.js');
-      const ended = await pumpAttach(store, ref, prepared.attachSock, { stdin: !!o.interactive, sigProxy: false, out: { stdout: process.stdout, stderr: process.stderr } });
+      const ended = await pumpAttach(store, ref, prepared.attachSock, { stdin: !!o.interactive, sigProxy: false, out: { stdout: process.stdout, stderr: process.stderr }, replayFrom: prepared.logStart });
       // Detached with Ctrl-P Ctrl-Q: it runs on, and its cleanup removes it (--rm) once we are gone.
       if (!ended) return undefined;
       const { waitContainer, removeContainer } = await import('./lifecycle.js');

@@ -2,6 +2,7 @@
 // only thing kept in this process is who waits to attach to a container not started yet, so that
 // its first output reaches them (they connect to conmon before its process runs).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
@@ -415,6 +416,37 @@ export function containerRoutes(r: Router, store: Store): void {
     const { topRows, DEFAULT_TOP } = await import('../engine/top.js');
     const rows = await topRows(store, rec, DEFAULT_TOP);
     reply.json({ Titles: rows[0], Processes: rows.slice(1) });
+  });
+
+  // docker stats: one reading (stream=false) or one a second; where no cgroup of the container's can be read, the engine's words.
+  r.add('GET', '/containers/{id}/stats', async (req, reply) => {
+    const rec = lookup(store, req.params.id);
+    const { checkStatsPossible, sample } = await import('../engine/stats.js');
+    checkStatsPossible();
+    if (rec.state !== 'running') throw conflict(`Container ${rec.id} is not running`);
+    const stream = flag(req.query, 'stream', true) && !flag(req.query, 'one-shot');
+    const res = reply.stream('application/json');
+    let gone = false;
+    res.once('close', () => { gone = true; });
+    let before: ReturnType<typeof sample> | undefined;
+    const system = () => { const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1, 8).map(Number); return f.reduce((a, b) => a + b, 0) * 1e7; };
+    let beforeSystem = 0;
+    do {
+      const now = current(store, rec.id);
+      if (!now || now.state !== 'running') break;
+      const s = sample(store, now);
+      const sys = system();
+      const cpu = (x: ReturnType<typeof sample> | undefined, total: number) => ({ cpu_usage: { total_usage: x?.cpuNs ?? 0 }, system_cpu_usage: total, online_cpus: os.cpus().length });
+      res.write(`${JSON.stringify({
+        id: rec.id, name: `/${rec.name}`, read: new Date(s.at).toISOString(), preread: before ? new Date(before.at).toISOString() : '0001-01-01T00:00:00Z',
+        cpu_stats: cpu(s, sys), precpu_stats: cpu(before, beforeSystem), memory_stats: { usage: s.memUsage, limit: s.memLimit }, pids_stats: { current: s.pids },
+        networks: { eth0: { rx_bytes: s.netRx, tx_bytes: s.netTx } },
+        blkio_stats: { io_service_bytes_recursive: [{ op: 'read', value: s.blockRead }, { op: 'write', value: s.blockWrite }] },
+      })}\n`);
+      before = s; beforeSystem = sys;
+      if (stream) await sleep(1000);
+    } while (stream && !gone);
+    res.end();
   });
 
   r.add('POST', '/containers/{id}/rename', async (req, reply) => {

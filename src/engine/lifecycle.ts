@@ -277,6 +277,9 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
     for (const m of parsed) (m[2] === 'stderr' ? out.stderr : out.stdout).write(`${opts.timestamps ? `${m[1]} ` : ''}${m[4]}${m[3] === 'F' ? '\n' : ''}`);
   };
   for (;;) {
+    // The state first, then the file: a container seen ended has written all it will, so this
+    // last read has it (read the other way round, output written just before the end was lost).
+    const state = current(store, rec.id)?.state;
     let chunk = '';
     try {
       const fd = fs.openSync(file, 'r');
@@ -284,7 +287,6 @@ export async function containerLogs(store: Store, rec: ContainerRecord, out: { s
       if (size > offset) { const buf = Buffer.alloc(size - offset); fs.readSync(fd, buf, 0, buf.length, offset); chunk = buf.toString('utf8'); }
       fs.closeSync(fd);
     } catch { /* no log yet */ }
-    const state = current(store, rec.id)?.state;
     const more = !!opts.follow && (state === 'running' || state === 'restarting') && (opts.until === undefined || Date.now() < opts.until) && !opts.signal?.aborted;
     emit(chunk, !more);
     offset += Buffer.byteLength(chunk);

@@ -135,6 +135,10 @@ test('detached: logs, exec with its exit code and stdin, cp both ways, top, stop
   assert.match(fs.readFileSync(path.join(dir, 'release'), 'utf8'), /^3\.20/);
   fs.rmSync(dir, { recursive: true, force: true });
   assert.match(dockerOk(['top', 'apid']), /PID/);
+  // docker stats: a reading where the container has a cgroup of its own, else the engine's plain words (rootless on cgroup v1).
+  const stats = docker(['stats', '--no-stream', 'apid']);
+  if (stats.status === 0) assert.match(stats.stdout, /apid\s+[\d.]+%/);
+  else assert.match(stats.stderr, /no cgroup of their own to read/);
   const t0 = Date.now();
   dockerOk(['stop', 'apid']);
   assert.ok(Date.now() - t0 < 5000, 'the trap ended it at SIGTERM');

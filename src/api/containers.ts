@@ -18,7 +18,7 @@ import { execInContainer } from '../engine/exec.js';
 import { copy, statInContainer } from '../engine/cp.js';
 import { eachPort } from '../engine/ports.js';
 import { matchesLabel } from '../engine/filters.js';
-import { eventsFile, readEvents } from '../engine/events.js';
+import { eventsFile, readEventsFrom, eventsLogSize } from '../engine/events.js';
 import { type Router, type Request, type Reply, flag, filterList, badRequest, notFound, conflict, ApiError } from './http.js';
 import { outputStreams } from './frames.js';
 
@@ -243,18 +243,9 @@ async function attach(store: Store, req: Request, reply: Reply): Promise<void> {
 function diedWith(id: string): number | undefined {
   const file = eventsFile();
   if (!file) return undefined;
-  let text = '';
-  try {
-    const fd = fs.openSync(file, 'r');
-    const size = fs.fstatSync(fd).size;
-    const len = Math.min(size, 256 * 1024);
-    const buf = Buffer.alloc(len);
-    fs.readSync(fd, buf, 0, len, size - len);
-    fs.closeSync(fd);
-    text = buf.toString('utf8');
-    text = text.slice(text.indexOf('\n') + 1);
-  } catch { return undefined; }
-  const died = readEvents(text).filter((e) => e.ID === id && e.Status === 'died').pop();
+  // The last 256 KiB hold it: it was written a moment ago.
+  const { events } = readEventsFrom(file, Math.max(0, eventsLogSize(file) - 256 * 1024));
+  const died = events.filter((e) => e.ID === id && e.Status === 'died').pop();
   const code = died?.Attributes?.containerExitCode;
   return code === undefined ? undefined : Number(code);
 }

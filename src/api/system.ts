@@ -1,12 +1,11 @@
 // /_ping, /version, /info, /events, /system/df, /auth, /networks, /volumes.
-import fs from 'node:fs';
 import os from 'node:os';
 import type { Store } from '../storage/store.js';
 import { TspodError } from '../errors.js';
 import { info, versionReport } from '../engine/info.js';
-import { eventsFile, readEvents, type TspodEvent } from '../engine/events.js';
+import { eventsFile, followEvents, eventsLogSize, eventMatcher, type TspodEvent } from '../engine/events.js';
 import { parseLogTime } from '../engine/lifecycle.js';
-import { findContainer, sleep } from '../engine/containers.js';
+import { findContainer } from '../engine/containers.js';
 import * as nets from '../engine/networks.js';
 import * as vols from '../engine/volumes.js';
 import { type Router, API_VERSION, MIN_API_VERSION, flag, filterList, badRequest, notFound, conflict } from './http.js';
@@ -23,25 +22,6 @@ function dockerEvent(e: TspodEvent): Record<string, unknown> {
     ...(e.Type === 'container' ? { status: action, id: e.ID, from: e.Image } : {}),
     Type: e.Type, Action: action, Actor: { ID: e.ID ?? e.Name ?? '', Attributes: attrs }, scope: 'local', time: Math.floor(t / 1000), timeNano: t * 1e6,
   };
-}
-
-/** Docker's event filters: type, event, container, image, label, volume, network (same key: any of them). */
-function eventFilter(pairs: Array<[string, string]>): (e: Record<string, any>) => boolean {
-  const by = new Map<string, string[]>();
-  for (const [k, v] of pairs) by.set(k, [...(by.get(k) ?? []), v]);
-  return (e) => [...by].every(([k, vs]) => vs.some((v) => {
-    const a = e.Actor.Attributes as Record<string, string>;
-    switch (k) {
-      case 'type': return e.Type === v;
-      case 'event': return e.Action === v || (v === 'die' && e.Action === 'died');
-      case 'container': return e.Type === 'container' && (e.Actor.ID.startsWith(v) || a.name === v);
-      case 'image': return a.image === v || e.Actor.ID === v;
-      case 'label': { const [lk, lv] = v.split('='); return lv === undefined ? lk in a : a[lk] === lv; }
-      case 'volume': return e.Type === 'volume' && (a.name === v || e.Actor.ID === v);
-      case 'network': return e.Type === 'network' && (a.name === v || e.Actor.ID === v);
-      default: return true;
-    }
-  }));
 }
 
 function dockerNetwork(store: Store, n: nets.NetworkConfig) {
@@ -93,35 +73,20 @@ export function systemRoutes(r: Router, store: Store, o: { socketPath: string })
     const q = req.query;
     const since = q.get('since') ? parseLogTime(q.get('since')!) : undefined;
     const until = q.get('until') ? parseLogTime(q.get('until')!) : undefined;
-    const match = eventFilter(filterList(q));
+    // The CLI's filters (same key: any of them; different keys: all), on tspod's events before they take Docker's shape.
+    let match: (e: TspodEvent) => boolean;
+    try { match = eventMatcher(filterList(q).map(([k, v]) => `${k}=${v}`)); } catch (e) { throw badRequest((e as Error).message); }
     const file = eventsFile();
     if (!file) throw badRequest('events are not kept: the events backend is "none"');
     const res = reply.stream('application/json');
     let gone = false;
     res.once('close', () => { gone = true; });
     // Without since, only what happens from now on (Docker's rule).
-    let offset = since === undefined ? (() => { try { return fs.statSync(file).size; } catch { return 0; } })() : 0;
-    let pending = '';
-    for (;;) {
-      let chunk = '';
-      try {
-        const fd = fs.openSync(file, 'r');
-        const size = fs.fstatSync(fd).size;
-        if (size < offset) offset = 0;
-        if (size > offset) { const b = Buffer.alloc(size - offset); fs.readSync(fd, b, 0, b.length, offset); chunk = b.toString('utf8'); offset = size; }
-        fs.closeSync(fd);
-      } catch { /* no log yet */ }
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop()!;
-      for (const e of readEvents(lines.join('\n'))) {
-        const t = Date.parse(e.Time);
-        if ((since !== undefined && t < since) || (until !== undefined && t > until)) continue;
-        const d = dockerEvent(e);
-        if (match(d)) res.write(`${JSON.stringify(d)}\n`);
-      }
-      if (gone || (until !== undefined && Date.now() > until)) break;
-      await sleep(100);
-    }
+    await followEvents(file, since === undefined ? eventsLogSize(file) : 0, (e) => {
+      const t = Date.parse(e.Time);
+      if ((since !== undefined && t < since) || (until !== undefined && t > until) || !match(e)) return;
+      res.write(`${JSON.stringify(dockerEvent(e))}\n`);
+    }, () => !gone && (until === undefined || Date.now() <= until));
     res.end();
   });
 

@@ -85,6 +85,43 @@ export function readEvents(text: string): TspodEvent[] {
   return out;
 }
 
+/**
+ * The whole lines of the log from byte `offset` on, as events, and where the next read starts (a
+ * line being written is read next time). A log shorter than `offset` was rotated: it is read from
+ * its start. A first line cut by `offset` is no event and is skipped.
+ */
+export function readEventsFrom(file: string, offset: number): { events: TspodEvent[]; next: number } {
+  let fd: number;
+  try { fd = fs.openSync(file, 'r'); } catch { return { events: [], next: offset }; }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const from = size < offset ? 0 : offset;
+    const buf = Buffer.alloc(size - from);
+    fs.readSync(fd, buf, 0, buf.length, from);
+    const end = buf.lastIndexOf(0x0a) + 1;
+    return { events: readEvents(buf.subarray(0, end).toString('utf8')), next: from + end };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Every event of the log from byte `from` on, then each new one as it is appended, for as long as `more()` says. */
+export async function followEvents(file: string, from: number, onEvent: (e: TspodEvent) => void, more: () => boolean): Promise<void> {
+  let offset = from;
+  for (;;) {
+    const r = readEventsFrom(file, offset);
+    offset = r.next;
+    for (const e of r.events) onEvent(e);
+    if (!more()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The log's size now (0 when there is none yet): where a reader of new events only starts. */
+export function eventsLogSize(file: string): number {
+  try { return fs.statSync(file).size; } catch { return 0; }
+}
+
 /** --filter KEY=VALUE: the same key is OR, different keys AND, as Podman's. */
 export function eventMatcher(filters: string[]): (e: TspodEvent) => boolean {
   const byKey = new Map<string, string[]>();

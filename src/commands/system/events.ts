@@ -1,5 +1,4 @@
 // events: what tspod processes did, read from the events log they all append to (engine/events.ts).
-import fs from 'node:fs';
 import { Option } from '../kit.js';
 import { TspodCommand } from '../base.js';
 
@@ -20,7 +19,7 @@ export class EventsCommand extends TspodCommand {
   noTrunc = Option.Boolean('--no-trunc', true, { description: 'Full ids (default true)' });
 
   async run(): Promise<number> {
-    const [{ eventsFile, readEvents, eventMatcher, formatEvent }, { parseLogTime }, { UsageError }, { goJson, goMap, Template }, { executeFormat }] = await Promise.all([
+    const [{ eventsFile, followEvents, eventMatcher, formatEvent }, { parseLogTime }, { UsageError }, { goJson, goMap, Template }, { executeFormat }] = await Promise.all([
       import('../../engine/events.js'), import('../../engine/lifecycle.js'), import('../../errors.js'), import('../template.js'), import('../report.js')]);
     let match: ReturnType<typeof eventMatcher>;
     try { match = eventMatcher(this.filter); } catch (e) { throw new UsageError((e as Error).message); }
@@ -36,30 +35,7 @@ export class EventsCommand extends TspodCommand {
     };
     const file = eventsFile();
     if (!file) throw new UsageError('cannot read events with the "none" backend');
-    let offset = 0;
-    const readNew = () => {
-      let text = '';
-      try {
-        const fd = fs.openSync(file, 'r');
-        try {
-          const size = fs.fstatSync(fd).size;
-          if (size < offset) offset = 0; // rotated
-          const buf = Buffer.alloc(size - offset);
-          fs.readSync(fd, buf, 0, buf.length, offset);
-          // Only whole lines: one being written is read next time.
-          const end = buf.lastIndexOf(0x0a) + 1;
-          text = buf.subarray(0, end).toString('utf8');
-          offset += end;
-        } finally { fs.closeSync(fd); }
-      } catch { /* no events yet */ }
-      for (const e of readEvents(text)) print(e);
-    };
-    readNew();
-    if (!this.stream) return 0;
-    for (;;) {
-      if (until !== undefined && Date.now() > until) return 0;
-      await new Promise((r) => setTimeout(r, 100));
-      readNew();
-    }
+    await followEvents(file, 0, print, () => this.stream && (until === undefined || Date.now() <= until));
+    return 0;
   }
 }

@@ -34,3 +34,6 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
   return `${Math.floor(seconds / 3600 / 24 / 365)} years`;
 }
+
+/** An ISO time as Unix seconds, as Docker's API gives times; 0 when there is none. */
+export const unixSeconds = (iso: string | undefined): number => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);

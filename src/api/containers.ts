@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { TspodError } from '../errors.js';
-import { humanDuration } from '../units.js';
+import { humanDuration, unixSeconds } from '../units.js';
 import { findContainer, current, listContainers, sleep } from '../engine/containers.js';
 import { createContainer, type CreateOptions } from '../engine/create.js';
 import { startContainer } from '../engine/start.js';
@@ -22,17 +22,12 @@ import { eventsFile, readEventsFrom, eventsLogSize } from '../engine/events.js';
 import { type Router, type Request, type Reply, flag, filterList, badRequest, notFound, conflict, ApiError } from './http.js';
 import { outputStreams } from './frames.js';
 
-/** Docker's words for a container's state: tspod's states are some of them (created, running, restarting, exited). */
-const dockerState = (rec: ContainerRecord): string => rec.state;
-
 function dockerStatus(rec: ContainerRecord, now = Date.now()): string {
   if (rec.state === 'running') return `Up ${humanDuration(now - Date.parse(rec.startedAt ?? rec.created))}`;
   if (rec.state === 'exited') return `Exited (${rec.exitCode ?? 0}) ${humanDuration(now - Date.parse(rec.finishedAt ?? rec.created))} ago`;
   if (rec.state === 'restarting') return 'Restarting';
   return 'Created';
 }
-
-const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
 /** A container as engine errors name it: Docker's "No such container". */
 function lookup(store: Store, ref: string): ContainerRecord {
@@ -51,9 +46,9 @@ function networksOf(inspect: Record<string, unknown>): Record<string, unknown> {
 function listEntry(store: Store, rec: ContainerRecord, size: boolean): Record<string, unknown> {
   const inspect = life.inspectContainer(store, rec, { size });
   return {
-    Id: rec.id, Names: [`/${rec.name}`], Image: rec.imageName, ImageID: rec.imageId, Command: rec.command.join(' '), Created: unix(rec.created),
+    Id: rec.id, Names: [`/${rec.name}`], Image: rec.imageName, ImageID: rec.imageId, Command: rec.command.join(' '), Created: unixSeconds(rec.created),
     Ports: eachPort(rec.config?.ports).map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })),
-    Labels: rec.labels ?? {}, State: dockerState(rec), Status: dockerStatus(rec),
+    Labels: rec.labels ?? {}, State: rec.state, Status: dockerStatus(rec),
     HostConfig: { NetworkMode: (inspect.HostConfig as { NetworkMode?: string }).NetworkMode ?? 'default' },
     NetworkSettings: { Networks: networksOf(inspect) },
     Mounts: inspect.Mounts,
@@ -71,7 +66,7 @@ function dockerInspect(store: Store, rec: ContainerRecord, size: boolean): Recor
     Name: `/${rec.name}`,
     Image: rec.imageId.startsWith('sha256:') ? rec.imageId : `sha256:${rec.imageId}`,
     // Docker has no Health at all for a container without a health check.
-    State: { ...i.State, Status: dockerState(rec), Error: '', Health: cfg?.healthcheck ? i.State.Health : undefined, Healthcheck: undefined },
+    State: { ...i.State, Status: rec.state, Error: '', Health: cfg?.healthcheck ? i.State.Health : undefined, Healthcheck: undefined },
     Config: {
       ...i.Config, Image: rec.imageName, Entrypoint: cfg?.entrypoint ?? null, Cmd: rec.command.slice((cfg?.entrypoint ?? []).length),
       AttachStdin: false, AttachStdout: !rec.detached, AttachStderr: !rec.detached, OpenStdin: !!cfg?.interactive, StdinOnce: false,
@@ -216,23 +211,32 @@ async function attach(store: Store, req: Request, reply: Reply): Promise<void> {
   const tty = !!rec.config?.tty;
   const wantStdin = flag(q, 'stdin') && !!rec.config?.interactive;
   const stream = flag(q, 'stream', !flag(q, 'logs'));
+  let leave!: () => void;
+  const gone = new Promise<void>((resolve) => { leave = resolve; });
+  // Waiting before the answer goes out (and before the logs are sent): a start the client sends as
+  // soon as it has the answer finds this attach waiting, and its first output reaches it.
+  const socket = stream ? attachSocket(store, rec, gone) : Promise.resolve(undefined);
+  socket.catch(() => undefined); // met where it is awaited, after the logs
+  let pumped = false;
   const conn = reply.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  conn.once('close', () => leave());
   const out = outputStreams(conn, tty);
   const sink = discard();
   const streams = { stdout: flag(q, 'stdout') ? out.stdout : sink, stderr: flag(q, 'stderr') ? out.stderr : sink };
-  const gone = new Promise<void>((resolve) => conn.once('close', () => resolve()));
   try {
     if (flag(q, 'logs') && rec.config?.logDriver !== 'none') await life.containerLogs(store, rec, streams, {});
-    if (!stream) return;
-    const sock = await attachSocket(store, rec, gone);
+    const sock = await socket;
     if (sock === undefined) return;
     const { shutdownSocket } = await import('../sys/index.js');
     void gone.then(() => { try { shutdownSocket(sock); } catch { /* closed */ } });
     // The client's bytes: stdin when asked for, else read and dropped so its half-close is seen.
     const input = new PassThrough();
     conn.pipe(input);
+    pumped = true;
     await pumpAttach(store, rec, sock, { stdin: wantStdin, input, closeStdinAtEnd: true, out: streams });
   } finally {
+    // pumpAttach closes the socket it was given; one that came while the logs failed is closed here.
+    if (!pumped) void socket.then((s) => { if (s !== undefined) try { fs.closeSync(s); } catch { /* closed */ } }, () => undefined);
     conn.end();
   }
 }
@@ -258,7 +262,7 @@ async function waitFor(store: Store, rec: ContainerRecord, condition: string, go
     if (gone.aborted) return -1;
     const now = current(store, rec.id);
     if (!now) {
-      if (condition !== 'removed' && !ran && condition === 'next-exit') throw notFound(`No such container: ${rec.id}`);
+      if (condition === 'next-exit' && !ran) throw notFound(`No such container: ${rec.id}`);
       return diedWith(rec.id) ?? seen.exitCode ?? 0;
     }
     seen = now;
@@ -300,17 +304,16 @@ export function containerRoutes(r: Router, store: Store): void {
     const q = req.query;
     const filters: string[] = [];
     const labels: string[] = [];
+    const net: string[] = [];
     for (const [k, v] of filterList(q)) {
-      if (k === 'status') filters.push(`status=${v === 'exited' ? 'exited' : v}`);
-      // Docker's label filters must all match (Podman's: any of them), so they are applied here.
-      else if (k === 'label') labels.push(v);
-      else if (['name', 'id', 'ancestor', 'exited', 'before', 'since', 'volume'].includes(k)) filters.push(`${k}=${v}`);
-      else if (k === 'network' || k === 'health') continue;
-      else throw badRequest(`invalid filter '${k}'`);
+      // Docker's label filters must all match (Podman's: any of them), so they are applied here, as networks are.
+      if (k === 'label') labels.push(v);
+      else if (k === 'network') net.push(v);
+      else if (['status', 'name', 'id', 'ancestor', 'exited', 'before', 'since', 'volume'].includes(k)) filters.push(`${k}=${v}`);
+      else if (k !== 'health') throw badRequest(`invalid filter '${k}'`);
     }
     const limit = Number(q.get('limit') ?? -1);
     let recs = (await listContainers(store, { all: flag(q, 'all') || limit > 0, filters })).filter((c) => labels.every((l) => matchesLabel(c.labels, l)));
-    const net = filterList(q).filter(([k]) => k === 'network').map(([, v]) => v);
     if (net.length) recs = recs.filter((c) => (c.config?.network ?? '').split(',').some((n) => net.includes(n)));
     recs.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
     if (limit > 0) recs = recs.slice(0, limit);
@@ -345,19 +348,19 @@ export function containerRoutes(r: Router, store: Store): void {
     reply.empty();
   });
 
+  /** ?t= (or ?timeout=), else the container's own stop timeout: Docker's 10 s unless it was given one. */
+  const stopTimeout = (req: Request, rec: ContainerRecord) => { const t = req.query.get('t') ?? req.query.get('timeout'); return t !== null ? Number(t) : rec.config?.stopTimeout ?? 10; };
+
   r.add('POST', '/containers/{id}/stop', async (req, reply) => {
     const rec = lookup(store, req.params.id);
     if (rec.state !== 'running') { reply.empty(304); return; }
-    const t = req.query.get('t') ?? req.query.get('timeout');
-    await life.stopContainer(store, rec, t !== null ? Number(t) : rec.config?.stopTimeout ?? 10);
+    await life.stopContainer(store, rec, stopTimeout(req, rec));
     reply.empty();
   });
 
   r.add('POST', '/containers/{id}/restart', async (req, reply) => {
     const rec = lookup(store, req.params.id);
-    const t = req.query.get('t');
-    if (rec.state === 'running') await life.stopContainer(store, rec, t !== null ? Number(t) : rec.config?.stopTimeout ?? 10);
-    await startContainer(store, current(store, rec.id) ?? rec, { attach: false });
+    await life.restartContainer(store, rec, stopTimeout(req, rec));
     reply.empty();
   });
 

@@ -106,6 +106,8 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
   let busy = 0;
   const more = (n: number) => { busy += n; o.onBusy?.(busy); };
   const common = headers(o);
+  // A response head written on the socket itself (upgrades, and answers to upgrade requests).
+  const rawHead = (status: string, extra: Record<string, string | number>) => `HTTP/1.1 ${status}\r\n${Object.entries({ ...common, ...extra }).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
 
   const dispatch = async (msg: http.IncomingMessage, res: http.ServerResponse | undefined, socket: Duplex, head: Buffer | undefined) => {
     // An upgrade request's body (exec start's JSON) comes on the socket, before the raw stream.
@@ -114,9 +116,9 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
       const length = Number(msg.headers['content-length'] ?? 0);
       let got = head ?? Buffer.alloc(0);
       while (got.length < length) {
-        const more = await new Promise<Buffer | null>((resolve) => { socket.once('data', (d: Buffer) => { socket.pause(); resolve(d); }); socket.once('end', () => resolve(null)); socket.resume(); });
-        if (!more) break;
-        got = Buffer.concat([got, more]);
+        const chunk = await new Promise<Buffer | null>((resolve) => { socket.once('data', (d: Buffer) => { socket.pause(); resolve(d); }); socket.once('end', () => resolve(null)); socket.resume(); });
+        if (!chunk) break;
+        got = Buffer.concat([got, chunk]);
       }
       upgradeBody = got.subarray(0, length);
       head = got.subarray(length);
@@ -134,9 +136,7 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
         res.end(msg.method === 'HEAD' ? undefined : body);
       } else {
         // An upgrade request answered without upgrading.
-        const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`, ...Object.entries(common).map(([k, v]) => `${k}: ${v}`), 'Connection: close'];
-        if (body !== undefined) lines.push(`Content-Type: ${type}`, `Content-Length: ${Buffer.byteLength(body)}`);
-        socket.end(`${lines.join('\r\n')}\r\n\r\n${body ?? ''}`);
+        socket.end(`${rawHead(`${status} ${http.STATUS_CODES[status]}`, { ...extra, Connection: 'close', ...(body !== undefined ? { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) } : {}) })}${body ?? ''}`);
       }
     };
     const reply: Reply = {
@@ -158,14 +158,14 @@ export function apiServer(router: Router, o: ServeOptions = {}): http.Server {
         more(1);
         socket.once('close', () => more(-1));
         if (!res) {
-          socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${Object.entries(common).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+          socket.write(rawHead('101 UPGRADED', { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' }));
           if (head?.length) socket.unshift(head);
           return socket;
         }
         // No upgrade asked for: the raw stream follows a plain 200, and the connection ends with it.
         const s = res.socket!;
         res.detachSocket(s);
-        s.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nConnection: close\r\n${Object.entries(common).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+        s.write(rawHead('200 OK', { 'Content-Type': contentType, Connection: 'close' }));
         return s;
       },
     };

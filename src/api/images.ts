@@ -7,16 +7,17 @@ import { spawn } from 'node:child_process';
 import type http from 'node:http';
 import type { Store, ImageRecord } from '../storage/store.js';
 import { TspodError } from '../errors.js';
+import { unixSeconds } from '../units.js';
 import { findImage, pullImage, listImages, removeImages, tagImage, inspectImage, imageHistory, readImageConfig } from '../engine/images.js';
 import type { ProgressEvent } from '../copy/types.js';
 import { type Router, flag, filterList, badRequest, notFound, conflict } from './http.js';
 import { findContainer } from '../engine/containers.js';
 
 /** Docker treats registries on the loopback (127.0.0.0/8, localhost) as insecure; others follow registries.conf. */
-const tlsVerifyFor = (ref: string): boolean | undefined => (/^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(ref) ? false : undefined);
+export const tlsVerifyForHost = (host: string): boolean | undefined => (/^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(host) ? false : undefined);
+const tlsVerifyFor = (ref: string): boolean | undefined => tlsVerifyForHost(ref.split('/')[0]);
 
 const sha = (id: string) => (id.startsWith('sha256:') ? id : `sha256:${id}`);
-const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
 async function image(store: Store, name: string): Promise<ImageRecord> {
   const img = await findImage(store, name);
@@ -60,7 +61,7 @@ function summary(store: Store, img: ImageRecord, containers: Map<string, number>
   try { labels = (readImageConfig(store, img).config as { Labels?: Record<string, string> } | undefined)?.Labels ?? null; } catch { /* no config */ }
   return {
     Id: sha(img.id), ParentId: img.parent ? sha(img.parent) : '', RepoTags: img.names.length ? img.names : null, RepoDigests: img.repoDigests,
-    Created: unix(img.created), Size: img.size, VirtualSize: img.size, SharedSize: -1, Labels: labels, Containers: containers.get(img.id) ?? 0,
+    Created: unixSeconds(img.created), Size: img.size, VirtualSize: img.size, SharedSize: -1, Labels: labels, Containers: containers.get(img.id) ?? 0,
   };
 }
 
@@ -69,8 +70,7 @@ export function imageRoutes(r: Router, store: Store): void {
     const filters = filterList(req.query).map(([k, v]) => `${k}=${v}`);
     const uses = new Map<string, number>();
     for (const c of store.listContainers()) uses.set(c.imageId, (uses.get(c.imageId) ?? 0) + 1);
-    let images = listImages(store, { filters });
-    if (!flag(req.query, 'all')) images = images.filter((i) => i.names.length || !store.readImages().some((o) => o.parent === i.id));
+    const images = listImages(store, { filters, intermediate: flag(req.query, 'all') });
     reply.json(images.map((i) => summary(store, i, uses)));
   });
 
@@ -192,7 +192,7 @@ export function imageRoutes(r: Router, store: Store): void {
 
   r.add('GET', '/images/{name*}/history', async (req, reply) => {
     const img = await image(store, req.params.name);
-    reply.json(imageHistory(store, img).map((h) => ({ Id: h.id ? sha(h.id) : '<missing>', Created: unix(h.created), CreatedBy: h.createdBy, Tags: h.id === img.id ? img.names : null, Size: h.size, Comment: h.comment })));
+    reply.json(imageHistory(store, img).map((h) => ({ Id: h.id ? sha(h.id) : '<missing>', Created: unixSeconds(h.created), CreatedBy: h.createdBy, Tags: h.id === img.id ? img.names : null, Size: h.size, Comment: h.comment })));
   });
 
   r.add('POST', '/images/{name*}/tag', async (req, reply) => {

@@ -8,6 +8,8 @@ import { parseLogTime } from '../engine/lifecycle.js';
 import { findContainer } from '../engine/containers.js';
 import * as nets from '../engine/networks.js';
 import * as vols from '../engine/volumes.js';
+import { unixSeconds } from '../units.js';
+import { tlsVerifyForHost } from './images.js';
 import { type Router, API_VERSION, MIN_API_VERSION, flag, filterList, badRequest, notFound, conflict } from './http.js';
 
 const arch = () => (process.arch === 'x64' ? 'amd64' : process.arch);
@@ -94,10 +96,11 @@ export function systemRoutes(r: Router, store: Store, o: { socketPath: string })
     const { diskUsage } = await import('../engine/system.js');
     const du = diskUsage(store) as unknown as Record<string, unknown>;
     const images = store.readImages();
+    const containers = store.listContainers();
     reply.json({
       LayersSize: images.reduce((s, i) => s + i.size, 0),
-      Images: images.map((i) => ({ Id: `sha256:${i.id}`, RepoTags: i.names, Size: i.size, SharedSize: 0, Containers: store.listContainers().filter((c) => c.imageId === i.id).length, Created: i.created ? Math.floor(Date.parse(i.created) / 1000) : 0 })),
-      Containers: store.listContainers().map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: c.imageName, State: c.state, SizeRw: 0, SizeRootFs: 0 })),
+      Images: images.map((i) => ({ Id: `sha256:${i.id}`, RepoTags: i.names, Size: i.size, SharedSize: 0, Containers: containers.filter((c) => c.imageId === i.id).length, Created: unixSeconds(i.created) })),
+      Containers: containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: c.imageName, State: c.state, SizeRw: 0, SizeRootFs: 0 })),
       Volumes: vols.listVolumes(store).map((v) => ({ Name: v.name, Driver: 'local', Mountpoint: vols.volumeDataDir(store, v.name, v), UsageData: { Size: -1, RefCount: vols.volumeUsers(store, v.name).length } })),
       BuildCache: [], tspod: du,
     });
@@ -108,7 +111,7 @@ export function systemRoutes(r: Router, store: Store, o: { socketPath: string })
     if (!b.username || !b.password) throw badRequest('username and password are required');
     const { login } = await import('../engine/login.js');
     const registry = (b.serveraddress || 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    try { await login(registry, { username: b.username, password: b.password, tlsVerify: /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(registry) ? false : undefined }); } catch (e) {
+    try { await login(registry, { username: b.username, password: b.password, tlsVerify: tlsVerifyForHost(registry) }); } catch (e) {
       throw new (await import('./http.js')).ApiError(401, (e as Error).message);
     }
     reply.json({ Status: 'Login Succeeded', IdentityToken: '' });

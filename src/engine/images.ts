@@ -280,8 +280,16 @@ export async function untagImage(store: Store, input: string, names: string[]): 
   for (const n of dropped) imageEvent('untag', img.id, n);
 }
 
-export function listImages(store: Store, opts: { filters?: string[] } = {}): ImageRecord[] {
-  const filters = parseFilters(opts.filters ?? [], IMAGE_FILTERS, 'images');
+/** `intermediate: false` leaves out build steps' images: untagged, and the parent of another (`images` shows them with -a only). */
+export function listImages(store: Store, opts: { filters?: string[]; intermediate?: boolean } = {}): ImageRecord[] {
+  const listed = filteredImages(store, opts.filters ?? []);
+  if (opts.intermediate !== false) return listed;
+  const parents = new Set(store.readImages().map((i) => i.parent).filter(Boolean));
+  return listed.filter((i) => i.names.length || !parents.has(i.id));
+}
+
+function filteredImages(store: Store, given: string[]): ImageRecord[] {
+  const filters = parseFilters(given, IMAGE_FILTERS, 'images');
   const images = store.readImages().sort((a, b) => byText(b.created ?? '', a.created ?? ''));
   if (filters.size === 0) return images;
   const refImage = (value: string): ImageRecord => {

@@ -401,9 +401,8 @@ export async function canPause(): Promise<boolean> {
 
 /** Freeze or thaw a container; needs a cgroup the runtime can use, which rootless cgroup v1 never has. */
 export async function pauseContainer(store: Store, rec: ContainerRecord, pause: boolean): Promise<void> {
-  const { runtimeCommand, cgroupVersion } = await import('../runtime/oci.js');
-  const { isRootless } = await import('../paths.js');
-  if (isRootless() && cgroupVersion() === 'v1') {
+  const { runtimeCommand } = await import('../runtime/oci.js');
+  if (!(await canPause())) {
     throw new TspodError('E_CGROUPS', `cannot ${pause ? 'pause' : 'unpause'} ${rec.name}: rootless containers have no freezer cgroup on cgroup v1`, { hint: 'pausing needs cgroup v2 with delegation (systemd.unified_cgroup_hierarchy=1), or root' });
   }
   requireRunning(store, rec);

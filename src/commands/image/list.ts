@@ -65,10 +65,7 @@ export class ImagesCommand extends TspodCommand {
     if (!SORT_KEYS.includes(this.sort)) throw new UsageError(`"${this.sort}" is not a valid field for sorting. Choose from: ${SORT_KEYS.join(', ')}`);
     const { listImages, readImageConfig, matchesReference } = await import('../../engine/images.js');
     const store = new Store();
-    const listed = listImages(store, { filters: this.names.length ? [`reference=${this.names[0]}`] : this.filter });
-    // An intermediate image: untagged, and the parent of another (a build step's); shown with -a only.
-    const parents = new Set(store.readImages().map((i) => i.parent).filter(Boolean));
-    const images = this.all ? listed : listed.filter((i) => i.names.length || !parents.has(i.id));
+    const images = listImages(store, { filters: this.names.length ? [`reference=${this.names[0]}`] : this.filter, intermediate: this.all });
     const labels = new Map<string, Record<string, string> | null>();
     const labelsOf = (img: ImageRecord) => { if (!labels.has(img.id)) labels.set(img.id, readImageConfig(store, img).config?.Labels ?? null); return labels.get(img.id)!; };
     let users: Map<string, number> | undefined;

@@ -180,10 +180,28 @@ async function connectWaiting(store: Store, rec: ContainerRecord): Promise<void>
   for (const give of waiting) give(await connectAttach(store, rec));
 }
 
-/** A conmon attach socket for `rec`: now if it runs, else once it is started. */
+/**
+ * A conmon attach socket for the container while its process runs. conmon's socket accepts until
+ * conmon exits, also after the process has ended: a connection made then hears nothing, so the
+ * process is asked after as well as before.
+ */
+async function connectRunning(store: Store, id: string): Promise<number | undefined> {
+  const now = current(store, id);
+  if (now?.state !== 'running') return undefined;
+  const sock = await connectAttach(store, now);
+  if (current(store, id)?.state === 'running') return sock;
+  fs.closeSync(sock);
+  return undefined;
+}
+
+/**
+ * A conmon attach socket for `rec`: now if it runs, else once it is started. An attach to a
+ * container that has ended waits for its next start, as Docker's does (docker-compose's run starts
+ * the container before it attaches, and starts it again when it finds it ended).
+ */
 async function attachSocket(store: Store, rec: ContainerRecord, gone: Promise<void>): Promise<number | undefined> {
-  const now = current(store, rec.id);
-  if (now?.state === 'running') return connectAttach(store, now);
+  const now = await connectRunning(store, rec.id);
+  if (now !== undefined) return now;
   return new Promise<number | undefined>((resolve) => {
     let done = false;
     const list = waitingAttach.get(rec.id) ?? [];
@@ -196,9 +214,8 @@ async function attachSocket(store: Store, rec: ContainerRecord, gone: Promise<vo
     const poll = async () => {
       while (!done) {
         await sleep(200);
-        const r = current(store, rec.id);
-        if (!r) { stop(); return; }
-        if (r.state === 'running' && !done) { try { const s = await connectAttach(store, r); give(s); } catch { /* ended meanwhile */ } }
+        if (!current(store, rec.id)) { stop(); return; }
+        try { const s = await connectRunning(store, rec.id); if (s !== undefined) give(s); } catch { /* ended meanwhile */ }
       }
     };
     void poll();

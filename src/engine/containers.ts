@@ -5,7 +5,7 @@ import path from 'node:path';
 import { TspodError, ContainerNotFoundError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { runtimeDir } from '../paths.js';
-import { processAlive } from '../sys/proc.js';
+import { processAlive, processRunning, sleepSync } from '../sys/proc.js';
 import type { SweepOptions } from './recover.js';
 import { parseFilters, matchesAll, matchesLabel, byText } from './filters.js';
 
@@ -40,13 +40,19 @@ export function exitFileCode(store: Store, id: string): number | undefined {
 }
 
 /**
- * The truth about a record: a detached container whose exit file exists has exited (conmon writes
- * it the moment the container ends), and a running or restarting record whose watcher is gone is
- * exited too, with the exit file's code.
+ * The truth about a record: a detached container whose exit file exists has exited, and so has one
+ * whose process is ending or gone (conmon writes the exit file only after it has drained the output and
+ * synced the log, and its attach socket still accepts meanwhile, with nothing more to send); a
+ * running or restarting record whose watcher is gone is exited too, with the exit file's code.
  */
 export function reconcile(store: Store, rec: ContainerRecord): ContainerRecord {
   if (rec.state === 'running' && rec.detached) {
-    const code = exitFileCode(store, rec.id);
+    let code = exitFileCode(store, rec.id);
+    const pid = code === undefined ? containerPid(store, rec) : 0;
+    if (pid && !processRunning(pid)) {
+      // The exit file follows within milliseconds; a conmon that died meanwhile is seen below.
+      for (let i = 0; i < 1000 && code === undefined && (!rec.monitorPid || processAlive(rec.monitorPid)); i++) { sleepSync(2); code = exitFileCode(store, rec.id); }
+    }
     if (code !== undefined) return { ...rec, state: 'exited', exitCode: code };
   }
   if ((rec.state === 'running' || rec.state === 'restarting') && rec.monitorPid && !processAlive(rec.monitorPid)) {

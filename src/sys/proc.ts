@@ -36,6 +36,18 @@ function statFields(pid: number): string[] | undefined {
   } catch { return undefined; }
 }
 
+const PF_EXITING = 0x4;
+
+/**
+ * Whether the process runs and is not on its way out: one in exit (PF_EXITING in its flags, field 9
+ * of /proc/PID/stat) writes nothing more, though its teardown (a pid namespace's last process, its
+ * mounts) can take milliseconds before it is a zombie.
+ */
+export function processRunning(pid: number): boolean {
+  const f = pid > 0 ? statFields(pid) : undefined;
+  return !!f && !'ZXx'.includes(f[0]) && (Number(f[6]) & PF_EXITING) === 0;
+}
+
 const pids = () => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
 
 /** A process and all its descendants, parents first. */
@@ -78,11 +90,15 @@ function startTime(pid: number): string | undefined {
   } catch { return undefined; }
 }
 
+/** Block this thread for `ms`: for the few waits that happen inside synchronous code. */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** Wait (up to a second) until each killed process is gone: dead, a zombie, or its pid another process's. */
 function waitGone(killed: Array<{ pid: number; started?: string }>): void {
   const alive = (k: { pid: number; started?: string }) => processAlive(k.pid) && startTime(k.pid) === k.started;
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 500 && killed.some(alive); i++) Atomics.wait(sleeper, 0, 0, 2);
+  for (let i = 0; i < 500 && killed.some(alive); i++) sleepSync(2);
 }
 
 /** Helpers killed while deaths are deferred, waited for together. */

@@ -8,7 +8,7 @@ import { readSubIds, mappingArgs, addSubidsCommand } from './subid.js';
 import { runtimeDir } from '../paths.js';
 import { TspodError, UserNamespaceError } from '../errors.js';
 import { withLock } from '../sys/lock.js';
-import { findExecutable, processAlive } from '../sys/proc.js';
+import { findExecutable, processAlive, sleepSync } from '../sys/proc.js';
 
 function pauseAlive(pidfile: string): boolean {
   try {
@@ -65,7 +65,7 @@ export function setupUserNamespace(): void {
       let ns = selfNs;
       while (ns === selfNs) {
         if (Date.now() > deadline) throw new UserNamespaceError('the pause process did not enter a new user namespace', 'check that unprivileged user namespaces are enabled (sysctl user.max_user_namespaces)');
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        sleepSync(2);
         try { ns = fs.readlinkSync(`/proc/${pid}/ns/user`); } catch { throw new UserNamespaceError('the pause process died while starting', 'check that unprivileged user namespaces are enabled'); }
       }
       if (full) {

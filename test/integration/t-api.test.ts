@@ -296,6 +296,46 @@ test('docker-compose: up -d with a network, ports, a volume, depends_on; ps, exe
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** A hijacked attach over the service's socket: what the container sends, unframed, until the service closes it. */
+function attachStream(id: string): Promise<{ ready: Promise<void>; output: Promise<string> }> {
+  return new Promise((resolve) => {
+    const s = net.connect(SOCKET);
+    let raw = Buffer.alloc(0);
+    let ready!: () => void;
+    const upgraded = new Promise<void>((r) => { ready = r; });
+    s.on('data', (d: Buffer) => { raw = Buffer.concat([raw, d]); if (raw.includes('\r\n\r\n')) ready(); });
+    const output = new Promise<string>((r) => s.on('close', () => {
+      let body = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+      let text = '';
+      while (body.length >= 8) { const n = body.readUInt32BE(4); text += body.subarray(8, 8 + n).toString(); body = body.subarray(8 + n); }
+      r(text);
+    }));
+    s.write(`POST /v1.41/containers/${id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: tspod\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    resolve({ ready: upgraded, output });
+  });
+}
+
+test('an attach to a container that has ended waits for its next start (docker-compose run starts, then attaches)', async () => {
+  const created = await request('POST', '/v1.41/containers/create', JSON.stringify({ Image: alpine, Cmd: ['echo', 'second-run'], AttachStdout: true, AttachStderr: true }));
+  assert.is(created.status, 201, created.body);
+  const id = JSON.parse(created.body).Id as string;
+  try {
+    assert.is((await request('POST', `/v1.41/containers/${id}/start`)).status, 204);
+    let state: { Running: boolean; Status: string } = { Running: true, Status: '' };
+    for (let i = 0; i < 100 && state.Status !== 'exited'; i++) {
+      state = JSON.parse((await request('GET', `/v1.41/containers/${id}/json`)).body).State;
+      if (state.Status !== 'exited') await sleep(50);
+    }
+    assert.is(state.Status, 'exited');
+    const a = await attachStream(id);
+    await a.ready;
+    assert.is((await request('POST', `/v1.41/containers/${id}/start`)).status, 204);
+    assert.is(await a.output, 'second-run\n');
+  } finally {
+    await request('DELETE', `/v1.41/containers/${id}?force=1`);
+  }
+});
+
 test('the Python SDK: run, list, logs, exec, remove', () => {
   const script = [
     'import docker', 'c = docker.from_env()',

@@ -486,12 +486,7 @@ export function containerRoutes(r: Router, store: Store): void {
   });
 
   r.add('POST', '/containers/prune', async (_req, reply) => {
-    const deleted: string[] = [];
-    for (const c of await listContainers(store, { all: true })) {
-      if (c.state === 'running' || c.state === 'restarting') continue;
-      try { await life.removeContainer(store, c, {}); deleted.push(c.id); } catch { /* in use */ }
-    }
-    reply.json({ ContainersDeleted: deleted, SpaceReclaimed: 0 });
+    reply.json({ ContainersDeleted: (await life.pruneContainers(store)).deleted, SpaceReclaimed: 0 });
   });
 
   r.add('GET', '/containers/{id}/changes', async (req, reply) => {

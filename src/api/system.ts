@@ -180,10 +180,5 @@ export function systemRoutes(r: Router, store: Store, o: { socketPath: string })
     }
     reply.empty();
   });
-  r.add('POST', '/volumes/prune', (_req, reply) => {
-    const used = vols.volumeUsage(store);
-    const deleted: string[] = [];
-    for (const v of vols.listVolumes(store)) if (!used.has(v.name)) { try { vols.removeVolume(store, v.name); deleted.push(v.name); } catch { /* in use meanwhile */ } }
-    reply.json({ VolumesDeleted: deleted, SpaceReclaimed: 0 });
-  });
+  r.add('POST', '/volumes/prune', (_req, reply) => reply.json({ VolumesDeleted: vols.pruneVolumes(store), SpaceReclaimed: 0 }));
 }

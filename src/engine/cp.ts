@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { TspodError, UsageError } from '../errors.js';
 import { isRootless } from '../paths.js';
-import { shortLayerName, type Store, type ContainerRecord } from '../storage/store.js';
+import { type Store, type ContainerRecord } from '../storage/store.js';
 import { resolveInRoot } from '../runtime/rootpath.js';
 import { resolveUser } from '../runtime/user.js';
 import { writePath } from '../layers/writer.js';

@@ -8,7 +8,7 @@ import { TspodError, RuntimeError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { processAlive } from '../sys/proc.js';
 import { mark } from '../trace.js';
-import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone, containerPid } from './containers.js';
+import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone, containerPid, listContainers } from './containers.js';
 import { validateName } from './create.js';
 import { volumeDataDir } from './volumes.js';
 import { humanSizeWithPrecision } from '../units.js';
@@ -128,6 +128,20 @@ async function bringDown(store: Store, rec: ContainerRecord, first: number, grac
 /** Clean up after an ended container now rather than wait for conmon's exit command. */
 async function settle(store: Store, rec: ContainerRecord): Promise<void> {
   await (await import('./start.js')).settleEnded(store, rec.id);
+}
+
+/**
+ * container prune (and system prune, and the API's): every container that does not run goes. One
+ * that cannot (a pod's infra, a service container) stays, and its error is returned with the others.
+ */
+export async function pruneContainers(store: Store): Promise<{ deleted: string[]; errors: string[] }> {
+  const deleted: string[] = [];
+  const errors: string[] = [];
+  for (const rec of await listContainers(store, { all: true })) {
+    if (rec.state === 'running' || rec.state === 'restarting') continue;
+    try { await removeContainer(store, rec); deleted.push(rec.id); } catch (e) { errors.push((e as Error).message); }
+  }
+  return { deleted, errors };
 }
 
 /** Remove a container's files and name. A running one needs force: it is killed first. */

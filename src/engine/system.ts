@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import { treeBytes } from '../storage/usage.js';
 import { Store, type ImageRecord, type ContainerRecord } from '../storage/store.js';
-import { containerSizes, removeContainer } from './lifecycle.js';
+import { containerSizes, removeContainer, pruneContainers } from './lifecycle.js';
 import { removeImages } from './images.js';
-import { listVolumes, volumeUsage, volumeDataDir, removeVolume, type VolumeRecord } from './volumes.js';
+import { listVolumes, volumeUsage, volumeDataDir, removeVolume, pruneVolumes, type VolumeRecord } from './volumes.js';
 
 export interface DiskUsage {
   images: Array<{ img: ImageRecord; containers: number; shared: number; unique: number }>;
@@ -52,25 +52,20 @@ export async function pruneImages(store: Store, o: { all?: boolean } = {}): Prom
   return (await removeImages(store, doomed.map((i) => i.id), { force: false, ignoreMissing: true })).deleted;
 }
 
-export interface SystemPruneReport { containers: string[]; networks: string[]; volumes: string[]; images: string[]; bytes: number }
+/** What went; errors: the containers that could not (a pod's infra, a service container). */
+export interface SystemPruneReport { pods: string[]; containers: string[]; networks: string[]; volumes: string[]; images: string[]; bytes: number; errors: string[] }
 
 export async function pruneSystem(store: Store, o: { all?: boolean; volumes?: boolean } = {}): Promise<SystemPruneReport> {
   const before = diskUsage(store).summary.reduce((n, s) => n + s.Size, 0);
-  const containers: string[] = [];
-  for (const rec of store.listContainers().filter((r) => r.state !== 'running')) {
-    await removeContainer(store, rec, { force: true });
-    containers.push(rec.id);
-  }
+  // Pods first, as Podman: a stopped pod's infra goes with it.
+  const pods = await (await import('./pods.js')).prunePods(store);
+  const { deleted: containers, errors } = await pruneContainers(store);
   const { pruneNetworks } = await import('./networks.js');
   const networks = await pruneNetworks(store);
-  const volumes: string[] = [];
-  if (o.volumes) {
-    const usage = volumeUsage(store);
-    for (const v of listVolumes(store).filter((x) => !usage.has(x.name))) { removeVolume(store, v.name); volumes.push(v.name); }
-  }
+  const volumes = o.volumes ? pruneVolumes(store) : [];
   const images = await pruneImages(store, { all: o.all });
   const after = diskUsage(store).summary.reduce((n, s) => n + s.Size, 0);
-  return { containers, networks, volumes, images, bytes: Math.max(0, before - after) };
+  return { pods, containers, networks, volumes, images, bytes: Math.max(0, before - after), errors };
 }
 
 /** Everything goes: containers (stopped first), networks, volumes, images, and the store itself. */

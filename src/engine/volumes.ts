@@ -227,6 +227,21 @@ export function volumeUsage(store: Store): Map<string, ContainerRecord[]> {
   return usage;
 }
 
+/** The volumes no container uses (those `match` accepts): what volume prune removes. */
+export function unusedVolumes(store: Store, match: (v: VolumeRecord) => boolean = () => true): VolumeRecord[] {
+  const usage = volumeUsage(store);
+  return listVolumes(store).filter((v) => !usage.has(v.name) && match(v));
+}
+
+/** volume prune: remove the unused volumes; one a container took meanwhile stays. Returns the names removed. */
+export function pruneVolumes(store: Store, match?: (v: VolumeRecord) => boolean): string[] {
+  const removed: string[] = [];
+  for (const v of unusedVolumes(store, match)) {
+    try { removeVolume(store, v.name); removed.push(v.name); } catch (e) { if (!(e instanceof TspodError && e.code === 'E_VOLUME_IN_USE')) throw e; }
+  }
+  return removed;
+}
+
 export function volumeUsers(store: Store, name: string): ContainerRecord[] {
   return volumeUsage(store).get(name) ?? [];
 }

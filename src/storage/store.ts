@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { storeDir } from '../paths.js';
-import { TspodError } from '../errors.js';
 import { withLock, acquireLock, acquireLockAsync } from '../sys/lock.js';
 import { processAlive } from '../sys/proc.js';
 

@@ -1,6 +1,5 @@
 // The only module that loads native code: thin typed wrappers over the libc calls Node lacks, from
 // tspod's own small addon (src/sys/native/tspod_sys.c, built into dist/native). Loaded on first use.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';

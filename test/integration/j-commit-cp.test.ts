@@ -167,4 +167,24 @@ test('system df counts images, containers and volumes; image prune removes dangl
   ok(['pull', '-q', alpine]);
 });
 
+test('system prune: exited containers and unused networks go, running ones and named images stay; --volumes takes unused volumes too', () => {
+  ok(['rm', '-a', '-f', '-t', '0']);
+  ok(['volume', 'create', 'prunevol']);
+  ok(['network', 'create', 'prunenet']);
+  const pod = ok(['pod', 'create', '--name', 'prunepod']).trim();
+  const exited = ok(['run', '-d', alpine, 'true']).trim();
+  const running = ok(['run', '-d', alpine, 'sleep', '100']).trim();
+  ok(['wait', exited]);
+  const out = ok(['system', 'prune', '-f']);
+  assert.match(out, new RegExp(`Deleted Containers\n${exited}\n`));
+  assert.match(out, /Deleted Networks\nprunenet\n/);
+  assert.match(out, new RegExp(`Deleted Pods\n${pod}\n`), 'a pod that does not run goes, its infra with it');
+  assert.is(ok(['ps', '-a', '-q', '--no-trunc']).trim(), running, 'only the running container is left');
+  assert.is(ok(['volume', 'ls', '-q']).trim(), 'prunevol', 'volumes stay without --volumes');
+  assert.match(ok(['images', '--format', '{{.Repository}}']), /alpine/);
+  assert.match(ok(['system', 'prune', '-f', '--volumes']), /Deleted Volumes\nprunevol\n/);
+  assert.is(ok(['volume', 'ls', '-q']), '');
+  ok(['rm', '-f', '-t', '0', running]);
+});
+
 test.run();

@@ -234,11 +234,10 @@ export class ContainerPruneCommand extends TspodCommand {
       process.stdout.write('WARNING! This will remove all non running containers.\n');
       if (!confirm('Are you sure you want to continue?')) return 0;
     }
-    for (const rec of (await e.listContainers(e.store, { all: true })).filter((c) => c.state !== 'running')) {
-      await e.removeContainer(e.store, rec);
-      process.stdout.write(`${rec.id}\n`);
-    }
-    return 0;
+    const { deleted, errors } = await e.pruneContainers(e.store);
+    for (const id of deleted) process.stdout.write(`${id}\n`);
+    for (const m of errors) process.stderr.write(`Error: ${m}\n`);
+    return errors.length ? 125 : 0;
   }
 }
 

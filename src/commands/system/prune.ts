@@ -80,12 +80,14 @@ export class SystemPruneCommand extends TspodCommand {
     const [{ pruneSystem }, { Store }] = await Promise.all([import('../../engine/system.js'), import('../../storage/store.js')]);
     const r = await pruneSystem(new Store(), { all: this.all, volumes: this.volumes });
     const section = (title: string, ids: string[]) => { if (ids.length) process.stdout.write(`Deleted ${title}\n${ids.map((i) => `${i}\n`).join('')}`); };
+    section('Pods', r.pods);
     section('Containers', r.containers);
     section('Networks', r.networks);
     section('Volumes', r.volumes);
     section('Images', r.images);
     process.stdout.write(`Total reclaimed space: ${size(r.bytes)}\n`);
-    return 0;
+    for (const m of r.errors) process.stderr.write(`Error: ${m}\n`);
+    return r.errors.length ? 125 : 0;
   }
 }
 

@@ -165,18 +165,14 @@ export class VolumePruneCommand extends TspodCommand {
     const e = await engine();
     const [{ parseFilters, matchesAll, matchesLabel }, { confirm }] = await Promise.all([import('../../engine/filters.js'), import('../base.js')]);
     const filters = parseFilters(this.filter, ['label', 'label!'], 'volume prune');
-    const usage = e.volumeUsage(e.store);
-    const unused = e.listVolumes(e.store).filter((v) => !usage.has(v.name)
-      && matchesAll(filters, (key, value) => (key === 'label' ? matchesLabel(v.labels, value) : !matchesLabel(v.labels, value))));
+    const match = (v: { labels: Record<string, string> }) => matchesAll(filters, (key, value) => (key === 'label' ? matchesLabel(v.labels, value) : !matchesLabel(v.labels, value)));
     if (!this.force) {
+      const unused = e.unusedVolumes(e.store, match);
       if (!unused.length) return 0;
       process.stdout.write(`WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n${unused.map((v) => `${v.name}\n`).join('')}`);
       if (!confirm('Are you sure you want to continue?')) return 0;
     }
-    for (const v of unused) {
-      e.removeVolume(e.store, v.name);
-      process.stdout.write(`${v.name}\n`);
-    }
+    for (const name of e.pruneVolumes(e.store, match)) process.stdout.write(`${name}\n`);
     return 0;
   }
 }

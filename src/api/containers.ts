@@ -9,7 +9,7 @@ import { PassThrough, Writable } from 'node:stream';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { TspodError } from '../errors.js';
 import { humanDuration, unixSeconds } from '../units.js';
-import { findContainer, current, listContainers, sleep } from '../engine/containers.js';
+import { findContainer, current, listContainers, sleep, containerCmd } from '../engine/containers.js';
 import { createContainer, type CreateOptions } from '../engine/create.js';
 import { startContainer } from '../engine/start.js';
 import * as life from '../engine/lifecycle.js';
@@ -68,7 +68,7 @@ function dockerInspect(store: Store, rec: ContainerRecord, size: boolean): Recor
     // Docker has no Health at all for a container without a health check.
     State: { ...i.State, Status: rec.state, Error: '', Health: cfg?.healthcheck ? i.State.Health : undefined, Healthcheck: undefined },
     Config: {
-      ...i.Config, Image: rec.imageName, Entrypoint: cfg?.entrypoint ?? null, Cmd: rec.command.slice((cfg?.entrypoint ?? []).length),
+      ...i.Config, Image: rec.imageName, Entrypoint: cfg?.entrypoint ?? null, Cmd: containerCmd(rec),
       AttachStdin: false, AttachStdout: !rec.detached, AttachStderr: !rec.detached, OpenStdin: !!cfg?.interactive, StdinOnce: false,
       ExposedPorts: exposed, Volumes: null, StopTimeout: cfg?.stopTimeout ?? 10,
     },

@@ -97,7 +97,7 @@ export async function plainArchive(input: string, tmpDir: string): Promise<{ fil
   const label = input === '-' ? 'the archive on stdin' : input;
   let fd: number;
   try { fd = input === '-' ? 0 : fs.openSync(input, 'r'); } catch (e) {
-    throw new TspodError('E_ARCHIVE', `cannot open ${input}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { hint: 'check the path given with -i' });
+    throw new TspodError('E_ARCHIVE', `cannot open ${input}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { hint: 'check the archive\'s path (load -i, or the FILE of docker-archive:FILE and oci-archive:FILE)' });
   }
   const regular = fs.fstatSync(fd).isFile();
   const head = Buffer.alloc(4);

@@ -12,12 +12,15 @@ export function progressPrinter(out: NodeJS.WriteStream, quiet: boolean, kind: k
   const words = WORDS[kind];
   const short = (d: string) => d.slice(7, 19);
   if (!out.isTTY) {
+    // Off a terminal, containers/image's lines as Podman prints them (logs and scripts look for
+    // them), and a blob not sent because the other side has it says so.
+    let begun = false;
     return (e) => {
-      if (e.type === 'resolved') { if (kind === 'pull') out.write(`Resolved ${e.name} to ${e.digest}\n`); }
-      else if (e.type === 'layer-skip') out.write(`Layer ${short(e.digest)} already present\n`);
-      else if (e.type === 'layer-start') out.write(`Copying blob ${short(e.digest)} (${humanSize(e.size)})\n`);
-      else if (e.type === 'layer-done') out.write(`Copied blob ${short(e.digest)}\n`);
-      else if (e.type === 'done') out.write(`Writing image ${e.id.slice(0, 12)}\n`);
+      if (e.type === 'layer-bytes' || e.type === 'layer-done') return;
+      if (!begun) { begun = true; out.write('Getting image source signatures\n'); }
+      if (e.type === 'layer-skip') out.write(`Copying blob ${e.digest} skipped: already exists\n`);
+      else if (e.type === 'layer-start') out.write(`Copying blob ${e.digest}\n`);
+      else if (e.type === 'done') { begun = false; out.write(`Copying config ${e.config}\nWriting manifest to image destination\nStoring signatures\n`); }
     };
   }
   const order: string[] = [];

@@ -109,6 +109,6 @@ export async function copyImage(source: ImageSource, dest: ImageDestination, opt
   const changed = format !== sourceFormat || layers.some((l, i) => l.digest !== m.layers[i].digest || l.mediaType !== m.layers[i].mediaType);
   const manifest = changed ? buildManifest(format, m.config, layers, source.name, m.annotations) : resolved;
   const id = await dest.commitImage({ name: source.name, manifest, configDigest: m.config.digest, config, diffIds: diffIds as string[], created: parsed.created });
-  emit({ type: 'done', id });
+  emit({ type: 'done', id, config: m.config.digest });
   return id;
 }

@@ -53,4 +53,4 @@ export type ProgressEvent =
   | { type: 'layer-start'; digest: string; size: number }
   | { type: 'layer-bytes'; digest: string; bytes: number; size: number }
   | { type: 'layer-done'; digest: string; size: number }
-  | { type: 'done'; id: string };
+  | { type: 'done'; id: string; config: string };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { TspodError, UsageError } from '../errors.js';
 import { isRootless } from '../paths.js';
 import { Store, type ContainerRecord, type ImageRecord } from '../storage/store.js';
-import { findContainer } from './containers.js';
+import { findContainer, containerCmd } from './containers.js';
 import { findImage, tagName } from './images.js';
 import { applyChanges } from './changes.js';
 import type { Change } from '../layers/writer.js';
@@ -48,6 +48,26 @@ export interface CommitOptions {
   onWarning?: (m: string) => void;
 }
 
+/**
+ * The image's config as the container ran it, as Podman's commit makes it: its entrypoint and
+ * command (an entrypoint given to run replaces the image's command too), environment, user,
+ * working directory and exposed ports.
+ */
+function runConfig(image: Record<string, unknown>, rec: ContainerRecord): Record<string, unknown> {
+  const cfg = rec.config;
+  const out: Record<string, unknown> = { ...image };
+  delete out.Entrypoint;
+  delete out.Cmd;
+  if (cfg?.entrypoint?.length) out.Entrypoint = cfg.entrypoint;
+  const cmd = containerCmd(rec);
+  if (cmd.length) out.Cmd = cmd;
+  if (cfg?.env?.length) out.Env = mergeEnvList((image.Env as string[] | undefined) ?? [], cfg.env);
+  if (cfg?.user) out.User = cfg.user;
+  if (cfg?.workdir) out.WorkingDir = cfg.workdir;
+  if (cfg?.exposed?.length) out.ExposedPorts = { ...(image.ExposedPorts as Record<string, object> | undefined), ...Object.fromEntries(cfg.exposed.map((p) => [p, {}])) };
+  return out;
+}
+
 export async function commitContainer(store: Store, ref: string, name: string | undefined, o: CommitOptions = {}): Promise<string> {
   const rec = findContainer(store, ref);
   const img = imageOf(store, rec);
@@ -62,7 +82,7 @@ export async function commitContainer(store: Store, ref: string, name: string | 
   try {
     const base = JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as Record<string, unknown> & { config?: Record<string, unknown>; rootfs?: { diff_ids?: string[] }; history?: unknown[] };
     // A --change that can't apply fails before any layer is written.
-    const imageConfig = applyChanges({ ...(base.config ?? {}), ...(rec.config?.env?.length ? { Env: mergeEnvList((base.config?.Env as string[] | undefined) ?? [], rec.config.env) } : {}) }, o.changes ?? []);
+    const imageConfig = applyChanges(runConfig(base.config ?? {}, rec), o.changes ?? []);
     const dest = new StoreDestination(store, o.onWarning, { built: true });
     const diffId = await containerLayer(store, rec, img, dest);
     const created = new Date().toISOString();

@@ -67,6 +67,11 @@ export function current(store: Store, id: string): ContainerRecord | undefined {
   return rec && reconcile(store, rec);
 }
 
+/** The container's command after its entrypoint (its argv is the entrypoint's words, then these). */
+export function containerCmd(rec: ContainerRecord): string[] {
+  return rec.command.slice((rec.config?.entrypoint ?? []).length);
+}
+
 /** The pid of a running container's first process, from the runtime's pid file; 0 when it is not running. */
 export function containerPid(store: Store, rec: ContainerRecord): number {
   if (rec.state !== 'running') return 0;

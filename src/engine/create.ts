@@ -116,7 +116,8 @@ export interface CreateOptions {
 }
 
 async function ensureImage(store: Store, opts: CreateOptions): Promise<ImageRecord> {
-  const policy = opts.pull ?? 'missing';
+  // An archive (docker-archive:FILE, oci-archive:FILE) is read each time, as Podman does: a pull of it.
+  const policy = /^(docker-archive|oci-archive):/.test(opts.image) ? 'always' : opts.pull ?? 'missing';
   let img = policy === 'always' ? undefined : await findImage(store, opts.image);
   if (!img) {
     if (policy === 'never') throw new ImageNotFoundError(opts.image);

@@ -8,7 +8,7 @@ import { TspodError, RuntimeError } from '../errors.js';
 import type { Store, ContainerRecord } from '../storage/store.js';
 import { processAlive } from '../sys/proc.js';
 import { mark } from '../trace.js';
-import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone, containerPid, listContainers } from './containers.js';
+import { current, requireRunning, updateContainer, withContainer, runcStateRoot, sleep, containerGone, containerPid, listContainers, containerCmd } from './containers.js';
 import { validateName } from './create.js';
 import { volumeDataDir } from './volumes.js';
 import { humanSizeWithPrecision } from '../units.js';
@@ -363,7 +363,7 @@ export function inspectContainer(store: Store, input: ContainerRecord, o: { size
     OCIRuntime: cfg?.runtime ?? '',
     IsService: !!rec.isService,
     Config: {
-      Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: rec.command, Entrypoint: (cfg?.entrypoint ?? []).join(' '), WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
+      Hostname: spec.hostname ?? cfg?.hostname ?? '', Env: spec.process?.env ?? cfg?.env ?? [], Cmd: containerCmd(rec).length ? containerCmd(rec) : null, Entrypoint: (cfg?.entrypoint ?? []).join(' '), WorkingDir: spec.process?.cwd ?? cfg?.workdir ?? '/',
       User: cfg?.user ?? '', Tty: !!cfg?.tty, OpenStdin: !!cfg?.interactive, StopSignal: rec.stopSignal ?? 'SIGTERM',
       Labels: rec.labels ?? {}, Annotations: cfg?.annotations ?? {}, Healthcheck: inspectHealthConfig(cfg?.healthcheck), HealthcheckOnFailureAction: cfg?.healthcheck?.onFailure ?? 'none', SdNotifyMode: cfg?.sdNotifyMode ?? 'conmon', SdNotifySocket: cfg?.notifySocket ?? '', CreateCommand: rec.createCommand ?? [],
     },

@@ -242,7 +242,7 @@ export async function loadImages(store: Store, input: string, opts: { onProgress
       const plain = await plainArchive(input, tmp);
       index = await TarIndex.of(plain.file, label);
     } catch (e) {
-      if (e instanceof ArchiveError) throw new TspodError('E_ARCHIVE', `payload does not match any of the supported image formats: ${e.message}`, { hint: 'load takes a docker-archive or oci-archive (as tspod save writes them), gzip or zstd compressed or not; nothing was loaded' });
+      if (e instanceof ArchiveError) throw new TspodError('E_ARCHIVE', `payload does not match any of the supported image formats: ${e.message}`, { hint: 'give a docker-archive or oci-archive (as tspod save writes them), gzip or zstd compressed or not; nothing was loaded' });
       throw e;
     }
     const loaded: Array<{ id: string; names: string[] }> = [];

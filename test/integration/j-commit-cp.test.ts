@@ -148,6 +148,33 @@ test('export and import: a container\'s whole root as a tar, back as a one-layer
   ok(['rm', 'ex1']);
 });
 
+test('commit keeps how the container ran (entrypoint, command, user, workdir, ports); run and create take a docker-archive:', () => {
+  ok(['run', '--name', 'ran', '-w', '/tmp', '-u', '1:1', '--expose', '99', '--entrypoint', '["/bin/echo","from-entrypoint"]', alpine]);
+  ok(['commit', '-q', 'ran', 'ranimg:1']);
+  const cfg = JSON.parse(ok(['image', 'inspect', '--format', '{{json .Config}}', 'ranimg:1']));
+  assert.equal(cfg.Entrypoint, ['/bin/echo', 'from-entrypoint']);
+  assert.is(cfg.Cmd, undefined, 'an entrypoint given to run replaces the image\'s command');
+  assert.is(cfg.User, '1:1');
+  assert.is(cfg.WorkingDir, '/tmp');
+  assert.ok('99/tcp' in cfg.ExposedPorts);
+  ok(['run', '--name', 'ran2', alpine, 'echo', 'a', 'b']);
+  assert.is(ok(['inspect', '--format', '{{json .Config.Cmd}}', 'ran2']).trim(), '["echo","a","b"]');
+  ok(['commit', '-q', 'ran2', 'ranimg:2']);
+  assert.is(ok(['image', 'inspect', '--format', '{{json .Config.Cmd}}', 'ranimg:2']).trim(), '["echo","a","b"]');
+  ok(['save', '-q', '-o', `${WORK}/ran.tar`, 'ranimg:1']);
+  ok(['rm', 'ran', 'ran2']);
+  ok(['rmi', 'ranimg:1', 'ranimg:2']);
+  const run = tspod(['run', '--rm', `docker-archive:${WORK}/ran.tar`]);
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout, 'from-entrypoint\n');
+  assert.match(run.stderr, /^Getting image source signatures\n(Copying blob .*\n)+Copying config sha256:[a-f0-9]{64}\nWriting manifest to image destination\nStoring signatures\n$/);
+  const id = ok(['create', '-q', `docker-archive:${WORK}/ran.tar`]).trim().split('\n').pop()!;
+  assert.is(ok(['start', '--attach', id]), 'from-entrypoint\n');
+  assert.match(ok(['inspect', '--format', '{{.ImageName}}', id]), /ranimg:1/);
+  ok(['rm', id]);
+  ok(['rmi', 'ranimg:1']);
+});
+
 test('system df counts images, containers and volumes; image prune removes dangling images only, -a every unused one', () => {
   ok(['rm', '-a', '-f', '-t', '0']);
   ok(['run', '-v', '/anon', '--name', 'df1', alpine, 'true']);

@@ -261,6 +261,15 @@ export class TopCommand extends TspodCommand {
   }
 }
 
+/** pause (freeze) or unpause (thaw) the named, all or latest running containers, printing each */
+async function freezeTargets(cmd: { containers: string[]; all: boolean; latest: boolean }, freeze: boolean): Promise<number> {
+  const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
+  const flags = { names: cmd.containers, all: cmd.all, latest: cmd.latest };
+  checkTargetFlags(flags);
+  for (const t of await resolveTargets(e.store, flags, { running: true })) { await e.pauseContainer(e.store, t.rec, freeze); process.stdout.write(`${t.shown}\n`); }
+  return 0;
+}
+
 export class PauseCommand extends TspodCommand {
   static paths = [['pause'], ['container', 'pause']];
   static usage = TspodCommand.Usage({
@@ -274,13 +283,7 @@ export class PauseCommand extends TspodCommand {
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
   containers = Option.Rest();
 
-  async run(): Promise<number> {
-    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
-    const flags = { names: this.containers, all: this.all, latest: this.latest };
-    checkTargetFlags(flags);
-    for (const t of await resolveTargets(e.store, flags, { running: true })) { await e.pauseContainer(e.store, t.rec, true); process.stdout.write(`${t.shown}\n`); }
-    return 0;
-  }
+  run(): Promise<number> { return freezeTargets(this, true); }
 }
 
 export class UnpauseCommand extends TspodCommand {
@@ -295,13 +298,7 @@ export class UnpauseCommand extends TspodCommand {
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
   containers = Option.Rest();
 
-  async run(): Promise<number> {
-    const [e, { checkTargetFlags, resolveTargets }] = await Promise.all([engine(), import('./targets.js')]);
-    const flags = { names: this.containers, all: this.all, latest: this.latest };
-    checkTargetFlags(flags);
-    for (const t of await resolveTargets(e.store, flags, { running: true })) { await e.pauseContainer(e.store, t.rec, false); process.stdout.write(`${t.shown}\n`); }
-    return 0;
-  }
+  run(): Promise<number> { return freezeTargets(this, false); }
 }
 
 export class ContainerExistsCommand extends TspodCommand {

@@ -130,11 +130,22 @@ export async function plainArchive(input: string, tmpDir: string): Promise<{ fil
 
 /** An http(s) URL's body into `file` (load -i URL, import URL). */
 async function download(url: string, file: string): Promise<string> {
-  let res: Response;
-  try { res = await fetch(url); } catch (e) {
-    throw new TspodError('E_ARCHIVE', `cannot fetch ${url}: ${((e as Error).cause as Error)?.message ?? (e as Error).message}`, { hint: 'check the URL' });
+  const { getUrl } = await import('../registry/client.js');
+  let res: Awaited<ReturnType<typeof getUrl>>;
+  try { res = await getUrl(url); } catch (e) {
+    throw new TspodError('E_ARCHIVE', `cannot fetch ${url}: ${(e as Error).message}`, { hint: 'check the URL' });
   }
-  if (!res.ok || !res.body) throw new TspodError('E_ARCHIVE', `${url} answered ${res.status}`, { hint: 'check the URL' });
-  await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(file));
+  if (res.statusCode !== 200) { await res.body.dump(); throw new TspodError('E_ARCHIVE', `${url} answered ${res.statusCode}`, { hint: 'check the URL' }); }
+  // Written as it comes, never paused: undici 7 crashes when a server closes the connection after
+  // the body (HTTP/1.0's way, Python's http.server) while the body is paused by back-pressure
+  // (nodejs/undici#5360, fixed in undici 8, which needs Node 22).
+  const fd = fs.openSync(file, 'w', 0o600);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      res.body.on('data', (c: Buffer) => { try { fs.writeSync(fd, c); } catch (e) { res.body.destroy(e as Error); } });
+      res.body.on('end', resolve);
+      res.body.on('error', (e) => reject(new TspodError('E_ARCHIVE', `cannot fetch ${url}: ${e.message}`, { hint: 'check the URL and the network; nothing was loaded' })));
+    });
+  } finally { fs.closeSync(fd); }
   return file;
 }

@@ -796,13 +796,14 @@ async function fetchSource(url: string, scratch: string): Promise<Source> {
   const dir = path.join(scratch, `url-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(dir);
   const file = path.join(dir, name);
-  let res: Response;
-  try { res = await fetch(url, { redirect: 'follow' }); } catch (e) {
+  const { getUrl } = await import('../registry/client.js');
+  let res: Awaited<ReturnType<typeof getUrl>>;
+  try { res = await getUrl(url); } catch (e) {
     throw new TspodError('E_BUILD_ADD', `ADD ${url}: cannot fetch it: ${(e as Error).message}`, { hint: 'check the URL and the network' });
   }
-  if (!res.ok || !res.body) throw new TspodError('E_BUILD_ADD', `ADD ${url}: the server answered ${res.status} ${res.statusText}`, { hint: 'check the URL' });
-  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()), { mode: 0o600 });
-  const modified = res.headers.get('last-modified');
+  if (res.statusCode !== 200) { await res.body.dump(); throw new TspodError('E_BUILD_ADD', `ADD ${url}: the server answered ${res.statusCode}`, { hint: 'check the URL' }); }
+  fs.writeFileSync(file, Buffer.from(await res.body.arrayBuffer()), { mode: 0o600 });
+  const modified = [res.headers['last-modified']].flat()[0];
   if (modified) { const t = new Date(modified); if (!Number.isNaN(t.getTime())) fs.utimesSync(file, t, t); }
   return { full: file, rel: name };
 }

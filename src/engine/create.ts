@@ -168,7 +168,7 @@ function checkDnsAndHosts(opts: CreateOptions): void {
 const PROXY_VARS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy'].flatMap((v) => [v, v.toUpperCase()]);
 
 /** tspod's own variables of the caller's environment, which --env-host leaves behind. */
-const HOST_ONLY_ENV = new Set(['TSPOD_EVENTS_BACKEND', 'TSPOD_HOST_UID', 'TSPOD_HOST_GID', 'TSPOD_LAUNCHER', 'TSPOD_TRACE', 'TSPOD_STORE', 'TSPOD_RUNTIME_DIR', 'TSPOD_DEFAULT_MOUNTS_FILE', 'NODE_EXTRA_CA_CERTS']);
+const HOST_ONLY_ENV = new Set(['TSPOD_EVENTS_BACKEND', 'TSPOD_HOST_UID', 'TSPOD_HOST_GID', 'TSPOD_LAUNCHER', 'TSPOD_TRACE', 'TSPOD_STORE', 'TSPOD_RUNTIME_DIR', 'TSPOD_DEFAULT_MOUNTS_FILE', 'NODE_EXTRA_CA_CERTS', 'TSPOD_EXTRA_CA_CERTS']);
 
 /** The proxy settings of the caller's environment, which a container gets unless --http-proxy=false (as Podman). */
 function proxyEnv(): string[] {

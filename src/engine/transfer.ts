@@ -157,13 +157,28 @@ export function outputSink(output: string | undefined): { write(c: Buffer): Prom
   const file = output ? `${output}.tspod-${process.pid}.tmp` : undefined;
   // A deep buffer lets the writes (libuv's thread pool) run while the main thread reads and hashes
   // the next bodies: with the default 16 KiB the two took turns (save 1.1 s -> see README).
-  const stream = file ? fs.createWriteStream(file, { mode: 0o644, highWaterMark: 4 << 20 }) : process.stdout;
+  // Opened here, so that a directory one can't write to is said at once, not in a stream's error.
+  let fd: number | undefined;
+  if (file) {
+    try { fd = fs.openSync(file, 'w', 0o644); } catch (e) {
+      throw new TspodError('E_SAVE', `cannot write ${output}: ${(e as Error).message.replace(/, open .*$/, '')}`, { hint: 'give -o a path in a directory you can write' });
+    }
+  }
+  const stream = fd !== undefined ? fs.createWriteStream('', { fd, highWaterMark: 4 << 20 }) : process.stdout;
   let failed: Error | undefined;
-  stream.on('error', (e) => { failed = e; });
+  const waiting = new Set<(e: Error) => void>();
+  stream.on('error', (e) => {
+    failed = new TspodError('E_SAVE', `cannot write ${output ?? 'to stdout'}: ${e.message.replace(/, write$/, '')}`, { hint: output ? 'nothing was saved; free some space or write elsewhere' : 'what went out is incomplete; free some space or write elsewhere' });
+    for (const w of waiting) w(failed);
+  });
   return {
     write: (c) => new Promise((resolve, reject) => {
       if (failed) return reject(failed);
-      if (stream.write(c)) resolve(); else stream.once('drain', () => (failed ? reject(failed) : resolve()));
+      if (stream.write(c)) return resolve();
+      // A write that fails (a full disk) ends the stream with 'error' and never a 'drain'.
+      const onError = (e: Error) => { waiting.delete(onError); reject(e); };
+      waiting.add(onError);
+      stream.once('drain', () => { waiting.delete(onError); if (failed) reject(failed); else resolve(); });
     }),
     done: () => new Promise((resolve, reject) => {
       if (!file) return resolve();

@@ -97,6 +97,15 @@ int main(int argc, char **argv) {
   snprintf(setup, sizeof setup, "%s/src/userns/setup.js", dir);
   /* conmon runs this launcher again when a detached container exits. */
   setenv("TSPOD_LAUNCHER", self, 1);
+  /*
+   * Node parses NODE_EXTRA_CA_CERTS at every start (~28 ms for a distribution's CA bundle), when
+   * most commands make no TLS connection: tspod reads it from TSPOD_EXTRA_CA_CERTS when one does.
+   */
+  const char *extra_ca = getenv("NODE_EXTRA_CA_CERTS");
+  if (extra_ca && *extra_ca) {
+    setenv("TSPOD_EXTRA_CA_CERTS", extra_ca, 1);
+    unsetenv("NODE_EXTRA_CA_CERTS");
+  }
 
   /*
    * node [--max-semi-space-size=1] -- CLI ARGS...: a pull or push streams hundreds of MB through small

@@ -6,6 +6,7 @@ import type { Agent as AgentClass, Dispatcher, interceptors as Interceptors } fr
 import { RegistryError, TspodError } from '../errors.js';
 import { apiHost } from './reference.js';
 import { basicHeader, findCredentials, parseChallenge, type Credentials } from './auth.js';
+import { trustedTls } from './trust.js';
 
 // undici parses HTTP with WebAssembly (llhttp). V8's optimizing compile of it costs ~35 MB of RSS and
 // ~100 ms of CPU, for a parser that mostly skips over blob bodies: the baseline compiler is enough.
@@ -22,6 +23,17 @@ const apiRequest = requireUndici('undici/lib/api/api-request') as (this: Dispatc
 function request(url: string | URL, opts: { dispatcher: Dispatcher; method?: Dispatcher.HttpMethod; headers?: Record<string, string>; body?: Dispatcher.DispatchOptions['body'] }): Promise<Dispatcher.ResponseData> {
   const u = new URL(url);
   return apiRequest.call(opts.dispatcher, { origin: u.origin, path: `${u.pathname}${u.search}`, method: opts.method ?? 'GET', headers: opts.headers, body: opts.body });
+}
+
+let plainAgent: Dispatcher | undefined;
+
+/**
+ * GET an http(s) URL that is no registry (kube play URL, load -i URL, ADD URL), redirects followed,
+ * with the same TLS trust as the registry client. The caller reads or dumps the body.
+ */
+export function getUrl(url: string): Promise<Dispatcher.ResponseData> {
+  plainAgent ??= new Agent({ connect: trustedTls() }).compose(redirect({ maxRedirections: 5 }));
+  return request(url, { dispatcher: plainAgent });
 }
 
 export interface SendOptions {
@@ -89,7 +101,7 @@ export class RegistryClient {
     this.opts = { insecure: false, retries: 4, backoffMs: 250, ...opts };
     // Without verification there is nothing to check certificates against: an empty CA list spares
     // loading the system's roots (~25 ms) for the https attempt an insecure registry gets first.
-    const connect = this.opts.insecure ? { rejectUnauthorized: false, ca: [] } : {};
+    const connect = this.opts.insecure ? { rejectUnauthorized: false, ca: [] } : trustedTls();
     this.dispatcher = new Agent({ connect, connections: 16 }).compose(redirect({ maxRedirections: 5 }));
   }
 

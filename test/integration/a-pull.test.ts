@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { getWorld, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+import { getWorld, startRegistry, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
 
 const STORE = `/home/${TEST_USER}/.local/share/tspod`;
 let reg = '';
@@ -122,6 +122,36 @@ test('unknown images, bad references and unreachable registries fail with one cl
   const tls = tspod(['pull', `localhost:1/alpine`]);
   assert.match(tls.stderr, /--tls-verify=false/);
   assert.not.match(unknown.stderr + bad.stderr + down.stderr, /\n\s+at /, 'no stack traces');
+});
+
+test('HTTPS: a registry whose CA is in NODE_EXTRA_CA_CERTS is trusted, as Node trusts it; without it the pull fails; no command reads the file before a TLS connection', async () => {
+  const dir = fs.mkdtempSync('/tmp/tspod-tls-');
+  fs.chmodSync(dir, 0o755);
+  const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  assert.is(made.status, 0, made.stderr);
+  fs.chmodSync(cert, 0o644);
+  const tls = await startRegistry(undefined, { cert, key });
+  try {
+    const seed = spawnSync('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${reg}/alpine:3.20`, `docker://${tls.host}/alpine:3.20`], { encoding: 'utf8' });
+    assert.is(seed.status, 0, seed.stderr);
+    const untrusted = tspod(['pull', '-q', `${tls.host}/alpine:3.20`]);
+    assert.is(untrusted.status, 125);
+    assert.match(untrusted.stderr, /^Error: .*TLS handshake failed \(.*CERT.*\).*--tls-verify=false/m);
+    const trusted = tspod(['pull', '-q', `${tls.host}/alpine:3.20`], { env: { NODE_EXTRA_CA_CERTS: cert } });
+    assert.is(trusted.status, 0, trusted.stderr);
+    assert.is(trusted.stdout.trim(), tspod(['inspect', '--format', '{{.Id}}', `${reg}/alpine:3.20`]).stdout.trim());
+    // Node would warn about a missing file at every start; tspod only where it would trust it.
+    const missing = '/nonexistent/ca.pem';
+    assert.is(tspod(['images', '-q'], { env: { NODE_EXTRA_CA_CERTS: missing } }).stderr, '');
+    const warned = tspod(['pull', '-q', `${tls.host}/alpine:3.20`], { env: { NODE_EXTRA_CA_CERTS: missing } });
+    assert.is(warned.status, 125);
+    assert.match(warned.stderr, /^Warning: ignoring extra certs from \/nonexistent\/ca\.pem, load failed: .*ENOENT/m);
+    assert.is(tspod(['rmi', `${tls.host}/alpine:3.20`]).status, 0);
+  } finally {
+    tls.proc.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a corrupt blob fails the pull with a clear message and leaves nothing behind', () => {

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { getWorld, startRegistry, tspod, tspodCommand, TEST_USER } from '../fixtures/world.js';
 
 const HOME = `/home/${TEST_USER}`;
@@ -203,6 +203,26 @@ test('archives tspod saves load and run in Podman; archives Podman saves load an
     assert.is(imageId(layered), id, `${format}: Podman's archive is the same image in tspod`);
     assert.is(tspod(['run', '--rm', layered, ...CHECK]).stdout, expected);
   }
+});
+
+test('save -o into a directory one cannot write fails at once, in one line; load -i of a URL fetches the archive', async () => {
+  const locked = `${WORK}/locked`;
+  fs.mkdirSync(locked, { mode: 0o755 });
+  const denied = tspod(['save', '-o', `${locked}/x.tar`, layered]);
+  assert.is(denied.status, 125);
+  assert.is(denied.stderr, `Error: cannot write ${locked}/x.tar: EACCES: permission denied; give -o a path in a directory you can write\n`);
+  assert.equal(fs.readdirSync(locked), []);
+  const tar = `${WORK}/for-url.tar`;
+  assert.is(tspod(['save', '-o', tar, layered]).status, 0);
+  const server = spawn('python3', ['-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', WORK], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const port = await new Promise<string>((resolve) => server.stdout.on('data', (d: Buffer) => { const m = /port (\d+)/.exec(d.toString()); if (m) resolve(m[1]); }));
+    const loaded = tspod(['load', '-i', `http://127.0.0.1:${port}/for-url.tar`]);
+    assert.is(loaded.status, 0, loaded.stderr);
+    assert.is(loaded.stdout, `Loaded image: ${layered}\n`);
+    const missing = tspod(['load', '-i', `http://127.0.0.1:${port}/nothing.tar`]);
+    assert.equal([missing.status, missing.stderr], [125, `Error: http://127.0.0.1:${port}/nothing.tar answered 404; check the URL\n`]);
+  } finally { server.kill(); }
 });
 
 test('junk, truncated and tampered archives fail with 125 and a message, and store nothing', () => {

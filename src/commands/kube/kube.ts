@@ -8,10 +8,11 @@ async function readYaml(source: string): Promise<string> {
   const { TspodError } = await import('../../errors.js');
   if (source === '-') return fs.readFileSync(0, 'utf8');
   if (/^https?:\/\//.test(source)) {
-    let res: Response;
-    try { res = await fetch(source); } catch (e) { throw new TspodError('E_KUBE', `cannot fetch ${source}: ${((e as Error).cause as Error)?.message ?? (e as Error).message}`, { hint: 'check the URL, or download the file and give its path' }); }
-    if (!res.ok) throw new TspodError('E_KUBE', `cannot fetch ${source}: ${res.status} ${res.statusText}`, { hint: 'check the URL' });
-    return await res.text();
+    const { getUrl } = await import('../../registry/client.js');
+    let res: Awaited<ReturnType<typeof getUrl>>;
+    try { res = await getUrl(source); } catch (e) { throw new TspodError('E_KUBE', `cannot fetch ${source}: ${(e as Error).message}`, { hint: 'check the URL, or download the file and give its path' }); }
+    if (res.statusCode !== 200) { await res.body.dump(); throw new TspodError('E_KUBE', `cannot fetch ${source}: the server answered ${res.statusCode}`, { hint: 'check the URL' }); }
+    return await res.body.text();
   }
   try { return fs.readFileSync(source, 'utf8'); } catch (e) {
     throw new TspodError('E_KUBE', `${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, { hint: 'give a YAML file, - for stdin, or a URL' });

@@ -33,10 +33,13 @@ export function lowerStat(store: Store, layers: string[]): (rel: string) => fs.S
   };
 }
 
-/** What the writer leaves out of a container's upper dir: mount points made for tspod's files and volumes, when empty and not the image's. */
+/** What the writer leaves out of a container's upper dir: mount points made for tspod's files and volumes, when empty and not the image's, and start's /etc/mtab. */
 function mountPointSkip(rec: ContainerRecord, has: (rel: string) => fs.Stats | undefined): (rel: string, st: fs.Stats, full: Buffer) => boolean {
   const points = new Set([...MOUNT_POINTS, ...(rec.config?.volumes ?? []).map((v) => v.destination.replace(/^\/+/, ''))]);
-  return (rel, st, full) => points.has(rel) && !has(rel) && ((st.isFile() && st.size === 0) || (st.isDirectory() && fs.readdirSync(full).length === 0));
+  const whiteout = (s: fs.Stats | undefined) => !!s && s.isCharacterDevice() && s.rdev === 0;
+  return (rel, st, full) => (points.has(rel) && !has(rel) && ((st.isFile() && st.size === 0) || (st.isDirectory() && fs.readdirSync(full).length === 0)))
+    // the /etc/mtab start links to /proc/mounts where the image has none (Podman's diff leaves it out too)
+    || (rel === 'etc/mtab' && (!has(rel) || whiteout(has(rel))) && st.isSymbolicLink() && fs.readlinkSync(full, 'latin1') === '/proc/mounts');
 }
 
 export interface CommitOptions {

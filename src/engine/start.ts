@@ -99,7 +99,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
   const img = store.readImages().find((i) => i.id === rec.imageId);
   if (!img) throw new TspodError('E_NO_IMAGE', `the image of container ${rec.name} (${rec.imageName}) is no longer in the store`, { hint: `pull it again (tspod pull ${rec.imageName}), or remove the container` });
   const imageCfg = (JSON.parse(store.readBlob(`sha256:${img.id}`).toString('utf8')) as ImageConfig).config ?? {};
-  const [{ buildSpec }, { findRuntime }, { mountRoot, mountShm, unmountContainer }, { resolveUser, resolveGroups }, net, { mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
+  const [{ buildSpec }, { findRuntime }, { mountRoot, mountShm, unmountContainer }, { resolveUser, resolveGroups }, net, { linkMtab, mkdirInRoot, resolveInRoot }, { volumeSpecMounts }] = await Promise.all([
     import('../runtime/spec.js'), import('../runtime/oci.js'), import('../runtime/rootfs.js'), import('../runtime/user.js'),
     import('../net/slirp/network.js') as Promise<Net>, import('../runtime/rootpath.js'), import('./volumes.js'),
   ]);
@@ -142,6 +142,7 @@ async function prepare(store: Store, rec: ContainerRecord, attach: boolean): Pro
       mountShm(shmDir(store, rec.id), confined?.shmSize);
     }
     if (ownUserns) fs.chownSync(path.join(dir, 'upper'), toHost(ownUserns.uid, 0), toHost(ownUserns.gid, 0));
+    linkMtab(rootfs, toHost(ownUserns?.uid ?? [], 0), toHost(ownUserns?.gid ?? [], 0));
     addKeepIdUser(rootfs, confined, { user: cfg.user, workdir: cfg.workdir ?? (imageCfg.WorkingDir || '/'), volumes: (cfg.volumes ?? []).map((v) => v.destination), owner: { uid: toHost(ownUserns?.uid ?? [], 0), gid: toHost(ownUserns?.gid ?? [], 0) } });
     const user = resolveUser(rootfs, cfg.user ?? defaultUser(confined) ?? imageCfg.User);
     const groupAdd = (confined?.groupAdd ?? []).filter((g) => g !== 'keep-groups');

@@ -34,3 +34,16 @@ export function mkdirInRoot(root: string, p: string, uid: number, gid: number): 
     if (!fs.existsSync(full)) { fs.mkdirSync(full, 0o755); fs.chownSync(full, uid, gid); }
   }
 }
+
+/** As Podman: a root without /etc/mtab gets one, a link to /proc/mounts, for mount(8) and df. */
+export function linkMtab(root: string, uid: number, gid: number): void {
+  try {
+    if (fs.existsSync(resolveInRoot(root, '/etc/mtab')) || isLink(resolveInRoot(root, '/etc') + '/mtab')) return;
+    mkdirInRoot(root, '/etc', uid, gid);
+    const mtab = path.join(resolveInRoot(root, '/etc'), 'mtab');
+    fs.symlinkSync('/proc/mounts', mtab);
+    fs.lchownSync(mtab, uid, gid);
+  } catch { /* an /etc that is no directory: the container does without, as before */ }
+}
+
+const isLink = (p: string) => { try { return fs.lstatSync(p).isSymbolicLink(); } catch { return false; } };

@@ -49,6 +49,20 @@ test('commit: changes and deletions become one layer; diff lists them; the image
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+test('an image without /etc/mtab gets one at start, a link to /proc/mounts, as in Podman; diff and commit leave it out', () => {
+  ok(['run', '--name', 'mtab-gone', alpine, 'rm', '/etc/mtab']);
+  assert.is(ok(['diff', 'mtab-gone']), 'C /etc\nD /etc/mtab\n');
+  ok(['commit', '-q', 'mtab-gone', 'nomtab:1']);
+  ok(['run', '--name', 'mtab-made', 'nomtab:1', 'stat', '-c', '%N %u', '/etc/mtab']);
+  assert.is(ok(['logs', 'mtab-made']), "'/etc/mtab' -> '/proc/mounts' 0\n");
+  assert.is(ok(['diff', 'mtab-made']), '');
+  ok(['commit', '-q', 'mtab-made', 'nomtab:2']);
+  assert.is(ok(['diff', 'nomtab:2']), '', 'the link is not in the committed layer');
+  assert.is(ok(['run', '--rm', '--read-only', 'nomtab:2', 'stat', '-c', '%N', '/etc/mtab']), "'/etc/mtab' -> '/proc/mounts'\n");
+  ok(['rm', 'mtab-gone', 'mtab-made']);
+  ok(['rmi', 'nomtab:2', 'nomtab:1']);
+});
+
 test('commit of a running container leaves it running', () => {
   ok(['run', '-d', '--name', 'cm2', alpine, 'sh', '-c', 'echo live > /live; sleep 60']);
   let seen = '';

@@ -12,6 +12,8 @@ export interface PullOptions {
   platform?: string;
   /** undefined: follow registries.conf; false: plain HTTP allowed and no certificate checks */
   tlsVerify?: boolean;
+  /** --cert-dir: the registry's certificates from this directory instead of its certs.d */
+  certDir?: string;
   onProgress?: (e: ProgressEvent) => void;
   onWarning?: (message: string) => void;
   /** which registry a short name resolved to */
@@ -140,7 +142,7 @@ async function pullCandidates(store: Store, input: string, opts: PullOptions, mo
       const endpoint = endpoints[i];
       const insecure = opts.tlsVerify === false || (opts.tlsVerify === undefined && endpoint.insecure);
       opts.onNotice?.(`Trying to pull ${formatReference(ref)}...`);
-      const source = new RegistrySource(ref, platform, { insecure }, endpoint.ref);
+      const source = new RegistrySource(ref, platform, { insecure, certDir: opts.certDir }, endpoint.ref);
       try {
         const id = await copyImage(source, new StoreDestination(store, opts.onWarning), { onProgress: (e) => { marks(e); opts.onProgress?.(e); } });
         imageEvent('pull', id, input);

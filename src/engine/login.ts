@@ -8,7 +8,7 @@ function loginKey(input: string): string {
   return key === 'index.docker.io' || key === 'registry-1.docker.io' ? 'docker.io' : key;
 }
 
-export interface LoginOptions { username: string; password: string; authFile?: string; tlsVerify?: boolean }
+export interface LoginOptions { username: string; password: string; authFile?: string; tlsVerify?: boolean; certDir?: string }
 
 export async function login(registry: string, o: LoginOptions): Promise<string> {
   const key = loginKey(registry);
@@ -17,7 +17,7 @@ export async function login(registry: string, o: LoginOptions): Promise<string> 
   ]);
   const domain = key.split('/')[0];
   const insecure = o.tlsVerify === false || (o.tlsVerify === undefined && !!registryFor(loadRegistriesConfig(), parseReference(`${domain}/x`))?.insecure);
-  const client = new RegistryClient(domain, { insecure });
+  const client = new RegistryClient(domain, { insecure, certDir: o.certDir });
   try { await client.checkLogin({ username: o.username, password: o.password }); } finally { await client.close(); }
   const file = loginAuthFile(o.authFile);
   storeCredentials(file, key, { username: o.username, password: o.password });

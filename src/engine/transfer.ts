@@ -10,6 +10,8 @@ import { findImage, tagName } from './images.js';
 
 export interface PushOptions {
   tlsVerify?: boolean;
+  /** --cert-dir: the registry's certificates from this directory instead of its certs.d */
+  certDir?: string;
   /** manifest format: oci or v2s2 (default: the image's own) */
   format?: 'oci' | 'v2s2';
   compressionFormat?: 'gzip' | 'zstd';
@@ -95,7 +97,7 @@ export async function pushImage(store: Store, input: string, destination: string
   const conf = loadRegistriesConfig();
   const insecure = opts.tlsVerify === false || (opts.tlsVerify === undefined && !!registryFor(conf, ref)?.insecure);
   if (opts.authFile) process.env.REGISTRY_AUTH_FILE = opts.authFile;
-  const dest = new RegistryDestination(ref, { insecure, credentials: opts.credentials });
+  const dest = new RegistryDestination(ref, { insecure, credentials: opts.credentials, certDir: opts.certDir });
   const originOf = (repository: string) => {
     const origin = parseReference(repository);
     return new RegistrySource(origin, { os: 'linux', architecture: 'amd64' }, { insecure: !!registryFor(conf, origin)?.insecure });

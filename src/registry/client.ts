@@ -63,6 +63,8 @@ export interface ClientOptions {
   retries?: number;
   /** Base delay of the exponential backoff, in ms. */
   backoffMs?: number;
+  /** --cert-dir: the registry's certificates from here instead of its certs.d directory */
+  certDir?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,7 +90,7 @@ function describeNetworkError(e: unknown): string {
 export class RegistryClient {
   readonly domain: string;
   private readonly host: string;
-  private readonly opts: Required<Omit<ClientOptions, 'credentials'>> & { credentials?: Credentials };
+  private readonly opts: Required<Omit<ClientOptions, 'credentials' | 'certDir'>> & { credentials?: Credentials };
   private base?: string;
   private readonly dispatcher: Dispatcher;
   private readonly tokens = new Map<string, string>();
@@ -101,7 +103,7 @@ export class RegistryClient {
     this.opts = { insecure: false, retries: 4, backoffMs: 250, ...opts };
     // Without verification there is nothing to check certificates against: an empty CA list spares
     // loading the system's roots (~25 ms) for the https attempt an insecure registry gets first.
-    const connect = this.opts.insecure ? { rejectUnauthorized: false, ca: [] } : trustedTls();
+    const connect = this.opts.insecure ? { rejectUnauthorized: false, ca: [] } : trustedTls(domain, opts.certDir);
     this.dispatcher = new Agent({ connect, connections: 16 }).compose(redirect({ maxRedirections: 5 }));
   }
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { getWorld, startRegistry, tspod, TEST_USER, ROOT } from '../fixtures/world.js';
+import { getWorld, startRegistry, tspod, TEST_USER, ROOT, waitForPort } from '../fixtures/world.js';
 
 const STORE = `/home/${TEST_USER}/.local/share/tspod`;
 let reg = '';
@@ -150,6 +150,65 @@ test('HTTPS: a registry whose CA is in NODE_EXTRA_CA_CERTS is trusted, as Node t
     assert.is(tspod(['rmi', `${tls.host}/alpine:3.20`]).status, 0);
   } finally {
     tls.proc.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('certs.d: a registry\'s CA and client certificate from ~/.config/containers/certs.d/HOST:PORT, as Podman reads them, or from --cert-dir', async () => {
+  const dir = fs.mkdtempSync('/tmp/tspod-mtls-');
+  fs.chmodSync(dir, 0o755);
+  const f = (n: string) => path.join(dir, n);
+  const openssl = (...args: string[]) => { const r = spawnSync('openssl', args, { encoding: 'utf8' }); assert.is(r.status, 0, r.stderr); };
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('clientca.key'), '-out', f('clientca.pem'), '-days', '2', '-subj', '/CN=tspod test client CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('client.key'), '-out', f('client.csr'), '-subj', '/CN=tspodtest');
+  openssl('x509', '-req', '-in', f('client.csr'), '-CA', f('clientca.pem'), '-CAkey', f('clientca.key'), '-CAcreateserial', '-out', f('client.pem'), '-days', '2');
+  const tls = await startRegistry(undefined, { cert: f('server.pem'), key: f('server.key') });
+  // The same registry's data, served again asking every client for a certificate of that CA.
+  const config = fs.readFileSync(path.join(tls.dir, 'config.yml'), 'utf8');
+  const port = Number(tls.host.split(':')[1]) + 1;
+  const mtlsConfig = path.join(tls.dir, 'mtls.yml');
+  fs.writeFileSync(mtlsConfig, config.replace(/addr: 127\.0\.0\.1:\d+/, `addr: 127.0.0.1:${port}`).replace(/(    key: .*\n)/, `$1    clientcas:\n      - ${f('clientca.pem')}\n`));
+  const mtls = spawn('docker-registry', ['serve', mtlsConfig], { stdio: 'ignore' });
+  const certsD = `/home/${TEST_USER}/.config/containers/certs.d`;
+  try {
+    await waitForPort(port);
+    const seed = spawnSync('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${reg}/alpine:3.20`, `docker://${tls.host}/alpine:3.20`], { encoding: 'utf8' });
+    assert.is(seed.status, 0, seed.stderr);
+    const mtlsHost = `127.0.0.1:${port}`;
+    const place = (host: string, files: Record<string, string>) => {
+      fs.mkdirSync(path.join(certsD, host), { recursive: true });
+      for (const [to, from] of Object.entries(files)) fs.copyFileSync(f(from), path.join(certsD, host, to));
+      spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, `/home/${TEST_USER}/.config/containers`]);
+    };
+    place(tls.host, { 'ca.crt': 'server.pem' });
+    const trusted = tspod(['pull', '-q', `${tls.host}/alpine:3.20`]);
+    assert.is(trusted.status, 0, trusted.stderr);
+    place(mtlsHost, { 'ca.crt': 'server.pem' });
+    const noCert = tspod(['pull', '-q', `${mtlsHost}/alpine:3.20`]);
+    assert.is(noCert.status, 125, 'the registry wants a client certificate');
+    assert.match(noCert.stderr, new RegExp(`^Error: cannot reach registry ${mtlsHost.replace(/\./g, '\\.')}: `, 'm'));
+    place(mtlsHost, { 'client.cert': 'client.pem', 'client.key': 'client.key' });
+    const withCert = tspod(['pull', '-q', `${mtlsHost}/alpine:3.20`]);
+    assert.is(withCert.status, 0, withCert.stderr);
+    fs.rmSync(path.join(certsD, mtlsHost, 'client.key'));
+    const noKey = tspod(['pull', '-q', `${mtlsHost}/alpine:3.20`]);
+    assert.is(noKey.status, 125);
+    assert.match(noKey.stderr, /^Error: .*client\.cert has no key beside it \(client\.key\)/m);
+    // --cert-dir names the directory instead.
+    const own = path.join(dir, 'mine');
+    fs.mkdirSync(own, { mode: 0o755 });
+    for (const [to, from] of Object.entries({ 'ca.crt': 'server.pem', 'client.cert': 'client.pem', 'client.key': 'client.key' })) fs.copyFileSync(f(from), path.join(own, to));
+    spawnSync('chown', ['-R', `${TEST_USER}:${TEST_USER}`, own]);
+    const given = tspod(['pull', '-q', '--cert-dir', own, `${mtlsHost}/alpine:3.20`]);
+    assert.is(given.status, 0, given.stderr);
+    const typo = tspod(['pull', '-q', '--cert-dir', '/nonexistent/certs', `${mtlsHost}/alpine:3.20`]);
+    assert.equal([typo.status, typo.stderr.split('\n').filter((l) => l.startsWith('Error'))], [125, ["Error: --cert-dir /nonexistent/certs: no such directory; give a directory holding the registry's *.crt (and *.cert with *.key)"]]);
+    assert.is(tspod(['rmi', `${tls.host}/alpine:3.20`, `${mtlsHost}/alpine:3.20`]).status, 0);
+  } finally {
+    mtls.kill();
+    tls.proc.kill();
+    fs.rmSync(certsD, { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

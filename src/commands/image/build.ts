@@ -63,6 +63,7 @@ export class BuildCommand extends TspodCommand {
   jobs = Option.String('--jobs', { description: 'stages to run at once (default: the number of cores)' });
   ignorefile = Option.String('--ignorefile', { description: 'the ignore file (default: .containerignore or .dockerignore in the context)' });
   tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS for the base images\' registries (default true)' });
+  certDir = Option.String('--cert-dir', { description: 'the registry\'s certificates (*.crt CAs, a *.cert with its *.key) from this directory instead of its certs.d' });
   authfile = Option.String('--authfile', { description: 'path of the authentication file' });
   platform = Option.String('--platform', { description: 'OS/ARCH: this machine\'s only' });
   logfile = Option.String('--logfile', { description: 'write the build\'s output to this file instead' });
@@ -175,7 +176,7 @@ export class BuildCommand extends TspodCommand {
         format: this.format as 'oci' | undefined, network: this.network, jobs: this.jobs ? Number(this.jobs) : undefined, ignoreFile: this.ignorefile,
         quiet: this.quiet, runEnv: proxies, secrets, cacheFrom: this.cacheFrom, cacheTo: this.cacheTo, squash: this.squash,
         runOptions: { dns: this.dns, dnsSearch: this.dnsSearch, dnsOption: this.dnsOption, addHost: this.addHost, securityOpt: this.securityOpt, ulimits: this.ulimit },
-        pullOptions: { tlsVerify: tlsVerifyFlag(this.tlsVerify), onProgress: progressPrinter(process.stderr, this.quiet) },
+        pullOptions: { tlsVerify: tlsVerifyFlag(this.tlsVerify), certDir: this.certDir, onProgress: progressPrinter(process.stderr, this.quiet) },
         say, onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
       });
       if (log !== undefined) fs.closeSync(log);

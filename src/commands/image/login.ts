@@ -21,6 +21,7 @@ export class LoginCommand extends TspodCommand {
   getLogin = Option.Boolean('--get-login', false, { description: 'print the user name stored for the registry' });
   authfile = Option.String('--authfile', { description: 'path of the authentication file' });
   tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS and verify certificates (default true)' });
+  certDir = Option.String('--cert-dir', { description: 'the registry\'s certificates (*.crt CAs, a *.cert with its *.key) from this directory instead of its certs.d' });
   registry = Option.String({ name: 'REGISTRY' });
 
   async run(): Promise<number> {
@@ -36,7 +37,7 @@ export class LoginCommand extends TspodCommand {
     let password = this.password;
     if (this.passwordStdin) password = fs.readFileSync(0, 'utf8').replace(/\r?\n$/, '');
     if (password === undefined) throw new UsageError('a password is needed: give -p or --password-stdin', 'tspod never prompts');
-    await login(this.registry, { username: this.username, password, authFile: this.authfile, tlsVerify: tlsVerifyFlag(this.tlsVerify) });
+    await login(this.registry, { username: this.username, password, authFile: this.authfile, tlsVerify: tlsVerifyFlag(this.tlsVerify), certDir: this.certDir });
     process.stdout.write('Login Succeeded!\n');
     return 0;
   }

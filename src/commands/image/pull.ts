@@ -20,6 +20,7 @@ export class PullCommand extends TspodCommand {
   quiet = Option.Boolean('-q,--quiet', false, { description: 'print only the image id' });
   platform = Option.String('--platform', { description: 'os/arch[/variant] to pull from a multi-platform image' });
   tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS and verify certificates (default true)' });
+  certDir = Option.String('--cert-dir', { description: 'the registry\'s certificates (*.crt CAs, a *.cert with its *.key) from this directory instead of its certs.d' });
   image = Option.String({ name: 'IMAGE' });
 
   async run(): Promise<number> {
@@ -27,6 +28,7 @@ export class PullCommand extends TspodCommand {
     const report = await pullImage(new Store(), this.image, {
       platform: this.platform,
       tlsVerify: tlsVerifyFlag(this.tlsVerify),
+      certDir: this.certDir,
       onProgress: progressPrinter(process.stderr, this.quiet),
       onWarning: (m) => process.stderr.write(`Warning: ${m}\n`),
       onNotice: (m) => { if (!this.quiet) process.stderr.write(`${m}\n`); },

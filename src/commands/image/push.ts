@@ -19,6 +19,7 @@ export class PushCommand extends TspodCommand {
 
   quiet = Option.Boolean('-q,--quiet', false, { description: 'print nothing but errors' });
   tlsVerify = Option.String('--tls-verify', { tolerateBoolean: true, description: 'require HTTPS and verify certificates (default true)' });
+  certDir = Option.String('--cert-dir', { description: 'the registry\'s certificates (*.crt CAs, a *.cert with its *.key) from this directory instead of its certs.d' });
   authfile = Option.String('--authfile', { description: 'path of the authentication file' });
   creds = Option.String('--creds', { description: 'USERNAME[:PASSWORD] for the registry' });
   digestfile = Option.String('--digestfile', { description: 'write the digest of the pushed manifest to this file' });
@@ -36,6 +37,7 @@ export class PushCommand extends TspodCommand {
     const [username, ...password] = (this.creds ?? '').split(':');
     await pushImage(new Store(), this.image, this.rest[0], {
       tlsVerify: tlsVerifyFlag(this.tlsVerify),
+      certDir: this.certDir,
       format: this.format === 'docker' ? 'v2s2' : this.format as 'oci' | 'v2s2' | undefined,
       compressionFormat: this.compression as 'gzip' | 'zstd' | undefined,
       digestFile: this.digestfile, authFile: this.authfile,
